@@ -1,0 +1,26 @@
+import { UsageError } from '../core/errors.js';
+
+/** Reads a numeric flag; a non-number or an out-of-range value is a usage error naming the flag. */
+export function numberFlag(
+  value: string | undefined,
+  flag: string,
+  {
+    min = 0,
+    max = Number.MAX_SAFE_INTEGER,
+    integer = true,
+  }: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
+    throw new UsageError(`--${flag} must be ${integer ? 'a whole number' : 'a number'} (got "${value}")`);
+  }
+  if (parsed < min || parsed > max) throw new UsageError(`--${flag} must be between ${min} and ${max}`);
+  return parsed;
+}
+
+/** Node's parseArgs errors are precise but verbose; keep the first sentence as a usage error. */
+export function asUsageError(error: unknown): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new UsageError(message.split('\n')[0]?.replace(/\. To specify .*$/, '') ?? message);
+}

@@ -1,0 +1,35 @@
+import type { Env } from '../config/env.js';
+
+export interface BuiltInSimulator {
+  /** The caller's environment with the Vonage settings pointed at the simulator. */
+  readonly env: Env;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `--simulate`: a simulator in this process with a throwaway application key, so the whole tool can be tried
+ * without credentials. The key lives only in memory; the rest of the program sees ordinary configuration.
+ */
+export async function startBuiltInSimulator(env: Env): Promise<BuiltInSimulator> {
+  // Loaded on demand: production paths never load the simulator.
+  const { startSimulator, createThrowawayApplication } = await import('../simulator/index.js');
+  const app = createThrowawayApplication();
+  const sim = await startSimulator({
+    applications: [{ applicationId: app.applicationId, publicKey: app.publicKeyPem }],
+    ...(env.REACHSCAN_SIMULATOR_SEED ? { seed: env.REACHSCAN_SIMULATOR_SEED } : {}),
+  });
+  return {
+    url: sim.url,
+    env: {
+      ...env,
+      VONAGE_APPLICATION_ID: app.applicationId,
+      VONAGE_PRIVATE_KEY: app.privateKeyPem,
+      VONAGE_PRIVATE_KEY_PATH: undefined,
+      VONAGE_API_BASE_URL: sim.url,
+      VONAGE_IDENTITY_INSIGHTS_PATH: undefined,
+      VONAGE_PURPOSE: undefined,
+    },
+    close: () => sim.close(),
+  };
+}

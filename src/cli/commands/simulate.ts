@@ -1,0 +1,140 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../core/errors.js';
+import type { DialsPatch, FaultRates } from '../../simulator/dials.js';
+import { asUsageError, numberFlag } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { SIMULATE_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+
+const FAULT_FLAGS: Readonly<Record<string, keyof FaultRates>> = {
+  'fault-500': 'http500',
+  'fault-503': 'http503',
+  'fault-429': 'http429',
+  'fault-drop': 'drop',
+  'fault-timeout': 'timeout',
+  'fault-malformed': 'malformed',
+  'fault-supplier-error': 'supplierError',
+  'fault-internal-error': 'internalError',
+};
+
+export async function runSimulate(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '4010' },
+        seed: { type: 'string' },
+        anchor: { type: 'string' },
+        'application-id': { type: 'string' },
+        'public-key': { type: 'string' },
+        'key-out': { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'jitter-ms': { type: 'string' },
+        'rate-cap': { type: 'string' },
+        'no-retry-after': { type: 'boolean', default: false },
+        'slow-response-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...Object.fromEntries(Object.keys(FAULT_FLAGS).map((f) => [f, { type: 'string' as const }])),
+      },
+    }));
+  } catch (error) {
+    throw asUsageError(error);
+  }
+  if (values.help) {
+    io.stdout.write(SIMULATE_HELP);
+    return EXIT.ok;
+  }
+  const faults: Partial<Record<keyof FaultRates, number>> = {};
+  for (const [flag, name] of Object.entries(FAULT_FLAGS)) {
+    const rate = numberFlag(values[flag as keyof typeof values] as string | undefined, flag, {
+      min: 0,
+      max: 1,
+      integer: false,
+    });
+    if (rate !== undefined) faults[name] = rate;
+  }
+  const dials: DialsPatch = {
+    latencyMs: numberFlag(values['latency-ms'], 'latency-ms'),
+    jitterMs: numberFlag(values['jitter-ms'], 'jitter-ms'),
+    rateCapPerSecond: numberFlag(values['rate-cap'], 'rate-cap'),
+    slowResponseMs: numberFlag(values['slow-response-ms'], 'slow-response-ms'),
+    retryAfter: !values['no-retry-after'],
+    faults,
+  };
+  const port = numberFlag(values.port, 'port', { max: 65_535 }) ?? 4010;
+  let anchorMs: number | undefined;
+  if (values.anchor !== undefined) {
+    anchorMs = Date.parse(values.anchor);
+    if (Number.isNaN(anchorMs))
+      throw new UsageError(`--anchor must be an ISO date such as 2026-01-31 (got "${values.anchor}")`);
+  }
+  const { startSimulator, createThrowawayApplication } = await import('../../simulator/index.js');
+
+  let applicationId = values['application-id'];
+  let publicKey: string;
+  let keyFile: string | null = null;
+  let cleanup = () => {};
+  if (values['public-key'] !== undefined) {
+    if (applicationId === undefined) throw new UsageError('--public-key needs --application-id');
+    try {
+      publicKey = readFileSync(values['public-key'], 'utf8');
+    } catch {
+      throw new UsageError(`--public-key ${values['public-key']}: cannot be read`);
+    }
+  } else {
+    const app = createThrowawayApplication(applicationId);
+    applicationId = app.applicationId;
+    publicKey = app.publicKeyPem;
+    if (values['key-out'] !== undefined) {
+      keyFile = resolve(values['key-out']);
+      mkdirSync(dirname(keyFile), { recursive: true });
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'reachscan-sim-'));
+      keyFile = join(dir, 'private.key');
+      cleanup = () => rmSync(dir, { recursive: true, force: true });
+    }
+    writeFileSync(keyFile, app.privateKeyPem, { mode: 0o600 });
+    chmodSync(keyFile, 0o600);
+  }
+
+  let sim;
+  try {
+    sim = await startSimulator({
+      host: values.host,
+      port,
+      applications: [{ applicationId, publicKey }],
+      dials,
+      ...(values.seed !== undefined ? { seed: values.seed } : {}),
+      ...(anchorMs !== undefined ? { anchorMs } : {}),
+    });
+  } catch (error) {
+    cleanup();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new UsageError(`port ${port} is in use; pick another with --port (0 = any free port)`);
+    throw error;
+  }
+  io.stdout.write(
+    [
+      `reachscan simulator listening on ${sim.url} (seed ${values.seed ?? 'reachscan'})`,
+      'Point reachscan at it with:',
+      `  export VONAGE_API_BASE_URL=${sim.url}`,
+      `  export VONAGE_APPLICATION_ID=${applicationId}`,
+      ...(keyFile !== null
+        ? [`  export VONAGE_PRIVATE_KEY_PATH=${keyFile}`]
+        : ['  (sign with the private half of --public-key)']),
+      `Counters: ${sim.url}/_sim/stats   Dials: ${sim.url}/_sim/dials   Stop with Ctrl-C.`,
+      '',
+    ].join('\n'),
+  );
+  const signal = await io.stopSignal;
+  io.stderr.write(`reachscan simulator: ${signal}, stopping\n`);
+  await sim.close();
+  cleanup();
+  return EXIT.ok;
+}

@@ -1,0 +1,12 @@
+/** Exit codes, documented in `--help` and the README; scripts rely on them. */
+export const EXIT = {
+  /** Every number answered. */
+  ok: 0,
+  /** Finished, but some numbers ended in error or were invalid. */
+  rowErrors: 1,
+  /** Bad usage or bad input. */
+  usage: 2,
+  /** Infrastructure or credentials: configuration, Redis, carrier authentication. */
+  infrastructure: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,0 +1,76 @@
+import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
+import { runLookup } from './commands/lookup.js';
+import { runSimulate } from './commands/simulate.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { LOOKUP_HELP, MAIN_HELP, SIMULATE_HELP } from './help.js';
+import type { CliIo } from './io.js';
+
+const COMMANDS: Readonly<
+  Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<ExitCode>; help: string }>
+> = {
+  lookup: { run: runLookup, help: LOOKUP_HELP },
+  simulate: { run: runSimulate, help: SIMULATE_HELP },
+};
+
+/** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
+    io.stdout.write(topic?.help ?? MAIN_HELP);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout.write(`${await version()}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`reachscan: unknown command "${name}" (try: reachscan help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+function report(error: unknown, io: CliIo): ExitCode {
+  if (error instanceof UsageError) {
+    io.stderr.write(`reachscan: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) io.stderr.write(`reachscan: ${problem}\n`);
+    return EXIT.infrastructure;
+  }
+  if (error instanceof ReachscanError) {
+    io.stderr.write(`reachscan: ${error.message}\n`);
+    return EXIT.infrastructure;
+  }
+  io.stderr.write(
+    `reachscan: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return EXIT.infrastructure;
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    stopSignal: new Promise((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    }),
+  };
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}

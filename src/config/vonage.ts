@@ -1,0 +1,145 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../core/errors.js';
+import { readEnv, readInteger, type Env } from './env.js';
+
+export const VONAGE_DEFAULTS = {
+  apiBaseUrl: 'https://api-eu.vonage.com',
+  purpose: 'FraudPreventionAndDetection',
+  identityInsightsPath: '/identity-insights/v1/requests',
+  httpTimeoutMs: 10_000,
+} as const;
+
+/** Everything needed to call Vonage's network APIs. The key is a KeyObject: it never exists as text here. */
+export interface VonageConfig {
+  readonly applicationId: string;
+  readonly privateKey: KeyObject;
+  /** Without a trailing slash, e.g. `https://api-eu.vonage.com`. */
+  readonly apiBaseUrl: string;
+  /** Purpose sent with network insights; must be attached to the Vonage application. */
+  readonly purpose: string;
+  /** Identity Insights path; older guides use `/v0.1/identity-insights`. */
+  readonly identityInsightsPath: string;
+  /** Time limit of one upstream HTTP call, in milliseconds. */
+  readonly httpTimeoutMs: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Reads and validates the Vonage settings from the environment. Every problem is reported at once, one line
+ * each, naming the variable; key material is never echoed.
+ */
+export function loadVonageConfig(env: Env): VonageConfig {
+  const problems: string[] = [];
+
+  const applicationId = readEnv(env, 'VONAGE_APPLICATION_ID');
+  if (applicationId === undefined)
+    problems.push('VONAGE_APPLICATION_ID is not set (the Vonage application UUID)');
+  else if (!UUID.test(applicationId))
+    problems.push(`VONAGE_APPLICATION_ID must be a UUID such as 4a1b2c3d-0000-4000-8000-000000000000`);
+
+  const privateKey = loadPrivateKey(env, problems);
+
+  const rawBase = readEnv(env, 'VONAGE_API_BASE_URL') ?? VONAGE_DEFAULTS.apiBaseUrl;
+  const apiBaseUrl = rawBase.replace(/\/+$/, '');
+  if (!isHttpUrl(apiBaseUrl))
+    problems.push(`VONAGE_API_BASE_URL must be an http(s) URL such as ${VONAGE_DEFAULTS.apiBaseUrl}`);
+
+  const purpose = readEnv(env, 'VONAGE_PURPOSE') ?? VONAGE_DEFAULTS.purpose;
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(purpose))
+    problems.push(`VONAGE_PURPOSE must be a purpose name such as ${VONAGE_DEFAULTS.purpose}`);
+
+  const identityInsightsPath =
+    readEnv(env, 'VONAGE_IDENTITY_INSIGHTS_PATH') ?? VONAGE_DEFAULTS.identityInsightsPath;
+  if (!identityInsightsPath.startsWith('/'))
+    problems.push('VONAGE_IDENTITY_INSIGHTS_PATH must start with "/"');
+
+  const httpTimeoutMs = readInteger(
+    env,
+    'REACHSCAN_HTTP_TIMEOUT_MS',
+    VONAGE_DEFAULTS.httpTimeoutMs,
+    problems,
+    {
+      min: 1,
+      max: 600_000,
+    },
+  );
+
+  if (problems.length > 0 || applicationId === undefined || privateKey === undefined) {
+    throw new ConfigError(problems);
+  }
+  return Object.freeze({
+    applicationId,
+    privateKey,
+    apiBaseUrl,
+    purpose,
+    identityInsightsPath,
+    httpTimeoutMs,
+  });
+}
+
+function loadPrivateKey(env: Env, problems: string[]): KeyObject | undefined {
+  const inline = readEnv(env, 'VONAGE_PRIVATE_KEY');
+  const path = readEnv(env, 'VONAGE_PRIVATE_KEY_PATH');
+  if (inline !== undefined && path !== undefined) {
+    problems.push('VONAGE_PRIVATE_KEY and VONAGE_PRIVATE_KEY_PATH are both set: set only one');
+    return undefined;
+  }
+  if (inline === undefined && path === undefined) {
+    problems.push('VONAGE_PRIVATE_KEY (PEM text) or VONAGE_PRIVATE_KEY_PATH (a .key file) must be set');
+    return undefined;
+  }
+  let pem: string;
+  let source: string;
+  if (inline !== undefined) {
+    // .env files and CI secrets often carry the PEM on one line with literal "\n".
+    pem = inline.includes('\\n') ? inline.replace(/\\n/g, '\n') : inline;
+    source = 'VONAGE_PRIVATE_KEY';
+  } else {
+    source = `VONAGE_PRIVATE_KEY_PATH (${path})`;
+    try {
+      pem = readFileSync(path as string, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read';
+      problems.push(`${source}: ${reason}`);
+      return undefined;
+    }
+  }
+  return parsePrivateKey(pem, source, problems);
+}
+
+/** Never includes the key text in a problem: a half-pasted key is still a secret. */
+export function parsePrivateKey(pem: string, source: string, problems: string[]): KeyObject | undefined {
+  if (/-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(pem)) {
+    problems.push(`${source} holds a public key; the application's private key is needed`);
+    return undefined;
+  }
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem)) {
+    problems.push(`${source} is not a PEM private key (expected a "-----BEGIN PRIVATE KEY-----" block)`);
+    return undefined;
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    problems.push(`${source} is a malformed PEM private key (it could not be decoded)`);
+    return undefined;
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    problems.push(
+      `${source} is a ${key.asymmetricKeyType ?? 'non-RSA'} key; Vonage application keys are RSA (RS256)`,
+    );
+    return undefined;
+  }
+  return key;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}

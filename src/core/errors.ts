@@ -1,0 +1,74 @@
+/**
+ * One error vocabulary. Every failure is classified once, here, into what the queue should do with it:
+ * - `fatal`: the whole batch cannot succeed (bad credentials); stop instead of failing every row.
+ * - `permanent`: this row's request will never succeed; do not retry.
+ * - `retryable`: transient; retry with exponential backoff and jitter.
+ * - `rate-limited`: the carrier asked us to slow down; pause (for `retryAfterMs` when given), do not burn attempts.
+ */
+export const RETRY_CLASS = {
+  fatal: 'fatal',
+  permanent: 'permanent',
+  retryable: 'retryable',
+  rateLimited: 'rate-limited',
+} as const;
+export type RetryClass = (typeof RETRY_CLASS)[keyof typeof RETRY_CLASS];
+
+/** Local status codes reachscan writes when a lookup did not produce an upstream answer. */
+export const FAILURE_CODE = {
+  auth: 'ERROR_AUTH',
+  rejected: 'ERROR_REJECTED',
+  rateLimited: 'ERROR_RATE_LIMITED',
+  upstream: 'ERROR_UPSTREAM',
+  badResponse: 'ERROR_BAD_RESPONSE',
+  timeout: 'ERROR_TIMEOUT',
+  network: 'ERROR_NETWORK',
+} as const;
+export type FailureCode = (typeof FAILURE_CODE)[keyof typeof FAILURE_CODE];
+
+/** A classified failure of one upstream call. `detail` is safe to log and to write to output files. */
+export interface LookupFailure {
+  readonly code: FailureCode;
+  readonly retry: RetryClass;
+  readonly detail: string;
+  /** HTTP status when the carrier answered at all. */
+  readonly httpStatus?: number;
+  /** How long the carrier asked us to wait (from `Retry-After`), when it said. */
+  readonly retryAfterMs?: number;
+}
+
+/** The classification table for HTTP statuses of carrier APIs. */
+export function classifyHttpStatus(status: number): { code: FailureCode; retry: RetryClass } {
+  if (status === 401 || status === 403) return { code: FAILURE_CODE.auth, retry: RETRY_CLASS.fatal };
+  if (status === 429) return { code: FAILURE_CODE.rateLimited, retry: RETRY_CLASS.rateLimited };
+  if (status === 408) return { code: FAILURE_CODE.timeout, retry: RETRY_CLASS.retryable };
+  // 409: another request for the same number is in progress (Device Status); it clears by itself.
+  if (status === 409) return { code: FAILURE_CODE.upstream, retry: RETRY_CLASS.retryable };
+  if (status >= 500) return { code: FAILURE_CODE.upstream, retry: RETRY_CLASS.retryable };
+  return { code: FAILURE_CODE.rejected, retry: RETRY_CLASS.permanent };
+}
+
+/** Base class of reachscan's own errors: a stable `code` for programs, a one-line message for people. */
+export class ReachscanError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Invalid or missing configuration. One instance lists every problem found, one line each. */
+export class ConfigError extends ReachscanError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super('CONFIG_INVALID', problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+/** A command-line usage mistake (unknown flag, missing argument). */
+export class UsageError extends ReachscanError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}

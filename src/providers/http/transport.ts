@@ -1,0 +1,106 @@
+import { Agent, request } from 'undici';
+import { FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
+
+export interface HttpResponse {
+  readonly status: number;
+  /** Lower-case header names; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export type TransportResult =
+  | { readonly ok: true; readonly response: HttpResponse }
+  | { readonly ok: false; readonly failure: LookupFailure };
+
+export interface HttpRequest {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Cancels the call (shutdown); a cancelled call rejects instead of returning a failure. */
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpTransport {
+  post(url: string, init: HttpRequest): Promise<TransportResult>;
+  close(): Promise<void>;
+}
+
+export interface HttpTransportOptions {
+  /** Time limit of one call, connect to last body byte, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Most sockets kept open per origin. Default 64. */
+  readonly connections?: number;
+}
+
+/**
+ * One keep-alive connection pool per provider, so a batch does not pay a TCP (and TLS) handshake per number.
+ * Timeouts and broken connections come back classified, never as raw exceptions.
+ */
+export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
+  const agent = new Agent({
+    connections: options.connections ?? 64,
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+
+  return {
+    async post(url, init) {
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      try {
+        const res = await request(url, {
+          method: 'POST',
+          headers: init.headers,
+          body: init.body,
+          dispatcher: agent,
+          signal,
+        });
+        const body = await res.body.text();
+        return { ok: true, response: { status: res.statusCode, headers: flattenHeaders(res.headers), body } };
+      } catch (error) {
+        if (init.signal?.aborted) throw error;
+        return { ok: false, failure: classifyTransportError(error, timeout.aborted, options.timeoutMs) };
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Transport errors are all worth a retry; the code says which kind, the detail never carries request data. */
+export function classifyTransportError(error: unknown, timedOut: boolean, timeoutMs: number): LookupFailure {
+  const code = errorCode(error);
+  if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code)) || isNamed(error, 'TimeoutError')) {
+    return {
+      code: FAILURE_CODE.timeout,
+      retry: RETRY_CLASS.retryable,
+      detail: `no complete answer within ${timeoutMs} ms`,
+    };
+  }
+  return {
+    code: FAILURE_CODE.network,
+    retry: RETRY_CLASS.retryable,
+    detail: `connection failed or dropped (${code ?? (error instanceof Error ? error.name : 'unknown')})`,
+  };
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const own = (error as { code?: unknown }).code;
+  if (typeof own === 'string') return own;
+  return errorCode((error as { cause?: unknown }).cause);
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
+}

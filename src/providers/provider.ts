@@ -1,0 +1,17 @@
+import type { E164 } from '../core/e164.js';
+import type { LookupOutcome, ProviderName } from '../core/lookup-result.js';
+
+export interface LookupOptions {
+  /** Cancels an in-flight call (shutdown); a cancelled lookup rejects. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A carrier API that tells whether a number's device is reachable and roaming. Lookups never throw for carrier
+ * or network trouble: they return a failed outcome whose failure is already classified.
+ */
+export interface ReachabilityProvider {
+  readonly name: ProviderName;
+  lookup(phoneNumber: E164, options?: LookupOptions): Promise<LookupOutcome>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+/** Shares (0..1) of requests that get each injected fault. Drawn in this order; their sum must not pass 1. */
+export interface FaultRates {
+  /** HTTP 500 problem+json. */
+  readonly http500: number;
+  /** HTTP 503 problem+json. */
+  readonly http503: number;
+  /** HTTP 429 problem+json regardless of the rate cap (a 429 storm). */
+  readonly http429: number;
+  /** The connection is destroyed without an answer. */
+  readonly drop: number;
+  /** The answer comes after `slowResponseMs` (longer than any sane client timeout). */
+  readonly timeout: number;
+  /** HTTP 200 with a truncated JSON body. */
+  readonly malformed: number;
+  /** HTTP 200 with every insight at `SUPPLIER_ERROR` (transient). */
+  readonly supplierError: number;
+  /** HTTP 200 with every insight at `INTERNAL_ERROR` (transient). */
+  readonly internalError: number;
+}
+
+/** What can be turned at start-up and at run time (`PATCH /_sim/dials`). */
+export interface SimulatorDials {
+  /** Added to every answer, in milliseconds. */
+  readonly latencyMs: number;
+  /** A uniform random 0..jitterMs is added on top of `latencyMs`. */
+  readonly jitterMs: number;
+  /** Global cap on accepted API requests per second (sliding window); 0 = no cap. */
+  readonly rateCapPerSecond: number;
+  /** Send `Retry-After` with 429 answers (some carriers don't). */
+  readonly retryAfter: boolean;
+  /** How late a "timeout" fault answers, in milliseconds. */
+  readonly slowResponseMs: number;
+  readonly faults: FaultRates;
+}
+
+export const NO_FAULTS: FaultRates = Object.freeze({
+  http500: 0,
+  http503: 0,
+  http429: 0,
+  drop: 0,
+  timeout: 0,
+  malformed: 0,
+  supplierError: 0,
+  internalError: 0,
+});
+
+export const DEFAULT_DIALS: SimulatorDials = Object.freeze({
+  latencyMs: 0,
+  jitterMs: 0,
+  rateCapPerSecond: 0,
+  retryAfter: true,
+  slowResponseMs: 30_000,
+  faults: NO_FAULTS,
+});
+
+export type DialsPatch = Partial<Omit<SimulatorDials, 'faults'>> & { readonly faults?: Partial<FaultRates> };
+
+/** Applies a patch to dials, rejecting values that make no sense with a message naming the dial. */
+export function applyDials(current: SimulatorDials, patch: DialsPatch): SimulatorDials {
+  const next: SimulatorDials = {
+    ...current,
+    ...stripUndefined(patch),
+    faults: { ...current.faults, ...stripUndefined(patch.faults ?? {}) },
+  };
+  for (const name of ['latencyMs', 'jitterMs', 'rateCapPerSecond', 'slowResponseMs'] as const) {
+    const value = next[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(`${name} must be a number >= 0`);
+    }
+  }
+  if (typeof next.retryAfter !== 'boolean') throw new RangeError('retryAfter must be true or false');
+  let sum = 0;
+  for (const [name, rate] of Object.entries(next.faults)) {
+    if (!(name in NO_FAULTS)) throw new RangeError(`unknown fault "${name}"`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
+      throw new RangeError(`faults.${name} must be a share between 0 and 1`);
+    }
+    sum += rate;
+  }
+  if (sum > 1 + 1e-9) throw new RangeError(`fault shares add up to ${sum.toFixed(3)}, more than 1`);
+  return Object.freeze({ ...next, faults: Object.freeze(next.faults) });
+}
+
+/** Picks at most one fault for a request from one uniform draw. */
+export function pickFault(faults: FaultRates, draw: number): keyof FaultRates | null {
+  let edge = 0;
+  for (const name of Object.keys(NO_FAULTS) as (keyof FaultRates)[]) {
+    edge += faults[name];
+    if (draw < edge) return name;
+  }
+  return null;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

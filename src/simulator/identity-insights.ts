@@ -1,0 +1,141 @@
+import type { DeviceState } from './device-state.js';
+
+export const SUPPORTED_INSIGHTS = ['reachability', 'roaming'] as const;
+export type SupportedInsight = (typeof SUPPORTED_INSIGHTS)[number];
+
+export interface InvalidParameter {
+  readonly name: string;
+  readonly reason: string;
+}
+
+export interface ValidRequest {
+  /** E.164 with the leading `+` restored. */
+  readonly phoneNumber: string;
+  readonly purpose: string;
+  readonly insights: readonly SupportedInsight[];
+}
+
+const PHONE_SHAPE = /^\+?[1-9]\d{6,14}$/;
+
+/** Validates a parsed request body the way the API does; problems become a 422 with `invalid_parameters`. */
+export function validateRequest(body: unknown): ValidRequest | InvalidParameter[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return [{ name: 'body', reason: 'must be a JSON object' }];
+  }
+  const record = body as Record<string, unknown>;
+  const problems: InvalidParameter[] = [];
+  const phone = record.phone_number;
+  if (phone === undefined || phone === null || phone === '') {
+    problems.push({ name: 'phone_number', reason: 'is required' });
+  } else if (typeof phone !== 'string' || !PHONE_SHAPE.test(phone)) {
+    problems.push({
+      name: 'phone_number',
+      reason: 'must be in E.164 format, country code first, without 00',
+    });
+  }
+  const insights = record.insights;
+  const asked: SupportedInsight[] = [];
+  if (typeof insights !== 'object' || insights === null || Array.isArray(insights)) {
+    problems.push({ name: 'insights', reason: 'is required and must be an object' });
+  } else {
+    const entries = Object.entries(insights as Record<string, unknown>);
+    if (entries.length === 0) problems.push({ name: 'insights', reason: 'at least one insight is required' });
+    for (const [name, value] of entries) {
+      if (!(SUPPORTED_INSIGHTS as readonly string[]).includes(name)) {
+        problems.push({ name: `insights.${name}`, reason: 'is not a supported insight' });
+      } else if (typeof value !== 'object' || value === null || Object.keys(value).length > 0) {
+        problems.push({ name: `insights.${name}`, reason: 'must be an empty object' });
+      } else {
+        asked.push(name as SupportedInsight);
+      }
+    }
+  }
+  const purpose = record.purpose;
+  if (typeof purpose !== 'string' || purpose === '') {
+    problems.push({ name: 'purpose', reason: 'is required for network insights' });
+  }
+  if (problems.length > 0) return problems;
+  const number = phone as string;
+  return {
+    phoneNumber: number.startsWith('+') ? number : `+${number}`,
+    purpose: purpose as string,
+    insights: asked,
+  };
+}
+
+const MESSAGES: Readonly<Record<string, string>> = {
+  OK: 'Success',
+  PARTIAL_SUCCESS: 'Some fields could not be retrieved.',
+  INVALID_NUMBER_FORMAT: 'Invalid phone number format.',
+  UNSUPPORTED_NETWORK_TYPE: 'The network type of this number is not supported.',
+  NO_COVERAGE: 'The number is not covered by a supported network.',
+  NOT_FOUND: 'Unknown phone number.',
+  UNAUTHORIZED: 'The operator does not allow this insight for this number.',
+  INVALID_PURPOSE: 'The purpose is not attached to this application.',
+  SUPPLIER_ERROR: 'The supplier did not answer.',
+  INTERNAL_ERROR: 'Internal error.',
+};
+
+function status(code: string) {
+  return { code, message: MESSAGES[code] ?? code };
+}
+
+/** A status forced on every insight (a wrong purpose, or an injected supplier fault). */
+export type ForcedStatus = 'INVALID_PURPOSE' | 'SUPPLIER_ERROR' | 'INTERNAL_ERROR';
+
+/** Renders a device state as the `insights` object of a 200 answer. */
+export function renderInsights(
+  state: DeviceState,
+  asked: readonly SupportedInsight[],
+  forced: ForcedStatus | null,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const insight of asked) {
+    if (forced !== null) out[insight] = { status: status(forced) };
+    else out[insight] = insight === 'reachability' ? renderReachability(state) : renderRoaming(state);
+  }
+  return out;
+}
+
+function stateCode(state: DeviceState): string | null {
+  switch (state.kind) {
+    case 'invalid-number':
+      return 'INVALID_NUMBER_FORMAT';
+    case 'unsupported-network':
+      return 'UNSUPPORTED_NETWORK_TYPE';
+    case 'unknown-subscriber':
+      return 'NOT_FOUND';
+    case 'no-coverage':
+      return 'NO_COVERAGE';
+    case 'unauthorized':
+      return 'UNAUTHORIZED';
+    case 'device':
+      return null;
+  }
+}
+
+function renderReachability(state: DeviceState): Record<string, unknown> {
+  const code = stateCode(state);
+  if (code !== null || state.kind !== 'device') return { status: status(code ?? 'INTERNAL_ERROR') };
+  const override = state.reachabilityStatus;
+  if (override === 'NO_COVERAGE' || override === 'UNAUTHORIZED') return { status: status(override) };
+  return {
+    ...(state.connectivityChangedAt !== null
+      ? { latest_status_at: new Date(state.connectivityChangedAt).toISOString() }
+      : {}),
+    is_reachable: state.reachable,
+    ...(state.reachable ? { connectivity: [...state.connectivity] } : {}),
+    status: status(override ?? 'OK'),
+  };
+}
+
+function renderRoaming(state: DeviceState): Record<string, unknown> {
+  const code = stateCode(state);
+  if (code !== null || state.kind !== 'device') return { status: status(code ?? 'INTERNAL_ERROR') };
+  return {
+    latest_status_at: new Date(state.roamingChangedAt).toISOString(),
+    is_roaming: state.roaming !== null,
+    ...(state.roaming !== null ? { country_codes: [...state.roaming.countries] } : {}),
+    status: status('OK'),
+  };
+}

@@ -1,0 +1,10 @@
+export { startSimulator, IDENTITY_INSIGHTS_PATHS } from './server.js';
+export type { Simulator, SimulatorOptions, ScriptedResponse } from './server.js';
+export { createThrowawayApplication } from './keys.js';
+export type { ThrowawayApplication } from './keys.js';
+export { DEFAULT_DIALS, NO_FAULTS } from './dials.js';
+export type { SimulatorDials, FaultRates, DialsPatch } from './dials.js';
+export type { SimulatorStats } from './stats.js';
+export type { SimulatedApplication } from './jwt-check.js';
+export { deviceStateFor, dayAnchor, ROAMING_PLACES } from './device-state.js';
+export type { DeviceState } from './device-state.js';

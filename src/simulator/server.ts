@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type Clock } from '../core/clock.js';
+import { dayAnchor, deviceStateFor } from './device-state.js';
+import { applyDials, DEFAULT_DIALS, pickFault, type DialsPatch, type SimulatorDials } from './dials.js';
+import { readBody, sendJson, sendProblem, PROBLEMS } from './http-io.js';
+import { renderInsights, validateRequest, type ForcedStatus } from './identity-insights.js';
+import { checkApplicationJwt, toApplicationRecord, type SimulatedApplication } from './jwt-check.js';
+import { seededRandom } from './random.js';
+import { SlidingWindowCap } from './rate-cap.js';
+import { StatsCounter, type SimulatorStats } from './stats.js';
+
+export const IDENTITY_INSIGHTS_PATHS = ['/identity-insights/v1/requests', '/v0.1/identity-insights'] as const;
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: the system picks a free port. */
+  readonly port?: number;
+  /** Outcomes are a pure function of (seed, number, anchor day). Default `reachscan`. */
+  readonly seed?: string;
+  /** Applications whose JWTs are accepted. */
+  readonly applications: readonly SimulatedApplication[];
+  readonly dials?: DialsPatch;
+  /** Clock for JWT checks and the anchor day. Rate cap and latency always use real time. */
+  readonly clock?: Clock;
+  /** Pins the time answers count back from (ms since epoch); default 00:00 UTC of the current day. */
+  readonly anchorMs?: number;
+}
+
+/** A response a test lines up for one number, served instead of the simulated answer (in order, once each). */
+export type ScriptedResponse =
+  | { readonly drop: true }
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> };
+
+export interface Simulator {
+  /** Base URL, e.g. `http://127.0.0.1:40123`: use it as `VONAGE_API_BASE_URL`. */
+  readonly url: string;
+  readonly port: number;
+  stats(): SimulatorStats;
+  resetStats(): void;
+  dials(): SimulatorDials;
+  setDials(patch: DialsPatch): SimulatorDials;
+  script(phoneNumber: string, responses: readonly ScriptedResponse[]): void;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Starts the carrier simulator: a real HTTP server answering like Vonage's APIs. */
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const clock = options.clock ?? systemClock;
+  const seed = options.seed ?? 'reachscan';
+  const applications = new Map(options.applications.map((a) => [a.applicationId, toApplicationRecord(a)]));
+  let dials = applyDials(DEFAULT_DIALS, options.dials ?? {});
+  const cap = new SlidingWindowCap(dials.rateCapPerSecond);
+  const random = seededRandom(seed);
+  const stats = new StatsCounter();
+  const scripts = new Map<string, ScriptedResponse[]>();
+  const closing = new AbortController();
+
+  async function pause(ms: number): Promise<boolean> {
+    if (ms <= 0) return true;
+    try {
+      await sleep(ms, undefined, { signal: closing.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Some carriers send no `Retry-After`; the `retryAfter` dial plays those. */
+  function retryAfterHeader(seconds: number): Record<string, string> {
+    return dials.retryAfter ? { 'retry-after': String(seconds) } : {};
+  }
+
+  async function handleIdentityInsights(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> {
+    stats.request(path);
+    const reply = (status: number, send: () => void) => {
+      stats.status(status);
+      send();
+    };
+    if (req.method !== 'POST') {
+      return reply(405, () => sendProblem(res, 405, PROBLEMS.methodNotAllowed(), { allow: 'POST' }));
+    }
+    const raw = await readBody(req, BODY_LIMIT_BYTES);
+    if (raw === null)
+      return reply(413, () => sendProblem(res, 413, PROBLEMS.tooLarge(), { connection: 'close' }));
+    const text = raw.toString('utf8');
+    const json = parseJson(text);
+    const number = peekPhoneNumber(json);
+    if (number !== null) stats.number(number);
+
+    const slot = cap.tryAcquire(performance.now());
+    if (!slot.ok) {
+      stats.rateLimited();
+      const seconds = Math.ceil(slot.retryAfterMs / 1000);
+      return reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), retryAfterHeader(seconds)));
+    }
+
+    const script = number !== null ? scripts.get(number)?.shift() : undefined;
+    const fault = script === undefined ? pickFault(dials.faults, random()) : null;
+    if (fault !== null) stats.fault(fault);
+    if (fault === 'drop' || (script !== undefined && 'drop' in script)) {
+      stats.status('dropped');
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'timeout' && !(await pause(dials.slowResponseMs))) return;
+    if (!(await pause(dials.latencyMs + random() * dials.jitterMs))) return;
+    if (fault === 'http500') return reply(500, () => sendProblem(res, 500, PROBLEMS.internal()));
+    if (fault === 'http503') return reply(503, () => sendProblem(res, 503, PROBLEMS.unavailable()));
+    if (fault === 'http429') {
+      return reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), retryAfterHeader(1)));
+    }
+
+    const auth = await checkApplicationJwt(req.headers.authorization, applications, clock());
+    if (!auth.ok)
+      return reply(401, () => sendProblem(res, 401, PROBLEMS.unauthorized(`Invalid token: ${auth.reason}.`)));
+    stats.jwtId(auth.jti);
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return reply(415, () => sendProblem(res, 415, PROBLEMS.unsupportedMediaType()));
+    }
+    if (json === undefined) return reply(400, () => sendProblem(res, 400, PROBLEMS.invalidJson()));
+    const request = validateRequest(json);
+    if (Array.isArray(request)) return reply(422, () => sendProblem(res, 422, PROBLEMS.validation(request)));
+
+    if (script !== undefined && 'status' in script) {
+      const { status, body, headers } = script;
+      return reply(status, () => sendJson(res, status, body ?? '', { ...headers }));
+    }
+    if (fault === 'malformed') {
+      return reply(200, () =>
+        sendJson(res, 200, '{"request_id":"truncated","insights":{"reachability":{"is_rea'),
+      );
+    }
+    const forced: ForcedStatus | null = !auth.application.purposes.has(request.purpose)
+      ? 'INVALID_PURPOSE'
+      : fault === 'supplierError'
+        ? 'SUPPLIER_ERROR'
+        : fault === 'internalError'
+          ? 'INTERNAL_ERROR'
+          : null;
+    const anchor = options.anchorMs ?? dayAnchor(clock());
+    const state = deviceStateFor(request.phoneNumber, seed, anchor);
+    const insights = renderInsights(state, request.insights, forced);
+    reply(200, () => sendJson(res, 200, { request_id: randomUUID(), insights }));
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const route = `${req.method ?? ''} ${path}`;
+    if (route === 'GET /_sim/stats') return sendJson(res, 200, stats.snapshot());
+    if (route === 'POST /_sim/reset') {
+      stats.reset();
+      scripts.clear();
+      return sendJson(res, 200, { reset: true });
+    }
+    if (route === 'GET /_sim/dials') return sendJson(res, 200, dials);
+    if (route === 'PATCH /_sim/dials' || route === 'POST /_sim/script') {
+      const body = parseJson((await readBody(req, BODY_LIMIT_BYTES))?.toString('utf8') ?? '');
+      try {
+        if (route === 'PATCH /_sim/dials') return sendJson(res, 200, simulator.setDials(body as DialsPatch));
+        const { phone_number, responses } = body as { phone_number: string; responses: ScriptedResponse[] };
+        simulator.script(phone_number, responses);
+        return sendJson(res, 200, { scripted: responses.length });
+      } catch (error) {
+        return sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    sendProblem(res, 404, PROBLEMS.notFound());
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const handler = (IDENTITY_INSIGHTS_PATHS as readonly string[]).includes(path)
+      ? handleIdentityInsights(req, res, path)
+      : handleControl(req, res, path);
+    handler.catch(() => {
+      if (!res.headersSent) sendProblem(res, 500, PROBLEMS.internal());
+      else res.destroy();
+    });
+  });
+  server.on('connection', () => stats.connection());
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  const simulator: Simulator = {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    dials: () => dials,
+    setDials(patch) {
+      dials = applyDials(dials, patch);
+      cap.setLimit(dials.rateCapPerSecond);
+      return dials;
+    },
+    script(phoneNumber, responses) {
+      // Also reached from HTTP with unchecked JSON.
+      const list: unknown = responses;
+      if (typeof phoneNumber !== 'string' || !Array.isArray(list)) {
+        throw new TypeError('a script needs phone_number and a list of responses');
+      }
+      scripts.set(phoneNumber, [...(scripts.get(phoneNumber) ?? []), ...(list as ScriptedResponse[])]);
+    },
+    async close() {
+      closing.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+  return simulator;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The number a request is about, as the client sent it, `+` restored; for counters and scripts. */
+function peekPhoneNumber(json: unknown): string | null {
+  if (typeof json !== 'object' || json === null) return null;
+  const value = (json as { phone_number?: unknown }).phone_number;
+  if (typeof value !== 'string' || value === '') return null;
+  return value.startsWith('+') ? value : `+${value}`;
+}

@@ -1,0 +1,71 @@
+/** Counters a test can read to assert exactly which calls were made (`GET /_sim/stats`). */
+export interface SimulatorStats {
+  /** API requests received (the `/_sim` endpoints are not counted). */
+  requests: number;
+  /** By HTTP status answered, plus `dropped` for connections destroyed without an answer. */
+  byStatus: Record<string, number>;
+  /** By `phone_number` as sent, for requests whose body carried one. */
+  byNumber: Record<string, number>;
+  byPath: Record<string, number>;
+  /** Injected faults by name. */
+  faults: Record<string, number>;
+  /** 429s caused by the rate cap (not by an injected storm). */
+  rateLimited: number;
+  /** TCP connections accepted: stays small when clients keep connections alive. */
+  connections: number;
+  /** Distinct JWT ids seen on valid tokens: stays small when clients reuse their token. */
+  distinctJwtIds: number;
+}
+
+export class StatsCounter {
+  private data = StatsCounter.empty();
+  private readonly jtis = new Set<string>();
+
+  private static empty(): SimulatorStats {
+    return {
+      requests: 0,
+      byStatus: {},
+      byNumber: {},
+      byPath: {},
+      faults: {},
+      rateLimited: 0,
+      connections: 0,
+      distinctJwtIds: 0,
+    };
+  }
+
+  request(path: string): void {
+    this.data.requests++;
+    bump(this.data.byPath, path);
+  }
+  number(phoneNumber: string): void {
+    bump(this.data.byNumber, phoneNumber);
+  }
+  status(status: number | 'dropped'): void {
+    bump(this.data.byStatus, String(status));
+  }
+  fault(name: string): void {
+    bump(this.data.faults, name);
+  }
+  rateLimited(): void {
+    this.data.rateLimited++;
+  }
+  connection(): void {
+    this.data.connections++;
+  }
+  jwtId(jti: string): void {
+    this.jtis.add(jti);
+    this.data.distinctJwtIds = this.jtis.size;
+  }
+  snapshot(): SimulatorStats {
+    return structuredClone(this.data);
+  }
+  reset(): void {
+    this.data = StatsCounter.empty();
+    this.jtis.clear();
+  }
+}
+
+function bump(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
