@@ -1,0 +1,197 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { IDENTITY_INSIGHTS_PATHS } from '../../../src/simulator/index.js';
+import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
+
+let t: TestSimulator;
+beforeAll(async () => {
+  t = await startTestSimulator();
+});
+afterAll(() => t.close());
+beforeEach(() => t.sim.resetStats());
+
+const nowS = () => Math.floor(Date.now() / 1000);
+const GOOD_BODY = {
+  phone_number: '+990123400',
+  purpose: 'FraudPreventionAndDetection',
+  insights: { reachability: {}, roaming: {} },
+};
+
+async function jwt(
+  claims: Record<string, unknown> = {},
+  options: { key?: unknown; iat?: number | null; jti?: string | null; exp?: number | null } = {},
+): Promise<string> {
+  const signer = new SignJWT({ application_id: t.app.applicationId, ...claims }).setProtectedHeader({
+    alg: 'RS256',
+    typ: 'JWT',
+  });
+  if (options.iat !== null) signer.setIssuedAt(options.iat ?? nowS());
+  if (options.jti !== null) signer.setJti(options.jti ?? randomUUID());
+  if (options.exp !== null) signer.setExpirationTime(options.exp ?? nowS() + 900);
+  const { createPrivateKey } = await import('node:crypto');
+  return signer.sign((options.key as never) ?? createPrivateKey(t.app.privateKeyPem));
+}
+
+async function post(
+  body: unknown,
+  {
+    token,
+    contentType = 'application/json',
+    path = IDENTITY_INSIGHTS_PATHS[0],
+  }: { token?: string; contentType?: string; path?: string } = {},
+) {
+  const res = await fetch(t.sim.url + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token ?? (await jwt())}`, 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
+}
+
+describe('authentication', () => {
+  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+  it.each([
+    [
+      'a signature from another key',
+      () => jwt({}, { key: otherKey }),
+      'signature does not match the application key',
+    ],
+    ['an unknown application_id', () => jwt({ application_id: randomUUID() }), 'unknown application_id'],
+    ['no application_id', () => jwt({ application_id: undefined }), 'application_id claim missing'],
+    ['no iat', () => jwt({}, { iat: null }), 'iat claim missing or invalid'],
+    ['no jti', () => jwt({}, { jti: null }), 'jti claim missing or invalid'],
+    ['an expired token', () => jwt({}, { iat: nowS() - 3600, exp: nowS() - 600 }), 'token expired'],
+    ['no exp and older than 15 minutes', () => jwt({}, { iat: nowS() - 1000, exp: null }), 'token expired'],
+    ['a lifetime over 24 h', () => jwt({}, { exp: nowS() + 86_400 + 60 }), 'token lifetime exceeds 24 hours'],
+    ['an acl claim', () => jwt({ acl: { paths: {} } }), 'acl claim is not allowed for network APIs'],
+    [
+      'a token issued in the future',
+      () => jwt({}, { iat: nowS() + 600, exp: nowS() + 900 }),
+      'token issued in the future',
+    ],
+    ['garbage', () => Promise.resolve('not.a.jwt'), 'malformed token'],
+  ])('refuses %s with 401 problem+json', async (_name, token, reason) => {
+    const res = await post(GOOD_BODY, { token: await token() });
+    expect(res.status).toBe(401);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ title: 'Unauthorized', detail: `Invalid token: ${reason}.` });
+    expect(res.body.instance).toEqual(expect.any(String));
+  });
+
+  it('refuses a request without Authorization', async () => {
+    const res = await fetch(t.sim.url + IDENTITY_INSIGHTS_PATHS[0], {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(GOOD_BODY),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('accepts a token without exp inside its default 15 minutes', async () => {
+    expect((await post(GOOD_BODY, { token: await jwt({}, { exp: null, iat: nowS() - 300 }) })).status).toBe(
+      200,
+    );
+  });
+});
+
+describe('request checks', () => {
+  it('415 for a wrong content type', async () => {
+    const res = await post(GOOD_BODY, { contentType: 'text/plain' });
+    expect(res).toMatchObject({ status: 415, type: 'application/problem+json' });
+  });
+
+  it('400 for malformed JSON', async () => {
+    expect((await post('{"phone_number": ')).status).toBe(400);
+  });
+
+  it.each([
+    [{ ...GOOD_BODY, phone_number: undefined }, 'phone_number'],
+    [{ ...GOOD_BODY, insights: {} }, 'insights'],
+    [{ ...GOOD_BODY, insights: { reachability: { period: 1 } } }, 'insights.reachability'],
+  ])('422 with invalid_parameters for %j', async (body, name) => {
+    const res = await post(body);
+    expect(res.status).toBe(422);
+    expect(res.body.invalid_parameters).toEqual([{ name, reason: expect.any(String) }]);
+  });
+
+  it('405 for other methods and 404 for unknown paths', async () => {
+    const get = await fetch(t.sim.url + IDENTITY_INSIGHTS_PATHS[0]);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect((await fetch(`${t.sim.url}/nope`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('413 for a body over 64 KiB', async () => {
+    const res = await fetch(t.sim.url + IDENTITY_INSIGHTS_PATHS[0], {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await jwt()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...GOOD_BODY, padding: 'x'.repeat(70_000) }),
+    });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('answers', () => {
+  it('serves both paths with the same answer', async () => {
+    const [current, older] = await Promise.all(
+      IDENTITY_INSIGHTS_PATHS.map((path) => post(GOOD_BODY, { path })),
+    );
+    expect(current?.status).toBe(200);
+    expect(older?.body.insights).toEqual(current?.body.insights);
+  });
+
+  it('answers only the insights asked for, and INVALID_PURPOSE for a purpose not on the application', async () => {
+    const one = await post({ ...GOOD_BODY, insights: { roaming: {} } });
+    expect(Object.keys(one.body.insights as object)).toEqual(['roaming']);
+    const wrong = await post({ ...GOOD_BODY, purpose: 'Marketing' });
+    expect(wrong.body.insights).toEqual({
+      reachability: { status: { code: 'INVALID_PURPOSE', message: expect.any(String) } },
+      roaming: { status: { code: 'INVALID_PURPOSE', message: expect.any(String) } },
+    });
+  });
+
+  it('counts requests per number, status and path over HTTP, and resets', async () => {
+    await post(GOOD_BODY);
+    await post({ ...GOOD_BODY, phone_number: '990123411' });
+    await post(GOOD_BODY, { token: 'bad' });
+    const stats = (await (await fetch(`${t.sim.url}/_sim/stats`)).json()) as Record<string, unknown>;
+    expect(stats).toMatchObject({
+      requests: 3,
+      byNumber: { '+990123400': 2, '+990123411': 1 },
+      byStatus: { '200': 2, '401': 1 },
+      byPath: { [IDENTITY_INSIGHTS_PATHS[0]]: 3 },
+      distinctJwtIds: 2,
+    });
+    await fetch(`${t.sim.url}/_sim/reset`, { method: 'POST' });
+    expect(t.sim.stats().requests).toBe(0);
+  });
+
+  it('turns dials over HTTP and refuses nonsense', async () => {
+    const patch = (body: unknown) =>
+      fetch(`${t.sim.url}/_sim/dials`, { method: 'PATCH', body: JSON.stringify(body) });
+    const res = await patch({ faults: { http503: 1 } });
+    expect(res.status).toBe(200);
+    expect((await post(GOOD_BODY)).status).toBe(503);
+    expect((await patch({ faults: { http503: 2 } })).status).toBe(400);
+    await patch({ faults: { http503: 0 } });
+    expect((await post(GOOD_BODY)).status).toBe(200);
+  });
+
+  it('serves scripted responses for a number, in order, then goes back to simulating', async () => {
+    await fetch(`${t.sim.url}/_sim/script`, {
+      method: 'POST',
+      body: JSON.stringify({
+        phone_number: '+990123400',
+        responses: [{ status: 502, body: { oops: true } }],
+      }),
+    });
+    expect((await post(GOOD_BODY)).status).toBe(502);
+    expect((await post(GOOD_BODY)).status).toBe(200);
+  });
+});
