@@ -23,7 +23,10 @@ export default tseslint.config(
   {
     // Asymmetric matchers (expect.any, expect.stringContaining) are typed `any` by design.
     files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-argument': 'off' },
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+    },
   },
   {
     files: ['**/*.js'],

@@ -41,10 +41,16 @@ async function drive(config: VonageConfig): Promise<{ perSecond: number; answere
 
 async function inProcess() {
   const app = createThrowawayApplication();
-  const sim = await startSimulator({ applications: [{ applicationId: app.applicationId, publicKey: app.publicKeyPem }] });
+  const sim = await startSimulator({
+    applications: [{ applicationId: app.applicationId, publicKey: app.publicKeyPem }],
+  });
   try {
     return await drive(
-      loadVonageConfig({ VONAGE_APPLICATION_ID: app.applicationId, VONAGE_PRIVATE_KEY: app.privateKeyPem, VONAGE_API_BASE_URL: sim.url }),
+      loadVonageConfig({
+        VONAGE_APPLICATION_ID: app.applicationId,
+        VONAGE_PRIVATE_KEY: app.privateKeyPem,
+        VONAGE_API_BASE_URL: sim.url,
+      }),
     );
   } finally {
     await sim.close();
@@ -57,7 +63,16 @@ async function separateProcess() {
   const applicationId = randomUUID();
   const child = spawn(
     process.execPath,
-    [join(import.meta.dirname, '..', 'bin', 'reachscan.js'), 'simulate', '--port', '0', '--application-id', applicationId, '--key-out', keyFile],
+    [
+      join(import.meta.dirname, '..', 'bin', 'reachscan.js'),
+      'simulate',
+      '--port',
+      '0',
+      '--application-id',
+      applicationId,
+      '--key-out',
+      keyFile,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
@@ -70,7 +85,13 @@ async function separateProcess() {
       });
       child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
     });
-    return await drive(loadVonageConfig({ VONAGE_APPLICATION_ID: applicationId, VONAGE_PRIVATE_KEY_PATH: keyFile, VONAGE_API_BASE_URL: url }));
+    return await drive(
+      loadVonageConfig({
+        VONAGE_APPLICATION_ID: applicationId,
+        VONAGE_PRIVATE_KEY_PATH: keyFile,
+        VONAGE_API_BASE_URL: url,
+      }),
+    );
   } finally {
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
@@ -84,5 +105,7 @@ for (const [name, run] of [
   ['simulator in its own process', separateProcess],
 ] as const) {
   const r = await run();
-  console.log(`${name.padEnd(30)} ${r.perSecond.toFixed(0).padStart(7)} lookups/s  (${r.answered}/${count} answered)`);
+  console.log(
+    `${name.padEnd(30)} ${r.perSecond.toFixed(0).padStart(7)} lookups/s  (${r.answered}/${count} answered)`,
+  );
 }
