@@ -1,4 +1,8 @@
-import type { DeviceState } from './device-state.js';
+import { randomUUID } from 'node:crypto';
+import { deviceStateFor, type DeviceState } from './device-state.js';
+import { PROBLEMS, sendJson, sendProblem } from './http-io.js';
+import { checkApplicationJwt } from './jwt-check.js';
+import type { Route } from './route.js';
 
 export const SUPPORTED_INSIGHTS = ['reachability', 'roaming'] as const;
 export type SupportedInsight = (typeof SUPPORTED_INSIGHTS)[number];
@@ -139,3 +143,37 @@ function renderRoaming(state: DeviceState): Record<string, unknown> {
     status: status('OK'),
   };
 }
+
+export const IDENTITY_INSIGHTS_PATHS = ['/identity-insights/v1/requests', '/v0.1/identity-insights'] as const;
+
+/** POST /identity-insights/v1/requests (and the older /v0.1/identity-insights). */
+export const identityInsightsRoute: Route = async (request, context) => {
+  const { req, res, reply, fault } = request;
+  const auth = await checkApplicationJwt(req.headers.authorization, context.applications, context.clock());
+  if (!auth.ok) {
+    return reply(401, () => sendProblem(res, 401, PROBLEMS.unauthorized(`Invalid token: ${auth.reason}.`)));
+  }
+  context.stats.jwtId(auth.jti);
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    return reply(415, () => sendProblem(res, 415, PROBLEMS.unsupportedMediaType()));
+  }
+  if (request.json === undefined) return reply(400, () => sendProblem(res, 400, PROBLEMS.invalidJson()));
+  const valid = validateRequest(request.json);
+  if (Array.isArray(valid)) return reply(422, () => sendProblem(res, 422, PROBLEMS.validation(valid)));
+  if (request.scripted) return request.scripted();
+  if (fault === 'malformed') {
+    return reply(200, () =>
+      sendJson(res, 200, '{"request_id":"truncated","insights":{"reachability":{"is_rea'),
+    );
+  }
+  const forced: ForcedStatus | null = !auth.application.purposes.has(valid.purpose)
+    ? 'INVALID_PURPOSE'
+    : fault === 'supplierError'
+      ? 'SUPPLIER_ERROR'
+      : fault === 'internalError'
+        ? 'INTERNAL_ERROR'
+        : null;
+  const state = deviceStateFor(valid.phoneNumber, context.seed, context.anchorMs());
+  const insights = renderInsights(state, valid.insights, forced);
+  reply(200, () => sendJson(res, 200, { request_id: randomUUID(), insights }));
+};

@@ -1,19 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
-import { dayAnchor, deviceStateFor } from './device-state.js';
+import { dayAnchor } from './device-state.js';
 import { applyDials, DEFAULT_DIALS, pickFault, type DialsPatch, type SimulatorDials } from './dials.js';
 import { readBody, sendJson, sendProblem, PROBLEMS } from './http-io.js';
-import { renderInsights, validateRequest, type ForcedStatus } from './identity-insights.js';
-import { checkApplicationJwt, toApplicationRecord, type SimulatedApplication } from './jwt-check.js';
+import { identityInsightsRoute } from './identity-insights.js';
+import { toApplicationRecord, type SimulatedApplication } from './jwt-check.js';
+import type { Admitted, Route, RouteContext } from './route.js';
 import { seededRandom } from './random.js';
 import { SlidingWindowCap } from './rate-cap.js';
 import { StatsCounter, type SimulatorStats } from './stats.js';
 
-export const IDENTITY_INSIGHTS_PATHS = ['/identity-insights/v1/requests', '/v0.1/identity-insights'] as const;
+export { IDENTITY_INSIGHTS_PATHS } from './identity-insights.js';
+import { IDENTITY_INSIGHTS_PATHS } from './identity-insights.js';
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -77,24 +78,27 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     return dials.retryAfter ? { 'retry-after': String(seconds) } : {};
   }
 
-  async function handleIdentityInsights(
-    req: IncomingMessage,
-    res: ServerResponse,
-    path: string,
-  ): Promise<void> {
+  /**
+   * What every API request goes through before its route sees it: counters, method, body limit, the rate cap,
+   * scripted answers and injected faults, latency. Returns null when the request has been answered already.
+   */
+  async function admit(req: IncomingMessage, res: ServerResponse, path: string): Promise<Admitted | null> {
     stats.request(path);
     const reply = (status: number, send: () => void) => {
       stats.status(status);
       send();
     };
     if (req.method !== 'POST') {
-      return reply(405, () => sendProblem(res, 405, PROBLEMS.methodNotAllowed(), { allow: 'POST' }));
+      reply(405, () => sendProblem(res, 405, PROBLEMS.methodNotAllowed(), { allow: 'POST' }));
+      return null;
     }
     const raw = await readBody(req, BODY_LIMIT_BYTES);
-    if (raw === null)
-      return reply(413, () => sendProblem(res, 413, PROBLEMS.tooLarge(), { connection: 'close' }));
-    const text = raw.toString('utf8');
-    const json = parseJson(text);
+    if (raw === null) {
+      reply(413, () => sendProblem(res, 413, PROBLEMS.tooLarge(), { connection: 'close' }));
+      return null;
+    }
+    const body = raw.toString('utf8');
+    const json = parseJson(body);
     const number = peekPhoneNumber(json);
     if (number !== null) stats.number(number);
 
@@ -102,57 +106,57 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (!slot.ok) {
       stats.rateLimited();
       const seconds = Math.ceil(slot.retryAfterMs / 1000);
-      return reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), retryAfterHeader(seconds)));
+      reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), retryAfterHeader(seconds)));
+      return null;
     }
-
     const script = number !== null ? scripts.get(number)?.shift() : undefined;
     const fault = script === undefined ? pickFault(dials.faults, random()) : null;
     if (fault !== null) stats.fault(fault);
     if (fault === 'drop' || (script !== undefined && 'drop' in script)) {
       stats.status('dropped');
       req.socket.destroy();
-      return;
+      return null;
     }
-    if (fault === 'timeout' && !(await pause(dials.slowResponseMs))) return;
-    if (!(await pause(dials.latencyMs + random() * dials.jitterMs))) return;
-    if (fault === 'http500') return reply(500, () => sendProblem(res, 500, PROBLEMS.internal()));
-    if (fault === 'http503') return reply(503, () => sendProblem(res, 503, PROBLEMS.unavailable()));
-    if (fault === 'http429') {
-      return reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), retryAfterHeader(1)));
+    if (fault === 'timeout' && !(await pause(dials.slowResponseMs))) return null;
+    if (!(await pause(dials.latencyMs + random() * dials.jitterMs))) return null;
+    const problem =
+      fault === 'http500'
+        ? ([500, PROBLEMS.internal(), {}] as const)
+        : fault === 'http503'
+          ? ([503, PROBLEMS.unavailable(), {}] as const)
+          : fault === 'http429'
+            ? ([429, PROBLEMS.rateLimited(), retryAfterHeader(1)] as const)
+            : null;
+    if (problem !== null) {
+      const [status, body, headers] = problem;
+      reply(status, () => sendProblem(res, status, body, headers));
+      return null;
     }
-
-    const auth = await checkApplicationJwt(req.headers.authorization, applications, clock());
-    if (!auth.ok)
-      return reply(401, () => sendProblem(res, 401, PROBLEMS.unauthorized(`Invalid token: ${auth.reason}.`)));
-    stats.jwtId(auth.jti);
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-      return reply(415, () => sendProblem(res, 415, PROBLEMS.unsupportedMediaType()));
-    }
-    if (json === undefined) return reply(400, () => sendProblem(res, 400, PROBLEMS.invalidJson()));
-    const request = validateRequest(json);
-    if (Array.isArray(request)) return reply(422, () => sendProblem(res, 422, PROBLEMS.validation(request)));
-
-    if (script !== undefined && 'status' in script) {
-      const { status, body, headers } = script;
-      return reply(status, () => sendJson(res, status, body ?? '', { ...headers }));
-    }
-    if (fault === 'malformed') {
-      return reply(200, () =>
-        sendJson(res, 200, '{"request_id":"truncated","insights":{"reachability":{"is_rea'),
-      );
-    }
-    const forced: ForcedStatus | null = !auth.application.purposes.has(request.purpose)
-      ? 'INVALID_PURPOSE'
-      : fault === 'supplierError'
-        ? 'SUPPLIER_ERROR'
-        : fault === 'internalError'
-          ? 'INTERNAL_ERROR'
-          : null;
-    const anchor = options.anchorMs ?? dayAnchor(clock());
-    const state = deviceStateFor(request.phoneNumber, seed, anchor);
-    const insights = renderInsights(state, request.insights, forced);
-    reply(200, () => sendJson(res, 200, { request_id: randomUUID(), insights }));
+    return {
+      req,
+      res,
+      body,
+      json,
+      fault,
+      reply,
+      scripted:
+        script !== undefined && 'status' in script
+          ? () =>
+              reply(script.status, () =>
+                sendJson(res, script.status, script.body ?? '', { ...script.headers }),
+              )
+          : null,
+    };
   }
+
+  const context: RouteContext = {
+    stats,
+    applications,
+    clock,
+    seed,
+    anchorMs: () => options.anchorMs ?? dayAnchor(clock()),
+  };
+  const routes = new Map<string, Route>(IDENTITY_INSIGHTS_PATHS.map((path) => [path, identityInsightsRoute]));
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const route = `${req.method ?? ''} ${path}`;
@@ -179,8 +183,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
-    const handler = (IDENTITY_INSIGHTS_PATHS as readonly string[]).includes(path)
-      ? handleIdentityInsights(req, res, path)
+    const route = routes.get(path);
+    const handler = route
+      ? admit(req, res, path).then((admitted) => (admitted ? route(admitted, context) : undefined))
       : handleControl(req, res, path);
     handler.catch(() => {
       if (!res.headersSent) sendProblem(res, 500, PROBLEMS.internal());

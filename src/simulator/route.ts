@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../core/clock.js';
+import type { FaultRates } from './dials.js';
+import type { ApplicationRecord } from './jwt-check.js';
+import type { StatsCounter } from './stats.js';
+
+/** A request that passed the shared gate (rate cap, faults, latency); its route answers it. */
+export interface Admitted {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The raw body as text, and parsed as JSON when it is JSON. */
+  readonly body: string;
+  readonly json: unknown;
+  /** An injected fault the route renders itself (malformed body, transient insight codes), if any. */
+  readonly fault: keyof FaultRates | null;
+  /** Answers and counts the status. */
+  readonly reply: (status: number, send: () => void) => void;
+  /** Serves the scripted answer lined up for this number, if one is; call it once the request is valid. */
+  readonly scripted: (() => void) | null;
+}
+
+/** What routes share: counters, the known applications, time and the outcome seed. */
+export interface RouteContext {
+  readonly stats: StatsCounter;
+  readonly applications: ReadonlyMap<string, ApplicationRecord>;
+  readonly clock: Clock;
+  readonly seed: string;
+  /** The time answers count back from. */
+  anchorMs(): number;
+}
+
+export type Route = (request: Admitted, context: RouteContext) => Promise<void>;
