@@ -8,5 +8,7 @@ export const EXIT = {
   usage: 2,
   /** Infrastructure or credentials: configuration, Redis, carrier authentication. */
   infrastructure: 3,
+  /** Stopped by Ctrl-C or SIGTERM; the same command resumes. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -3,6 +3,8 @@ export const MAIN_HELP = `reachscan: reachability and roaming of phone numbers, 
 Usage: reachscan <command> [options]
 
 Commands:
+  scan <file> --out DIR  check every number of a CSV file; results.csv and reports in DIR
+  worker               process batches queued in Redis (scale out: run as many as you like)
   lookup <number>...   look numbers up now and print one line each
   simulate             run the carrier simulator (Vonage Identity Insights) on this machine
   help [command]       show help for a command
@@ -11,11 +13,12 @@ Exit codes:
   0  every number answered
   1  finished, but some numbers ended in error or were invalid
   2  bad usage or bad input
-  3  infrastructure or credentials (configuration, carrier authentication)
+  3  infrastructure or credentials (configuration, Redis, carrier authentication)
+  130  interrupted (Ctrl-C): run the same scan command again to resume
 
 Configuration comes from the environment (see the README): VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY or
 VONAGE_PRIVATE_KEY_PATH, VONAGE_API_BASE_URL, VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH,
-REACHSCAN_HTTP_TIMEOUT_MS, REACHSCAN_LOG_LEVEL.
+REACHSCAN_HTTP_TIMEOUT_MS, REACHSCAN_LOG_LEVEL, REDIS_URL, REACHSCAN_QUEUE_PREFIX.
 `;
 
 export const LOOKUP_HELP = `Usage: reachscan lookup <number>... [options]
@@ -62,4 +65,47 @@ Options:
   --fault-malformed P          share answered 200 with a truncated body
   --fault-supplier-error P     share answered 200 with every insight at SUPPLIER_ERROR
   --fault-internal-error P     share answered 200 with every insight at INTERNAL_ERROR
+`;
+
+export const SCAN_HELP = `Usage: reachscan scan <file> --out DIR [options]
+
+Reads a CSV file (UTF-8, with or without BOM; delimiter , ; TAB or | detected; a header row required),
+checks every phone number's reachability and roaming through Redis-queued workers, and writes to DIR:
+  results.csv              every input row, in order, input columns unchanged, then phone_e164, reachable,
+                           connectivity, last_status_at, roaming, roaming_countries, roaming_mcc,
+                           reachability_status, roaming_status, checked_at, error
+  rejects.csv              records that are not valid CSV: line, raw, reason
+  no-connectivity-<N>d.csv not reachable, last status change N or more days ago
+  report.json, report.md   counts: reachability, roaming by country, status codes, stale rows
+
+Options:
+  --out DIR                output folder (created if missing)
+  --provider NAME          identity-insights (default)
+  --column NAME            the phone column (default: detected from phone, mobile, msisdn, cell, tel, number …)
+  --default-country CC     ISO country for numbers written in national form (07400 123456 with GB)
+  --concurrency N          lookups in flight per worker (default 32)
+  --rate N                 upstream requests per second, all workers together (default: no cap of ours;
+                           a carrier's 429 and Retry-After are always honoured)
+  --chunk-size N           numbers per queued chunk (default 250)
+  --stale-days N           the N of no-connectivity-<N>d.csv (default 60)
+  --simulate               use the built-in carrier simulator with a throwaway key (no carrier is called)
+  --no-worker              only queue the batch and wait; reachscan worker processes (same Redis, same
+                           file system) do the work
+  --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
+  --no-formula-guard       keep input cells that start with = + - @ as they are (by default they get a
+                           leading ' so spreadsheets do not run them)
+
+Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
+scan starts a private one for the run. The same command run again resumes an interrupted batch.
+
+Exit codes: 0 every row answered; 1 finished with rows in error (invalid numbers, failed lookups, malformed
+records); 2 bad usage or input; 3 infrastructure or credentials; 130 interrupted.
+`;
+
+export const WORKER_HELP = `Usage: reachscan worker [--concurrency N]
+
+Processes batches queued in Redis (REDIS_URL) by reachscan scan --no-worker and other producers. Run as many
+as you like, on as many machines as share the Redis and the file system; they share one rate cap.
+Credentials come from this process's environment (VONAGE_*), never from the queue.
+SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
 `;

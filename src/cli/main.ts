@@ -1,13 +1,18 @@
 import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
+import { InputError } from '../input/errors.js';
 import { runLookup } from './commands/lookup.js';
+import { runScan } from './commands/scan.js';
+import { runWorker } from './commands/worker.js';
 import { runSimulate } from './commands/simulate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { LOOKUP_HELP, MAIN_HELP, SIMULATE_HELP } from './help.js';
+import { LOOKUP_HELP, MAIN_HELP, SCAN_HELP, SIMULATE_HELP, WORKER_HELP } from './help.js';
 import type { CliIo } from './io.js';
 
 const COMMANDS: Readonly<
   Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<ExitCode>; help: string }>
 > = {
+  scan: { run: runScan, help: SCAN_HELP },
+  worker: { run: runWorker, help: WORKER_HELP },
   lookup: { run: runLookup, help: LOOKUP_HELP },
   simulate: { run: runSimulate, help: SIMULATE_HELP },
 };
@@ -37,7 +42,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 }
 
 function report(error: unknown, io: CliIo): ExitCode {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof InputError) {
     io.stderr.write(`reachscan: ${error.message}\n`);
     return EXIT.usage;
   }
@@ -56,14 +61,19 @@ function report(error: unknown, io: CliIo): ExitCode {
 }
 
 function processIo(): CliIo {
+  let stop: Promise<string> | null = null;
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    stopSignal: new Promise((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    }),
+    // Installed only for commands that ask: the others keep Node's default, so Ctrl-C ends them at once.
+    get stopSignal() {
+      stop ??= new Promise((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
+      return stop;
+    },
   };
 }
 

@@ -97,6 +97,13 @@ function loadPrivateKey(env: Env, problems: string[]): KeyObject | undefined {
     pem = inline.includes('\\n') ? inline.replace(/\\n/g, '\n') : inline;
     source = 'VONAGE_PRIVATE_KEY';
   } else {
+    // The path is echoed in messages, so it must not be key material pasted into the wrong variable.
+    if (/-----BEGIN|\n/.test(path as string)) {
+      problems.push(
+        'VONAGE_PRIVATE_KEY_PATH holds PEM text, not a path: put the key in VONAGE_PRIVATE_KEY instead',
+      );
+      return undefined;
+    }
     source = `VONAGE_PRIVATE_KEY_PATH (${path})`;
     try {
       pem = readFileSync(path as string, 'utf8');

@@ -68,6 +68,8 @@ export function applyDials(current: SimulatorDials, patch: DialsPatch): Simulato
       throw new RangeError(`${name} must be a number >= 0`);
     }
   }
+  if (!Number.isInteger(next.rateCapPerSecond))
+    throw new RangeError('rateCapPerSecond must be a whole number');
   if (typeof next.retryAfter !== 'boolean') throw new RangeError('retryAfter must be true or false');
   let sum = 0;
   for (const [name, rate] of Object.entries(next.faults)) {

@@ -148,7 +148,7 @@ export const IDENTITY_INSIGHTS_PATHS = ['/identity-insights/v1/requests', '/v0.1
 
 /** POST /identity-insights/v1/requests (and the older /v0.1/identity-insights). */
 export const identityInsightsRoute: Route = async (request, context) => {
-  const { req, res, reply, fault } = request;
+  const { req, res, reply } = request;
   const auth = await checkApplicationJwt(req.headers.authorization, context.applications, context.clock());
   if (!auth.ok) {
     return reply(401, () => sendProblem(res, 401, PROBLEMS.unauthorized(`Invalid token: ${auth.reason}.`)));
@@ -160,7 +160,9 @@ export const identityInsightsRoute: Route = async (request, context) => {
   if (request.json === undefined) return reply(400, () => sendProblem(res, 400, PROBLEMS.invalidJson()));
   const valid = validateRequest(request.json);
   if (Array.isArray(valid)) return reply(422, () => sendProblem(res, 422, PROBLEMS.validation(valid)));
-  if (request.scripted) return request.scripted();
+  const perturbed = await request.perturb();
+  if (perturbed === null) return;
+  const { fault } = perturbed;
   if (fault === 'malformed') {
     return reply(200, () =>
       sendJson(res, 200, '{"request_id":"truncated","insights":{"reachability":{"is_rea'),

@@ -11,12 +11,14 @@ export interface Admitted {
   /** The raw body as text, and parsed as JSON when it is JSON. */
   readonly body: string;
   readonly json: unknown;
-  /** An injected fault the route renders itself (malformed body, transient insight codes), if any. */
-  readonly fault: keyof FaultRates | null;
   /** Answers and counts the status. */
   readonly reply: (status: number, send: () => void) => void;
-  /** Serves the scripted answer lined up for this number, if one is; call it once the request is valid. */
-  readonly scripted: (() => void) | null;
+  /**
+   * Call once the request is valid: applies a scripted answer, an injected fault and latency. Null means it
+   * has been answered (or dropped); otherwise the fault the route renders itself (malformed body, transient
+   * insight codes), if any.
+   */
+  readonly perturb: () => Promise<{ readonly fault: keyof FaultRates | null } | null>;
 }
 
 /** What routes share: counters, the known applications, time and the outcome seed. */

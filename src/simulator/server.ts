@@ -4,7 +4,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
 import { dayAnchor } from './device-state.js';
-import { applyDials, DEFAULT_DIALS, pickFault, type DialsPatch, type SimulatorDials } from './dials.js';
+import {
+  applyDials,
+  DEFAULT_DIALS,
+  pickFault,
+  type DialsPatch,
+  type FaultRates,
+  type SimulatorDials,
+} from './dials.js';
 import { readBody, sendJson, sendProblem, PROBLEMS } from './http-io.js';
 import { identityInsightsRoute } from './identity-insights.js';
 import { toApplicationRecord, type SimulatedApplication } from './jwt-check.js';
@@ -57,8 +64,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const seed = options.seed ?? 'reachscan';
   const applications = new Map(options.applications.map((a) => [a.applicationId, toApplicationRecord(a)]));
   let dials = applyDials(DEFAULT_DIALS, options.dials ?? {});
-  const cap = new SlidingWindowCap(dials.rateCapPerSecond);
-  const random = seededRandom(seed);
+  let cap = new SlidingWindowCap(dials.rateCapPerSecond);
+  let random = seededRandom(seed);
   const stats = new StatsCounter();
   const scripts = new Map<string, ScriptedResponse[]>();
   const closing = new AbortController();
@@ -79,8 +86,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   /**
-   * What every API request goes through before its route sees it: counters, method, body limit, the rate cap,
-   * scripted answers and injected faults, latency. Returns null when the request has been answered already.
+   * What every API request goes through before its route sees it: counters, method, body limit, the rate
+   * cap. Returns null when the request has been answered already.
    */
   async function admit(req: IncomingMessage, res: ServerResponse, path: string): Promise<Admitted | null> {
     stats.request(path);
@@ -109,6 +116,20 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), retryAfterHeader(seconds)));
       return null;
     }
+    return { req, res, body, json, reply, perturb: () => perturb(req, res, number, reply) };
+  }
+
+  /**
+   * Scripted answers, injected faults and latency, applied once a route has found the request valid: a client
+   * with bad credentials always hears 401, and a script is never spent on a request that fails validation.
+   * Returns null when the request has been answered (or dropped) here.
+   */
+  async function perturb(
+    req: IncomingMessage,
+    res: ServerResponse,
+    number: string | null,
+    reply: Admitted['reply'],
+  ): Promise<{ fault: keyof FaultRates | null } | null> {
     const script = number !== null ? scripts.get(number)?.shift() : undefined;
     const fault = script === undefined ? pickFault(dials.faults, random()) : null;
     if (fault !== null) stats.fault(fault);
@@ -119,6 +140,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     if (fault === 'timeout' && !(await pause(dials.slowResponseMs))) return null;
     if (!(await pause(dials.latencyMs + random() * dials.jitterMs))) return null;
+    if (script !== undefined && 'status' in script) {
+      reply(script.status, () => sendJson(res, script.status, script.body ?? '', { ...script.headers }));
+      return null;
+    }
     const problem =
       fault === 'http500'
         ? ([500, PROBLEMS.internal(), {}] as const)
@@ -132,21 +157,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       reply(status, () => sendProblem(res, status, body, headers));
       return null;
     }
-    return {
-      req,
-      res,
-      body,
-      json,
-      fault,
-      reply,
-      scripted:
-        script !== undefined && 'status' in script
-          ? () =>
-              reply(script.status, () =>
-                sendJson(res, script.status, script.body ?? '', { ...script.headers }),
-              )
-          : null,
-    };
+    return { fault };
   }
 
   const context: RouteContext = {
@@ -164,6 +175,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (route === 'POST /_sim/reset') {
       stats.reset();
       scripts.clear();
+      random = seededRandom(seed);
+      cap = new SlidingWindowCap(dials.rateCapPerSecond);
       return sendJson(res, 200, { reset: true });
     }
     if (route === 'GET /_sim/dials') return sendJson(res, 200, dials);

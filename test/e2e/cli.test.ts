@@ -110,14 +110,16 @@ describe('reachscan simulate', () => {
       const env = Object.fromEntries(
         [...other.stdout().matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
       );
-      const r = await reachscan(['lookup', '+990123400', '+990123411'], {
-        ...env,
-        VONAGE_API_BASE_URL: sim.url,
-      });
+      const numbers = Array.from({ length: 40 }, (_, i) => `+4474000${String(i).padStart(5, '0')}`);
+      const r = await reachscan(['lookup', ...numbers], { ...env, VONAGE_API_BASE_URL: sim.url });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(
         /^reachscan: the carrier refused our credentials: HTTP 401: Unauthorized: Invalid token: unknown application_id\.\n$/,
       );
+      expect(r.stdout).toBe('');
+      // It stops at the first refusal: only the calls already in flight (8 at a time) were made.
+      const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as { requests: number };
+      expect(stats.requests).toBeLessThanOrEqual(8);
     } finally {
       await sim.stop();
       await other.stop();

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import './provided-context.js';
-import { startRedisServer } from './redis-server.js';
+import { startRedisServer } from '../../src/queue/private-redis.js';
 
 /**
  * Integration set-up: a real Redis (REDIS_URL, else a private redis-server on a free port, stopped afterwards),

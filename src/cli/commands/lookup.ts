@@ -4,7 +4,9 @@ import { loadVonageConfig } from '../../config/vonage.js';
 import { parseE164, type CountryCode } from '../../core/e164.js';
 import { UsageError } from '../../core/errors.js';
 import type { LookupOutcome } from '../../core/lookup-result.js';
-import { createLogger, type LogLevel } from '../../logging/logger.js';
+import { isTransientInsightStatus } from '../../core/insight-status.js';
+import { createLogger } from '../../logging/logger.js';
+import { answerFromOutcome } from '../../output/answer.js';
 import { createProvider } from '../../providers/create-provider.js';
 import { lookupWithRetries } from '../../providers/retry.js';
 import { asUsageError, numberFlag } from '../args.js';
@@ -12,6 +14,7 @@ import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simula
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
+import { logLevel } from '../runtime.js';
 
 /** One printed row: the columns results.csv will carry. */
 export interface LookupRow {
@@ -65,40 +68,50 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
   }
   try {
     const config = loadVonageConfig(env);
-    const logger = createLogger({ level: (env.REACHSCAN_LOG_LEVEL as LogLevel | undefined) ?? 'warn' });
+    const logger = createLogger({ level: logLevel(env) });
     const provider = createProvider(config, { logger, connections: concurrency });
     const limit = pLimit(concurrency);
+    // The first refusal of our credentials stops everything: the other numbers would only be refused too.
+    const stop: { fatal: string | null } = { fatal: null };
     const rows = await Promise.all(
       positionals.map((input) =>
-        limit(async (): Promise<{ row: LookupRow; fatal: boolean; ok: boolean }> => {
+        limit(async (): Promise<{ row: LookupRow; ok: boolean }> => {
           const e164 = parseE164(input, country as CountryCode | undefined);
-          if (e164 === null) return { row: invalidRow(input), fatal: false, ok: false };
+          if (e164 === null) return { row: invalidRow(input), ok: false };
+          if (stop.fatal !== null) return { row: invalidRow(input), ok: false }; // never printed: we stop
           const outcome = await lookupWithRetries(provider, e164);
+          if (outcome.kind === 'failed' && outcome.failure.retry === 'fatal') {
+            stop.fatal ??= outcome.failure.detail;
+          }
+          const row = toRow(input, outcome);
           return {
-            row: toRow(input, outcome),
-            fatal: outcome.kind === 'failed' && outcome.failure.retry === 'fatal',
-            ok: outcome.kind === 'answered',
+            row,
+            ok:
+              row.error === '' && !isLocalError(row.reachability_status) && !isLocalError(row.roaming_status),
           };
         }),
       ),
     );
     await provider.close();
     logger.flush();
-
+    if (stop.fatal !== null) {
+      io.stderr.write(`reachscan: the carrier refused our credentials: ${stop.fatal}\n`);
+      return EXIT.infrastructure;
+    }
     io.stdout.write(
       values.json
         ? rows.map((r) => JSON.stringify(r.row)).join('\n') + '\n'
         : formatTable(rows.map((r) => r.row)),
     );
-    const fatal = rows.find((r) => r.fatal);
-    if (fatal) {
-      io.stderr.write(`reachscan: the carrier refused our credentials: ${fatal.row.error}\n`);
-      return EXIT.infrastructure;
-    }
     return rows.every((r) => r.ok) ? EXIT.ok : EXIT.rowErrors;
   } finally {
     await sim?.close();
   }
+}
+
+/** Local failure codes, and transient insight codes still standing after the retries. */
+function isLocalError(code: string): boolean {
+  return code.startsWith('ERROR_') || isTransientInsightStatus(code);
 }
 
 function invalidRow(input: string): LookupRow {
@@ -117,32 +130,18 @@ function invalidRow(input: string): LookupRow {
 }
 
 export function toRow(input: string, outcome: LookupOutcome): LookupRow {
-  if (outcome.kind === 'failed') {
-    return {
-      input,
-      phone_e164: outcome.phoneNumber,
-      reachable: '',
-      connectivity: '',
-      last_status_at: '',
-      roaming: '',
-      roaming_countries: '',
-      reachability_status: outcome.failure.code,
-      roaming_status: outcome.failure.code,
-      error: outcome.failure.detail,
-    };
-  }
-  const { reachability: r, roaming: m } = outcome;
+  const a = answerFromOutcome(outcome, '');
   return {
     input,
     phone_e164: outcome.phoneNumber,
-    reachable: r.reachable === null ? '' : String(r.reachable),
-    connectivity: r.connectivity.join(';'),
-    last_status_at: r.latestStatusAt ?? '',
-    roaming: m.roaming === null ? '' : String(m.roaming),
-    roaming_countries: m.countries.join(';'),
-    reachability_status: r.status.code,
-    roaming_status: m.status.code,
-    error: '',
+    reachable: a.reachable,
+    connectivity: a.connectivity,
+    last_status_at: a.last_status_at,
+    roaming: a.roaming,
+    roaming_countries: a.roaming_countries,
+    reachability_status: a.reachability_status,
+    roaming_status: a.roaming_status,
+    error: a.error,
   };
 }
 

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -83,8 +84,9 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
     if (applicationId === undefined) throw new UsageError('--public-key needs --application-id');
     try {
       publicKey = readFileSync(values['public-key'], 'utf8');
+      createPublicKey(publicKey);
     } catch {
-      throw new UsageError(`--public-key ${values['public-key']}: cannot be read`);
+      throw new UsageError(`--public-key ${values['public-key']}: not a readable PEM public key`);
     }
   } else {
     const app = createThrowawayApplication(applicationId);
@@ -119,11 +121,13 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
       throw new UsageError(`port ${port} is in use; pick another with --port (0 = any free port)`);
     throw error;
   }
+  // Listening on every interface: clients on this machine still reach it through loopback.
+  const clientUrl = sim.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:');
   io.stdout.write(
     [
       `reachscan simulator listening on ${sim.url} (seed ${values.seed ?? 'reachscan'})`,
       'Point reachscan at it with:',
-      `  export VONAGE_API_BASE_URL=${sim.url}`,
+      `  export VONAGE_API_BASE_URL=${clientUrl}`,
       `  export VONAGE_APPLICATION_ID=${applicationId}`,
       ...(keyFile !== null
         ? [`  export VONAGE_PRIVATE_KEY_PATH=${keyFile}`]

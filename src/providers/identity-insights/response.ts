@@ -58,8 +58,8 @@ function mapReachability(raw: unknown): ReachabilityAnswer {
   return {
     status: readStatus(raw.status),
     reachable,
-    // Connectivity describes a reachable device only; an extensible list, so unknown values stay.
-    connectivity: reachable === false ? [] : stringList(raw.connectivity, (v) => v.toUpperCase()),
+    // Connectivity describes a reachable device only; an extensible list, so values are kept as sent.
+    connectivity: reachable === false ? [] : stringList(raw.connectivity, (v) => v),
     latestStatusAt: readTimestamp(raw.latest_status_at),
   };
 }

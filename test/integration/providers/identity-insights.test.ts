@@ -28,6 +28,7 @@ beforeEach(() => {
 afterEach(() => provider.close());
 
 const n = (value: string): E164 => asE164(value);
+const POLICY = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20, rateLimitWaits: 3, maxRetryAfterMs: 5_000 };
 function answered(outcome: LookupOutcome): AnsweredLookup {
   if (outcome.kind !== 'answered') throw new Error(`expected an answer, got ${JSON.stringify(outcome)}`);
   return outcome;
@@ -175,9 +176,8 @@ describe('failures, classified once', () => {
     });
   });
 
-  it('429 from the rate cap is rate-limited with Retry-After, or without it when the carrier sends none', async () => {
-    t.sim.setDials({ rateCapPerSecond: 1 });
-    answered(await provider.lookup(n('+990123400')));
+  it('429 is rate-limited with Retry-After in ms, or without it when the carrier sends none', async () => {
+    t.sim.setDials({ faults: { ...NO_FAULTS, http429: 1 } });
     expect(failed(await provider.lookup(n('+990123400'))).failure).toMatchObject({
       code: 'ERROR_RATE_LIMITED',
       retry: 'rate-limited',
@@ -188,6 +188,19 @@ describe('failures, classified once', () => {
     const bare = failed(await provider.lookup(n('+990123400'))).failure;
     expect(bare).toMatchObject({ code: 'ERROR_RATE_LIMITED', retry: 'rate-limited' });
     expect(bare).not.toHaveProperty('retryAfterMs');
+  });
+
+  it('a 429 from the rate cap carries the wait until a slot frees', async () => {
+    t.sim.setDials({ rateCapPerSecond: 1 });
+    const first = await provider.lookup(n('+990123400'));
+    const second = await provider.lookup(n('+990123400'));
+    // The two calls may straddle a window edge on a slow machine; at least one of them must hold.
+    const limited = [first, second].filter((o) => o.kind === 'failed');
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(failed(limited[0] as LookupOutcome).failure).toMatchObject({
+      code: 'ERROR_RATE_LIMITED',
+      retryAfterMs: 1000,
+    });
   });
 
   it.each([
@@ -235,24 +248,40 @@ describe('failures, classified once', () => {
   });
 
   it('retries what is worth it: transient failures until they pass, permanent ones never', async () => {
-    t.sim.script('+990123400', [
-      { status: 503 },
-      { drop: true },
-      { status: 429, headers: { 'retry-after': '0' } },
-    ]);
-    const policy = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 };
-    answered(await lookupWithRetries(provider, n('+990123400'), policy));
+    t.sim.script('+990123400', [{ status: 503 }, { drop: true }, { status: 500 }]);
+    answered(await lookupWithRetries(provider, n('+990123400'), POLICY));
     expect(t.sim.stats().byNumber['+990123400']).toBe(4);
 
     t.sim.script('+990123411', [{ status: 422 }]);
-    failed(await lookupWithRetries(provider, n('+990123411'), policy));
+    failed(await lookupWithRetries(provider, n('+990123411'), POLICY));
     expect(t.sim.stats().byNumber['+990123411']).toBe(1);
 
     t.sim.setDials({ faults: { ...NO_FAULTS, http500: 1 } });
-    expect(failed(await lookupWithRetries(provider, n('+990123422'), policy)).failure.code).toBe(
+    expect(failed(await lookupWithRetries(provider, n('+990123422'), POLICY)).failure.code).toBe(
       'ERROR_UPSTREAM',
     );
     expect(t.sim.stats().byNumber['+990123422']).toBe(4);
+  });
+
+  it('waits what Retry-After asks, and a 429 does not use up an attempt', async () => {
+    const limited = { status: 429, headers: { 'retry-after': '1' } };
+    t.sim.script('+990123400', [limited, { status: 503 }, { status: 503 }, { status: 503 }]);
+    const started = Date.now();
+    answered(await lookupWithRetries(provider, n('+990123400'), POLICY));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(t.sim.stats().byNumber['+990123400']).toBe(5); // 429 + 3 × 503 + the answer: 4 attempts
+  });
+
+  it('cuts an outsized Retry-After to the policy maximum and gives up after its 429 budget', async () => {
+    const forever = { status: 429, headers: { 'retry-after': '86400' } };
+    t.sim.script('+990123400', [forever, forever, forever, forever]);
+    const started = Date.now();
+    const outcome = failed(
+      await lookupWithRetries(provider, n('+990123400'), { ...POLICY, attempts: 1, maxRetryAfterMs: 20 }),
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(outcome.failure.code).toBe('ERROR_RATE_LIMITED');
+    expect(t.sim.stats().byNumber['+990123400']).toBe(4); // 3 waits (the budget), then the 4th 429 stands
   });
 });
 

@@ -183,6 +183,23 @@ describe('answers', () => {
     expect((await post(GOOD_BODY)).status).toBe(200);
   });
 
+  it('answers bad credentials with 401 even while faults are dialled in', async () => {
+    t.sim.setDials({ faults: { http503: 1 } });
+    try {
+      expect((await post(GOOD_BODY, { token: 'bad' })).status).toBe(401);
+      expect((await post(GOOD_BODY)).status).toBe(503);
+    } finally {
+      t.sim.setDials({ faults: { http503: 0 } });
+    }
+  });
+
+  it('does not spend a scripted answer on a request that fails its checks', async () => {
+    t.sim.script('+990123400', [{ status: 502, body: { scripted: true } }]);
+    expect((await post(GOOD_BODY, { token: 'bad' })).status).toBe(401);
+    expect((await post({ ...GOOD_BODY, insights: {} })).status).toBe(422);
+    expect((await post(GOOD_BODY)).status).toBe(502);
+  });
+
   it('serves scripted responses for a number, in order, then goes back to simulating', async () => {
     await fetch(`${t.sim.url}/_sim/script`, {
       method: 'POST',

@@ -91,6 +91,7 @@ describe('loadVonageConfig', () => {
         '/nonexistent/private.key',
         /VONAGE_PRIVATE_KEY_PATH \(\/nonexistent\/private.key\): no such file/,
       ],
+      [undefined, rsa.privateKey, /VONAGE_PRIVATE_KEY_PATH holds PEM text, not a path/],
     ];
     for (const [inline, path, expected] of cases) {
       const found = problems({

@@ -6,6 +6,7 @@ describe('simulator dials', () => {
     const dials = applyDials(DEFAULT_DIALS, { latencyMs: 40, faults: { http503: 0.1 } });
     expect(dials).toMatchObject({ latencyMs: 40, jitterMs: 0, faults: { http503: 0.1, http500: 0 } });
     expect(() => applyDials(dials, { latencyMs: -1 })).toThrow(/latencyMs/);
+    expect(() => applyDials(dials, { rateCapPerSecond: 2.5 })).toThrow(/whole number/);
     expect(() => applyDials(dials, { faults: { drop: 1.5 } })).toThrow(/faults.drop/);
     expect(() => applyDials(dials, { faults: { drop: 0.6, http500: 0.6 } })).toThrow(/more than 1/);
     expect(() => applyDials(dials, { faults: { nope: 0.1 } as never })).toThrow(/unknown fault/);

@@ -77,7 +77,7 @@ describe('mapping a 200 answer', () => {
       insights: {
         reachability: {
           is_reachable: true,
-          connectivity: ['DATA', 'sms', '5G_SA', 'DATA'],
+          connectivity: ['DATA', ' SMS ', '5G_SA', 'DATA'],
           status: { code: 'NEW_CODE' },
         },
         roaming: { is_roaming: false, status: { code: 'ANOTHER_ONE', message: 'x' } },

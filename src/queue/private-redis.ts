@@ -1,3 +1,5 @@
+// A throwaway redis-server for one run (the `scan` fallback when no Redis answers) or one test run: free
+// port, loopback only, no persistence unless asked, `noeviction` as BullMQ requires.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,10 +33,7 @@ export function hasRedisServer(): boolean {
   return probe.error === undefined && probe.status === 0;
 }
 
-/**
- * Starts a private redis-server on a free port, persistence off unless asked (`appendonly` for restart tests),
- * `noeviction` as BullMQ requires. Retries on a lost port race.
- */
+/** Starts a private redis-server on a free port; retries on a lost port race. */
 export async function startRedisServer(options: { appendonly?: boolean } = {}): Promise<RedisServerHandle> {
   if (!hasRedisServer()) throw Object.assign(new Error(NO_REDIS_SERVER), { stack: NO_REDIS_SERVER });
   let lastError: unknown;

@@ -1,0 +1,219 @@
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { isSupportedCountry } from 'libphonenumber-js/max';
+import { systemClock } from '../../core/clock.js';
+import { UsageError } from '../../core/errors.js';
+import { choosePhoneColumn } from '../../input/phone-column.js';
+import { sniffInput } from '../../input/sniff.js';
+import { createLogger } from '../../logging/logger.js';
+import { outputFiles } from '../../output/write-outputs.js';
+import type { BatchReport } from '../../output/report.js';
+import { readStatus, type BatchStatus } from '../../queue/batch-state.js';
+import { createRedis } from '../../queue/connection.js';
+import type { BatchJobData } from '../../queue/job-data.js';
+import { batchKeys } from '../../queue/keys.js';
+import { deriveBatchId, submitBatch } from '../../queue/submit.js';
+import { startWorkers, type Workers } from '../../queue/workers.js';
+import { asUsageError, numberFlag } from '../args.js';
+import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { SCAN_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+import { createProgress } from '../progress.js';
+import { chooseRedis, logLevel, providersFromEnv, queuePrefix, type RedisChoice } from '../runtime.js';
+
+export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
+
+export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        provider: { type: 'string', default: 'identity-insights' },
+        column: { type: 'string' },
+        'default-country': { type: 'string' },
+        concurrency: { type: 'string' },
+        rate: { type: 'string' },
+        'chunk-size': { type: 'string' },
+        'stale-days': { type: 'string' },
+        simulate: { type: 'boolean', default: false },
+        'no-worker': { type: 'boolean', default: false },
+        bom: { type: 'boolean', default: false },
+        'no-formula-guard': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw asUsageError(error);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(SCAN_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError('scan needs exactly one input file: reachscan scan <file> --out DIR');
+  if (values.out === undefined)
+    throw new UsageError('scan needs --out DIR, the folder for results.csv and the reports');
+  if (values.provider !== 'identity-insights') {
+    throw new UsageError(`--provider must be identity-insights (got "${values.provider}")`);
+  }
+  const country = values['default-country']?.toUpperCase();
+  if (country !== undefined && !isSupportedCountry(country)) {
+    throw new UsageError(
+      `--default-country must be an ISO country code such as GB (got "${values['default-country']}")`,
+    );
+  }
+  if (values.simulate && values['no-worker']) {
+    throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
+  }
+  const concurrency =
+    numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
+  const rate =
+    numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? SCAN_DEFAULTS.rate;
+  const chunkSize =
+    numberFlag(values['chunk-size'], 'chunk-size', { min: 1, max: 5_000 }) ?? SCAN_DEFAULTS.chunkSize;
+  const staleDays =
+    numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays;
+  const file = positionals[0] as string;
+  const inputPath = resolve(file);
+  const outDir = resolve(values.out);
+  const say = (line: string) => io.stderr.write(`reachscan: ${line}\n`);
+
+  // Everything about the input that can be wrong is found before anything is queued or paid for.
+  const shape = await sniffInput(inputPath, file);
+  const phoneColumn = choosePhoneColumn(file, shape.headers, values.column);
+
+  const logger = createLogger({ level: logLevel(io.env) });
+  let sim: BuiltInSimulator | null = null;
+  let redisChoice: RedisChoice | null = null;
+  let workers: Workers | null = null;
+  let providers: ReturnType<typeof providersFromEnv> | null = null;
+  const redisHolder: { client: ReturnType<typeof createRedis> | null } = { client: null };
+  try {
+    let env = io.env;
+    if (values.simulate) {
+      sim = await startBuiltInSimulator(io.env);
+      env = sim.env;
+      say(`using the built-in simulator at ${sim.url} (no carrier is called)`);
+    }
+    if (!values['no-worker']) {
+      providers = providersFromEnv(env, logger, concurrency);
+      providers.check();
+    }
+    redisChoice = await chooseRedis(io.env, !values['no-worker'], say);
+    const prefix = queuePrefix(io.env);
+    const formulaGuard = !values['no-formula-guard'];
+    const batchId = await deriveBatchId(inputPath, {
+      provider: values.provider,
+      phoneColumn,
+      country: country ?? null,
+      chunkSize,
+      staleDays,
+      rate,
+      formulaGuard,
+      bom: values.bom,
+      outDir,
+    });
+    const redis = createRedis(redisChoice.url, 'client');
+    redisHolder.client = redis;
+    redis.on('error', () => {});
+    if (providers !== null) {
+      const registry = providers;
+      workers = startWorkers({
+        redisUrl: redisChoice.url,
+        prefix,
+        concurrency,
+        provider: (name) => registry.get(name),
+        logger,
+        clock: systemClock,
+      });
+    }
+    const data: BatchJobData = {
+      batchId,
+      inputPath,
+      displayName: basename(file),
+      outDir,
+      provider: 'identity-insights',
+      delimiter: shape.delimiter,
+      headers: shape.headers,
+      phoneColumn,
+      defaultCountry: country ?? null,
+      chunkSize,
+      staleDays,
+      ratePerSecond: rate,
+      formulaGuard,
+      bom: values.bom,
+      submittedAt: new Date().toISOString(),
+      step: 'ingest',
+      cursor: { records: 0, chunks: 0 },
+    };
+    const how = await submitBatch(redis, prefix, data);
+    say(
+      `${how === 'resumed' ? 'resuming' : 'started'} batch ${batchId}: ${basename(file)}, phone column "${shape.headers[phoneColumn] ?? ''}"` +
+        `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
+    );
+
+    const progress = createProgress(io.stderr, () => Date.now());
+    const keys = batchKeys(prefix, batchId);
+    const interrupt: { signal: string | null } = { signal: null };
+    void io.stopSignal.then((signal) => (interrupt.signal = signal));
+    let status: BatchStatus;
+    for (;;) {
+      status = await readStatus(redis, keys);
+      if (status.state === 'done' || status.state === 'failed' || interrupt.signal !== null) break;
+      progress.update(status);
+      await sleep(250);
+    }
+    progress.finish();
+    if (interrupt.signal !== null) {
+      say(`${interrupt.signal}: stopping; run the same command again to resume batch ${batchId}`);
+      return EXIT.interrupted;
+    }
+    if (status.state === 'failed') {
+      const failure = status.failure ?? 'the batch failed';
+      say(
+        failure.startsWith(file) || failure.startsWith(basename(file))
+          ? failure
+          : `batch ${batchId} stopped: ${failure}`,
+      );
+      return status.exitCode === 2 ? EXIT.usage : EXIT.infrastructure;
+    }
+    const names = outputFiles(staleDays);
+    const report = JSON.parse(await readFile(resolve(outDir, names.reportJson), 'utf8')) as BatchReport;
+    io.stdout.write(summary(report, outDir, names));
+    return status.exitCode === 0 ? EXIT.ok : EXIT.rowErrors;
+  } finally {
+    await workers?.close();
+    await providers?.close();
+    await redisHolder.client?.quit().catch(() => undefined);
+    await redisChoice?.stopPrivate?.();
+    await sim?.close();
+    logger.flush();
+  }
+}
+
+function summary(report: BatchReport, outDir: string, names: ReturnType<typeof outputFiles>): string {
+  const r = report.reachability;
+  return [
+    `${report.rows.total} rows → ${outDir}/${names.results}`,
+    `  numbers: ${report.rows.valid} valid (${report.unique_numbers} unique, ${report.rows.duplicate} duplicates), ${report.rows.invalid} invalid, ${report.rows.rejected} malformed records → ${names.rejects}`,
+    `  reachable: ${r.reachable} (${r.data} with data, ${r.sms_only} SMS only), not reachable: ${r.not_reachable}, unknown: ${r.unknown}`,
+    `  roaming: ${report.roaming.roaming}${
+      Object.keys(report.roaming.by_country).length > 0
+        ? ` (${Object.entries(report.roaming.by_country)
+            .slice(0, 5)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+    `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
+    `  rows in error: ${report.rows_in_error}; report: ${names.reportMd}, ${names.reportJson}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,52 @@
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../core/clock.js';
+import { createLogger } from '../../logging/logger.js';
+import { startWorkers } from '../../queue/workers.js';
+import { asUsageError, numberFlag } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { WORKER_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+import { chooseRedis, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import { SCAN_DEFAULTS } from './scan.js';
+
+/** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
+export async function runWorker(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
+  } catch (error) {
+    throw asUsageError(error);
+  }
+  if (values.help) {
+    io.stdout.write(WORKER_HELP);
+    return EXIT.ok;
+  }
+  const concurrency =
+    numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
+  const logger = createLogger({ level: logLevel(io.env) === 'warn' ? 'info' : logLevel(io.env) });
+  const providers = providersFromEnv(io.env, logger, concurrency);
+  providers.check();
+  const redis = await chooseRedis(io.env, false, () => {});
+  const workers = startWorkers({
+    redisUrl: redis.url,
+    prefix: queuePrefix(io.env),
+    concurrency,
+    provider: (name) => providers.get(name),
+    logger,
+    clock: systemClock,
+  });
+  logger.info({ concurrency }, 'worker started');
+  io.stderr.write(
+    `reachscan worker: waiting for batches (concurrency ${concurrency}); stop with Ctrl-C or SIGTERM\n`,
+  );
+  const signal = await io.stopSignal;
+  io.stderr.write(`reachscan worker: ${signal}, finishing the jobs in hand\n`);
+  await workers.close();
+  await providers.close();
+  logger.info('worker stopped');
+  logger.flush();
+  return EXIT.ok;
+}

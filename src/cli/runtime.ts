@@ -1,0 +1,87 @@
+import type { Env } from '../config/env.js';
+import { loadVonageConfig } from '../config/vonage.js';
+import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
+import type { Logger, LogLevel } from '../logging/logger.js';
+import { createProvider } from '../providers/create-provider.js';
+import type { ReachabilityProvider } from '../providers/provider.js';
+import { redisAnswers, redactUrl } from '../queue/connection.js';
+import { bullPrefix } from '../queue/keys.js';
+import { hasRedisServer, startRedisServer } from '../queue/private-redis.js';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export function logLevel(env: Env): LogLevel {
+  const level = env.REACHSCAN_LOG_LEVEL ?? 'warn';
+  const known = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!known.includes(level))
+    throw new ConfigError([`REACHSCAN_LOG_LEVEL must be one of ${known.join(', ')}`]);
+  return level as LogLevel;
+}
+
+/** BullMQ prefix (with its Cluster hash tag) from REACHSCAN_QUEUE_PREFIX. */
+export function queuePrefix(env: Env): string {
+  const name = env.REACHSCAN_QUEUE_PREFIX ?? 'reachscan';
+  if (!/^[A-Za-z0-9_.-]+$/.test(name))
+    throw new UsageError('REACHSCAN_QUEUE_PREFIX may hold letters, digits, _ . - only');
+  return bullPrefix(name);
+}
+
+export interface RedisChoice {
+  readonly url: string;
+  /** Set when reachscan started its own redis-server for this run. */
+  readonly stopPrivate: (() => Promise<void>) | null;
+}
+
+/**
+ * REDIS_URL when it answers. When nothing answers at the default address and redis-server is installed, a
+ * private throwaway Redis for this run (said on stderr); otherwise one line on how to get Redis.
+ */
+export async function chooseRedis(
+  env: Env,
+  allowPrivate: boolean,
+  say: (line: string) => void,
+): Promise<RedisChoice> {
+  const configured = env.REDIS_URL;
+  const url = configured ?? DEFAULT_REDIS_URL;
+  if (await redisAnswers(url)) return { url, stopPrivate: null };
+  if (configured === undefined && allowPrivate && hasRedisServer()) {
+    const redis = await startRedisServer();
+    say(
+      `no Redis at ${url}; started a private redis-server for this run at ${redis.url} (its data goes when the run ends)`,
+    );
+    return { url: redis.url, stopPrivate: () => redis.stop() };
+  }
+  throw new ReachscanError(
+    'REDIS_UNAVAILABLE',
+    `Redis at ${redactUrl(url)} is not answering: start one (redis-server, or docker compose up redis) or set REDIS_URL`,
+  );
+}
+
+/** Providers for a worker process, built on first use from this process's own credentials. */
+export function providersFromEnv(
+  env: Env,
+  logger: Logger,
+  connections: number,
+): {
+  get: (name: string) => ReachabilityProvider;
+  close: () => Promise<void>;
+  check: () => void;
+} {
+  const built = new Map<string, ReachabilityProvider>();
+  return {
+    check: () => void loadVonageConfig(env),
+    get(name) {
+      if (name !== 'identity-insights')
+        throw new UsageError(`provider "${name}" is not available in this version`);
+      let provider = built.get(name);
+      if (!provider) {
+        provider = createProvider(loadVonageConfig(env), { logger, connections });
+        built.set(name, provider);
+      }
+      return provider;
+    },
+    async close() {
+      await Promise.all([...built.values()].map((p) => p.close()));
+    },
+  };
+}

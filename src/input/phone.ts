@@ -1,0 +1,30 @@
+import { parseE164, type CountryCode, type E164 } from '../core/e164.js';
+
+/** What a phone cell holds, as far as reachscan is concerned. */
+export type PhoneCell =
+  | { readonly kind: 'valid'; readonly e164: E164 }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** A number Excel already turned into scientific notation (`4.47911E+11`): its digits are gone. */
+  | { readonly kind: 'excel-mangled' };
+
+const EXCEL_SCIENTIFIC = /^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$/;
+const DIGITS_ONLY = /^\d+$/;
+
+/**
+ * Normalises a phone cell to E.164. `+44…` and `0044…` need no country; national forms (`07400 123456`) use
+ * `defaultCountry`; bare international digits (`447400123456`) are tried with a `+` when they are not a valid
+ * national number. Spaces, dashes, dots, slashes and brackets are ignored; an extension is dropped.
+ */
+export function normalisePhone(raw: string, defaultCountry?: CountryCode): PhoneCell {
+  const text = raw.trim();
+  if (text === '') return { kind: 'invalid', reason: 'no phone number' };
+  if (EXCEL_SCIENTIFIC.test(text)) return { kind: 'excel-mangled' };
+  const direct = parseE164(text, defaultCountry);
+  if (direct !== null) return { kind: 'valid', e164: direct };
+  const compact = text.replace(/[\s\-.()/\u00a0]/g, '');
+  if (DIGITS_ONLY.test(compact) && !compact.startsWith('0')) {
+    const international = parseE164(`+${compact}`);
+    if (international !== null) return { kind: 'valid', e164: international };
+  }
+  return { kind: 'invalid', reason: 'not a valid phone number' };
+}

@@ -1,0 +1,55 @@
+import type { LookupOutcome } from '../core/lookup-result.js';
+import { RESULT_COLUMNS, type ResultFields } from './columns.js';
+
+/** A number's answer as kept between the worker that asked and the step that writes results. */
+export type StoredAnswer = Omit<ResultFields, 'phone_e164'>;
+
+const STORED = RESULT_COLUMNS.filter((c) => c !== 'phone_e164');
+
+/** Flattens a provider outcome into result columns; `checkedAt` is when the carrier was asked. */
+export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): StoredAnswer {
+  if (outcome.kind === 'failed') {
+    return {
+      reachable: '',
+      connectivity: '',
+      last_status_at: '',
+      roaming: '',
+      roaming_countries: '',
+      roaming_mcc: '',
+      reachability_status: outcome.failure.code,
+      roaming_status: outcome.failure.code,
+      checked_at: checkedAt,
+      error: outcome.failure.detail,
+    };
+  }
+  const { reachability: r, roaming: m } = outcome;
+  return {
+    reachable: r.reachable === null ? '' : String(r.reachable),
+    connectivity: r.connectivity.join(';'),
+    last_status_at: r.latestStatusAt ?? '',
+    roaming: m.roaming === null ? '' : String(m.roaming),
+    roaming_countries: m.countries.join(';'),
+    roaming_mcc: m.mcc === null ? '' : String(m.mcc),
+    reachability_status: r.status.code,
+    roaming_status: m.status.code,
+    checked_at: checkedAt,
+    error: '',
+  };
+}
+
+/** Compact form for Redis: a JSON array in column order (about 120 bytes a number). */
+export function encodeAnswer(answer: StoredAnswer): string {
+  return JSON.stringify(STORED.map((c) => answer[c]));
+}
+
+export function decodeAnswer(text: string): StoredAnswer {
+  const values = JSON.parse(text) as unknown;
+  if (
+    !Array.isArray(values) ||
+    values.length !== STORED.length ||
+    !values.every((v) => typeof v === 'string')
+  ) {
+    throw new TypeError('stored answer has an unexpected shape');
+  }
+  return Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer;
+}

@@ -1,0 +1,42 @@
+/** The columns reachscan appends to every input row, in this order. Scripts rely on these names. */
+export const RESULT_COLUMNS = [
+  'phone_e164',
+  'reachable',
+  'connectivity',
+  'last_status_at',
+  'roaming',
+  'roaming_countries',
+  'roaming_mcc',
+  'reachability_status',
+  'roaming_status',
+  'checked_at',
+  'error',
+] as const;
+export type ResultColumn = (typeof RESULT_COLUMNS)[number];
+export type ResultFields = Readonly<Record<ResultColumn, string>>;
+
+/** Status codes reachscan writes itself when no carrier answer applies. */
+export const LOCAL_STATUS = {
+  invalidNumber: 'INVALID_NUMBER_FORMAT',
+  excelMangled: 'EXCEL_MANGLED',
+  notProcessed: 'ERROR_NOT_PROCESSED',
+} as const;
+
+/**
+ * Output header: the input headers unchanged, then ours. When the input already has a column of one of our
+ * names, ours gets a `reachscan_` prefix (repeated until unique): an input column is never overwritten.
+ */
+export function resultHeader(inputHeaders: readonly string[]): string[] {
+  const taken = new Set(inputHeaders);
+  const ours = RESULT_COLUMNS.map((name) => {
+    let candidate: string = name;
+    while (taken.has(candidate)) candidate = `reachscan_${candidate}`;
+    taken.add(candidate);
+    return candidate;
+  });
+  return [...inputHeaders, ...ours];
+}
+
+export function resultValues(fields: ResultFields): string[] {
+  return RESULT_COLUMNS.map((c) => fields[c]);
+}

@@ -1,0 +1,26 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { stringify, type Stringifier } from 'csv-stringify';
+
+/** A CSV file written row by row with backpressure; `close()` resolves once every byte is on disk. */
+export class CsvFileWriter {
+  private readonly stringifier: Stringifier;
+  private readonly file: WriteStream;
+
+  constructor(path: string, header: readonly string[], options: { bom?: boolean } = {}) {
+    this.stringifier = stringify({ bom: options.bom ?? false, record_delimiter: 'unix' });
+    this.file = createWriteStream(path);
+    this.stringifier.pipe(this.file);
+    this.stringifier.write(header);
+  }
+
+  async write(values: readonly string[]): Promise<void> {
+    if (!this.stringifier.write(values)) await once(this.stringifier, 'drain');
+  }
+
+  async close(): Promise<void> {
+    this.stringifier.end();
+    await finished(this.file);
+  }
+}

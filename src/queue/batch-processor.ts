@@ -1,0 +1,115 @@
+import { UnrecoverableError, WaitingChildrenError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../core/clock.js';
+import type { CountryCode, E164 } from '../core/e164.js';
+import { InputError } from '../input/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { decodeAnswer, type StoredAnswer } from '../output/answer.js';
+import { writeOutputs } from '../output/write-outputs.js';
+import { closeBatch, readStatus, setState } from './batch-state.js';
+import { ingest } from './ingest.js';
+import { assertBatchJobData, type BatchJobData } from './job-data.js';
+import { batchKeys } from './keys.js';
+
+export interface BatchProcessorDeps {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly chunkQueue: Queue;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/**
+ * The batch job, in steps saved in its data (BullMQ's step-job pattern): ingest the file into chunk jobs,
+ * wait for them as their parent, then write every output. A worker that dies in any step is replaced by one
+ * that resumes at that step.
+ */
+export function createBatchProcessor(deps: BatchProcessorDeps) {
+  return async (job: Job, token?: string): Promise<{ exitCode: number }> => {
+    const raw: unknown = job.data;
+    assertBatchJobData(raw);
+    let data: BatchJobData = raw;
+    const keys = batchKeys(deps.prefix, data.batchId);
+    const log = deps.logger.child({ batch: data.batchId });
+    try {
+      if (data.step === 'ingest') {
+        await deps.redis.hsetnx(keys.meta, 'startedAt', new Date(deps.clock()).toISOString());
+        await setState(deps.redis, keys, 'ingesting', { outDir: data.outDir });
+        log.info({ file: data.displayName, from: data.cursor.records }, 'reading input');
+        data = await ingest(job, data, { redis: deps.redis, keys, chunkQueue: deps.chunkQueue });
+        data = { ...data, step: 'wait' };
+        await job.updateData(data);
+      }
+      if (data.step === 'wait') {
+        await setState(deps.redis, keys, 'running');
+        if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
+        data = { ...data, step: 'finalize' };
+        await job.updateData(data);
+      }
+      const status = await readStatus(deps.redis, keys);
+      if (status.failure !== null) {
+        log.error({ failure: status.failure }, 'batch stopped');
+        await closeBatch(deps.redis, keys, {
+          state: 'failed',
+          finishedAt: new Date(deps.clock()).toISOString(),
+          exitCode: 3,
+        });
+        return { exitCode: 3 };
+      }
+      await setState(deps.redis, keys, 'finalizing');
+      const report = await writeOutputs({
+        inputPath: data.inputPath,
+        displayName: data.displayName,
+        shape: { delimiter: data.delimiter, headers: data.headers, sizeBytes: 0 },
+        phoneColumn: data.phoneColumn,
+        ...(data.defaultCountry !== null ? { defaultCountry: data.defaultCountry as CountryCode } : {}),
+        outDir: data.outDir,
+        staleDays: data.staleDays,
+        formulaGuard: data.formulaGuard,
+        bom: data.bom,
+        uniqueNumbers: await deps.redis.hlen(keys.owners),
+        report: {
+          batchId: data.batchId,
+          inputFile: data.displayName,
+          provider: data.provider,
+          startedAt: status.startedAt ?? data.submittedAt,
+        },
+        answers: (numbers) => fetchAnswers(deps.redis, keys.answers, numbers),
+        now: deps.clock,
+      });
+      const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
+      await closeBatch(deps.redis, keys, { state: 'done', finishedAt: report.finished_at, exitCode });
+      log.info({ rows: report.rows.total, exitCode }, 'batch done');
+      return { exitCode };
+    } catch (error) {
+      if (error instanceof WaitingChildrenError) throw error;
+      // A file that cannot be read will not get better with retries.
+      const final = error instanceof InputError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (final) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await deps.redis.hsetnx(keys.meta, 'failure', reason);
+        await closeBatch(deps.redis, keys, {
+          state: 'failed',
+          finishedAt: new Date(deps.clock()).toISOString(),
+          exitCode: error instanceof InputError ? 2 : 3,
+        });
+        if (error instanceof InputError) throw new UnrecoverableError(error.message);
+      }
+      throw error;
+    }
+  };
+}
+
+async function fetchAnswers(
+  redis: Redis,
+  key: string,
+  numbers: readonly E164[],
+): Promise<Map<string, StoredAnswer>> {
+  const values = await redis.hmget(key, ...numbers);
+  const map = new Map<string, StoredAnswer>();
+  numbers.forEach((n, i) => {
+    const value = values[i];
+    if (value !== null && value !== undefined) map.set(n, decodeAnswer(value));
+  });
+  return map;
+}

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import type { BatchKeys } from './keys.js';
+
+export type BatchState = 'queued' | 'ingesting' | 'running' | 'finalizing' | 'done' | 'failed';
+
+/** What a waiting `scan` (or a status page) reads about a batch. */
+export interface BatchStatus {
+  readonly state: BatchState | null;
+  /** Data records read so far, and whether reading is finished. */
+  readonly records: number;
+  readonly ingested: boolean;
+  /** Unique numbers to ask, and how many have a final answer. */
+  readonly unique: number;
+  readonly answered: number;
+  readonly startedAt: string | null;
+  /** Set when the batch stopped for a reason that is not any one row's (bad credentials, unreadable file). */
+  readonly failure: string | null;
+  /** Set when done: the exit code the batch deserves (0 all answered, 1 rows in error). */
+  readonly exitCode: number | null;
+  readonly outDir: string | null;
+}
+
+/** Kept this long after the batch ends so a waiting client can read the outcome; then Redis drops it. */
+export const FINISHED_META_TTL_S = 24 * 3600;
+
+export async function readStatus(redis: Redis, keys: BatchKeys): Promise<BatchStatus> {
+  const m = await redis.hgetall(keys.meta);
+  const int = (v: string | undefined) => (v === undefined ? 0 : Number(v));
+  return {
+    state: (m.state as BatchState | undefined) ?? null,
+    records: int(m.records),
+    ingested: m.ingested === '1',
+    unique: int(m.unique),
+    answered: int(m.answered),
+    startedAt: m.startedAt ?? null,
+    failure: m.failure ?? null,
+    exitCode: m.exitCode === undefined ? null : Number(m.exitCode),
+    outDir: m.outDir ?? null,
+  };
+}
+
+export async function setState(
+  redis: Redis,
+  keys: BatchKeys,
+  state: BatchState,
+  extra: Record<string, string | number> = {},
+): Promise<void> {
+  await redis.hset(keys.meta, { state, ...extra });
+}
+
+/** Stops a batch for a reason that concerns every row: chunks still queued skip their calls. */
+export async function abortBatch(redis: Redis, keys: BatchKeys, reason: string): Promise<void> {
+  await redis.hsetnx(keys.meta, 'failure', reason);
+}
+
+export async function isAborted(redis: Redis, keys: BatchKeys): Promise<boolean> {
+  return (await redis.hexists(keys.meta, 'failure')) === 1;
+}
+
+/** Drops the per-batch working data and keeps only the small outcome record, with an expiry. */
+export async function closeBatch(
+  redis: Redis,
+  keys: BatchKeys,
+  outcome: Record<string, string | number>,
+): Promise<void> {
+  await redis
+    .multi()
+    .del(keys.owners, keys.answers)
+    .hset(keys.meta, outcome)
+    .expire(keys.meta, FINISHED_META_TTL_S)
+    .exec();
+}

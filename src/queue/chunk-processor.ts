@@ -1,0 +1,107 @@
+import { RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { LimitFunction } from 'p-limit';
+import type { Clock } from '../core/clock.js';
+import { asE164 } from '../core/e164.js';
+import type { LookupFailure } from '../core/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { answerFromOutcome, encodeAnswer } from '../output/answer.js';
+import type { ReachabilityProvider } from '../providers/provider.js';
+import { abortBatch, isAborted } from './batch-state.js';
+import { assertChunkJobData } from './job-data.js';
+import { batchKeys, rateKey } from './keys.js';
+import { RateGate } from './rate-gate.js';
+
+export interface ChunkProcessorDeps {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly chunkQueue: Queue;
+  readonly provider: (name: string) => ReachabilityProvider;
+  /** Lookups in flight in this process, across all chunks. */
+  readonly limit: LimitFunction;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
+const MAX_RATE_LIMIT_ROUNDS = 50;
+const DEFAULT_PAUSE_MS = 1_000;
+
+/**
+ * Asks the carrier about a chunk's numbers. Answers are saved as they come, so a retried chunk asks only what
+ * is still open. What happens to a failure is decided by its class: permanent → final answer; retryable →
+ * the chunk is retried with backoff (on its last attempt the error becomes the answer); rate-limited → the
+ * whole queue pauses for Retry-After without using an attempt; fatal → the batch stops.
+ */
+export function createChunkProcessor(deps: ChunkProcessorDeps) {
+  return async (job: Job): Promise<{ answered: number }> => {
+    const data: unknown = job.data;
+    assertChunkJobData(data);
+    const keys = batchKeys(deps.prefix, data.batchId);
+    const log = deps.logger.child({ batch: data.batchId, chunk: data.chunk });
+    if (await isAborted(deps.redis, keys)) return { answered: 0 };
+
+    const known = data.numbers.length > 0 ? await deps.redis.hmget(keys.answers, ...data.numbers) : [];
+    const open = data.numbers.filter((_, i) => known[i] === null);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const provider = deps.provider(data.provider);
+    const gate = new RateGate(deps.redis, rateKey(deps.prefix), data.ratePerSecond);
+    const roundsSoFar = Number((await deps.redis.hget(keys.meta, `rateLimited:${data.chunk}`)) ?? 0);
+    const mayPause = roundsSoFar < MAX_RATE_LIMIT_ROUNDS;
+
+    const answers: Record<string, string> = {};
+    let retryLater = 0;
+    let pauseMs: number | null = null;
+    let fatal: LookupFailure | null = null;
+
+    await Promise.all(
+      open.map((number) =>
+        deps.limit(async () => {
+          if (fatal !== null || pauseMs !== null) return void retryLater++;
+          await gate.acquire();
+          const outcome = await provider.lookup(asE164(number));
+          if (outcome.kind === 'failed') {
+            const { failure } = outcome;
+            if (failure.retry === 'fatal') {
+              fatal ??= failure;
+              return;
+            }
+            if (failure.retry === 'rate-limited' && mayPause) {
+              const wait = failure.retryAfterMs ?? DEFAULT_PAUSE_MS;
+              pauseMs = Math.max(pauseMs ?? 0, wait);
+              await gate.pause(wait);
+              retryLater++;
+              return;
+            }
+            if ((failure.retry === 'retryable' || failure.retry === 'rate-limited') && !lastAttempt) {
+              return void retryLater++;
+            }
+          } else if (outcome.transient && !lastAttempt) {
+            return void retryLater++;
+          }
+          answers[number] = encodeAnswer(answerFromOutcome(outcome, new Date(deps.clock()).toISOString()));
+        }),
+      ),
+    );
+
+    const saved = Object.keys(answers).length;
+    if (saved > 0) {
+      const added = await deps.redis.hset(keys.answers, answers);
+      await deps.redis.hincrby(keys.meta, 'answered', added);
+    }
+    if (fatal !== null) {
+      const failure: LookupFailure = fatal;
+      await abortBatch(deps.redis, keys, `the carrier refused our credentials (${failure.detail})`);
+      log.error({ failure }, 'batch stopped: credentials refused');
+      throw new UnrecoverableError(failure.detail);
+    }
+    if (pauseMs !== null) {
+      const rounds = await deps.redis.hincrby(keys.meta, `rateLimited:${data.chunk}`, 1);
+      log.warn({ pauseMs, rounds }, 'carrier rate limit: pausing the queue');
+      await deps.chunkQueue.rateLimit(pauseMs);
+      throw new RateLimitError();
+    }
+    if (retryLater > 0) throw new Error(`${retryLater} of ${open.length} numbers to retry`);
+    return { answered: saved };
+  };
+}

@@ -1,0 +1,94 @@
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CountryCode } from '../core/e164.js';
+import { normalisePhone } from '../input/phone.js';
+import { readInput } from '../input/reader.js';
+import type { BatchJobData, ChunkJobData } from './job-data.js';
+import type { BatchKeys } from './keys.js';
+
+/** Chunk job options: retried with exponential backoff and jitter; never leaving the batch stuck. */
+export const CHUNK_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+  // A chunk that fails for good must not hold the batch: its numbers come out as ERROR_NOT_PROCESSED.
+  ignoreDependencyOnFailure: true,
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/**
+ * Reads the input and turns it into chunk jobs as it goes (never one huge transaction), each asking for the
+ * numbers no earlier chunk asked for. The cursor in the job data is saved after every chunk, so a worker that
+ * dies mid-file is replaced by one that resumes where it stopped.
+ */
+export async function ingest(
+  job: Job,
+  data: BatchJobData,
+  deps: { redis: Redis; keys: BatchKeys; chunkQueue: Queue },
+): Promise<BatchJobData> {
+  const { redis, keys, chunkQueue } = deps;
+  const shape = { delimiter: data.delimiter, headers: data.headers, sizeBytes: 0 };
+  const country = (data.defaultCountry ?? undefined) as CountryCode | undefined;
+  let current = data;
+  let numbers = new Set<string>();
+  let records = 0;
+
+  const emit = async () => {
+    const chunk = current.cursor.chunks;
+    const owned = await claim(redis, keys, [...numbers], chunk);
+    if (owned.length > 0) {
+      const payload: ChunkJobData = {
+        batchId: data.batchId,
+        chunk,
+        numbers: owned,
+        provider: data.provider,
+        ratePerSecond: data.ratePerSecond,
+      };
+      await chunkQueue.add('chunk', payload, {
+        ...CHUNK_JOB_OPTIONS,
+        jobId: `${data.batchId}-c${chunk}`,
+        parent: { id: job.id as string, queue: job.queueQualifiedName },
+      });
+    }
+    current = { ...current, cursor: { records: current.cursor.records + records, chunks: chunk + 1 } };
+    await job.updateData(current);
+    await redis.hset(keys.meta, { records: current.cursor.records, unique: await redis.hlen(keys.owners) });
+    numbers = new Set();
+    records = 0;
+  };
+
+  for await (const item of readInput(data.inputPath, shape, data.displayName)) {
+    if (item.kind === 'reject' || item.index < data.cursor.records) continue;
+    const phone = normalisePhone(item.fields[data.phoneColumn] ?? '', country);
+    if (phone.kind === 'valid') numbers.add(phone.e164);
+    records++;
+    if (records >= data.chunkSize) await emit();
+  }
+  if (records > 0) await emit();
+  await redis.hset(keys.meta, {
+    ingested: 1,
+    records: current.cursor.records,
+    unique: await redis.hlen(keys.owners),
+  });
+  return current;
+}
+
+/**
+ * First occurrence wins: HSETNX records which chunk asks for a number. A resumed ingest re-claims its own last
+ * chunk, so "already mine" counts as owned.
+ */
+async function claim(
+  redis: Redis,
+  keys: BatchKeys,
+  numbers: readonly string[],
+  chunk: number,
+): Promise<string[]> {
+  if (numbers.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const n of numbers) pipeline.hsetnx(keys.owners, n, String(chunk));
+  const results = (await pipeline.exec()) ?? [];
+  const contested = numbers.filter((_, i) => results[i]?.[1] !== 1);
+  const owners = contested.length > 0 ? await redis.hmget(keys.owners, ...contested) : [];
+  const mine = new Set(contested.filter((_, i) => owners[i] === String(chunk)));
+  return numbers.filter((n, i) => results[i]?.[1] === 1 || mine.has(n));
+}

@@ -1,0 +1,69 @@
+import type { Delimiter } from '../input/sniff.js';
+
+/** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
+export interface BatchJobData {
+  readonly batchId: string;
+  readonly inputPath: string;
+  /** The name users gave the file, for messages and reports. */
+  readonly displayName: string;
+  readonly outDir: string;
+  readonly provider: 'identity-insights';
+  readonly delimiter: Delimiter;
+  readonly headers: readonly string[];
+  readonly phoneColumn: number;
+  readonly defaultCountry: string | null;
+  readonly chunkSize: number;
+  readonly staleDays: number;
+  /** Upstream requests per second for all workers together; 0 = no cap of ours. */
+  readonly ratePerSecond: number;
+  readonly formulaGuard: boolean;
+  readonly bom: boolean;
+  readonly submittedAt: string;
+  /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
+  readonly step: 'ingest' | 'wait' | 'finalize';
+  /** Data records already turned into chunk jobs, and chunks made: a restarted ingest resumes here. */
+  readonly cursor: { readonly records: number; readonly chunks: number };
+}
+
+/** A few hundred numbers of one batch, each asked once. */
+export interface ChunkJobData {
+  readonly batchId: string;
+  readonly chunk: number;
+  readonly numbers: readonly string[];
+  readonly provider: 'identity-insights';
+  readonly ratePerSecond: number;
+}
+
+/** Job data comes back from Redis untyped: check the shape before trusting it. */
+export function assertBatchJobData(data: unknown): asserts data is BatchJobData {
+  const d = data as Partial<BatchJobData> | null;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.batchId !== 'string' ||
+    typeof d.inputPath !== 'string' ||
+    typeof d.outDir !== 'string' ||
+    !Array.isArray(d.headers) ||
+    typeof d.phoneColumn !== 'number' ||
+    typeof d.chunkSize !== 'number' ||
+    !['ingest', 'wait', 'finalize'].includes(d.step ?? '') ||
+    typeof d.cursor?.records !== 'number'
+  ) {
+    throw new TypeError('batch job data has an unexpected shape');
+  }
+}
+
+export function assertChunkJobData(data: unknown): asserts data is ChunkJobData {
+  const d = data as Partial<ChunkJobData> | null;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.batchId !== 'string' ||
+    typeof d.chunk !== 'number' ||
+    !Array.isArray(d.numbers) ||
+    !d.numbers.every((n) => typeof n === 'string') ||
+    typeof d.ratePerSecond !== 'number'
+  ) {
+    throw new TypeError('chunk job data has an unexpected shape');
+  }
+}

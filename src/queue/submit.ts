@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BatchJobData } from './job-data.js';
+import { BATCH_QUEUE, batchKeys } from './keys.js';
+
+export const BATCH_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/**
+ * A batch id derived from the file's bytes and the options that shape the results, so running the same
+ * command again finds the batch in flight and resumes it instead of starting over.
+ */
+export async function deriveBatchId(
+  path: string,
+  options: Readonly<Record<string, unknown>>,
+): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  hash.update(JSON.stringify(options));
+  return hash.digest('hex').slice(0, 24);
+}
+
+/**
+ * Queues a batch, or joins the one already running for the same id. A finished batch (its outcome still
+ * remembered) is started afresh: a rerun later means new answers.
+ */
+export async function submitBatch(
+  redis: Redis,
+  prefix: string,
+  data: BatchJobData,
+): Promise<'new' | 'resumed'> {
+  const queue = new Queue(BATCH_QUEUE, { connection: redis, prefix });
+  try {
+    const keys = batchKeys(prefix, data.batchId);
+    const existing = await queue.getJob(data.batchId);
+    if (existing) {
+      const state = await existing.getState();
+      // Failed batches have dropped their working data: they start over, like finished ones.
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'resumed';
+      await existing.remove().catch(() => undefined);
+    }
+    await redis.del(keys.meta, keys.owners, keys.answers);
+    await redis.hset(keys.meta, { state: 'queued', outDir: data.outDir, submittedAt: data.submittedAt });
+    await queue.add('batch', data, { ...BATCH_JOB_OPTIONS, jobId: data.batchId });
+    return 'new';
+  } finally {
+    await queue.close();
+  }
+}

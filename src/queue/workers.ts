@@ -1,0 +1,86 @@
+import { Queue, Worker } from 'bullmq';
+import pLimit from 'p-limit';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../logging/logger.js';
+import type { ReachabilityProvider } from '../providers/provider.js';
+import { createBatchProcessor } from './batch-processor.js';
+import { createChunkProcessor } from './chunk-processor.js';
+import { createRedis } from './connection.js';
+import { BATCH_QUEUE, CHUNK_QUEUE } from './keys.js';
+
+export interface WorkerOptions {
+  readonly redisUrl: string;
+  /** BullMQ prefix with its hash tag, e.g. `{reachscan}`. */
+  readonly prefix: string;
+  /** Upstream lookups in flight in this process. */
+  readonly concurrency: number;
+  /** The provider for a batch's provider name; built once per process, from this process's credentials. */
+  readonly provider: (name: string) => ReachabilityProvider;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export interface Workers {
+  /** Stops taking jobs, lets the ones in hand finish (or go back to the queue), and disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * A reachscan worker: one BullMQ worker for batch jobs (ingest, finalize) and one for chunk jobs (lookups),
+ * each on its own connection as BullMQ wants for blocking calls.
+ */
+export function startWorkers(options: WorkerOptions): Workers {
+  const { prefix, logger, clock } = options;
+  const redis = createRedis(options.redisUrl, 'worker');
+  const chunkQueue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
+  const limit = pLimit(options.concurrency);
+
+  // Connections handed to BullMQ stay ours to close.
+  const batchConnection = createRedis(options.redisUrl, 'worker');
+  const chunkConnection = createRedis(options.redisUrl, 'worker');
+  const batchWorker = new Worker(
+    BATCH_QUEUE,
+    createBatchProcessor({ redis, prefix, chunkQueue, logger, clock }),
+    { connection: batchConnection, prefix, concurrency: 2, lockDuration: 60_000 },
+  );
+  const chunkWorker = new Worker(
+    CHUNK_QUEUE,
+    createChunkProcessor({ redis, prefix, chunkQueue, provider: options.provider, limit, logger, clock }),
+    {
+      connection: chunkConnection,
+      prefix,
+      // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
+      concurrency: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
+      // BullMQ honours a manual rateLimit() (our 429 pause) only when a limiter is set; this one never binds.
+      limiter: { max: 1_000_000, duration: 1_000 },
+      lockDuration: 60_000,
+    },
+  );
+  // Every Queue, Worker and connection gets an error listener: an unhandled 'error' event would end the process.
+  const onError = (component: string) => (error: Error) =>
+    logger.error({ err: error.message, component }, 'worker error');
+  redis.on('error', onError('redis'));
+  batchConnection.on('error', onError('batch connection'));
+  chunkConnection.on('error', onError('chunk connection'));
+  chunkQueue.on('error', onError('chunk queue'));
+  batchWorker.on('error', onError('batch worker'));
+  chunkWorker.on('error', onError('chunk worker'));
+  chunkWorker.on('failed', (job, error) => {
+    if (job)
+      logger.warn({ chunk: job.id, attempt: job.attemptsMade, err: error.message }, 'chunk attempt failed');
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    close() {
+      closing ??= (async () => {
+        await Promise.all([batchWorker.close(), chunkWorker.close()]);
+        await chunkQueue.close();
+        await Promise.all(
+          [redis, batchConnection, chunkConnection].map((c) => c.quit().catch(() => c.disconnect())),
+        );
+      })();
+      return closing;
+    },
+  };
+}
