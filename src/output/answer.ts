@@ -33,7 +33,10 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): St
     reachability_status: r.status.code,
     roaming_status: m.status.code,
     checked_at: checkedAt,
-    error: '',
+    // Only final answers are stored: a transient code here means the retries ran out.
+    error: outcome.transient
+      ? 'the carrier could not answer for now (transient status after every attempt); try again later'
+      : '',
   };
 }
 

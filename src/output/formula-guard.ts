@@ -4,7 +4,7 @@
  * `+447911123456` or `-12.5` are left alone: they are data, not formulas.
  */
 const TRIGGER = /^[=+\-@\t\r]/;
-const PLAIN_NUMBER = /^[+-]?[\d\s().]*\d[\d\s().]*$/;
+const PLAIN_NUMBER = /^[+-]?[\d\s().-]*\d[\d\s().-]*$/;
 
 export function guardFormula(cell: string): string {
   if (!TRIGGER.test(cell) || PLAIN_NUMBER.test(cell)) return cell;

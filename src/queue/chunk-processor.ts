@@ -97,7 +97,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     }
     if (pauseMs !== null) {
       const rounds = await deps.redis.hincrby(keys.meta, `rateLimited:${data.chunk}`, 1);
-      log.warn({ pauseMs, rounds }, 'carrier rate limit: pausing the queue');
+      log.info({ pauseMs, rounds }, 'carrier rate limit: pausing the queue');
       await deps.chunkQueue.rateLimit(pauseMs);
       throw new RateLimitError();
     }

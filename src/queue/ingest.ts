@@ -9,7 +9,6 @@ import type { BatchKeys } from './keys.js';
 /** Chunk job options: retried with exponential backoff and jitter; never leaving the batch stuck. */
 export const CHUNK_JOB_OPTIONS = {
   attempts: 5,
-  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
   // A chunk that fails for good must not hold the batch: its numbers come out as ERROR_NOT_PROCESSED.
   ignoreDependencyOnFailure: true,
   removeOnComplete: true,
@@ -46,6 +45,7 @@ export async function ingest(
       };
       await chunkQueue.add('chunk', payload, {
         ...CHUNK_JOB_OPTIONS,
+        backoff: { type: 'exponential', delay: data.retryBaseMs, jitter: 0.5 },
         jobId: `${data.batchId}-c${chunk}`,
         parent: { id: job.id as string, queue: job.queueQualifiedName },
       });

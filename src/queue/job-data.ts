@@ -18,6 +18,8 @@ export interface BatchJobData {
   readonly ratePerSecond: number;
   readonly formulaGuard: boolean;
   readonly bom: boolean;
+  /** First retry delay of a chunk with transient failures (doubles per attempt, with jitter), ms. */
+  readonly retryBaseMs: number;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';
@@ -46,6 +48,7 @@ export function assertBatchJobData(data: unknown): asserts data is BatchJobData 
     !Array.isArray(d.headers) ||
     typeof d.phoneColumn !== 'number' ||
     typeof d.chunkSize !== 'number' ||
+    typeof d.retryBaseMs !== 'number' ||
     !['ingest', 'wait', 'finalize'].includes(d.step ?? '') ||
     typeof d.cursor?.records !== 'number'
   ) {

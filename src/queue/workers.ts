@@ -67,7 +67,7 @@ export function startWorkers(options: WorkerOptions): Workers {
   chunkWorker.on('error', onError('chunk worker'));
   chunkWorker.on('failed', (job, error) => {
     if (job)
-      logger.warn({ chunk: job.id, attempt: job.attemptsMade, err: error.message }, 'chunk attempt failed');
+      logger.info({ chunk: job.id, attempt: job.attemptsMade, err: error.message }, 'chunk attempt failed');
   });
 
   let closing: Promise<void> | null = null;

@@ -49,7 +49,8 @@ export interface Simulator {
   readonly url: string;
   readonly port: number;
   stats(): SimulatorStats;
-  resetStats(): void;
+  /** Back to a fresh start: counters, scripts, the fault sequence and the rate-cap window. */
+  reset(): void;
   dials(): SimulatorDials;
   setDials(patch: DialsPatch): SimulatorDials;
   script(phoneNumber: string, responses: readonly ScriptedResponse[]): void;
@@ -173,10 +174,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const route = `${req.method ?? ''} ${path}`;
     if (route === 'GET /_sim/stats') return sendJson(res, 200, stats.snapshot());
     if (route === 'POST /_sim/reset') {
-      stats.reset();
-      scripts.clear();
-      random = seededRandom(seed);
-      cap = new SlidingWindowCap(dials.rateCapPerSecond);
+      simulator.reset();
       return sendJson(res, 200, { reset: true });
     }
     if (route === 'GET /_sim/dials') return sendJson(res, 200, dials);
@@ -219,7 +217,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     url: `http://${host}:${address.port}`,
     port: address.port,
     stats: () => stats.snapshot(),
-    resetStats: () => stats.reset(),
+    reset() {
+      stats.reset();
+      scripts.clear();
+      random = seededRandom(seed);
+      cap = new SlidingWindowCap(dials.rateCapPerSecond);
+    },
     dials: () => dials,
     setDials(patch) {
       dials = applyDials(dials, patch);

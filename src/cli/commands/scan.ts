@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { systemClock } from '../../core/clock.js';
-import { UsageError } from '../../core/errors.js';
+import { readInteger } from '../../config/env.js';
+import { ConfigError, UsageError } from '../../core/errors.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
 import { createLogger } from '../../logging/logger.js';
@@ -83,6 +84,12 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   const file = positionals[0] as string;
   const inputPath = resolve(file);
   const outDir = resolve(values.out);
+  const problems: string[] = [];
+  const retryBaseMs = readInteger(io.env, 'REACHSCAN_RETRY_BASE_MS', 1_000, problems, {
+    min: 1,
+    max: 600_000,
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
   const say = (line: string) => io.stderr.write(`reachscan: ${line}\n`);
 
   // Everything about the input that can be wrong is found before anything is queued or paid for.
@@ -149,6 +156,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       ratePerSecond: rate,
       formulaGuard,
       bom: values.bom,
+      retryBaseMs,
       submittedAt: new Date().toISOString(),
       step: 'ingest',
       cursor: { records: 0, chunks: 0 },

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 beforeEach(() => {
-  t.sim.resetStats();
+  t.sim.reset();
   t.sim.setDials({ faults: NO_FAULTS, latencyMs: 0, rateCapPerSecond: 0, retryAfter: true });
   logs = capturingLogger();
   provider = providerFor(t, logs.logger);

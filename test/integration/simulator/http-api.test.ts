@@ -9,7 +9,7 @@ beforeAll(async () => {
   t = await startTestSimulator();
 });
 afterAll(() => t.close());
-beforeEach(() => t.sim.resetStats());
+beforeEach(() => t.sim.reset());
 
 const nowS = () => Math.floor(Date.now() / 1000);
 const GOOD_BODY = {

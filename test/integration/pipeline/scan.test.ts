@@ -1,0 +1,295 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { daysWithoutConnectivity } from '../../../src/output/report.js';
+import { NO_FAULTS } from '../../../src/simulator/index.js';
+import { readCsv, readReport, runScan } from '../../support/scan.js';
+import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
+
+const fixture = (name: string) => join(import.meta.dirname, '..', '..', '..', 'fixtures', name);
+
+let t: TestSimulator;
+beforeAll(async () => {
+  t = await startTestSimulator();
+});
+afterAll(() => t.close());
+beforeEach(() => {
+  t.sim.reset();
+  t.sim.setDials({ faults: NO_FAULTS, rateCapPerSecond: 0, latencyMs: 0, retryAfter: true });
+});
+
+/** Recomputes report.json's figures from results.csv and the stale file, independently of the report code. */
+function recount(outDir: string, staleDays = 60) {
+  const rows = readCsv(join(outDir, 'results.csv'));
+  const count = (pred: (r: Record<string, string>) => boolean) => rows.filter(pred).length;
+  const byCountry: Record<string, number> = {};
+  for (const r of rows) {
+    if (r.roaming === 'true')
+      for (const c of (r.roaming_countries ?? '').split(';').filter(Boolean))
+        byCountry[c] = (byCountry[c] ?? 0) + 1;
+  }
+  const codes = (col: string) => {
+    const out: Record<string, number> = {};
+    for (const r of rows) out[r[col] ?? ''] = (out[r[col] ?? ''] ?? 0) + 1;
+    return out;
+  };
+  return {
+    rows: {
+      total: rows.length,
+      valid: count((r) => r.phone_e164 !== ''),
+      invalid: count((r) => r.phone_e164 === ''),
+      rejected: readCsv(join(outDir, 'rejects.csv')).length,
+    },
+    unique_numbers: new Set(rows.map((r) => r.phone_e164).filter(Boolean)).size,
+    reachability: {
+      reachable: count((r) => r.reachable === 'true'),
+      not_reachable: count((r) => r.reachable === 'false'),
+      unknown: count((r) => r.reachable === ''),
+      data: count((r) => r.reachable === 'true' && (r.connectivity ?? '').split(';').includes('DATA')),
+      sms_only: count((r) => r.reachable === 'true' && r.connectivity === 'SMS'),
+    },
+    roaming: {
+      roaming: count((r) => r.roaming === 'true'),
+      not_roaming: count((r) => r.roaming === 'false'),
+      unknown: count((r) => r.roaming === ''),
+      by_country: byCountry,
+    },
+    status_counts: { reachability: codes('reachability_status'), roaming: codes('roaming_status') },
+    stale_rows: readCsv(join(outDir, `no-connectivity-${staleDays}d.csv`)).length,
+    rows_in_error: count((r) => r.error !== ''),
+  };
+}
+
+function expectReportMatchesResults(outDir: string) {
+  const report = readReport(outDir);
+  const counted = recount(outDir, report.stale.days);
+  expect(report.rows).toMatchObject(counted.rows);
+  expect(report.rows.duplicate).toBe(counted.rows.valid - counted.unique_numbers);
+  expect(report.unique_numbers).toBe(counted.unique_numbers);
+  expect(report.reachability).toEqual(counted.reachability);
+  expect(report.roaming).toEqual(counted.roaming);
+  expect(report.status_counts).toEqual(counted.status_counts);
+  expect(report.stale.rows).toBe(counted.stale_rows);
+  expect(report.rows_in_error).toBe(counted.rows_in_error);
+}
+
+/** Each unique valid number was asked exactly once, and nothing else was asked. */
+function expectEachNumberAskedOnce(outDir: string) {
+  const asked = t.sim.stats().byNumber;
+  const numbers = new Set(
+    readCsv(join(outDir, 'results.csv'))
+      .map((r) => r.phone_e164)
+      .filter(Boolean),
+  );
+  expect(Object.keys(asked).sort()).toEqual([...numbers].sort());
+  expect(Object.values(asked).every((n) => n === 1)).toBe(true);
+}
+
+describe('scan on messy files', () => {
+  it('BOM, semicolons, CRLF and quoted newlines: every record, in order, input columns unchanged', async () => {
+    const run = await runScan(t, [fixture('scan/bom-semicolon-crlf.csv')]);
+    expect(run.code).toBe(0);
+    const rows = readCsv(join(run.outDir, 'results.csv'));
+    expect(rows.map((r) => r.id)).toEqual(['1', '2', '3', '4']);
+    expect(rows[1]?.comment).toBe('has ; semicolon');
+    expect(rows[2]?.comment).toBe('two\r\nlines');
+    expect(Object.keys(rows[0] ?? {}).slice(0, 4)).toEqual(['id', 'Mobile Number', 'comment', 'phone_e164']);
+    expect(rows.map((r) => r.reachable)).toEqual(['true', 'true', 'true', 'true']);
+    expect(rows[3]).toMatchObject({ phone_e164: '+990123400', roaming_countries: 'GB' }); // the duplicate, copied
+    expectEachNumberAskedOnce(run.outDir);
+    expectReportMatchesResults(run.outDir);
+    expect(readReport(run.outDir).rows).toEqual({
+      total: 4,
+      valid: 4,
+      invalid: 0,
+      duplicate: 1,
+      rejected: 0,
+    });
+  });
+
+  it('national numbers with a default country, duplicates in any form, invalid and Excel-mangled cells', async () => {
+    const run = await runScan(t, [fixture('scan/national-gb.csv'), '--default-country', 'GB']);
+    expect(run.code).toBe(1); // invalid numbers are rows in error
+    const rows = readCsv(join(run.outDir, 'results.csv'));
+    expect(rows.map((r) => [r.name, r.phone_e164, r.reachability_status])).toEqual([
+      ['a', '+447400123456', expect.any(String)],
+      ['b', '+447400123456', expect.any(String)],
+      ['c', '+447400123456', expect.any(String)],
+      ['d', '+447400123457', expect.any(String)],
+      ['e', '+447400123458', expect.any(String)],
+      ['f', '', 'INVALID_NUMBER_FORMAT'],
+      ['g', '', 'EXCEL_MANGLED'],
+      ['h', '', 'INVALID_NUMBER_FORMAT'],
+    ]);
+    expect(new Set(rows.slice(0, 3).map((r) => JSON.stringify({ ...r, name: '', phone: '' }))).size).toBe(1);
+    expectEachNumberAskedOnce(run.outDir);
+    expectReportMatchesResults(run.outDir);
+    expect(readReport(run.outDir).rows).toEqual({
+      total: 8,
+      valid: 5,
+      invalid: 3,
+      duplicate: 2,
+      rejected: 0,
+    });
+  });
+
+  it('broken records go to rejects.csv with line, raw text and reason; the rest goes on', async () => {
+    const run = await runScan(t, [fixture('scan/broken-records.csv')]);
+    expect(run.code).toBe(1);
+    const rows = readCsv(join(run.outDir, 'results.csv'));
+    const rejects = readCsv(join(run.outDir, 'rejects.csv'));
+    expect(rows.map((r) => r.id)).toEqual(['1', '3']);
+    expect(rejects).toEqual([
+      { line: '3', raw: '2,+990123411,too,many,fields', reason: 'wrong field count: expected 3, got 5' },
+      { line: '5', raw: '4', reason: 'wrong field count: expected 3, got 1' },
+      {
+        line: '6',
+        raw: '5,+990123433,"unclosed\n6,+990123444,swallowed',
+        reason: 'quote not closed: everything from line 6 to the end of the file was read as one record',
+      },
+    ]);
+    // Every record of the file is accounted for: 2 results + 3 rejects = the 5 records after the header.
+    expect(rows.length + rejects.length).toBe(5);
+    expectReportMatchesResults(run.outDir);
+  });
+
+  it('neutralises formula cells from the input, leaves numbers alone, and can be told not to', async () => {
+    const run = await runScan(t, [fixture('scan/formulas.csv')]);
+    const notes = readCsv(join(run.outDir, 'results.csv')).map((r) => r.note);
+    expect(notes).toEqual([
+      "'=1+1",
+      `'=HYPERLINK("http://evil","click")`,
+      "'@SUM(A1)",
+      "'-3+4",
+      '+447911123456',
+    ]);
+    const raw = await runScan(t, [fixture('scan/formulas.csv'), '--no-formula-guard', '--bom']);
+    const text = readFileSync(join(raw.outDir, 'results.csv'), 'utf8');
+    expect(text.charCodeAt(0)).toBe(0xfeff);
+    expect(readCsv(join(raw.outDir, 'results.csv')).map((r) => r.note)[0]).toBe('=1+1');
+  });
+
+  it('writes the stale list: not reachable for at least --stale-days, with the days', async () => {
+    const run = await runScan(t, [
+      fixture('crm-export.csv'),
+      '--default-country',
+      'GB',
+      '--stale-days',
+      '30',
+    ]);
+    const stale = readCsv(join(run.outDir, 'no-connectivity-30d.csv'));
+    expect(stale.map((r) => r.phone_e164)).toEqual(['+990123444']);
+    expect(stale[0]?.days_without_connectivity).toBe(
+      String(daysWithoutConnectivity(stale[0] as never, Date.parse(stale[0]?.checked_at ?? ''))),
+    );
+    expect(Number(stale[0]?.days_without_connectivity)).toBeGreaterThanOrEqual(75);
+    expectReportMatchesResults(run.outDir);
+  });
+
+  it('refuses unusable input with one line naming the file, exit 2, before queueing anything', async () => {
+    for (const [name, message] of [
+      ['scan/empty.csv', 'empty.csv: the file is empty'],
+      ['scan/binary.csv', 'binary.csv: a binary file, not CSV text (NUL byte at offset 0)'],
+      ['scan/no-phone-column.csv', 'no-phone-column.csv: no phone column found'],
+    ] as const) {
+      const run = await runScan(t, [fixture(name)]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toContain(message);
+    }
+    expect(t.sim.stats().requests).toBe(0);
+  });
+});
+
+describe('scan when the carrier misbehaves', () => {
+  const many = (count: number) =>
+    ['id,phone', ...Array.from({ length: count }, (_, i) => `${i},+4474${String(i).padStart(8, '0')}`)].join(
+      '\n',
+    );
+
+  async function writeInput(text: string): Promise<string> {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'reachscan-in-')), 'numbers.csv');
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('retries 5xx, dropped connections and supplier errors until every row is answered', async () => {
+    t.sim.setDials({ faults: { ...NO_FAULTS, http503: 0.15, drop: 0.05, supplierError: 0.05 } });
+    const run = await runScan(t, [await writeInput(many(300)), '--chunk-size', '40']);
+    const rows = readCsv(join(run.outDir, 'results.csv'));
+    expect(rows).toHaveLength(300);
+    const stats = t.sim.stats();
+    expect(stats.faults.http503).toBeGreaterThan(0);
+    // A row ends in error only when all 5 attempts failed (about 1 in 10,000 at these rates): never silently.
+    const failed = rows.filter((r) => r.error !== '');
+    for (const r of failed) expect(stats.byNumber[r.phone_e164 ?? '']).toBe(5);
+    expect(failed.length).toBeLessThanOrEqual(2);
+    expect(run.code).toBe(failed.length === 0 ? 0 : 1);
+    expect(Math.max(...Object.values(stats.byNumber))).toBeLessThanOrEqual(5); // the chunk's attempts
+    expectReportMatchesResults(run.outDir);
+  });
+
+  it('ends a number whose failures outlast its attempts with a clear error status, not a lost row', async () => {
+    t.sim.script(
+      '+447400000007',
+      Array.from({ length: 10 }, () => ({ status: 503, body: {} })),
+    );
+    const run = await runScan(t, [await writeInput(many(20))]);
+    expect(run.code).toBe(1);
+    const row = readCsv(join(run.outDir, 'results.csv')).find((r) => r.id === '7');
+    expect(row).toMatchObject({ reachability_status: 'ERROR_UPSTREAM', error: 'HTTP 503' });
+    expect(t.sim.stats().byNumber['+447400000007']).toBe(5);
+  });
+
+  it('pauses for 429s and finishes with nothing lost', async () => {
+    t.sim.setDials({ rateCapPerSecond: 100 });
+    const run = await runScan(t, [await writeInput(many(250))]);
+    expect(run.code).toBe(0);
+    const rows = readCsv(join(run.outDir, 'results.csv'));
+    expect(rows).toHaveLength(250);
+    expect(rows.filter((r) => r.error !== '' || (r.reachability_status ?? '').startsWith('ERROR'))).toEqual([]);
+    expect(t.sim.stats().byStatus['429']).toBeGreaterThan(0);
+  });
+
+  it('with --rate under the carrier cap, no 429 at all', async () => {
+    t.sim.setDials({ rateCapPerSecond: 60 });
+    const started = Date.now();
+    const run = await runScan(t, [await writeInput(many(120)), '--rate', '50']);
+    expect(run.code).toBe(0);
+    expect(t.sim.stats().byStatus['429'] ?? 0).toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(2_000); // 120 requests at 50/s take ~2.4 s
+  });
+
+  it('stops the whole batch on a 401 with one line and exit 3, instead of failing every row', async () => {
+    const { createThrowawayApplication } = await import('../../../src/simulator/index.js');
+    const stranger = createThrowawayApplication(t.app.applicationId);
+    const run = await runScan(t, [await writeInput(many(500)), '--concurrency', '4'], {
+      VONAGE_PRIVATE_KEY: stranger.privateKeyPem,
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(
+      /refused our credentials \(HTTP 401: Unauthorized: Invalid token: signature does not match/,
+    );
+    expect(t.sim.stats().requests).toBeLessThan(20);
+  });
+});
+
+describe('scan leaves Redis clean', () => {
+  it('removes jobs and per-batch keys once the outputs are written, keeping only a short-lived outcome', async () => {
+    const run = await runScan(t, [fixture('crm-export.csv'), '--default-country', 'GB']);
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const keys = await redis.keys(`{${run.prefix}}*`);
+      expect(keys.filter((k) => /:(owners|answers)$/.test(k))).toEqual([]);
+      expect(keys.filter((k) => /:(chunks|batches):[0-9a-f]{24}(-c\d+)?$/.test(k))).toEqual([]);
+      const meta = keys.filter((k) => k.endsWith(':meta') && k.includes(':batch:'));
+      expect(meta).toHaveLength(1);
+      expect(await redis.ttl(meta[0] as string)).toBeGreaterThan(0);
+    } finally {
+      await redis.quit();
+    }
+  });
+});

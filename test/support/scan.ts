@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { inject } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { BatchReport } from '../../src/output/report.js';
+import type { TestSimulator } from './simulator.js';
+
+export interface ScanRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outDir: string;
+  readonly prefix: string;
+}
+
+/** Runs `reachscan scan` in this process against a test simulator and the test Redis, in a fresh queue prefix. */
+export async function runScan(
+  t: TestSimulator,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ScanRun> {
+  const outDir = mkdtempSync(join(tmpdir(), 'reachscan-scan-'));
+  const prefix = `test-${randomUUID()}`;
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  const code = await main(['scan', ...args, '--out', outDir], {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    env: {
+      PATH: process.env.PATH,
+      REDIS_URL: inject('redisUrl'),
+      REACHSCAN_QUEUE_PREFIX: prefix,
+      REACHSCAN_RETRY_BASE_MS: '20',
+      REACHSCAN_LOG_LEVEL: 'silent',
+      VONAGE_APPLICATION_ID: t.app.applicationId,
+      VONAGE_PRIVATE_KEY: t.app.privateKeyPem,
+      VONAGE_API_BASE_URL: t.sim.url,
+      ...env,
+    },
+    stopSignal: new Promise(() => {}),
+  });
+  return { code, stdout, stderr, outDir, prefix };
+}
+
+export function readCsv(path: string): Record<string, string>[] {
+  return parse<Record<string, string>>(readFileSync(path), { columns: true, bom: true });
+}
+
+export function readReport(outDir: string): BatchReport {
+  return JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as BatchReport;
+}
