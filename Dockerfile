@@ -13,6 +13,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# Named volumes mounted here start with this ownership, so no service needs root.
+RUN mkdir -p /keys /data && chown node:node /keys /data
 USER node
 ENTRYPOINT ["node", "bin/reachscan.js"]
 CMD ["help"]

@@ -17,7 +17,7 @@ export function createProgress(
   now: () => number,
 ): Progress {
   const samples: { at: number; answered: number }[] = [];
-  let lastPlain = 0;
+  let lastPlain = now(); // a first plain line only after 5 s: short runs stay quiet
   let drawn = false;
 
   const rate = (): number => {
@@ -49,7 +49,7 @@ export function createProgress(
           (status.state === 'finalizing' ? ' · writing outputs' : '');
       }
       if (stream.isTTY) {
-        stream.write(`\r\x1b[2K${text.slice(0, (stream.columns ?? 120) - 1)}`);
+        stream.write(`\r\x1b[2K${stream.columns && stream.columns > 20 ? text.slice(0, stream.columns - 1) : text}`);
         drawn = true;
       } else if (at - lastPlain >= PLAIN_EVERY_MS) {
         stream.write(`progress: ${text}\n`);

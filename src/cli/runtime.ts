@@ -40,9 +40,10 @@ export async function chooseRedis(
   env: Env,
   allowPrivate: boolean,
   say: (line: string) => void,
+  defaultUrl: string = DEFAULT_REDIS_URL,
 ): Promise<RedisChoice> {
   const configured = env.REDIS_URL;
-  const url = configured ?? DEFAULT_REDIS_URL;
+  const url = configured ?? defaultUrl;
   if (await redisAnswers(url)) return { url, stopPrivate: null };
   if (configured === undefined && allowPrivate && hasRedisServer()) {
     const redis = await startRedisServer();

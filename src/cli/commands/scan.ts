@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { systemClock } from '../../core/clock.js';
 import { readInteger } from '../../config/env.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
 import { createLogger } from '../../logging/logger.js';
@@ -24,6 +24,9 @@ import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { chooseRedis, logLevel, providersFromEnv, queuePrefix, type RedisChoice } from '../runtime.js';
+
+/** How long a waiting scan tolerates an unreachable Redis (a restart) before it gives up. */
+const REDIS_PATIENCE_MS = 60_000;
 
 export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
 
@@ -167,15 +170,34 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
     );
 
+    const startedWaiting = Date.now();
     const progress = createProgress(io.stderr, () => Date.now());
     const keys = batchKeys(prefix, batchId);
     const interrupt: { signal: string | null } = { signal: null };
     void io.stopSignal.then((signal) => (interrupt.signal = signal));
-    let status: BatchStatus;
+    let status: BatchStatus | null = null;
+    let lastSeen = Date.now();
+    let hinted = false;
     for (;;) {
-      status = await readStatus(redis, keys);
-      if (status.state === 'done' || status.state === 'failed' || interrupt.signal !== null) break;
-      progress.update(status);
+      try {
+        status = await readStatus(redis, keys);
+        lastSeen = Date.now();
+      } catch (error) {
+        // Redis restarting: keep waiting a while, as the workers do, before giving up.
+        if (Date.now() - lastSeen > REDIS_PATIENCE_MS) {
+          throw new ReachscanError(
+            'REDIS_UNAVAILABLE',
+            `lost Redis for over ${REDIS_PATIENCE_MS / 1000} s (${(error as Error).message}); run the same command again to resume`,
+          );
+        }
+      }
+      if (status?.state === 'done' || status?.state === 'failed' || interrupt.signal !== null) break;
+      if (status !== null) progress.update(status);
+      if (!hinted && status?.state === 'queued' && Date.now() - startedWaiting > 10_000) {
+        progress.finish();
+        say(`batch ${batchId} is still queued: is a reachscan worker running against the same Redis?`);
+        hinted = true;
+      }
       await sleep(250);
     }
     progress.finish();
@@ -183,6 +205,8 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       say(`${interrupt.signal}: stopping; run the same command again to resume batch ${batchId}`);
       return EXIT.interrupted;
     }
+    if (status === null)
+      throw new ReachscanError('REDIS_UNAVAILABLE', 'could not read the batch status from Redis');
     if (status.state === 'failed') {
       const failure = status.failure ?? 'the batch failed';
       say(

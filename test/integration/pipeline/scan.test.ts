@@ -250,7 +250,9 @@ describe('scan when the carrier misbehaves', () => {
     expect(run.code).toBe(0);
     const rows = readCsv(join(run.outDir, 'results.csv'));
     expect(rows).toHaveLength(250);
-    expect(rows.filter((r) => r.error !== '' || (r.reachability_status ?? '').startsWith('ERROR'))).toEqual([]);
+    expect(rows.filter((r) => r.error !== '' || (r.reachability_status ?? '').startsWith('ERROR'))).toEqual(
+      [],
+    );
     expect(t.sim.stats().byStatus['429']).toBeGreaterThan(0);
   });
 

@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { BIN, startSimulatorProcess } from '../support/simulator-process.js';
+
+const fixture = (name: string) => join(import.meta.dirname, '..', '..', 'fixtures', name);
+const outDir = () => mkdtempSync(join(tmpdir(), 'reachscan-e2e-'));
+
+/** Runs the real program; resolves with its exit code and output. */
+function reachscan(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: inject('redisUrl'),
+      REACHSCAN_QUEUE_PREFIX: `e2e-${randomUUID()}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+function simEnv(stdout: string): Record<string, string> {
+  return Object.fromEntries(
+    [...stdout.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
+  );
+}
+
+describe('reachscan scan (subprocess)', () => {
+  it('the README main job: --simulate on the sample export, a summary, outputs, exit 1 for its bad rows', async () => {
+    const out = outDir();
+    const r = await reachscan([
+      'scan',
+      fixture('crm-export.csv'),
+      '--out',
+      out,
+      '--simulate',
+      '--default-country',
+      'GB',
+    ]).done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^12 rows → .*results\.csv$/m);
+    expect(r.stderr).toContain('using the built-in simulator');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { rows: { total: number } };
+    expect(report.rows.total).toBe(12);
+  });
+
+  it('exit 0 when every row is answered', async () => {
+    const r = await reachscan([
+      'scan',
+      fixture('scan/bom-semicolon-crlf.csv'),
+      '--out',
+      outDir(),
+      '--simulate',
+    ]).done;
+    expect(r.code).toBe(0);
+  });
+
+  it('exit 2 with one line for bad usage and bad input', async () => {
+    for (const args of [
+      ['scan', fixture('scan/no-phone-column.csv'), '--out', outDir(), '--simulate'],
+      ['scan', fixture('scan/empty.csv'), '--out', outDir(), '--simulate'],
+      ['scan', fixture('crm-export.csv'), '--simulate'],
+      ['scan', fixture('crm-export.csv'), '--out', outDir(), '--rate', 'fast'],
+      ['scan', fixture('crm-export.csv'), '--out', outDir(), '--simulate', '--no-worker'],
+    ]) {
+      const r = await reachscan(args).done;
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    }
+  });
+
+  it('exit 3 with one line when credentials are missing', async () => {
+    const r = await reachscan(['scan', fixture('crm-export.csv'), '--out', outDir()]).done;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('VONAGE_APPLICATION_ID is not set');
+  });
+
+  it('--no-worker queues and waits while separate reachscan worker processes do the work', async () => {
+    const sim = await startSimulatorProcess();
+    const prefix = `e2e-${randomUUID()}`;
+    const env = { ...simEnv(sim.stdout()), REACHSCAN_QUEUE_PREFIX: prefix };
+    const workers = [reachscan(['worker', '--concurrency', '4'], env), reachscan(['worker'], env)];
+    try {
+      const out = outDir();
+      const scan = await reachscan(
+        ['scan', fixture('scan/national-gb.csv'), '--out', out, '--no-worker', '--default-country', 'GB'],
+        {
+          REACHSCAN_QUEUE_PREFIX: prefix,
+        },
+      ).done;
+      expect(scan.stderr).toContain('waiting for reachscan worker processes');
+      expect(scan.code).toBe(1);
+      const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as {
+        byNumber: Record<string, number>;
+      };
+      expect(stats.byNumber).toEqual({ '+447400123456': 1, '+447400123457': 1, '+447400123458': 1 });
+    } finally {
+      for (const w of workers) w.child.kill('SIGTERM');
+      const exits = await Promise.all(workers.map((w) => w.done));
+      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+      await sim.stop();
+    }
+  });
+});
