@@ -1,3 +1,5 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
+import type { CountryCode } from '../core/e164.js';
 import { UsageError } from '../core/errors.js';
 
 /** Reads a numeric flag; a non-number or an out-of-range value is a usage error naming the flag. */
@@ -23,4 +25,14 @@ export function numberFlag(
 export function asUsageError(error: unknown): UsageError {
   const message = error instanceof Error ? error.message : String(error);
   return new UsageError(message.split('\n')[0]?.replace(/\. To specify .*$/, '') ?? message);
+}
+
+/** `--default-country`: an ISO country libphonenumber knows, any case. */
+export function countryFlag(value: string | undefined): CountryCode | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase();
+  if (!isSupportedCountry(upper)) {
+    throw new UsageError(`--default-country must be an ISO country code such as GB (got "${value}")`);
+  }
+  return upper;
 }

@@ -49,7 +49,9 @@ export function createProgress(
           (status.state === 'finalizing' ? ' · writing outputs' : '');
       }
       if (stream.isTTY) {
-        stream.write(`\r\x1b[2K${stream.columns && stream.columns > 20 ? text.slice(0, stream.columns - 1) : text}`);
+        stream.write(
+          `\r\x1b[2K${stream.columns && stream.columns > 20 ? text.slice(0, stream.columns - 1) : text}`,
+        );
         drawn = true;
       } else if (at - lastPlain >= PLAIN_EVERY_MS) {
         stream.write(`progress: ${text}\n`);

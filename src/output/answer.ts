@@ -1,5 +1,6 @@
 import type { LookupOutcome } from '../core/lookup-result.js';
-import { RESULT_COLUMNS, type ResultFields } from './columns.js';
+import type { PhoneCell } from '../input/phone.js';
+import { LOCAL_STATUS, RESULT_COLUMNS, type ResultFields } from './columns.js';
 
 /** A number's answer as kept between the worker that asked and the step that writes results. */
 export type StoredAnswer = Omit<ResultFields, 'phone_e164'>;
@@ -55,4 +56,51 @@ export function decodeAnswer(text: string): StoredAnswer {
     throw new TypeError('stored answer has an unexpected shape');
   }
   return Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer;
+}
+
+const NO_ANSWER = {
+  reachable: '',
+  connectivity: '',
+  last_status_at: '',
+  roaming: '',
+  roaming_countries: '',
+  roaming_mcc: '',
+  checked_at: '',
+} as const;
+
+/**
+ * The result columns of one row: the carrier's answer for a valid number, or a local status saying why there
+ * is none (invalid, Excel-mangled, or no answer recorded).
+ */
+export function resultFields(phone: PhoneCell, answer: StoredAnswer | undefined): ResultFields {
+  switch (phone.kind) {
+    case 'invalid':
+      return {
+        ...NO_ANSWER,
+        phone_e164: '',
+        reachability_status: LOCAL_STATUS.invalidNumber,
+        roaming_status: LOCAL_STATUS.invalidNumber,
+        error: phone.reason,
+      };
+    case 'excel-mangled':
+      return {
+        ...NO_ANSWER,
+        phone_e164: '',
+        reachability_status: LOCAL_STATUS.excelMangled,
+        roaming_status: LOCAL_STATUS.excelMangled,
+        error:
+          'a spreadsheet turned this number into scientific notation and its digits are lost; re-export the column as text',
+      };
+    case 'valid':
+      if (answer === undefined) {
+        return {
+          ...NO_ANSWER,
+          phone_e164: phone.e164,
+          reachability_status: LOCAL_STATUS.notProcessed,
+          roaming_status: LOCAL_STATUS.notProcessed,
+          error: 'no answer was recorded for this number',
+        };
+      }
+      return { ...answer, phone_e164: phone.e164 };
+  }
 }

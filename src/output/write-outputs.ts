@@ -4,8 +4,8 @@ import type { CountryCode, E164 } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput, type InputRecord } from '../input/reader.js';
 import type { InputShape } from '../input/sniff.js';
-import type { StoredAnswer } from './answer.js';
-import { LOCAL_STATUS, resultHeader, resultValues, type ResultFields } from './columns.js';
+import { resultFields, type StoredAnswer } from './answer.js';
+import { resultHeader, resultValues } from './columns.js';
 import { CsvFileWriter } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
 import {
@@ -72,7 +72,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
     const numbers = [...new Set(group.flatMap((g) => (g.phone.kind === 'valid' ? [g.phone.e164] : [])))];
     const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, StoredAnswer>();
     for (const { record, phone } of group) {
-      const fields = fieldsFor(phone, answers);
+      const fields = resultFields(phone, phone.kind === 'valid' ? answers.get(phone.e164) : undefined);
       const days = daysWithoutConnectivity(fields, nowMs);
       const isStale = days !== null && days >= job.staleDays;
       report.addRow(fields, isStale);
@@ -107,51 +107,4 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   await writeFile(tmp(names.reportMd), renderMarkdown(built));
   for (const name of Object.values(names)) await rename(tmp(name), join(job.outDir, name));
   return built;
-}
-
-function fieldsFor(
-  phone: ReturnType<typeof normalisePhone>,
-  answers: ReadonlyMap<string, StoredAnswer>,
-): ResultFields {
-  const empty = {
-    reachable: '',
-    connectivity: '',
-    last_status_at: '',
-    roaming: '',
-    roaming_countries: '',
-    roaming_mcc: '',
-    checked_at: '',
-  };
-  switch (phone.kind) {
-    case 'invalid':
-      return {
-        ...empty,
-        phone_e164: '',
-        reachability_status: LOCAL_STATUS.invalidNumber,
-        roaming_status: LOCAL_STATUS.invalidNumber,
-        error: phone.reason,
-      };
-    case 'excel-mangled':
-      return {
-        ...empty,
-        phone_e164: '',
-        reachability_status: LOCAL_STATUS.excelMangled,
-        roaming_status: LOCAL_STATUS.excelMangled,
-        error:
-          'a spreadsheet turned this number into scientific notation and its digits are lost; re-export the column as text',
-      };
-    case 'valid': {
-      const answer = answers.get(phone.e164);
-      if (answer === undefined) {
-        return {
-          ...empty,
-          phone_e164: phone.e164,
-          reachability_status: LOCAL_STATUS.notProcessed,
-          roaming_status: LOCAL_STATUS.notProcessed,
-          error: 'no answer was recorded for this number',
-        };
-      }
-      return { ...answer, phone_e164: phone.e164 };
-    }
-  }
 }

@@ -1,34 +1,22 @@
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
 import { loadVonageConfig } from '../../config/vonage.js';
-import { parseE164, type CountryCode } from '../../core/e164.js';
 import { UsageError } from '../../core/errors.js';
-import type { LookupOutcome } from '../../core/lookup-result.js';
-import { isTransientInsightStatus } from '../../core/insight-status.js';
 import { createLogger } from '../../logging/logger.js';
-import { answerFromOutcome } from '../../output/answer.js';
+import { normalisePhone } from '../../input/phone.js';
+import { answerFromOutcome, resultFields, type StoredAnswer } from '../../output/answer.js';
+import { RESULT_COLUMNS, type ResultFields } from '../../output/columns.js';
 import { createProvider } from '../../providers/create-provider.js';
 import { lookupWithRetries } from '../../providers/retry.js';
-import { asUsageError, numberFlag } from '../args.js';
+import { asUsageError, countryFlag, numberFlag } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { logLevel } from '../runtime.js';
 
-/** One printed row: the columns results.csv will carry. */
-export interface LookupRow {
-  readonly input: string;
-  readonly phone_e164: string;
-  readonly reachable: string;
-  readonly connectivity: string;
-  readonly last_status_at: string;
-  readonly roaming: string;
-  readonly roaming_countries: string;
-  readonly reachability_status: string;
-  readonly roaming_status: string;
-  readonly error: string;
-}
+/** One printed row: the input as given, then the columns results.csv carries. */
+export type LookupRow = { readonly input: string } & ResultFields;
 
 export async function runLookup(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   let parsed;
@@ -53,10 +41,7 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageError('lookup needs at least one phone number');
-  const country = values['default-country']?.toUpperCase();
-  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
-    throw new UsageError(`--default-country must be an ISO country code such as GB (got "${country}")`);
-  }
+  const country = countryFlag(values['default-country']);
   const concurrency = numberFlag(values.concurrency, 'concurrency', { min: 1, max: 256 }) ?? 8;
 
   let sim: BuiltInSimulator | null = null;
@@ -76,19 +61,18 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
     const rows = await Promise.all(
       positionals.map((input) =>
         limit(async (): Promise<{ row: LookupRow; ok: boolean }> => {
-          const e164 = parseE164(input, country as CountryCode | undefined);
-          if (e164 === null) return { row: invalidRow(input), ok: false };
-          if (stop.fatal !== null) return { row: invalidRow(input), ok: false }; // never printed: we stop
-          const outcome = await lookupWithRetries(provider, e164);
-          if (outcome.kind === 'failed' && outcome.failure.retry === 'fatal') {
-            stop.fatal ??= outcome.failure.detail;
+          const phone = normalisePhone(input, country);
+          let answer: StoredAnswer | undefined;
+          // After a refused credential nothing is asked any more (and nothing is printed).
+          if (phone.kind === 'valid' && stop.fatal === null) {
+            const outcome = await lookupWithRetries(provider, phone.e164);
+            if (outcome.kind === 'failed' && outcome.failure.retry === 'fatal')
+              stop.fatal ??= outcome.failure.detail;
+            answer = answerFromOutcome(outcome, new Date().toISOString());
           }
-          const row = toRow(input, outcome);
-          return {
-            row,
-            ok:
-              row.error === '' && !isLocalError(row.reachability_status) && !isLocalError(row.roaming_status),
-          };
+          const row: LookupRow = { input, ...resultFields(phone, answer) };
+          // Invalid numbers, failures and answers still transient after the retries all carry an error.
+          return { row, ok: row.error === '' };
         }),
       ),
     );
@@ -109,53 +93,8 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
   }
 }
 
-/** Local failure codes, and transient insight codes still standing after the retries. */
-function isLocalError(code: string): boolean {
-  return code.startsWith('ERROR_') || isTransientInsightStatus(code);
-}
-
-function invalidRow(input: string): LookupRow {
-  return {
-    input,
-    phone_e164: '',
-    reachable: '',
-    connectivity: '',
-    last_status_at: '',
-    roaming: '',
-    roaming_countries: '',
-    reachability_status: 'INVALID_NUMBER_FORMAT',
-    roaming_status: 'INVALID_NUMBER_FORMAT',
-    error: 'not a valid phone number',
-  };
-}
-
-export function toRow(input: string, outcome: LookupOutcome): LookupRow {
-  const a = answerFromOutcome(outcome, '');
-  return {
-    input,
-    phone_e164: outcome.phoneNumber,
-    reachable: a.reachable,
-    connectivity: a.connectivity,
-    last_status_at: a.last_status_at,
-    roaming: a.roaming,
-    roaming_countries: a.roaming_countries,
-    reachability_status: a.reachability_status,
-    roaming_status: a.roaming_status,
-    error: a.error,
-  };
-}
-
-const TABLE_COLUMNS: readonly (keyof LookupRow)[] = [
-  'phone_e164',
-  'reachable',
-  'connectivity',
-  'last_status_at',
-  'roaming',
-  'roaming_countries',
-  'reachability_status',
-  'roaming_status',
-  'error',
-];
+/** The table leaves out what only a file needs; --json has every column. */
+const TABLE_COLUMNS = RESULT_COLUMNS.filter((c) => c !== 'roaming_mcc' && c !== 'checked_at');
 
 function formatTable(rows: readonly LookupRow[]): string {
   const cells = rows.map((row) =>

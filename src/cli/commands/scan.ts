@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { isSupportedCountry } from 'libphonenumber-js/max';
 import { systemClock } from '../../core/clock.js';
 import { readInteger } from '../../config/env.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
@@ -17,7 +16,7 @@ import type { BatchJobData } from '../../queue/job-data.js';
 import { batchKeys } from '../../queue/keys.js';
 import { deriveBatchId, submitBatch } from '../../queue/submit.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
-import { asUsageError, numberFlag } from '../args.js';
+import { asUsageError, countryFlag, numberFlag } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SCAN_HELP } from '../help.js';
@@ -67,12 +66,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   if (values.provider !== 'identity-insights') {
     throw new UsageError(`--provider must be identity-insights (got "${values.provider}")`);
   }
-  const country = values['default-country']?.toUpperCase();
-  if (country !== undefined && !isSupportedCountry(country)) {
-    throw new UsageError(
-      `--default-country must be an ISO country code such as GB (got "${values['default-country']}")`,
-    );
-  }
+  const country = countryFlag(values['default-country']);
   if (values.simulate && values['no-worker']) {
     throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
   }
