@@ -57,7 +57,11 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   await mkdir(job.outDir, { recursive: true });
   const names = outputFiles(job.staleDays);
   const tmp = (name: string) => join(job.outDir, `.${name}.partial`);
-  const header = resultHeader(job.shape.headers);
+  const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
+  // Header cells come from the input too.
+  const header = resultHeader(job.shape.headers).map((name, i) =>
+    i < job.shape.headers.length ? guard(name) : name,
+  );
   const results = new CsvFileWriter(tmp(names.results), header, { bom: job.bom });
   const rejects = new CsvFileWriter(tmp(names.rejects), ['line', 'raw', 'reason'], { bom: job.bom });
   const stale = new CsvFileWriter(tmp(names.stale), [...header, 'days_without_connectivity'], {
@@ -65,7 +69,6 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   });
   const report = new ReportAccumulator();
   const nowMs = job.now();
-  const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
 
   let group: { record: InputRecord; phone: ReturnType<typeof normalisePhone> }[] = [];
   const flush = async () => {

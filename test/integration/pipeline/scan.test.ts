@@ -164,6 +164,7 @@ describe('scan on messy files', () => {
       "'-3+4",
       '+447911123456',
     ]);
+    expect(Object.keys(readCsv(join(run.outDir, 'results.csv'))[0] ?? {})[3]).toBe("'@owner"); // headers too
     const raw = await runScan(t, [fixture('scan/formulas.csv'), '--no-formula-guard', '--bom']);
     const text = readFileSync(join(raw.outDir, 'results.csv'), 'utf8');
     expect(text.charCodeAt(0)).toBe(0xfeff);
