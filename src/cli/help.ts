@@ -86,7 +86,7 @@ Options:
   --concurrency N          lookups in flight per worker (default 32)
   --rate N                 upstream requests per second, all workers together (default: no cap of ours;
                            a carrier's 429 and Retry-After are always honoured)
-  --chunk-size N           numbers per queued chunk (default 250)
+  --chunk-size N           input records per queued chunk job (default 250)
   --stale-days N           the N of no-connectivity-<N>d.csv (default 60)
   --simulate               use the built-in carrier simulator with a throwaway key (no carrier is called)
   --no-worker              only queue the batch and wait; reachscan worker processes (same Redis, same

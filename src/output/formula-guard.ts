@@ -7,6 +7,8 @@ const TRIGGER = /^[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^[+-]?[\d\s().-]*\d[\d\s().-]*$/;
 
 export function guardFormula(cell: string): string {
-  if (!TRIGGER.test(cell) || PLAIN_NUMBER.test(cell)) return cell;
+  if (!TRIGGER.test(cell)) return cell;
+  // A leading tab or CR is never part of a plain number.
+  if (PLAIN_NUMBER.test(cell) && !/^[\t\r]/.test(cell)) return cell;
   return `'${cell}`;
 }

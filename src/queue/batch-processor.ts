@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingChildrenError, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../core/clock.js';
 import type { CountryCode, E164 } from '../core/e164.js';
@@ -17,6 +17,8 @@ export interface BatchProcessorDeps {
   readonly chunkQueue: Queue;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Set when the worker is shutting down: ingest saves its cursor and hands the job back. */
+  readonly stopping: AbortSignal;
 }
 
 /**
@@ -36,7 +38,13 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
         await deps.redis.hsetnx(keys.meta, 'startedAt', new Date(deps.clock()).toISOString());
         await setState(deps.redis, keys, 'ingesting', { outDir: data.outDir });
         log.info({ file: data.displayName, from: data.cursor.records }, 'reading input');
-        data = await ingest(job, data, { redis: deps.redis, keys, chunkQueue: deps.chunkQueue });
+        data = await ingest(job, data, {
+          redis: deps.redis,
+          keys,
+          chunkQueue: deps.chunkQueue,
+          stopping: deps.stopping,
+          token: token ?? '',
+        });
         data = { ...data, step: 'wait' };
         await job.updateData(data);
       }
@@ -82,7 +90,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       log.info({ rows: report.rows.total, exitCode }, 'batch done');
       return { exitCode };
     } catch (error) {
-      if (error instanceof WaitingChildrenError) throw error;
+      if (error instanceof WaitingChildrenError || error instanceof DelayedError) throw error;
       // A file that cannot be read will not get better with retries.
       const final = error instanceof InputError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (final) {

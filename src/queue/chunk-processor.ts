@@ -1,4 +1,4 @@
-import { RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { LimitFunction } from 'p-limit';
 import type { Clock } from '../core/clock.js';
@@ -21,6 +21,8 @@ export interface ChunkProcessorDeps {
   readonly limit: LimitFunction;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Set when the worker is shutting down: no new calls, unfinished work goes back to the queue. */
+  readonly stopping: AbortSignal;
 }
 
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
@@ -34,7 +36,7 @@ const DEFAULT_PAUSE_MS = 1_000;
  * whole queue pauses for Retry-After without using an attempt; fatal → the batch stops.
  */
 export function createChunkProcessor(deps: ChunkProcessorDeps) {
-  return async (job: Job): Promise<{ answered: number }> => {
+  return async (job: Job, token?: string): Promise<{ answered: number }> => {
     const data: unknown = job.data;
     assertChunkJobData(data);
     const keys = batchKeys(deps.prefix, data.batchId);
@@ -49,7 +51,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     const roundsSoFar = Number((await deps.redis.hget(keys.meta, `rateLimited:${data.chunk}`)) ?? 0);
     const mayPause = roundsSoFar < MAX_RATE_LIMIT_ROUNDS;
 
-    const answers: Record<string, string> = {};
+    let saved = 0;
     let retryLater = 0;
     let pauseMs: number | null = null;
     let fatal: LookupFailure | null = null;
@@ -57,8 +59,10 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     await Promise.all(
       open.map((number) =>
         deps.limit(async () => {
-          if (fatal !== null || pauseMs !== null) return void retryLater++;
+          if (fatal !== null || pauseMs !== null || deps.stopping.aborted) return void retryLater++;
           await gate.acquire();
+          // A 429 or a shutdown may have come while this call waited for its slot.
+          if (fatal !== null || pauseMs !== null || deps.stopping.aborted) return void retryLater++;
           const outcome = await provider.lookup(asE164(number));
           if (outcome.kind === 'failed') {
             const { failure } = outcome;
@@ -79,16 +83,19 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
           } else if (outcome.transient && !lastAttempt) {
             return void retryLater++;
           }
-          answers[number] = encodeAnswer(answerFromOutcome(outcome, new Date(deps.clock()).toISOString()));
+          // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
+          const answer = encodeAnswer(answerFromOutcome(outcome, new Date(deps.clock()).toISOString()));
+          const results = await deps.redis
+            .multi()
+            .hsetnx(keys.answers, number, answer)
+            .hincrby(keys.meta, 'answered', 1)
+            .exec();
+          if (results?.[0]?.[1] === 0) await deps.redis.hincrby(keys.meta, 'answered', -1);
+          saved++;
         }),
       ),
     );
 
-    const saved = Object.keys(answers).length;
-    if (saved > 0) {
-      const added = await deps.redis.hset(keys.answers, answers);
-      await deps.redis.hincrby(keys.meta, 'answered', added);
-    }
     if (fatal !== null) {
       const failure: LookupFailure = fatal;
       await abortBatch(deps.redis, keys, `the carrier refused our credentials (${failure.detail})`);
@@ -100,6 +107,11 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       log.info({ pauseMs, rounds }, 'carrier rate limit: pausing the queue');
       await deps.chunkQueue.rateLimit(pauseMs);
       throw new RateLimitError();
+    }
+    if (deps.stopping.aborted && retryLater > 0) {
+      // Shutting down: hand the rest back without using an attempt; another worker takes it.
+      await job.moveToDelayed(Date.now(), token ?? '');
+      throw new DelayedError();
     }
     if (retryLater > 0) throw new Error(`${retryLater} of ${open.length} numbers to retry`);
     return { answered: saved };

@@ -1,10 +1,15 @@
-import type { Job, Queue } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CountryCode } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput } from '../input/reader.js';
 import type { BatchJobData, ChunkJobData } from './job-data.js';
+import { ABANDONED_TTL_S } from './submit.js';
 import type { BatchKeys } from './keys.js';
+
+/** Chunk jobs queued ahead of the workers before ingest waits (about 50,000 numbers at the default size). */
+const MAX_CHUNKS_AHEAD = 200;
 
 /** Chunk job options: retried with exponential backoff and jitter; never leaving the batch stuck. */
 export const CHUNK_JOB_OPTIONS = {
@@ -12,7 +17,8 @@ export const CHUNK_JOB_OPTIONS = {
   // A chunk that fails for good must not hold the batch: its numbers come out as ERROR_NOT_PROCESSED.
   ignoreDependencyOnFailure: true,
   removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
+  // A failed chunk's numbers show as ERROR_NOT_PROCESSED; its job (phone numbers) is not kept.
+  removeOnFail: true,
 } as const;
 
 /**
@@ -23,7 +29,7 @@ export const CHUNK_JOB_OPTIONS = {
 export async function ingest(
   job: Job,
   data: BatchJobData,
-  deps: { redis: Redis; keys: BatchKeys; chunkQueue: Queue },
+  deps: { redis: Redis; keys: BatchKeys; chunkQueue: Queue; stopping: AbortSignal; token: string },
 ): Promise<BatchJobData> {
   const { redis, keys, chunkQueue } = deps;
   const shape = { delimiter: data.delimiter, headers: data.headers, sizeBytes: 0 };
@@ -55,6 +61,14 @@ export async function ingest(
     await redis.hset(keys.meta, { records: current.cursor.records, unique: await redis.hlen(keys.owners) });
     numbers = new Set();
     records = 0;
+    // Backpressure: reading far ahead of the workers would only pile numbers up in Redis.
+    while ((await chunkQueue.getWaitingCount()) > MAX_CHUNKS_AHEAD && !deps.stopping.aborted)
+      await sleep(200);
+    if (deps.stopping.aborted) {
+      // The cursor is saved: hand the job back without using an attempt; the next worker resumes here.
+      await job.moveToDelayed(Date.now(), deps.token);
+      throw new DelayedError();
+    }
   };
 
   for await (const item of readInput(data.inputPath, shape, data.displayName)) {
@@ -86,6 +100,8 @@ async function claim(
   if (numbers.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const n of numbers) pipeline.hsetnx(keys.owners, n, String(chunk));
+  pipeline.expire(keys.owners, ABANDONED_TTL_S);
+  pipeline.expire(keys.answers, ABANDONED_TTL_S);
   const results = (await pipeline.exec()) ?? [];
   const contested = numbers.filter((_, i) => results[i]?.[1] !== 1);
   const owners = contested.length > 0 ? await redis.hmget(keys.owners, ...contested) : [];

@@ -4,31 +4,55 @@ import type { Redis } from 'ioredis';
 /**
  * One pacing schedule in Redis shared by every worker: GCRA ("virtual scheduling") with reservation. Each
  * request atomically takes the next slot, `1000 / rate` ms after the previous one, and waits until it comes;
- * Redis's own clock is used so machines with skewed clocks agree. A 429 pushes the schedule past the carrier's
- * `Retry-After`, pausing everyone. With no rate (0) only pauses apply.
+ * Redis's own clock is used so machines with skewed clocks agree. A 429 sets a pause deadline (KEYS[2]) that
+ * every request checks when its slot comes: one that falls inside a pause takes a new slot after it, so no
+ * request goes out before the carrier's `Retry-After`. With no rate (0) only pauses apply.
+ *
+ * Returns the milliseconds to wait (0 = go now).
  */
-const SCRIPT = `
+const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local interval = tonumber(ARGV[1])
-local pause = tonumber(ARGV[2])
-if pause > 0 then
-  if now + pause > tat then tat = now + pause end
-  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 60000)
-  return 0
-end
+local pauseUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local wait = tat - now
+if tat < pauseUntil then tat = pauseUntil end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 60000)
-return math.ceil(wait)
+return math.ceil(tat - now)
 `;
 
-type GateCommand = (key: string, intervalMs: string, pauseMs: string) => Promise<number>;
+/** Sets the pause deadline to now + ARGV[1] ms, never shortening one already set. */
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local untilMs = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilMs > current then
+  redis.call('SET', KEYS[1], tostring(untilMs), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
+end
+return 0
+`;
+
+/** Milliseconds left of a pause, 0 when none. */
+const PAUSE_LEFT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local pauseUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
+if pauseUntil <= now then return 0 end
+return math.ceil(pauseUntil - now)
+`;
+
+interface GateCommands {
+  reachscanGateReserve(slotKey: string, pauseKey: string, intervalMs: string): Promise<number>;
+  reachscanGatePause(pauseKey: string, ms: string): Promise<number>;
+  reachscanGatePauseLeft(pauseKey: string): Promise<number>;
+}
 
 export class RateGate {
   private readonly intervalMs: number;
-  private readonly command: GateCommand;
+  private readonly commands: GateCommands;
+  private readonly pauseKey: string;
 
   constructor(
     redis: Redis,
@@ -36,21 +60,28 @@ export class RateGate {
     ratePerSecond: number,
   ) {
     this.intervalMs = ratePerSecond > 0 ? 1000 / ratePerSecond : 0;
-    // defineCommand sends the script once and then calls it by SHA.
-    if (!('reachscanRateGate' in redis))
-      redis.defineCommand('reachscanRateGate', { numberOfKeys: 1, lua: SCRIPT });
-    const bound = (redis as unknown as { reachscanRateGate: GateCommand }).reachscanRateGate.bind(redis);
-    this.command = bound;
+    this.pauseKey = `${key}:pause`;
+    // defineCommand sends each script once and then calls it by SHA.
+    if (!('reachscanGateReserve' in redis)) {
+      redis.defineCommand('reachscanGateReserve', { numberOfKeys: 2, lua: RESERVE });
+      redis.defineCommand('reachscanGatePause', { numberOfKeys: 1, lua: PAUSE });
+      redis.defineCommand('reachscanGatePauseLeft', { numberOfKeys: 1, lua: PAUSE_LEFT });
+    }
+    this.commands = redis as unknown as GateCommands;
   }
 
-  /** Waits for this request's slot. */
+  /** Waits for this request's slot, and past any pause a 429 set meanwhile. */
   async acquire(signal?: AbortSignal): Promise<void> {
-    const wait = await this.command(this.key, String(this.intervalMs), '0');
-    if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {});
+    const options = signal ? { signal } : {};
+    for (;;) {
+      const wait = await this.commands.reachscanGateReserve(this.key, this.pauseKey, String(this.intervalMs));
+      if (wait > 0) await sleep(wait, undefined, options);
+      if ((await this.commands.reachscanGatePauseLeft(this.pauseKey)) === 0) return;
+    }
   }
 
   /** Nobody sends before `ms` from now (a 429's Retry-After). */
   async pause(ms: number): Promise<void> {
-    await this.command(this.key, String(this.intervalMs), String(Math.max(1, Math.round(ms))));
+    await this.commands.reachscanGatePause(this.pauseKey, String(Math.max(1, Math.round(ms))));
   }
 }

@@ -9,8 +9,24 @@ export const BATCH_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
   removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
+  // Kept a day for `scan` to read why, and to resume from; it holds paths and options, no numbers.
+  removeOnFail: { age: 24 * 3600 },
 } as const;
+
+/** Working data of a batch nobody finishes expires after this long. */
+export const ABANDONED_TTL_S = 30 * 24 * 3600;
+
+/** Why a batch job is failed in BullMQ, or null while it is not. */
+export async function batchJobFailure(redis: Redis, prefix: string, batchId: string): Promise<string | null> {
+  const queue = new Queue(BATCH_QUEUE, { connection: redis, prefix });
+  try {
+    const job = await queue.getJob(batchId);
+    if (!job) return 'the batch job is gone from the queue';
+    return (await job.getState()) === 'failed' ? job.failedReason || 'failed' : null;
+  } finally {
+    await queue.close();
+  }
+}
 
 /**
  * A batch id derived from the file's bytes and the options that shape the results, so running the same
@@ -41,12 +57,26 @@ export async function submitBatch(
     const existing = await queue.getJob(data.batchId);
     if (existing) {
       const state = await existing.getState();
-      // Failed batches have dropped their working data: they start over, like finished ones.
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'resumed';
+      // Failed by BullMQ (stalled too often, say) with its working data intact: go on from its step and cursor.
+      // Failed by reachscan (closed, working data dropped) or finished: start over.
+      if (
+        state === 'failed' &&
+        (await redis.hget(keys.meta, 'state')) !== 'failed' &&
+        (await redis.exists(keys.meta)) === 1
+      ) {
+        await existing.retry('failed');
+        return 'resumed';
+      }
       await existing.remove().catch(() => undefined);
     }
     await redis.del(keys.meta, keys.owners, keys.answers);
-    await redis.hset(keys.meta, { state: 'queued', outDir: data.outDir, submittedAt: data.submittedAt });
+    await redis
+      .multi()
+      .hset(keys.meta, { state: 'queued', outDir: data.outDir, submittedAt: data.submittedAt })
+      // An abandoned batch's record does not stay forever.
+      .expire(keys.meta, ABANDONED_TTL_S)
+      .exec();
     await queue.add('batch', data, { ...BATCH_JOB_OPTIONS, jobId: data.batchId });
     return 'new';
   } finally {

@@ -34,18 +34,29 @@ export function startWorkers(options: WorkerOptions): Workers {
   const redis = createRedis(options.redisUrl, 'worker');
   const chunkQueue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
   const limit = pLimit(options.concurrency);
+  const stopping = new AbortController();
 
   // Connections handed to BullMQ stay ours to close.
   const batchConnection = createRedis(options.redisUrl, 'worker');
   const chunkConnection = createRedis(options.redisUrl, 'worker');
   const batchWorker = new Worker(
     BATCH_QUEUE,
-    createBatchProcessor({ redis, prefix, chunkQueue, logger, clock }),
-    { connection: batchConnection, prefix, concurrency: 2, lockDuration: 60_000 },
+    createBatchProcessor({ redis, prefix, chunkQueue, logger, clock, stopping: stopping.signal }),
+    // A batch job whose worker died is taken over (from its saved step and cursor) rather than failed.
+    { connection: batchConnection, prefix, concurrency: 2, lockDuration: 60_000, maxStalledCount: 10 },
   );
   const chunkWorker = new Worker(
     CHUNK_QUEUE,
-    createChunkProcessor({ redis, prefix, chunkQueue, provider: options.provider, limit, logger, clock }),
+    createChunkProcessor({
+      redis,
+      prefix,
+      chunkQueue,
+      provider: options.provider,
+      limit,
+      logger,
+      clock,
+      stopping: stopping.signal,
+    }),
     {
       connection: chunkConnection,
       prefix,
@@ -74,6 +85,8 @@ export function startWorkers(options: WorkerOptions): Workers {
   return {
     close() {
       closing ??= (async () => {
+        // Jobs in hand stop at their next safe point and go back to the queue; then the workers close.
+        stopping.abort();
         await Promise.all([batchWorker.close(), chunkWorker.close()]);
         await chunkQueue.close();
         await Promise.all(

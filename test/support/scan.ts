@@ -34,7 +34,7 @@ export async function runScan(
         done();
       },
     });
-  const code = await main(['scan', ...args, '--out', outDir], {
+  const code = await main(['scan', '--out', outDir, ...args], {
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
     env: {

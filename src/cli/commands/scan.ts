@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,7 @@ import { readStatus, type BatchStatus } from '../../queue/batch-state.js';
 import { createRedis } from '../../queue/connection.js';
 import type { BatchJobData } from '../../queue/job-data.js';
 import { batchKeys } from '../../queue/keys.js';
-import { deriveBatchId, submitBatch } from '../../queue/submit.js';
+import { batchJobFailure, deriveBatchId, submitBatch } from '../../queue/submit.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
 import { asUsageError, countryFlag, numberFlag } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
@@ -23,6 +24,9 @@ import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { chooseRedis, logLevel, providersFromEnv, queuePrefix, type RedisChoice } from '../runtime.js';
+
+/** After this long without any progress, the waiting scan says what may be wrong (once). */
+const STALL_HINT_MS = 15_000;
 
 /** How long a waiting scan tolerates an unreachable Redis (a restart) before it gives up. */
 const REDIS_PATIENCE_MS = 60_000;
@@ -67,6 +71,11 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     throw new UsageError(`--provider must be identity-insights (got "${values.provider}")`);
   }
   const country = countryFlag(values['default-country']);
+  if (values['no-worker'] && values.concurrency !== undefined) {
+    throw new UsageError(
+      '--concurrency sets the in-process worker; with --no-worker give it to reachscan worker',
+    );
+  }
   if (values.simulate && values['no-worker']) {
     throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
   }
@@ -81,6 +90,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   const file = positionals[0] as string;
   const inputPath = resolve(file);
   const outDir = resolve(values.out);
+  await assertWritableFolder(outDir, values.out);
   const problems: string[] = [];
   const retryBaseMs = readInteger(io.env, 'REACHSCAN_RETRY_BASE_MS', 1_000, problems, {
     min: 1,
@@ -111,7 +121,11 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       providers.check();
     }
     redisChoice = await chooseRedis(io.env, !values['no-worker'], say);
-    const prefix = queuePrefix(io.env);
+    // A simulated run gets queues of its own: real workers on the shared prefix must not take its jobs (they
+    // would call the carrier), and its in-process worker must not answer real batches with simulated data.
+    const prefix = values.simulate
+      ? `${queuePrefix(io.env).slice(0, -1)}-simulate-${randomUUID()}}`
+      : queuePrefix(io.env);
     const formulaGuard = !values['no-formula-guard'];
     const batchId = await deriveBatchId(inputPath, {
       provider: values.provider,
@@ -164,7 +178,6 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
     );
 
-    const startedWaiting = Date.now();
     const progress = createProgress(io.stderr, () => Date.now());
     const keys = batchKeys(prefix, batchId);
     const interrupt: { signal: string | null } = { signal: null };
@@ -172,10 +185,16 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     let status: BatchStatus | null = null;
     let lastSeen = Date.now();
     let hinted = false;
-    for (;;) {
+    let lastMove = { at: Date.now(), mark: '' };
+    let jobFailure: string | null = null;
+    for (let tick = 0; ; tick++) {
       try {
         status = await readStatus(redis, keys);
         lastSeen = Date.now();
+        // Every 2 s: BullMQ can fail a batch job outside reachscan's code (a worker died too often).
+        if (tick % 8 === 7 && status.state !== 'done' && status.state !== 'failed') {
+          jobFailure = await batchJobFailure(redis, prefix, batchId);
+        }
       } catch (error) {
         // Redis restarting: keep waiting a while, as the workers do, before giving up.
         if (Date.now() - lastSeen > REDIS_PATIENCE_MS) {
@@ -185,19 +204,41 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
           );
         }
       }
-      if (status?.state === 'done' || status?.state === 'failed' || interrupt.signal !== null) break;
-      if (status !== null) progress.update(status);
-      if (!hinted && status?.state === 'queued' && Date.now() - startedWaiting > 10_000) {
-        progress.finish();
-        say(`batch ${batchId} is still queued: is a reachscan worker running against the same Redis?`);
-        hinted = true;
+      if (
+        status?.state === 'done' ||
+        status?.state === 'failed' ||
+        jobFailure !== null ||
+        interrupt.signal !== null
+      )
+        break;
+      if (status !== null) {
+        progress.update(status);
+        const mark = `${status.state}:${status.records}:${status.answered}`;
+        if (mark !== lastMove.mark) lastMove = { at: Date.now(), mark };
+        else if (!hinted && Date.now() - lastMove.at > STALL_HINT_MS) {
+          progress.finish();
+          say(
+            status.state === 'queued'
+              ? `batch ${batchId} is still queued: is a reachscan worker running against the same Redis?`
+              : `no progress for ${STALL_HINT_MS / 1000} s: a worker may have died; another takes its jobs over within a minute or two`,
+          );
+          hinted = true;
+        }
       }
       await sleep(250);
     }
     progress.finish();
     if (interrupt.signal !== null) {
-      say(`${interrupt.signal}: stopping; run the same command again to resume batch ${batchId}`);
+      say(
+        redisChoice.stopPrivate !== null
+          ? `${interrupt.signal}: stopping; the private Redis of this run goes with it, so a new run starts over`
+          : `${interrupt.signal}: stopping; run the same command again to resume batch ${batchId}`,
+      );
       return EXIT.interrupted;
+    }
+    if (jobFailure !== null) {
+      say(`batch ${batchId} failed in the queue (${jobFailure}); run the same command again to resume it`);
+      return EXIT.infrastructure;
     }
     if (status === null)
       throw new ReachscanError('REDIS_UNAVAILABLE', 'could not read the batch status from Redis');
@@ -242,4 +283,17 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
     `  rows in error: ${report.rows_in_error}; report: ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
+}
+
+/** The output folder must take files before anything is paid for; found out at the end, it costs a batch. */
+async function assertWritableFolder(path: string, given: string): Promise<void> {
+  const probe = resolve(path, `.reachscan-write-test-${process.pid}`);
+  try {
+    await mkdir(path, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`--out ${given}: cannot write there (${code})`);
+  }
 }
