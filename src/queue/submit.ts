@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchJobData } from './job-data.js';
-import { BATCH_QUEUE, batchKeys } from './keys.js';
+import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE } from './keys.js';
 
 export const BATCH_JOB_OPTIONS = {
   attempts: 3,
@@ -81,5 +81,21 @@ export async function submitBatch(
     return 'new';
   } finally {
     await queue.close();
+  }
+}
+
+/** Removes every job of both queues and every other key under a prefix (a throwaway run's). */
+export async function dropQueues(redis: Redis, prefix: string): Promise<void> {
+  for (const name of [CHUNK_QUEUE, BATCH_QUEUE]) {
+    const queue = new Queue(name, { connection: redis, prefix });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+  }
+  // Batch keys and the rate gate's; SCAN, not KEYS, so a shared Redis is never blocked.
+  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await redis.del(...keys);
   }
 }

@@ -15,7 +15,7 @@ import { readStatus, type BatchStatus } from '../../queue/batch-state.js';
 import { createRedis } from '../../queue/connection.js';
 import type { BatchJobData } from '../../queue/job-data.js';
 import { batchKeys } from '../../queue/keys.js';
-import { batchJobFailure, deriveBatchId, submitBatch } from '../../queue/submit.js';
+import { batchJobFailure, deriveBatchId, dropQueues, submitBatch } from '../../queue/submit.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
 import { asUsageError, countryFlag, numberFlag } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
@@ -109,6 +109,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   let workers: Workers | null = null;
   let providers: ReturnType<typeof providersFromEnv> | null = null;
   const redisHolder: { client: ReturnType<typeof createRedis> | null } = { client: null };
+  let usedPrefix: string | null = null;
   try {
     let env = io.env;
     if (values.simulate) {
@@ -123,9 +124,10 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     redisChoice = await chooseRedis(io.env, !values['no-worker'], say);
     // A simulated run gets queues of its own: real workers on the shared prefix must not take its jobs (they
     // would call the carrier), and its in-process worker must not answer real batches with simulated data.
-    const prefix = values.simulate
+    const prefix: string = values.simulate
       ? `${queuePrefix(io.env).slice(0, -1)}-simulate-${randomUUID()}}`
       : queuePrefix(io.env);
+    usedPrefix = prefix;
     const formulaGuard = !values['no-formula-guard'];
     const batchId = await deriveBatchId(inputPath, {
       provider: values.provider,
@@ -230,8 +232,8 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     progress.finish();
     if (interrupt.signal !== null) {
       say(
-        redisChoice.stopPrivate !== null
-          ? `${interrupt.signal}: stopping; the private Redis of this run goes with it, so a new run starts over`
+        redisChoice.stopPrivate !== null || values.simulate
+          ? `${interrupt.signal}: stopping; a ${values.simulate ? 'simulated run' : 'run on a private Redis'} cannot be resumed, the next one starts over`
           : `${interrupt.signal}: stopping; run the same command again to resume batch ${batchId}`,
       );
       return EXIT.interrupted;
@@ -258,6 +260,10 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   } finally {
     await workers?.close();
     await providers?.close();
+    // A simulated run's queues are its own and cannot be resumed (its simulator is gone): leave nothing behind.
+    if (values.simulate && redisHolder.client !== null && usedPrefix !== null) {
+      await dropQueues(redisHolder.client, usedPrefix).catch(() => undefined);
+    }
     await redisHolder.client?.quit().catch(() => undefined);
     await redisChoice?.stopPrivate?.();
     await sim?.close();
