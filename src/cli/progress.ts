@@ -15,6 +15,7 @@ const PLAIN_EVERY_MS = 5_000;
 export function createProgress(
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
   now: () => number,
+  totalBytes: number,
 ): Progress {
   const samples: { at: number; answered: number }[] = [];
   let lastPlain = now(); // a first plain line only after 5 s: short runs stay quiet
@@ -33,21 +34,27 @@ export function createProgress(
       samples.push({ at, answered: status.answered });
       while (samples.length > 2 && at - (samples[0] as { at: number }).at > 10_000) samples.shift();
       const perSecond = rate();
-      let text: string;
-      if (!status.ingested) {
-        text = `reading input: ${status.records.toLocaleString('en')} records, ${status.unique.toLocaleString('en')} unique numbers, ${status.answered.toLocaleString('en')} answered`;
-      } else {
-        const share = status.unique === 0 ? 1 : status.answered / status.unique;
-        const left = status.unique - status.answered;
-        const eta = perSecond > 0 ? formatDuration(left / perSecond) : '–';
-        const width = 24;
-        const filled = Math.round(share * width);
-        const bar = stream.isTTY ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
-        text =
-          `${bar}${(share * 100).toFixed(1)}% ${status.answered.toLocaleString('en')}/${status.unique.toLocaleString('en')} numbers` +
-          ` (${status.records.toLocaleString('en')} rows) · ${perSecond.toFixed(0)}/s · ETA ${eta}` +
-          (status.state === 'finalizing' ? ' · writing outputs' : '');
-      }
+      // While the file is still being read, totals are extrapolated from the share of bytes read.
+      const readShare = status.ingested ? 1 : totalBytes > 0 ? Math.min(1, status.bytesRead / totalBytes) : 0;
+      const estimate = (n: number) => (readShare > 0 ? Math.round(n / readShare) : 0);
+      const rowsTotal = status.ingested ? status.records : estimate(status.records);
+      const uniqueTotal = status.ingested ? status.unique : estimate(status.unique);
+      const share =
+        uniqueTotal === 0 ? (status.ingested ? 1 : 0) : Math.min(1, status.answered / uniqueTotal);
+      const approx = status.ingested ? '' : '~';
+      const eta =
+        perSecond > 0 && uniqueTotal > 0 ? formatDuration((uniqueTotal - status.answered) / perSecond) : '–';
+      const width = 24;
+      const filled = Math.round(share * width);
+      const bar = stream.isTTY ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+      const n = (value: number) => value.toLocaleString('en');
+      const text =
+        `${bar}${(share * 100).toFixed(1)}% ${approx}${n(Math.round(share * rowsTotal))}/${approx}${n(rowsTotal)} rows` +
+        ` · ${n(status.answered)}/${approx}${n(uniqueTotal)} numbers · ${perSecond.toFixed(0)}/s · ETA ${approx}${eta}` +
+        (status.ingested ? '' : ` · reading ${(readShare * 100).toFixed(0)}%`) +
+        (status.retries > 0 ? ` · ${n(status.retries)} retried` : '') +
+        (status.pauses > 0 ? ` · ${n(status.pauses)} paused for 429` : '') +
+        (status.state === 'finalizing' ? ' · writing outputs' : '');
       if (stream.isTTY) {
         stream.write(
           `\r\x1b[2K${stream.columns && stream.columns > 20 ? text.slice(0, stream.columns - 1) : text}`,

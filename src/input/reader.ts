@@ -9,6 +9,8 @@ export interface InputRecord {
   readonly index: number;
   readonly line: number;
   readonly fields: readonly string[];
+  /** Bytes of the file read up to the end of this record: progress through a file being ingested. */
+  readonly bytes: number;
 }
 
 /** A record that is not valid CSV: it goes to rejects.csv with its raw text. */
@@ -77,7 +79,7 @@ export async function* readInput(
   try {
     for await (const item of parser as AsyncIterable<{
       record: string[];
-      info: { lines: number };
+      info: { lines: number; bytes: number };
       raw: string;
     }>) {
       const line = startLine(item.info.lines, item.raw.replace(/^[\r\n]+/, ''));
@@ -88,7 +90,7 @@ export async function* readInput(
         headerSeen = true;
         continue;
       }
-      yield { kind: 'record', index: index++, line, fields: item.record };
+      yield { kind: 'record', index: index++, line, fields: item.record, bytes: item.info.bytes };
     }
   } catch (error) {
     if (stop.fatal !== null) throw stop.fatal;

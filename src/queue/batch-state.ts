@@ -9,6 +9,11 @@ export interface BatchStatus {
   /** Data records read so far, and whether reading is finished. */
   readonly records: number;
   readonly ingested: boolean;
+  /** Bytes of the input read so far (with the file size, progress while reading). */
+  readonly bytesRead: number;
+  /** Chunk attempts that failed and were retried, and pauses for carrier 429s. */
+  readonly retries: number;
+  readonly pauses: number;
   /** Unique numbers to ask, and how many have a final answer. */
   readonly unique: number;
   readonly answered: number;
@@ -30,6 +35,9 @@ export async function readStatus(redis: Redis, keys: BatchKeys): Promise<BatchSt
     state: (m.state as BatchState | undefined) ?? null,
     records: int(m.records),
     ingested: m.ingested === '1',
+    bytesRead: int(m.bytesRead),
+    retries: int(m.retries),
+    pauses: int(m.pauses),
     unique: int(m.unique),
     answered: int(m.answered),
     startedAt: m.startedAt ?? null,

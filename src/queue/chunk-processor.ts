@@ -104,6 +104,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     }
     if (pauseMs !== null) {
       const rounds = await deps.redis.hincrby(keys.meta, `rateLimited:${data.chunk}`, 1);
+      await deps.redis.hincrby(keys.meta, 'pauses', 1);
       log.info({ pauseMs, rounds }, 'carrier rate limit: pausing the queue');
       await deps.chunkQueue.rateLimit(pauseMs);
       throw new RateLimitError();
@@ -113,7 +114,10 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       await job.moveToDelayed(Date.now(), token ?? '');
       throw new DelayedError();
     }
-    if (retryLater > 0) throw new Error(`${retryLater} of ${open.length} numbers to retry`);
+    if (retryLater > 0) {
+      await deps.redis.hincrby(keys.meta, 'retries', 1);
+      throw new Error(`${retryLater} of ${open.length} numbers to retry`);
+    }
     return { answered: saved };
   };
 }

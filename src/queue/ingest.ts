@@ -37,6 +37,7 @@ export async function ingest(
   let current = data;
   let numbers = new Set<string>();
   let records = 0;
+  let bytesRead = 0;
 
   const emit = async () => {
     const chunk = current.cursor.chunks;
@@ -58,7 +59,11 @@ export async function ingest(
     }
     current = { ...current, cursor: { records: current.cursor.records + records, chunks: chunk + 1 } };
     await job.updateData(current);
-    await redis.hset(keys.meta, { records: current.cursor.records, unique: await redis.hlen(keys.owners) });
+    await redis.hset(keys.meta, {
+      records: current.cursor.records,
+      unique: await redis.hlen(keys.owners),
+      bytesRead,
+    });
     numbers = new Set();
     records = 0;
     // Backpressure: reading far ahead of the workers would only pile numbers up in Redis.
@@ -73,6 +78,7 @@ export async function ingest(
 
   for await (const item of readInput(data.inputPath, shape, data.displayName)) {
     if (item.kind === 'reject' || item.index < data.cursor.records) continue;
+    bytesRead = item.bytes;
     const phone = normalisePhone(item.fields[data.phoneColumn] ?? '', country);
     if (phone.kind === 'valid') numbers.add(phone.e164);
     records++;

@@ -95,7 +95,9 @@ export async function dropQueues(redis: Redis, prefix: string): Promise<void> {
     }
   }
   // Batch keys and the rate gate's; SCAN, not KEYS, so a shared Redis is never blocked.
-  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
+  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
+    string[]
+  >) {
     if (keys.length > 0) await redis.del(...keys);
   }
 }

@@ -180,7 +180,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
     );
 
-    const progress = createProgress(io.stderr, () => Date.now());
+    const progress = createProgress(io.stderr, () => Date.now(), shape.sizeBytes);
     const keys = batchKeys(prefix, batchId);
     const interrupt: { signal: string | null } = { signal: null };
     void io.stopSignal.then((signal) => (interrupt.signal = signal));
