@@ -37,6 +37,51 @@ function simEnv(stdout: string): Record<string, string> {
 }
 
 describe('reachscan scan (subprocess)', () => {
+  it('Ctrl-C stops at once (exit 130); the same command resumes, asking no number twice', async () => {
+    const sim = await startSimulatorProcess(['--latency-ms', '20']);
+    try {
+      const { writeFileSync } = await import('node:fs');
+      const input = join(outDir(), 'fleet.csv');
+      const lines = Array.from({ length: 3000 }, (_, i) => `${i},+4474${String(i).padStart(8, '0')}`);
+      writeFileSync(input, ['id,msisdn', ...lines].join('\n'));
+      const out = outDir();
+      const env = { ...simEnv(sim.stdout()), REACHSCAN_QUEUE_PREFIX: `e2e-${randomUUID()}` };
+      const args = ['scan', input, '--out', out, '--concurrency', '8'];
+      const first = reachscan(args, env);
+      const stats = async () =>
+        (await (await fetch(`${sim.url}/_sim/stats`)).json()) as {
+          requests: number;
+          byNumber: Record<string, number>;
+        };
+      await expect
+        .poll(async () => (await stats()).requests, { timeout: 20_000, interval: 100 })
+        .toBeGreaterThan(300);
+      const stoppedAt = Date.now();
+      first.child.kill('SIGINT');
+      const interrupted = await first.done;
+      expect(interrupted.code).toBe(130);
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      expect(interrupted.stderr).toContain('run the same command again to resume');
+      const askedBefore = (await stats()).requests;
+      expect(askedBefore).toBeLessThan(3000);
+
+      const second = await reachscan(args, env).done;
+      expect(second.code).toBe(0);
+      expect(second.stderr).toContain('resuming batch');
+      const after = await stats();
+      expect(Object.keys(after.byNumber)).toHaveLength(3000);
+      expect(Object.values(after.byNumber).every((n) => n === 1)).toBe(true);
+      const ids = readFileSync(join(out, 'results.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]);
+      expect(ids).toEqual(lines.map((_, i) => String(i)));
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('the README main job: --simulate on the sample export, a summary, outputs, exit 1 for its bad rows', async () => {
     const out = outDir();
     const r = await reachscan([
