@@ -29,7 +29,7 @@ export interface BatchStatus {
 export const FINISHED_META_TTL_S = 24 * 3600;
 
 export async function readStatus(redis: Redis, keys: BatchKeys): Promise<BatchStatus> {
-  const m = await redis.hgetall(keys.meta);
+  const [m, answered] = await Promise.all([redis.hgetall(keys.meta), redis.hlen(keys.answers)]);
   const int = (v: string | undefined) => (v === undefined ? 0 : Number(v));
   return {
     state: (m.state as BatchState | undefined) ?? null,
@@ -39,7 +39,8 @@ export async function readStatus(redis: Redis, keys: BatchKeys): Promise<BatchSt
     retries: int(m.retries),
     pauses: int(m.pauses),
     unique: int(m.unique),
-    answered: int(m.answered),
+    // Counted from the answers themselves (no counter to keep in step); kept in the record once they are gone.
+    answered: m.answered !== undefined ? int(m.answered) : answered,
     startedAt: m.startedAt ?? null,
     failure: m.failure ?? null,
     exitCode: m.exitCode === undefined ? null : Number(m.exitCode),
@@ -71,10 +72,11 @@ export async function closeBatch(
   keys: BatchKeys,
   outcome: Record<string, string | number>,
 ): Promise<void> {
+  const answered = await redis.hlen(keys.answers);
   await redis
     .multi()
     .del(keys.owners, keys.answers)
-    .hset(keys.meta, outcome)
+    .hset(keys.meta, { ...outcome, answered })
     .expire(keys.meta, FINISHED_META_TTL_S)
     .exec();
 }

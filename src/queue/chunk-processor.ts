@@ -85,12 +85,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
           }
           // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
           const answer = encodeAnswer(answerFromOutcome(outcome, new Date(deps.clock()).toISOString()));
-          const results = await deps.redis
-            .multi()
-            .hsetnx(keys.answers, number, answer)
-            .hincrby(keys.meta, 'answered', 1)
-            .exec();
-          if (results?.[0]?.[1] === 0) await deps.redis.hincrby(keys.meta, 'answered', -1);
+          await deps.redis.hset(keys.answers, number, answer);
           saved++;
         }),
       ),

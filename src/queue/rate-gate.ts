@@ -75,7 +75,9 @@ export class RateGate {
     const options = signal ? { signal } : {};
     for (;;) {
       const wait = await this.commands.reachscanGateReserve(this.key, this.pauseKey, String(this.intervalMs));
-      if (wait > 0) await sleep(wait, undefined, options);
+      // A slot due now was checked against the pause just now; only a later slot needs a second look.
+      if (wait <= 0) return;
+      await sleep(wait, undefined, options);
       if ((await this.commands.reachscanGatePauseLeft(this.pauseKey)) === 0) return;
     }
   }
