@@ -7,16 +7,22 @@ export type StoredAnswer = Omit<ResultFields, 'phone_e164'>;
 
 const STORED = RESULT_COLUMNS.filter((c) => c !== 'phone_e164');
 
+/** Every answer column empty: the start of a row without a carrier answer. */
+const NO_ANSWER = {
+  reachable: '',
+  connectivity: '',
+  last_status_at: '',
+  roaming: '',
+  roaming_countries: '',
+  roaming_mcc: '',
+  checked_at: '',
+} as const;
+
 /** Flattens a provider outcome into result columns; `checkedAt` is when the carrier was asked. */
 export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): StoredAnswer {
   if (outcome.kind === 'failed') {
     return {
-      reachable: '',
-      connectivity: '',
-      last_status_at: '',
-      roaming: '',
-      roaming_countries: '',
-      roaming_mcc: '',
+      ...NO_ANSWER,
       reachability_status: outcome.failure.code,
       roaming_status: outcome.failure.code,
       checked_at: checkedAt,
@@ -57,16 +63,6 @@ export function decodeAnswer(text: string): StoredAnswer {
   }
   return Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer;
 }
-
-const NO_ANSWER = {
-  reachable: '',
-  connectivity: '',
-  last_status_at: '',
-  roaming: '',
-  roaming_countries: '',
-  roaming_mcc: '',
-  checked_at: '',
-} as const;
 
 /**
  * The result columns of one row: the carrier's answer for a valid number, or a local status saying why there
