@@ -38,8 +38,10 @@ Try: reachscan lookup --simulate +990123400 +990123444 +447911123456
 export const SIMULATE_HELP = `Usage: reachscan simulate [options]
 
 Runs a carrier simulator on this machine: Vonage Identity Insights at /identity-insights/v1/requests and
-/v0.1/identity-insights, with JWT checks, deterministic answers per number and seed, and dials for latency,
-a rate cap and faults. Counters at GET /_sim/stats; dials at GET/PATCH /_sim/dials.
+/v0.1/identity-insights, the back-channel auth (/oauth2/bc-authorize, /oauth2/token) and CAMARA Device Status
+(/camara/device-status/v050/connectivity and /roaming), with JWT checks, deterministic answers per number
+and seed, and dials for latency, a rate cap and faults. Counters at GET /_sim/stats; dials at GET/PATCH
+/_sim/dials.
 
 Without --public-key it makes a throwaway application key pair, writes the private key to --key-out (or a
 private temporary folder) and prints the environment to point reachscan at it.
@@ -57,6 +59,10 @@ Options:
   --rate-cap N                 requests per second over a sliding 1 s window, 429 beyond (default 0 = none)
   --no-retry-after             send 429s without a Retry-After header
   --slow-response-ms N         how late a timeout fault answers (default 30000)
+  --auth-pending-share P       share of back-channel requests whose first token poll is pending (default 0)
+  --auth-interval-s N          poll interval bc-authorize announces (default 2)
+  --auth-request-ttl-s N       lifetime of an auth_req_id (default 120)
+  --access-token-ttl-s N       lifetime of an access token (default 3600)
   --fault-500 P                share of requests answered 500 (0..1)
   --fault-503 P                share answered 503
   --fault-429 P                share answered 429 whatever the rate

@@ -30,6 +30,14 @@ export interface SimulatorDials {
   readonly retryAfter: boolean;
   /** How late a "timeout" fault answers, in milliseconds. */
   readonly slowResponseMs: number;
+  /** Share (0..1) of back-channel auth requests whose first token poll answers `authorization_pending`. */
+  readonly authPendingShare: number;
+  /** `interval` (seconds) bc-authorize announces; polling sooner answers `slow_down`. */
+  readonly authIntervalS: number;
+  /** Lifetime of an `auth_req_id`, seconds. */
+  readonly authRequestTtlS: number;
+  /** Lifetime of an access token, seconds. */
+  readonly accessTokenTtlS: number;
   readonly faults: FaultRates;
 }
 
@@ -50,6 +58,10 @@ export const DEFAULT_DIALS: SimulatorDials = Object.freeze({
   rateCapPerSecond: 0,
   retryAfter: true,
   slowResponseMs: 30_000,
+  authPendingShare: 0,
+  authIntervalS: 2,
+  authRequestTtlS: 120,
+  accessTokenTtlS: 3600,
   faults: NO_FAULTS,
 });
 
@@ -62,11 +74,22 @@ export function applyDials(current: SimulatorDials, patch: DialsPatch): Simulato
     ...stripUndefined(patch),
     faults: { ...current.faults, ...stripUndefined(patch.faults ?? {}) },
   };
-  for (const name of ['latencyMs', 'jitterMs', 'rateCapPerSecond', 'slowResponseMs'] as const) {
+  for (const name of [
+    'latencyMs',
+    'jitterMs',
+    'rateCapPerSecond',
+    'slowResponseMs',
+    'authIntervalS',
+    'authRequestTtlS',
+    'accessTokenTtlS',
+  ] as const) {
     const value = next[name];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new RangeError(`${name} must be a number >= 0`);
     }
+  }
+  if (!(next.authPendingShare >= 0 && next.authPendingShare <= 1)) {
+    throw new RangeError('authPendingShare must be a share between 0 and 1');
   }
   if (!Number.isInteger(next.rateCapPerSecond))
     throw new RangeError('rateCapPerSecond must be a whole number');

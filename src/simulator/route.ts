@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
-import type { FaultRates } from './dials.js';
+import type { FaultRates, SimulatorDials } from './dials.js';
 import type { ApplicationRecord } from './jwt-check.js';
+import type { NetworkAuthState } from './network-auth.js';
 import type { StatsCounter } from './stats.js';
 
 /** A request that passed the shared gate (rate cap, faults, latency); its route answers it. */
@@ -29,6 +30,11 @@ export interface RouteContext {
   readonly seed: string;
   /** The time answers count back from. */
   anchorMs(): number;
+  dials(): SimulatorDials;
+  /** The simulator's seeded draw, for decisions that should repeat under the same seed. */
+  random(): number;
+  /** Back-channel auth requests and access tokens (Device Status). */
+  readonly oauth: NetworkAuthState;
 }
 
 export type Route = (request: Admitted, context: RouteContext) => Promise<void>;

@@ -13,7 +13,9 @@ import {
   type SimulatorDials,
 } from './dials.js';
 import { readBody, sendJson, sendProblem, PROBLEMS } from './http-io.js';
+import { connectivityRoute, DEVICE_STATUS_PATHS, roamingRoute } from './device-status.js';
 import { identityInsightsRoute } from './identity-insights.js';
+import { bcAuthorizeRoute, NETWORK_AUTH_PATHS, NetworkAuthState, tokenRoute } from './network-auth.js';
 import { toApplicationRecord, type SimulatedApplication } from './jwt-check.js';
 import type { Admitted, Route, RouteContext } from './route.js';
 import { seededRandom } from './random.js';
@@ -70,6 +72,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const stats = new StatsCounter();
   const scripts = new Map<string, ScriptedResponse[]>();
   const closing = new AbortController();
+  const oauth = new NetworkAuthState();
 
   async function pause(ms: number): Promise<boolean> {
     if (ms <= 0) return true;
@@ -107,7 +110,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     const body = raw.toString('utf8');
     const json = parseJson(body);
-    const number = peekPhoneNumber(json);
+    const number = peekPhoneNumber(json, body);
     if (number !== null) stats.number(number);
 
     const slot = cap.tryAcquire(performance.now());
@@ -167,8 +170,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     clock,
     seed,
     anchorMs: () => options.anchorMs ?? dayAnchor(clock()),
+    dials: () => dials,
+    random: () => random(),
+    oauth,
   };
-  const routes = new Map<string, Route>(IDENTITY_INSIGHTS_PATHS.map((path) => [path, identityInsightsRoute]));
+  const routes = new Map<string, Route>([
+    ...IDENTITY_INSIGHTS_PATHS.map((path) => [path, identityInsightsRoute] as const),
+    [NETWORK_AUTH_PATHS.authorize, bcAuthorizeRoute],
+    [NETWORK_AUTH_PATHS.token, tokenRoute],
+    [DEVICE_STATUS_PATHS.connectivity, connectivityRoute],
+    [DEVICE_STATUS_PATHS.roaming, roamingRoute],
+  ]);
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const route = `${req.method ?? ''} ${path}`;
@@ -222,6 +234,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       scripts.clear();
       random = seededRandom(seed);
       cap = new SlidingWindowCap(dials.rateCapPerSecond);
+      oauth.clear();
     },
     dials: () => dials,
     setDials(patch) {
@@ -257,9 +270,15 @@ function parseJson(text: string): unknown {
 }
 
 /** The number a request is about, as the client sent it, `+` restored; for counters and scripts. */
-function peekPhoneNumber(json: unknown): string | null {
+function peekPhoneNumber(json: unknown, body: string): string | null {
+  if (json === undefined) {
+    const hint =
+      /(?:^|&)login_hint=tel%3A(%2B)?(\d+)/i.exec(body) ?? /(?:^|&)login_hint=tel:(\+)?(\d+)/.exec(body);
+    return hint?.[2] ? `+${hint[2]}` : null;
+  }
   if (typeof json !== 'object' || json === null) return null;
-  const value = (json as { phone_number?: unknown }).phone_number;
+  const device = (json as { device?: { phoneNumber?: unknown } }).device;
+  const value = (json as { phone_number?: unknown }).phone_number ?? device?.phoneNumber;
   if (typeof value !== 'string' || value === '') return null;
   return value.startsWith('+') ? value : `+${value}`;
 }

@@ -39,6 +39,10 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
         'rate-cap': { type: 'string' },
         'no-retry-after': { type: 'boolean', default: false },
         'slow-response-ms': { type: 'string' },
+        'auth-pending-share': { type: 'string' },
+        'auth-interval-s': { type: 'string' },
+        'auth-request-ttl-s': { type: 'string' },
+        'access-token-ttl-s': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...Object.fromEntries(Object.keys(FAULT_FLAGS).map((f) => [f, { type: 'string' as const }])),
       },
@@ -65,6 +69,14 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
     rateCapPerSecond: numberFlag(values['rate-cap'], 'rate-cap'),
     slowResponseMs: numberFlag(values['slow-response-ms'], 'slow-response-ms'),
     retryAfter: !values['no-retry-after'],
+    authPendingShare: numberFlag(values['auth-pending-share'], 'auth-pending-share', {
+      min: 0,
+      max: 1,
+      integer: false,
+    }),
+    authIntervalS: numberFlag(values['auth-interval-s'], 'auth-interval-s'),
+    authRequestTtlS: numberFlag(values['auth-request-ttl-s'], 'auth-request-ttl-s', { min: 1 }),
+    accessTokenTtlS: numberFlag(values['access-token-ttl-s'], 'access-token-ttl-s', { min: 1 }),
     faults,
   };
   const port = numberFlag(values.port, 'port', { max: 65_535 }) ?? 4010;
