@@ -86,7 +86,9 @@ checks every phone number's reachability and roaming through Redis-queued worker
 
 Options:
   --out DIR                output folder (created if missing)
-  --provider NAME          identity-insights (default)
+  --provider NAME          identity-insights (default) or device-status (CAMARA /connectivity and /roaming
+                           with per-number back-channel tokens; v0.5.0 gives no time, so last_status_at
+                           stays empty)
   --column NAME            the phone column (default: detected from phone, mobile, msisdn, cell, tel, number …)
   --default-country CC     ISO country for numbers written in national form (07400 123456 with GB)
   --concurrency N          lookups in flight per worker (default 32)

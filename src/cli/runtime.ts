@@ -2,7 +2,8 @@ import type { Env } from '../config/env.js';
 import { loadVonageConfig } from '../config/vonage.js';
 import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
 import type { Logger, LogLevel } from '../logging/logger.js';
-import { createProvider } from '../providers/create-provider.js';
+import type { ProviderName } from '../core/lookup-result.js';
+import { createProvider, PROVIDER_NAMES } from '../providers/create-provider.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { redisAnswers, redactUrl } from '../queue/connection.js';
 import { bullPrefix } from '../queue/keys.js';
@@ -72,11 +73,11 @@ export function providersFromEnv(
   return {
     check: () => void loadVonageConfig(env),
     get(name) {
-      if (name !== 'identity-insights')
-        throw new UsageError(`provider "${name}" is not available in this version`);
+      if (!(PROVIDER_NAMES as readonly string[]).includes(name))
+        throw new UsageError(`unknown provider "${name}"`);
       let provider = built.get(name);
       if (!provider) {
-        provider = createProvider(loadVonageConfig(env), { logger, connections });
+        provider = createProvider(loadVonageConfig(env), { logger, connections }, name as ProviderName);
         built.set(name, provider);
       }
       return provider;

@@ -7,6 +7,7 @@ export const VONAGE_DEFAULTS = {
   apiBaseUrl: 'https://api-eu.vonage.com',
   purpose: 'FraudPreventionAndDetection',
   identityInsightsPath: '/identity-insights/v1/requests',
+  deviceStatusPath: '/camara/device-status/v050',
   httpTimeoutMs: 10_000,
 } as const;
 
@@ -20,6 +21,8 @@ export interface VonageConfig {
   readonly purpose: string;
   /** Identity Insights path; older guides use `/v0.1/identity-insights`. */
   readonly identityInsightsPath: string;
+  /** Device Status base path (CAMARA v0.5.0 as Vonage exposes it). */
+  readonly deviceStatusPath: string;
   /** Time limit of one upstream HTTP call, in milliseconds. */
   readonly httpTimeoutMs: number;
 }
@@ -55,6 +58,11 @@ export function loadVonageConfig(env: Env): VonageConfig {
   if (!identityInsightsPath.startsWith('/'))
     problems.push('VONAGE_IDENTITY_INSIGHTS_PATH must start with "/"');
 
+  const deviceStatusPath = (
+    readEnv(env, 'VONAGE_DEVICE_STATUS_PATH') ?? VONAGE_DEFAULTS.deviceStatusPath
+  ).replace(/\/+$/, '');
+  if (!deviceStatusPath.startsWith('/')) problems.push('VONAGE_DEVICE_STATUS_PATH must start with "/"');
+
   const httpTimeoutMs = readInteger(
     env,
     'REACHSCAN_HTTP_TIMEOUT_MS',
@@ -75,6 +83,7 @@ export function loadVonageConfig(env: Env): VonageConfig {
     apiBaseUrl,
     purpose,
     identityInsightsPath,
+    deviceStatusPath,
     httpTimeoutMs,
   });
 }

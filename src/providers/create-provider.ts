@@ -4,6 +4,8 @@ import type { Logger } from '../logging/logger.js';
 import { createApplicationJwtSource } from './auth/application-jwt.js';
 import { createHttpTransport } from './http/transport.js';
 import { createIdentityInsightsProvider } from './identity-insights/client.js';
+import type { ProviderName } from '../core/lookup-result.js';
+import { createDeviceStatusProvider } from './device-status/client.js';
 import type { ReachabilityProvider } from './provider.js';
 
 export interface ProviderDeps {
@@ -13,22 +15,43 @@ export interface ProviderDeps {
   readonly connections?: number;
 }
 
-/** Wires the Identity Insights provider from validated configuration. */
-export function createProvider(config: VonageConfig, deps: ProviderDeps): ReachabilityProvider {
+export const PROVIDER_NAMES = [
+  'identity-insights',
+  'device-status',
+] as const satisfies readonly ProviderName[];
+
+/** Wires a provider from validated configuration. */
+export function createProvider(
+  config: VonageConfig,
+  deps: ProviderDeps,
+  name: ProviderName = 'identity-insights',
+): ReachabilityProvider {
   const clock = deps.clock ?? systemClock;
+  const jwt = createApplicationJwtSource({
+    applicationId: config.applicationId,
+    privateKey: config.privateKey,
+    clock,
+  });
+  const transport = createHttpTransport({
+    timeoutMs: config.httpTimeoutMs,
+    ...(deps.connections !== undefined ? { connections: deps.connections } : {}),
+  });
+  if (name === 'device-status') {
+    return createDeviceStatusProvider({
+      apiBaseUrl: config.apiBaseUrl,
+      path: config.deviceStatusPath,
+      jwt,
+      transport,
+      clock,
+      logger: deps.logger,
+    });
+  }
   return createIdentityInsightsProvider({
     apiBaseUrl: config.apiBaseUrl,
     path: config.identityInsightsPath,
     purpose: config.purpose,
-    jwt: createApplicationJwtSource({
-      applicationId: config.applicationId,
-      privateKey: config.privateKey,
-      clock,
-    }),
-    transport: createHttpTransport({
-      timeoutMs: config.httpTimeoutMs,
-      ...(deps.connections !== undefined ? { connections: deps.connections } : {}),
-    }),
+    jwt,
+    transport,
     clock,
     logger: deps.logger,
   });

@@ -4,6 +4,11 @@ import type { LookupOutcome, ProviderName } from '../core/lookup-result.js';
 export interface LookupOptions {
   /** Cancels an in-flight call (shutdown); a cancelled lookup rejects. */
   readonly signal?: AbortSignal;
+  /**
+   * Awaited before every upstream HTTP request (a shared rate cap): one lookup can cost several requests
+   * (Device Status: up to six), and the carrier counts each.
+   */
+  readonly beforeRequest?: () => Promise<void>;
 }
 
 /**

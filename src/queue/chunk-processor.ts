@@ -60,10 +60,8 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       open.map((number) =>
         deps.limit(async () => {
           if (fatal !== null || pauseMs !== null || deps.stopping.aborted) return void retryLater++;
-          await gate.acquire();
-          // A 429 or a shutdown may have come while this call waited for its slot.
-          if (fatal !== null || pauseMs !== null || deps.stopping.aborted) return void retryLater++;
-          const outcome = await provider.lookup(asE164(number));
+          // The rate gate paces every upstream request of the lookup, not just the first.
+          const outcome = await provider.lookup(asE164(number), { beforeRequest: () => gate.acquire() });
           if (outcome.kind === 'failed') {
             const { failure } = outcome;
             if (failure.retry === 'fatal') {

@@ -1,3 +1,4 @@
+import type { ProviderName } from '../core/lookup-result.js';
 import type { Delimiter } from '../input/sniff.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
@@ -7,7 +8,7 @@ export interface BatchJobData {
   /** The name users gave the file, for messages and reports. */
   readonly displayName: string;
   readonly outDir: string;
-  readonly provider: 'identity-insights';
+  readonly provider: ProviderName;
   readonly delimiter: Delimiter;
   readonly headers: readonly string[];
   readonly phoneColumn: number;
@@ -32,7 +33,7 @@ export interface ChunkJobData {
   readonly batchId: string;
   readonly chunk: number;
   readonly numbers: readonly string[];
-  readonly provider: 'identity-insights';
+  readonly provider: ProviderName;
   readonly ratePerSecond: number;
 }
 

@@ -51,7 +51,7 @@ function deviceStatusRoute(scope: DeviceStatusScope): Route {
     if (state.kind === 'unauthorized') return reply(403, () => camaraError(res, 403));
     if (state.kind !== 'device') return reply(404, () => camaraError(res, 404));
     if (scope === 'connectivity') {
-      if (state.reachabilityStatus === 'NO_COVERAGE') return reply(503, () => camaraError(res, 503));
+      if (state.reachabilityStatus === 'NO_COVERAGE') return reply(404, () => camaraError(res, 404));
       if (state.reachabilityStatus === 'UNAUTHORIZED') return reply(403, () => camaraError(res, 403));
       const connectivityStatus = !state.reachable
         ? 'NOT_CONNECTED'

@@ -100,6 +100,48 @@ describe('reachscan scan (subprocess)', () => {
     expect(report.rows.total).toBe(12);
   });
 
+  it('--provider device-status agrees with identity-insights on every row where both carry the same facts', async () => {
+    const runs = await Promise.all(
+      (['identity-insights', 'device-status'] as const).map(async (provider) => {
+        const out = outDir();
+        const args = [
+          'scan',
+          fixture('crm-export.csv'),
+          '--out',
+          out,
+          '--simulate',
+          '--default-country',
+          'GB',
+          '--provider',
+          provider,
+        ];
+        const r = await reachscan(args).done;
+        expect(r.code).toBe(1);
+        const { parse } = await import('csv-parse/sync');
+        return parse<Record<string, string>>(readFileSync(join(out, 'results.csv')), { columns: true });
+      }),
+    );
+    const [ii, ds] = runs as [Record<string, string>[], Record<string, string>[]];
+    expect(ds).toHaveLength(ii.length);
+    let compared = 0;
+    ii.forEach((a, i) => {
+      const b = ds[i] as Record<string, string>;
+      expect(b.customer_id).toBe(a.customer_id);
+      if (a.reachability_status === 'OK' && b.reachability_status === 'OK') {
+        expect([b.reachable, (b.connectivity ?? '').includes('DATA')], a.phone_e164).toEqual([
+          a.reachable,
+          (a.connectivity ?? '').includes('DATA'),
+        ]);
+        compared++;
+      }
+      if (a.roaming_status === 'OK' && b.roaming_status === 'OK') {
+        expect([b.roaming, b.roaming_countries], a.phone_e164).toEqual([a.roaming, a.roaming_countries]);
+      }
+      expect(b.last_status_at).toBe(''); // Device Status v0.5.0 gives no time
+    });
+    expect(compared).toBeGreaterThanOrEqual(5);
+  });
+
   it('exit 0 when every row is answered', async () => {
     const r = await reachscan([
       'scan',

@@ -5,6 +5,7 @@ import { VONAGE_DEFAULTS } from '../../src/config/vonage.js';
 import { createLogger, type Logger } from '../../src/logging/logger.js';
 import { createProvider } from '../../src/providers/create-provider.js';
 import type { ReachabilityProvider } from '../../src/providers/provider.js';
+import type { ProviderName } from '../../src/core/lookup-result.js';
 import {
   createThrowawayApplication,
   startSimulator,
@@ -46,6 +47,7 @@ export async function startTestSimulator(
       apiBaseUrl: sim.url,
       purpose: VONAGE_DEFAULTS.purpose,
       identityInsightsPath: VONAGE_DEFAULTS.identityInsightsPath,
+      deviceStatusPath: VONAGE_DEFAULTS.deviceStatusPath,
       httpTimeoutMs: 5_000,
       ...overrides,
     }),
@@ -70,6 +72,7 @@ export function providerFor(
   t: TestSimulator,
   logger: Logger,
   overrides: Partial<VonageConfig> = {},
+  name: ProviderName = 'identity-insights',
 ): ReachabilityProvider {
-  return createProvider(t.config(overrides), { logger });
+  return createProvider(t.config(overrides), { logger }, name);
 }

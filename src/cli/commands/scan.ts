@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/clock.js';
+import { PROVIDER_NAMES } from '../../providers/create-provider.js';
 import { readInteger } from '../../config/env.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
@@ -67,8 +68,9 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     throw new UsageError('scan needs exactly one input file: reachscan scan <file> --out DIR');
   if (values.out === undefined)
     throw new UsageError('scan needs --out DIR, the folder for results.csv and the reports');
-  if (values.provider !== 'identity-insights') {
-    throw new UsageError(`--provider must be identity-insights (got "${values.provider}")`);
+  const provider = PROVIDER_NAMES.find((p) => p === values.provider);
+  if (provider === undefined) {
+    throw new UsageError(`--provider must be ${PROVIDER_NAMES.join(' or ')} (got "${values.provider}")`);
   }
   const country = countryFlag(values['default-country']);
   if (values['no-worker'] && values.concurrency !== undefined) {
@@ -159,7 +161,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       inputPath,
       displayName: basename(file),
       outDir,
-      provider: 'identity-insights',
+      provider,
       delimiter: shape.delimiter,
       headers: shape.headers,
       phoneColumn,

@@ -1,0 +1,156 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../../core/clock.js';
+import type { E164 } from '../../core/e164.js';
+import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
+import { parseRetryAfterMs } from '../../core/retry-after.js';
+import type { ApplicationJwtSource } from '../auth/application-jwt.js';
+import type { HttpResponse, HttpTransport } from '../http/transport.js';
+
+export const SCOPES = {
+  connectivity: 'openid dpv:NotApplicable#device-status:connectivity:read',
+  roaming: 'openid dpv:NotApplicable#device-status:roaming:read',
+} as const;
+export type Scope = keyof typeof SCOPES;
+
+/**
+ * A token, a final answer for the row (the network says no: not on a supported network, access denied), or
+ * a classified failure of the exchange.
+ */
+export type TokenOutcome =
+  | { readonly ok: true; readonly token: string; readonly expiresInS: number }
+  | { readonly ok: false; readonly answer: { readonly code: string; readonly message: string } }
+  | { readonly ok: false; readonly failure: LookupFailure };
+
+export interface BackChannelDeps {
+  readonly apiBaseUrl: string;
+  readonly jwt: ApplicationJwtSource;
+  readonly transport: HttpTransport;
+  readonly clock: Clock;
+  /** Waits between polls; injectable so tests can move a fake clock instead. */
+  readonly wait?: (ms: number) => Promise<void>;
+}
+
+/** Restarts after `expired_token`, and polls per request, before the exchange gives up. */
+const MAX_RESTARTS = 3;
+const MAX_POLLS = 30;
+
+/**
+ * Vonage network auth for one number and scope: bc-authorize, then the CIBA token endpoint, handling every
+ * branch: authorization_pending (poll after `interval`), slow_down (+5 s), expired_token (start again),
+ * access_denied and invalid_grant (final for the row). 401 is fatal (our credentials), 404 an answer.
+ */
+export async function exchangeToken(
+  deps: BackChannelDeps,
+  phoneNumber: E164,
+  scope: Scope,
+  beforeRequest: () => Promise<void>,
+): Promise<TokenOutcome> {
+  const wait = deps.wait ?? ((ms: number) => sleep(ms));
+  const post = async (path: string, fields: Record<string, string>) => {
+    await beforeRequest();
+    return deps.transport.post(deps.apiBaseUrl + path, {
+      headers: {
+        authorization: `Bearer ${await deps.jwt.get()}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
+  };
+
+  for (let restart = 0; restart <= MAX_RESTARTS; restart++) {
+    const authorized = await post('/oauth2/bc-authorize', {
+      login_hint: `tel:${phoneNumber}`,
+      scope: SCOPES[scope],
+    });
+    if (!authorized.ok) return { ok: false, failure: authorized.failure };
+    const auth = authorized.response;
+    if (auth.status === 404)
+      return {
+        ok: false,
+        answer: { code: 'NOT_FOUND', message: oauthText(auth) || 'not on a supported network' },
+      };
+    if (auth.status !== 200) return { ok: false, failure: httpFailure(auth, deps.clock()) };
+    const body = parse(auth.body);
+    const id = typeof body?.auth_req_id === 'string' ? body.auth_req_id : null;
+    if (id === null) return { ok: false, failure: badResponse(auth.status) };
+    let intervalS = typeof body?.interval === 'number' && body.interval > 0 ? body.interval : 0;
+    const lifetimeS = typeof body?.expires_in === 'number' ? body.expires_in : 120;
+    const deadline = deps.clock() + lifetimeS * 1000;
+
+    let restartNeeded = false;
+    for (let polls = 0; polls < MAX_POLLS && !restartNeeded; polls++) {
+      const answered = await post('/oauth2/token', {
+        grant_type: 'urn:openid:params:grant-type:ciba',
+        auth_req_id: id,
+      });
+      if (!answered.ok) return { ok: false, failure: answered.failure };
+      const res = answered.response;
+      const json = parse(res.body);
+      if (res.status === 200) {
+        const token = typeof json?.access_token === 'string' ? json.access_token : null;
+        if (token === null) return { ok: false, failure: badResponse(200) };
+        return { ok: true, token, expiresInS: typeof json?.expires_in === 'number' ? json.expires_in : 300 };
+      }
+      const error = typeof json?.error === 'string' ? json.error : '';
+      if (res.status === 400 && error === 'authorization_pending') {
+        await wait(intervalS * 1000);
+      } else if (res.status === 400 && error === 'slow_down') {
+        intervalS += 5;
+        await wait(intervalS * 1000);
+      } else if (res.status === 400 && error === 'expired_token') {
+        restartNeeded = true;
+      } else if (res.status === 400 && (error === 'access_denied' || error === 'invalid_grant')) {
+        return { ok: false, answer: { code: error.toUpperCase(), message: oauthText(res) || error } };
+      } else {
+        return { ok: false, failure: httpFailure(res, deps.clock()) };
+      }
+      if (deps.clock() >= deadline) restartNeeded = true;
+    }
+    if (!restartNeeded) break;
+  }
+  return {
+    ok: false,
+    failure: {
+      code: FAILURE_CODE.timeout,
+      retry: RETRY_CLASS.retryable,
+      detail: 'the back-channel authorization never completed',
+    },
+  };
+}
+
+function parse(text: string): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function oauthText(res: HttpResponse): string {
+  const json = parse(res.body);
+  const parts = [json?.error, json?.error_description].filter((p): p is string => typeof p === 'string');
+  return parts.join(': ').slice(0, 300);
+}
+
+export function httpFailure(res: HttpResponse, nowMs: number, text = oauthText(res)): LookupFailure {
+  const { code, retry } = classifyHttpStatus(res.status);
+  const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], nowMs);
+  return {
+    code,
+    retry,
+    detail: `HTTP ${res.status}${text ? `: ${text}` : ''}`,
+    httpStatus: res.status,
+    ...(retryAfterMs !== null ? { retryAfterMs } : {}),
+  };
+}
+
+function badResponse(status: number): LookupFailure {
+  return {
+    code: FAILURE_CODE.badResponse,
+    retry: RETRY_CLASS.retryable,
+    detail: `HTTP ${status} with an unexpected body`,
+    httpStatus: status,
+  };
+}

@@ -1,0 +1,214 @@
+import type { Clock } from '../../core/clock.js';
+import { maskPhone, type E164 } from '../../core/e164.js';
+import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
+import type { LookupOutcome, ReachabilityAnswer, RoamingAnswer } from '../../core/lookup-result.js';
+import { countriesForMcc } from '../../core/mcc.js';
+import type { Logger } from '../../logging/logger.js';
+import type { ApplicationJwtSource } from '../auth/application-jwt.js';
+import type { HttpTransport } from '../http/transport.js';
+import type { ReachabilityProvider } from '../provider.js';
+import {
+  exchangeToken,
+  httpFailure,
+  type BackChannelDeps,
+  type Scope,
+  type TokenOutcome,
+} from './back-channel.js';
+import { TokenCache } from './token-cache.js';
+
+export interface DeviceStatusDeps {
+  readonly apiBaseUrl: string;
+  /** `/camara/device-status/v050`. */
+  readonly path: string;
+  readonly jwt: ApplicationJwtSource;
+  readonly transport: HttpTransport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly wait?: BackChannelDeps['wait'];
+}
+
+type Call =
+  | { readonly kind: 'ok'; readonly body: Record<string, unknown> }
+  | { readonly kind: 'answer'; readonly code: string; readonly message: string }
+  | { readonly kind: 'failed'; readonly failure: LookupFailure };
+
+const PROVIDER = 'device-status';
+
+/**
+ * CAMARA Device Status v0.5.0: per number, an access token for each scope (cached, shared by concurrent
+ * callers), then `/connectivity` and `/roaming`. No timestamps in v0.5.0: `latestStatusAt` stays null.
+ */
+export function createDeviceStatusProvider(
+  deps: DeviceStatusDeps,
+): ReachabilityProvider & { readonly tokens: TokenCache } {
+  const tokens = new TokenCache(deps.clock);
+  const log = deps.logger.child({ provider: PROVIDER });
+
+  async function call(number: E164, scope: Scope, beforeRequest: () => Promise<void>): Promise<Call> {
+    const key = `${number}|${scope}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token: TokenOutcome = await tokens.get(key, () =>
+        exchangeToken(deps, number, scope, beforeRequest),
+      );
+      if (!token.ok) {
+        return 'answer' in token
+          ? { kind: 'answer', code: token.answer.code, message: token.answer.message }
+          : { kind: 'failed', failure: token.failure };
+      }
+      await beforeRequest();
+      const result = await deps.transport.post(`${deps.apiBaseUrl}${deps.path}/${scope}`, {
+        headers: {
+          authorization: `Bearer ${token.token}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify({ device: { phoneNumber: number } }),
+      });
+      if (!result.ok) return { kind: 'failed', failure: result.failure };
+      const res = result.response;
+      const json = parse(res.body);
+      if (res.status === 200)
+        return json ? { kind: 'ok', body: json } : { kind: 'failed', failure: badBody(200) };
+      // A token refused before its time (revoked, clock skew): get a fresh one once.
+      if (res.status === 401 && attempt === 0) {
+        tokens.drop(key);
+        continue;
+      }
+      const code = typeof json?.code === 'string' ? json.code : '';
+      const message = typeof json?.message === 'string' ? json.message : '';
+      const { retry } = classifyHttpStatus(res.status);
+      // 400, 403 and 404 are this number's answer; 401 again, 409, 429 and 5xx are failures to act on.
+      if ((res.status === 400 || res.status === 403 || res.status === 404) && code !== '') {
+        return { kind: 'answer', code, message };
+      }
+      const failure = httpFailure(res, deps.clock(), [code, message].filter(Boolean).join(': '));
+      return {
+        kind: 'failed',
+        failure: res.status === 401 ? { ...failure, retry: RETRY_CLASS.retryable } : { ...failure, retry },
+      };
+    }
+    return {
+      kind: 'failed',
+      failure: {
+        code: FAILURE_CODE.auth,
+        retry: RETRY_CLASS.retryable,
+        detail: 'access token refused twice',
+      },
+    };
+  }
+
+  return {
+    name: PROVIDER,
+    tokens,
+    async lookup(phoneNumber: E164, options = {}) {
+      const before = options.beforeRequest ?? (() => Promise.resolve());
+      const [connectivity, roaming] = await Promise.all([
+        call(phoneNumber, 'connectivity', before),
+        call(phoneNumber, 'roaming', before),
+      ]);
+      // Either insight failing in a way worth acting on fails the lookup: the pair is retried together.
+      const failed = [connectivity, roaming].find(
+        (c): c is Extract<Call, { kind: 'failed' }> => c.kind === 'failed',
+      );
+      if (failed) {
+        log.debug({ phone: maskPhone(phoneNumber), failure: failed.failure }, 'lookup failed');
+        return { kind: 'failed', provider: PROVIDER, phoneNumber, failure: failed.failure };
+      }
+      const outcome: LookupOutcome = {
+        kind: 'answered',
+        provider: PROVIDER,
+        phoneNumber,
+        requestId: null,
+        reachability: mapConnectivity(connectivity),
+        roaming: mapRoaming(roaming),
+        transient: false,
+      };
+      log.debug(
+        {
+          phone: maskPhone(phoneNumber),
+          connectivity: outcome.reachability.status.code,
+          roaming: outcome.roaming.status.code,
+        },
+        'lookup answered',
+      );
+      return outcome;
+    },
+    close: () => deps.transport.close(),
+  };
+}
+
+const CONNECTIVITY: Readonly<Record<string, { reachable: boolean; connectivity: string[] }>> = {
+  CONNECTED_DATA: { reachable: true, connectivity: ['DATA'] },
+  CONNECTED_SMS: { reachable: true, connectivity: ['SMS'] },
+  NOT_CONNECTED: { reachable: false, connectivity: [] },
+};
+
+function mapConnectivity(call: Call): ReachabilityAnswer {
+  if (call.kind !== 'ok')
+    return { status: statusOf(call), reachable: null, connectivity: [], latestStatusAt: null };
+  const value = typeof call.body.connectivityStatus === 'string' ? call.body.connectivityStatus : '';
+  const known = CONNECTIVITY[value];
+  // An unknown connectivity value is kept as the status, not guessed at.
+  if (!known)
+    return {
+      status: { code: value || FAILURE_CODE.badResponse, message: null },
+      reachable: null,
+      connectivity: [],
+      latestStatusAt: null,
+    };
+  return {
+    status: { code: 'OK', message: null },
+    ...known,
+    connectivity: [...known.connectivity],
+    latestStatusAt: null,
+  };
+}
+
+function mapRoaming(call: Call): RoamingAnswer {
+  if (call.kind !== 'ok')
+    return { status: statusOf(call), roaming: null, countries: [], mcc: null, latestStatusAt: null };
+  return roamingFromBody(call.body);
+}
+
+/** A `/roaming` answer: `countryName` when given (even `[]`), else the countries of `countryCode` (the MCC). */
+export function roamingFromBody(body: Record<string, unknown>): RoamingAnswer {
+  const roaming = typeof body.roaming === 'boolean' ? body.roaming : null;
+  const mcc = roaming === true && typeof body.countryCode === 'number' ? body.countryCode : null;
+  const named = Array.isArray(body.countryName)
+    ? body.countryName.filter((c): c is string => typeof c === 'string').map((c) => c.toUpperCase())
+    : null;
+  const countries = roaming !== true ? [] : (named ?? (mcc !== null ? [...countriesForMcc(mcc)] : []));
+  return {
+    status: { code: roaming === null ? FAILURE_CODE.badResponse : 'OK', message: null },
+    roaming,
+    countries,
+    mcc,
+    latestStatusAt: null,
+  };
+}
+
+function statusOf(call: Exclude<Call, { kind: 'ok' }>): { code: string; message: string | null } {
+  return call.kind === 'answer'
+    ? { code: call.code, message: call.message || null }
+    : { code: call.failure.code, message: call.failure.detail };
+}
+
+function parse(text: string): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function badBody(status: number): LookupFailure {
+  return {
+    code: FAILURE_CODE.badResponse,
+    retry: RETRY_CLASS.retryable,
+    detail: `HTTP ${status} with an unexpected body`,
+    httpStatus: status,
+  };
+}
