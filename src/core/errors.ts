@@ -34,6 +34,8 @@ export interface LookupFailure {
   readonly httpStatus?: number;
   /** How long the carrier asked us to wait (from `Retry-After`), when it said. */
   readonly retryAfterMs?: number;
+  /** The API's own error code (CAMARA's `UNAVAILABLE`, …), written to the status columns instead of ours. */
+  readonly upstreamCode?: string;
 }
 
 /** The classification table for HTTP statuses of carrier APIs. */

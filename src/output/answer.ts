@@ -23,8 +23,8 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): St
   if (outcome.kind === 'failed') {
     return {
       ...NO_ANSWER,
-      reachability_status: outcome.failure.code,
-      roaming_status: outcome.failure.code,
+      reachability_status: outcome.failure.upstreamCode ?? outcome.failure.code,
+      roaming_status: outcome.failure.upstreamCode ?? outcome.failure.code,
       checked_at: checkedAt,
       error: outcome.failure.detail,
     };

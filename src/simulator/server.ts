@@ -13,7 +13,7 @@ import {
   type SimulatorDials,
 } from './dials.js';
 import { readBody, sendJson, sendProblem, PROBLEMS } from './http-io.js';
-import { connectivityRoute, DEVICE_STATUS_PATHS, roamingRoute } from './device-status.js';
+import { connectivityRoute, DEVICE_STATUS_BASE, DEVICE_STATUS_PATHS, roamingRoute } from './device-status.js';
 import { identityInsightsRoute } from './identity-insights.js';
 import { bcAuthorizeRoute, NETWORK_AUTH_PATHS, NetworkAuthState, tokenRoute } from './network-auth.js';
 import { toApplicationRecord, type SimulatedApplication } from './jwt-check.js';
@@ -158,7 +158,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
             : null;
     if (problem !== null) {
       const [status, body, headers] = problem;
-      reply(status, () => sendProblem(res, status, body, headers));
+      // CAMARA endpoints speak their own error shape; the rest answer problem+json.
+      if ((req.url ?? '').startsWith(DEVICE_STATUS_BASE)) {
+        const code = status === 429 ? 'TOO_MANY_REQUESTS' : status === 503 ? 'UNAVAILABLE' : 'INTERNAL';
+        reply(status, () => sendJson(res, status, { status, code, message: body.detail }, headers));
+      } else {
+        reply(status, () => sendProblem(res, status, body, headers));
+      }
       return null;
     }
     return { fault };

@@ -81,7 +81,10 @@ export function createDeviceStatusProvider(
       if ((res.status === 400 || res.status === 403 || res.status === 404) && code !== '') {
         return { kind: 'answer', code, message };
       }
-      const failure = httpFailure(res, deps.clock(), [code, message].filter(Boolean).join(': '));
+      const failure = {
+        ...httpFailure(res, deps.clock(), [code, message].filter(Boolean).join(': ')),
+        ...(code !== '' ? { upstreamCode: code } : {}),
+      };
       return {
         kind: 'failed',
         failure: res.status === 401 ? { ...failure, retry: RETRY_CLASS.retryable } : { ...failure, retry },

@@ -161,11 +161,16 @@ describe('device-status provider over HTTP', () => {
     });
     await ds.close();
     const { ds: ok } = provider();
+    answered(await ok.lookup(asE164('+990123400'))); // tokens cached: the next lookup calls only the API
     t.sim.setDials({ faults: { ...NO_FAULTS, http503: 1 } });
-    expect(await ok.lookup(asE164('+990123400'))).toMatchObject({
+    const outcome = await ok.lookup(asE164('+990123400'));
+    expect(outcome).toMatchObject({
       kind: 'failed',
-      failure: { code: 'ERROR_UPSTREAM', retry: 'retryable' },
+      failure: { code: 'ERROR_UPSTREAM', retry: 'retryable', httpStatus: 503, upstreamCode: 'UNAVAILABLE' },
     });
+    // Once retries run out, the CAMARA code is what the status columns show.
+    const { answerFromOutcome } = await import('../../../src/output/answer.js');
+    expect(answerFromOutcome(outcome, '').reachability_status).toBe('UNAVAILABLE');
     await ok.close();
   });
 
