@@ -53,6 +53,8 @@ export interface Simulator {
   stats(): SimulatorStats;
   /** Back to a fresh start: counters, scripts, the fault sequence and the rate-cap window. */
   reset(): void;
+  /** Access tokens handed out so far (so tests can check none leaks into logs or outputs). */
+  accessTokens(): readonly string[];
   dials(): SimulatorDials;
   setDials(patch: DialsPatch): SimulatorDials;
   script(phoneNumber: string, responses: readonly ScriptedResponse[]): void;
@@ -235,6 +237,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     url: `http://${host}:${address.port}`,
     port: address.port,
     stats: () => stats.snapshot(),
+    accessTokens: () => [...oauth.tokens.keys()],
     reset() {
       stats.reset();
       scripts.clear();

@@ -33,6 +33,7 @@ export interface BackChannelDeps {
 /** Restarts after `expired_token`, and polls per request, before the exchange gives up. */
 const MAX_RESTARTS = 3;
 const MAX_POLLS = 30;
+const DEFAULT_INTERVAL_S = 5;
 
 /**
  * Vonage network auth for one number and scope: bc-authorize, then the CIBA token endpoint, handling every
@@ -74,7 +75,9 @@ export async function exchangeToken(
     const body = parse(auth.body);
     const id = typeof body?.auth_req_id === 'string' ? body.auth_req_id : null;
     if (id === null) return { ok: false, failure: badResponse(auth.status) };
-    let intervalS = typeof body?.interval === 'number' && body.interval > 0 ? body.interval : 0;
+    // CIBA's default when the server names no interval is 5 s: never poll back to back.
+    let intervalS =
+      typeof body?.interval === 'number' && body.interval > 0 ? body.interval : DEFAULT_INTERVAL_S;
     const lifetimeS = typeof body?.expires_in === 'number' ? body.expires_in : 120;
     const deadline = deps.clock() + lifetimeS * 1000;
 

@@ -34,6 +34,13 @@ type Call =
 
 const PROVIDER = 'device-status';
 
+const SEVERITY: Readonly<Record<LookupFailure['retry'], number>> = {
+  fatal: 0,
+  'rate-limited': 1,
+  retryable: 2,
+  permanent: 3,
+};
+
 /**
  * CAMARA Device Status v0.5.0: per number, an access token for each scope (cached, shared by concurrent
  * callers), then `/connectivity` and `/roaming`. No timestamps in v0.5.0: `latestStatusAt` stays null.
@@ -71,7 +78,7 @@ export function createDeviceStatusProvider(
         return json ? { kind: 'ok', body: json } : { kind: 'failed', failure: badBody(200) };
       // A token refused before its time (revoked, clock skew): get a fresh one once.
       if (res.status === 401 && attempt === 0) {
-        tokens.drop(key);
+        tokens.drop(key, token.token);
         continue;
       }
       const code = typeof json?.code === 'string' ? json.code : '';
@@ -110,9 +117,10 @@ export function createDeviceStatusProvider(
         call(phoneNumber, 'roaming', before),
       ]);
       // Either insight failing in a way worth acting on fails the lookup: the pair is retried together.
-      const failed = [connectivity, roaming].find(
-        (c): c is Extract<Call, { kind: 'failed' }> => c.kind === 'failed',
-      );
+      // The most severe failure decides: a 401 must stop the batch and a 429 pause it, whatever the other call did.
+      const failed = [connectivity, roaming]
+        .filter((c): c is Extract<Call, { kind: 'failed' }> => c.kind === 'failed')
+        .sort((a, b) => SEVERITY[a.failure.retry] - SEVERITY[b.failure.retry])[0];
       if (failed) {
         log.debug({ phone: maskPhone(phoneNumber), failure: failed.failure }, 'lookup failed');
         return { kind: 'failed', provider: PROVIDER, phoneNumber, failure: failed.failure };

@@ -43,8 +43,8 @@ export class TokenCache {
     return pending;
   }
 
-  /** Forgets a token the API refused (revoked or expired early). */
-  drop(key: string): void {
-    this.tokens.delete(key);
+  /** Forgets a token the API refused (revoked or expired early), unless a newer one replaced it already. */
+  drop(key: string, token: string): void {
+    if (this.tokens.get(key)?.token === token) this.tokens.delete(key);
   }
 }

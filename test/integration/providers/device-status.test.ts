@@ -176,12 +176,103 @@ describe('device-status provider over HTTP', () => {
 
   it('paces every upstream request through beforeRequest, and logs no token', async () => {
     const { ds, logs } = provider();
+    t.sim.reset();
     let calls = 0;
     answered(await ds.lookup(asE164('+990123455'), { beforeRequest: async () => void calls++ }));
     expect(calls).toBe(6);
     const text = logs.lines();
     expect(text).toContain('lookup answered');
-    expect(text).not.toMatch(/eyJ[\w-]{10,}/);
+    expect(text).not.toMatch(/eyJ[\w-]{10,}/); // no application JWT
+    const issued = t.sim.accessTokens();
+    expect(issued.length).toBe(2);
+    for (const token of issued) expect(text).not.toContain(token); // no access token
+    await ds.close();
+  });
+
+  describe('API answers after the tokens are cached', () => {
+    const camara = (status: number, code: string, headers: Record<string, string> = {}) => ({
+      status,
+      headers,
+      body: { status, code, message: code.toLowerCase() },
+    });
+    async function primed() {
+      const p = provider();
+      answered(await p.ds.lookup(asE164('+990123400')));
+      return p;
+    }
+
+    it.each([
+      [409, 'CONFLICT', 'ERROR_UPSTREAM', 'retryable'],
+      [500, 'INTERNAL', 'ERROR_UPSTREAM', 'retryable'],
+      [503, 'UNAVAILABLE', 'ERROR_UPSTREAM', 'retryable'],
+      [429, 'TOO_MANY_REQUESTS', 'ERROR_RATE_LIMITED', 'rate-limited'],
+    ] as const)('%i %s is a %s failure (%s), the CAMARA code kept', async (status, code, local, retry) => {
+      const { ds } = await primed();
+      t.sim.script('+990123400', [camara(status, code), camara(status, code)]);
+      expect(await ds.lookup(asE164('+990123400'))).toMatchObject({
+        kind: 'failed',
+        failure: { code: local, retry, httpStatus: status, upstreamCode: code },
+      });
+      await ds.close();
+    });
+
+    it('400 INVALID_ARGUMENT is an answer for the row', async () => {
+      const { ds } = await primed();
+      t.sim.script('+990123400', [camara(400, 'INVALID_ARGUMENT'), camara(400, 'INVALID_ARGUMENT')]);
+      const a = answered(await ds.lookup(asE164('+990123400')));
+      expect([a.reachability.status.code, a.roaming.status.code]).toEqual([
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+      ]);
+      await ds.close();
+    });
+
+    it('the most severe failure of the two calls decides (a 429 is not hidden by a 503)', async () => {
+      const { ds } = await primed();
+      t.sim.script('+990123400', [
+        camara(503, 'UNAVAILABLE'),
+        camara(429, 'TOO_MANY_REQUESTS', { 'retry-after': '2' }),
+      ]);
+      expect(await ds.lookup(asE164('+990123400'))).toMatchObject({
+        kind: 'failed',
+        failure: { retry: 'rate-limited', retryAfterMs: 2000 },
+      });
+      await ds.close();
+    });
+
+    it('a token the API refuses is fetched again once', async () => {
+      const { ds } = await primed();
+      const before = paths()['/oauth2/bc-authorize'] ?? 0;
+      t.sim.script('+990123400', [camara(401, 'UNAUTHENTICATED'), camara(401, 'UNAUTHENTICATED')]);
+      answered(await ds.lookup(asE164('+990123400')));
+      expect((paths()['/oauth2/bc-authorize'] ?? 0) - before).toBe(2);
+      await ds.close();
+    });
+  });
+
+  it('a 401 from the token endpoint is fatal too', async () => {
+    const good = createApplicationJwtSource({
+      applicationId: t.app.applicationId,
+      privateKey: createPrivateKey(t.app.privateKeyPem),
+      clock: () => now,
+    });
+    let calls = 0;
+    const { ds: base } = provider();
+    await base.close();
+    const ds = createDeviceStatusProvider({
+      apiBaseUrl: t.sim.url,
+      path: '/camara/device-status/v050',
+      // The application JWT is good for bc-authorize and refused at the token endpoint.
+      jwt: { get: async () => (calls++ < 2 ? good.get() : 'not.a.jwt'), signedCount: 0 },
+      transport: createHttpTransport({ timeoutMs: 5_000 }),
+      clock: () => now,
+      logger: capturingLogger().logger,
+    });
+    expect(await ds.lookup(asE164('+990123400'))).toMatchObject({
+      kind: 'failed',
+      failure: { code: 'ERROR_AUTH', retry: 'fatal', httpStatus: 401 },
+    });
+    expect(paths()['/oauth2/token']).toBeGreaterThanOrEqual(1);
     await ds.close();
   });
 });
