@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { deviceStateFor } from './device-state.js';
 import { sendJson } from './http-io.js';
 import { checkApplicationJwt } from './jwt-check.js';
-import type { Route } from './route.js';
+import type { Admitted, Route, RouteContext } from './route.js';
 
 export const NETWORK_AUTH_PATHS = { authorize: '/oauth2/bc-authorize', token: '/oauth2/token' } as const;
 
@@ -44,28 +44,34 @@ function oauthError(res: ServerResponse, status: number, error: string, descript
   sendJson(res, status, { error, error_description: description });
 }
 
-function form(body: string): URLSearchParams {
-  return new URLSearchParams(body);
-}
-
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+
+/** Both OAuth endpoints: the application JWT (401 `invalid_client`), then a form body (415 otherwise). */
+async function authenticatedForm(request: Admitted, context: RouteContext): Promise<URLSearchParams | null> {
+  const { req, res, reply } = request;
+  const auth = await checkApplicationJwt(req.headers.authorization, context.applications, context.clock());
+  if (!auth.ok) {
+    reply(401, () => oauthError(res, 401, 'invalid_client', `Invalid token: ${auth.reason}.`));
+    return null;
+  }
+  context.stats.jwtId(auth.jti);
+  if (!FORM_TYPE.test(req.headers['content-type'] ?? '')) {
+    reply(415, () =>
+      oauthError(res, 415, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded.'),
+    );
+    return null;
+  }
+  return new URLSearchParams(request.body);
+}
 
 /**
  * POST /oauth2/bc-authorize: application JWT; `login_hint=tel:+<E.164>` and a Device Status scope. Numbers
  * on no supported network (invalid, unknown, fixed line, no coverage) answer 404.
  */
 export const bcAuthorizeRoute: Route = async (request, context) => {
-  const { req, res, reply } = request;
-  const auth = await checkApplicationJwt(req.headers.authorization, context.applications, context.clock());
-  if (!auth.ok)
-    return reply(401, () => oauthError(res, 401, 'invalid_client', `Invalid token: ${auth.reason}.`));
-  context.stats.jwtId(auth.jti);
-  if (!FORM_TYPE.test(req.headers['content-type'] ?? '')) {
-    return reply(415, () =>
-      oauthError(res, 415, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded.'),
-    );
-  }
-  const params = form(request.body);
+  const { res, reply } = request;
+  const params = await authenticatedForm(request, context);
+  if (params === null) return;
   const hint = /^tel:(\+?\d{5,15})$/.exec(params.get('login_hint') ?? '');
   if (!hint?.[1])
     return reply(400, () => oauthError(res, 400, 'invalid_request', 'login_hint must be tel:+<E.164>.'));
@@ -107,17 +113,9 @@ export const bcAuthorizeRoute: Route = async (request, context) => {
  * the number and scope.
  */
 export const tokenRoute: Route = async (request, context) => {
-  const { req, res, reply } = request;
-  const auth = await checkApplicationJwt(req.headers.authorization, context.applications, context.clock());
-  if (!auth.ok)
-    return reply(401, () => oauthError(res, 401, 'invalid_client', `Invalid token: ${auth.reason}.`));
-  context.stats.jwtId(auth.jti);
-  if (!FORM_TYPE.test(req.headers['content-type'] ?? '')) {
-    return reply(415, () =>
-      oauthError(res, 415, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded.'),
-    );
-  }
-  const params = form(request.body);
+  const { res, reply } = request;
+  const params = await authenticatedForm(request, context);
+  if (params === null) return;
   if (params.get('grant_type') !== 'urn:openid:params:grant-type:ciba') {
     return reply(400, () =>
       oauthError(res, 400, 'unsupported_grant_type', 'Use urn:openid:params:grant-type:ciba.'),

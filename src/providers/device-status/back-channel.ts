@@ -4,6 +4,7 @@ import type { E164 } from '../../core/e164.js';
 import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
 import { parseRetryAfterMs } from '../../core/retry-after.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
+import { parseJsonObject, unexpectedBody } from '../http/json.js';
 import type { HttpResponse, HttpTransport } from '../http/transport.js';
 
 export const SCOPES = {
@@ -72,9 +73,9 @@ export async function exchangeToken(
         answer: { code: 'NOT_FOUND', message: oauthText(auth) || 'not on a supported network' },
       };
     if (auth.status !== 200) return { ok: false, failure: httpFailure(auth, deps.clock()) };
-    const body = parse(auth.body);
+    const body = parseJsonObject(auth.body);
     const id = typeof body?.auth_req_id === 'string' ? body.auth_req_id : null;
-    if (id === null) return { ok: false, failure: badResponse(auth.status) };
+    if (id === null) return { ok: false, failure: unexpectedBody(auth.status) };
     // CIBA's default when the server names no interval is 5 s: never poll back to back.
     let intervalS =
       typeof body?.interval === 'number' && body.interval > 0 ? body.interval : DEFAULT_INTERVAL_S;
@@ -89,10 +90,10 @@ export async function exchangeToken(
       });
       if (!answered.ok) return { ok: false, failure: answered.failure };
       const res = answered.response;
-      const json = parse(res.body);
+      const json = parseJsonObject(res.body);
       if (res.status === 200) {
         const token = typeof json?.access_token === 'string' ? json.access_token : null;
-        if (token === null) return { ok: false, failure: badResponse(200) };
+        if (token === null) return { ok: false, failure: unexpectedBody(200) };
         return { ok: true, token, expiresInS: typeof json?.expires_in === 'number' ? json.expires_in : 300 };
       }
       const error = typeof json?.error === 'string' ? json.error : '';
@@ -122,17 +123,8 @@ export async function exchangeToken(
   };
 }
 
-function parse(text: string): Record<string, unknown> | null {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 function oauthText(res: HttpResponse): string {
-  const json = parse(res.body);
+  const json = parseJsonObject(res.body);
   const parts = [json?.error, json?.error_description].filter((p): p is string => typeof p === 'string');
   return parts.join(': ').slice(0, 300);
 }
@@ -146,14 +138,5 @@ export function httpFailure(res: HttpResponse, nowMs: number, text = oauthText(r
     detail: `HTTP ${res.status}${text ? `: ${text}` : ''}`,
     httpStatus: res.status,
     ...(retryAfterMs !== null ? { retryAfterMs } : {}),
-  };
-}
-
-function badResponse(status: number): LookupFailure {
-  return {
-    code: FAILURE_CODE.badResponse,
-    retry: RETRY_CLASS.retryable,
-    detail: `HTTP ${status} with an unexpected body`,
-    httpStatus: status,
   };
 }

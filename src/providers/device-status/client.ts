@@ -5,6 +5,7 @@ import type { LookupOutcome, ReachabilityAnswer, RoamingAnswer } from '../../cor
 import { countriesForMcc } from '../../core/mcc.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
+import { parseJsonObject, unexpectedBody } from '../http/json.js';
 import type { HttpTransport } from '../http/transport.js';
 import type { ReachabilityProvider } from '../provider.js';
 import {
@@ -73,9 +74,9 @@ export function createDeviceStatusProvider(
       });
       if (!result.ok) return { kind: 'failed', failure: result.failure };
       const res = result.response;
-      const json = parse(res.body);
+      const json = parseJsonObject(res.body);
       if (res.status === 200)
-        return json ? { kind: 'ok', body: json } : { kind: 'failed', failure: badBody(200) };
+        return json ? { kind: 'ok', body: json } : { kind: 'failed', failure: unexpectedBody(200) };
       // A token refused before its time (revoked, clock skew): get a fresh one once.
       if (res.status === 401 && attempt === 0) {
         tokens.drop(key, token.token);
@@ -202,24 +203,4 @@ function statusOf(call: Exclude<Call, { kind: 'ok' }>): { code: string; message:
   return call.kind === 'answer'
     ? { code: call.code, message: call.message || null }
     : { code: call.failure.code, message: call.failure.detail };
-}
-
-function parse(text: string): Record<string, unknown> | null {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-function badBody(status: number): LookupFailure {
-  return {
-    code: FAILURE_CODE.badResponse,
-    retry: RETRY_CLASS.retryable,
-    detail: `HTTP ${status} with an unexpected body`,
-    httpStatus: status,
-  };
 }
