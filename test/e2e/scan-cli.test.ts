@@ -7,6 +7,16 @@ import { describe, expect, inject, it } from 'vitest';
 import { BIN, startSimulatorProcess } from '../support/simulator-process.js';
 
 const fixture = (name: string) => join(import.meta.dirname, '..', '..', 'fixtures', name);
+/** The README's main job on the sample export, into `out`. */
+const sampleScan = (out: string) => [
+  'scan',
+  fixture('crm-export.csv'),
+  '--out',
+  out,
+  '--simulate',
+  '--default-country',
+  'GB',
+];
 const outDir = () => mkdtempSync(join(tmpdir(), 'reachscan-e2e-'));
 
 /** Runs the real program; resolves with its exit code and output. */
@@ -84,15 +94,7 @@ describe('reachscan scan (subprocess)', () => {
 
   it('the README main job: --simulate on the sample export, a summary, outputs, exit 1 for its bad rows', async () => {
     const out = outDir();
-    const r = await reachscan([
-      'scan',
-      fixture('crm-export.csv'),
-      '--out',
-      out,
-      '--simulate',
-      '--default-country',
-      'GB',
-    ]).done;
+    const r = await reachscan(sampleScan(out)).done;
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^12 rows → .*results\.csv$/m);
     expect(r.stderr).toContain('using the built-in simulator');
@@ -104,17 +106,7 @@ describe('reachscan scan (subprocess)', () => {
     const runs = await Promise.all(
       (['identity-insights', 'device-status'] as const).map(async (provider) => {
         const out = outDir();
-        const args = [
-          'scan',
-          fixture('crm-export.csv'),
-          '--out',
-          out,
-          '--simulate',
-          '--default-country',
-          'GB',
-          '--provider',
-          provider,
-        ];
+        const args = [...sampleScan(out), '--provider', provider];
         const r = await reachscan(args).done;
         expect(r.code).toBe(1);
         const { parse } = await import('csv-parse/sync');
