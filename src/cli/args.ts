@@ -36,3 +36,17 @@ export function countryFlag(value: string | undefined): CountryCode | undefined 
   }
   return upper;
 }
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--max-age 24h`: a duration with its unit (s, m, h, d), or 0 for "never". In ms. */
+export function durationFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '0') return 0;
+  const match = /^(\d+(?:\.\d+)?)\s*([smhd])$/i.exec(value.trim());
+  const unit = DURATION_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (!match || unit === undefined) {
+    throw new UsageError(`--${flag} must be a duration such as 90s, 30m, 24h or 7d (got "${value}")`);
+  }
+  return Math.round(Number(match[1]) * unit);
+}

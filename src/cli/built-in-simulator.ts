@@ -1,4 +1,5 @@
 import type { Env } from '../config/env.js';
+import type { Clock } from '../core/clock.js';
 
 export interface BuiltInSimulator {
   /** The caller's environment with the Vonage settings pointed at the simulator. */
@@ -11,13 +12,14 @@ export interface BuiltInSimulator {
  * `--simulate`: a simulator in this process with a throwaway application key, so the whole tool can be tried
  * without credentials. The key lives only in memory; the rest of the program sees ordinary configuration.
  */
-export async function startBuiltInSimulator(env: Env): Promise<BuiltInSimulator> {
+export async function startBuiltInSimulator(env: Env, clock?: Clock): Promise<BuiltInSimulator> {
   // Loaded on demand: production paths never load the simulator.
   const { startSimulator, createThrowawayApplication } = await import('../simulator/index.js');
   const app = createThrowawayApplication();
   const sim = await startSimulator({
     applications: [{ applicationId: app.applicationId, publicKey: app.publicKeyPem }],
     ...(env.REACHSCAN_SIMULATOR_SEED ? { seed: env.REACHSCAN_SIMULATOR_SEED } : {}),
+    ...(clock !== undefined ? { clock } : {}),
   });
   return {
     url: sim.url,

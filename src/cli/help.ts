@@ -4,6 +4,8 @@ Usage: reachscan <command> [options]
 
 Commands:
   scan <file> --out DIR  check every number of a CSV file; results.csv and reports in DIR
+  plan <file>          what a scan would cost (rows, unique, cached, upstream requests, time), spending nothing
+  report <results.csv> rebuild the reports (stale list, changes, report.json/md/html) from a results file
   worker               process batches queued in Redis (scale out: run as many as you like)
   lookup <number>...   look numbers up now and print one line each
   simulate             run the carrier simulator (Vonage Identity Insights) on this machine
@@ -18,7 +20,8 @@ Exit codes:
 
 Configuration comes from the environment (see the README): VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY or
 VONAGE_PRIVATE_KEY_PATH, VONAGE_API_BASE_URL, VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH,
-REACHSCAN_HTTP_TIMEOUT_MS, REACHSCAN_LOG_LEVEL, REDIS_URL, REACHSCAN_QUEUE_PREFIX.
+REACHSCAN_HTTP_TIMEOUT_MS, REACHSCAN_LOG_LEVEL, REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX,
+REACHSCAN_STATE_RETENTION_DAYS.
 `;
 
 export const LOOKUP_HELP = `Usage: reachscan lookup <number>... [options]
@@ -79,10 +82,16 @@ Reads a CSV file (UTF-8, with or without BOM; delimiter , ; TAB or | detected; a
 checks every phone number's reachability and roaming through Redis-queued workers, and writes to DIR:
   results.csv              every input row, in order, input columns unchanged, then phone_e164, reachable,
                            connectivity, last_status_at, roaming, roaming_countries, roaming_mcc,
-                           reachability_status, roaming_status, checked_at, error
+                           reachability_status, roaming_status, checked_at, error, source,
+                           no_connectivity_since, no_connectivity_evidence, changes, previous_checked_at,
+                           previous_roaming_countries
   rejects.csv              records that are not valid CSV: line, raw, reason
-  no-connectivity-<N>d.csv not reachable, last status change N or more days ago
-  report.json, report.md   counts: reachability, roaming by country, status codes, stale rows
+  no-connectivity-<N>d.csv not reachable now and no connectivity for N or more days, by the carrier's
+                           status time or, without one, by the history; + days_without_connectivity
+  changes.csv              what changed since each number's previous check: went_offline, came_back,
+                           started_roaming, stopped_roaming, roaming_country_changed, became_not_found
+  report.json, report.md,  counts: changes, reachability, days without connectivity, roaming by country,
+  report.html              status codes, stale rows (report.html: one self-contained page with charts)
 
 Options:
   --out DIR                output folder (created if missing)
@@ -96,6 +105,9 @@ Options:
                            a carrier's 429 and Retry-After are always honoured)
   --chunk-size N           input records per queued chunk job (default 250)
   --stale-days N           the N of no-connectivity-<N>d.csv (default 60)
+  --max-age DURATION       answer numbers checked more recently than this (90s, 30m, 24h, 7d) from the
+                           history instead of the carrier; results.csv says source=cache (default 0: ask all)
+  --dry-run                print the plan (as reachscan plan) and stop: nothing is queued or asked
   --simulate               use the built-in carrier simulator with a throwaway key (no carrier is called)
   --no-worker              only queue the batch and wait; reachscan worker processes (same Redis, same
                            file system) do the work
@@ -104,7 +116,9 @@ Options:
                            leading ' so spreadsheets do not run them)
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
-scan starts a private one for the run. The same command run again resumes an interrupted batch.
+scan starts a private one for the run (it keeps no history between runs). The same command run again
+resumes an interrupted batch. The history (each number's last answer, last seen reachable, unreachable
+streak) lives in the same Redis under REACHSCAN_STATE_PREFIX and is written when a batch's results are final.
 
 Exit codes: 0 every row answered; 1 finished with rows in error (invalid numbers, failed lookups, malformed
 records); 2 bad usage or input; 3 infrastructure or credentials; 130 interrupted.
@@ -116,4 +130,33 @@ Processes batches queued in Redis (REDIS_URL) by reachscan scan --no-worker and 
 as you like, on as many machines as share the Redis and the file system; they share one rate cap.
 Credentials come from this process's environment (VONAGE_*), never from the queue.
 SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
+`;
+
+export const PLAN_HELP = `Usage: reachscan plan <file> [options]
+
+Prints what a scan of <file> would do before anything is spent: rows, valid numbers, unique numbers, how
+many the history answers (with --max-age), upstream requests needed, and the time at --rate.
+
+Options:
+  --provider NAME          identity-insights (default, 1 request per number) or device-status (6: two
+                           back-channel authorisations, two token exchanges, two calls)
+  --column NAME            the phone column (default: detected)
+  --default-country CC     ISO country for numbers written in national form
+  --max-age DURATION       count numbers checked within this time (24h, 7d…) as answered by the history
+  --rate N                 upstream requests per second, for the time estimate
+  --json                   print the plan as JSON
+
+Reads the history from REDIS_URL when it answers; without Redis, nothing counts as cached (it says so).
+`;
+
+export const REPORT_HELP = `Usage: reachscan report <results.csv> [--stale-days N] [--out DIR]
+
+Rebuilds the stale list (no-connectivity-<N>d.csv), changes.csv, report.json, report.md and report.html
+from a results file written by reachscan scan, for example with another --stale-days. Days without
+connectivity count to each row's checked_at, so a rebuild shows what the scan showed.
+
+Options:
+  --stale-days N           the N of the stale list (default 60)
+  --out DIR                where to write (default: the folder of the results file)
+  --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
 `;

@@ -1,17 +1,29 @@
 import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
 import { runLookup } from './commands/lookup.js';
+import { runPlan } from './commands/plan.js';
+import { runReport } from './commands/report.js';
 import { runScan } from './commands/scan.js';
 import { runWorker } from './commands/worker.js';
 import { runSimulate } from './commands/simulate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { LOOKUP_HELP, MAIN_HELP, SCAN_HELP, SIMULATE_HELP, WORKER_HELP } from './help.js';
+import {
+  LOOKUP_HELP,
+  MAIN_HELP,
+  PLAN_HELP,
+  REPORT_HELP,
+  SCAN_HELP,
+  SIMULATE_HELP,
+  WORKER_HELP,
+} from './help.js';
 import type { CliIo } from './io.js';
 
 const COMMANDS: Readonly<
   Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<ExitCode>; help: string }>
 > = {
   scan: { run: runScan, help: SCAN_HELP },
+  plan: { run: runPlan, help: PLAN_HELP },
+  report: { run: runReport, help: REPORT_HELP },
   worker: { run: runWorker, help: WORKER_HELP },
   lookup: { run: runLookup, help: LOOKUP_HELP },
   simulate: { run: runSimulate, help: SIMULATE_HELP },

@@ -1,4 +1,6 @@
-import type { Env } from '../config/env.js';
+import { readInteger, type Env } from '../config/env.js';
+import type { Clock } from '../core/clock.js';
+import { DEFAULT_RETENTION_DAYS, type HistoryOptions } from '../history/state-store.js';
 import { loadVonageConfig } from '../config/vonage.js';
 import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
 import type { Logger, LogLevel } from '../logging/logger.js';
@@ -25,6 +27,26 @@ export function queuePrefix(env: Env): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(name))
     throw new UsageError('REACHSCAN_QUEUE_PREFIX may hold letters, digits, _ . - only');
   return bullPrefix(name);
+}
+
+/**
+ * Where the history lives: REACHSCAN_STATE_PREFIX, else beside the queues (same hash tag, so it works on Redis
+ * Cluster too). Simulated runs keep a history of their own, so simulated answers never mix with real ones
+ * (unless REACHSCAN_STATE_PREFIX says otherwise: an explicit prefix is used as given).
+ */
+export function historyOptions(env: Env, simulate: boolean): HistoryOptions {
+  const problems: string[] = [];
+  const retentionDays = readInteger(env, 'REACHSCAN_STATE_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, problems, {
+    min: 1,
+    max: 36_500,
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const given = env.REACHSCAN_STATE_PREFIX;
+  if (given !== undefined && !/^\S+$/.test(given))
+    throw new ConfigError(['REACHSCAN_STATE_PREFIX must not be empty or hold spaces']);
+  const name = (env.REACHSCAN_QUEUE_PREFIX ?? 'reachscan') + (simulate ? '-simulate' : '');
+  const prefix = given ?? `${bullPrefix(name)}:state:`;
+  return { prefix, retentionDays };
 }
 
 export interface RedisChoice {
@@ -64,6 +86,7 @@ export function providersFromEnv(
   env: Env,
   logger: Logger,
   connections: number,
+  clock?: Clock,
 ): {
   get: (name: string) => ReachabilityProvider;
   close: () => Promise<void>;
@@ -77,7 +100,11 @@ export function providersFromEnv(
         throw new UsageError(`unknown provider "${name}"`);
       let provider = built.get(name);
       if (!provider) {
-        provider = createProvider(loadVonageConfig(env), { logger, connections }, name as ProviderName);
+        provider = createProvider(
+          loadVonageConfig(env),
+          { logger, connections, ...(clock !== undefined ? { clock } : {}) },
+          name as ProviderName,
+        );
         built.set(name, provider);
       }
       return provider;

@@ -1,11 +1,25 @@
 import type { LookupOutcome } from '../core/lookup-result.js';
 import type { PhoneCell } from '../input/phone.js';
+import type { CARRIER_COLUMNS } from './columns.js';
 import { LOCAL_STATUS, RESULT_COLUMNS, type ResultFields } from './columns.js';
+
+/** The columns one carrier answer fills. */
+export type CarrierAnswer = Readonly<Record<(typeof CARRIER_COLUMNS)[number], string>>;
 
 /** A number's answer as kept between the worker that asked and the step that writes results. */
 export type StoredAnswer = Omit<ResultFields, 'phone_e164'>;
 
 const STORED = RESULT_COLUMNS.filter((c) => c !== 'phone_e164');
+
+/** Every history column empty. */
+const NO_HISTORY = {
+  source: '',
+  no_connectivity_since: '',
+  no_connectivity_evidence: '',
+  changes: '',
+  previous_checked_at: '',
+  previous_roaming_countries: '',
+} as const;
 
 /** Every answer column empty: the start of a row without a carrier answer. */
 const NO_ANSWER = {
@@ -19,7 +33,7 @@ const NO_ANSWER = {
 } as const;
 
 /** Flattens a provider outcome into result columns; `checkedAt` is when the carrier was asked. */
-export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): StoredAnswer {
+export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): CarrierAnswer {
   if (outcome.kind === 'failed') {
     return {
       ...NO_ANSWER,
@@ -47,21 +61,35 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): St
   };
 }
 
-/** Compact form for Redis: a JSON array in column order (about 120 bytes a number). */
-export function encodeAnswer(answer: StoredAnswer): string {
-  return JSON.stringify(STORED.map((c) => answer[c]));
+/**
+ * A number's answer within a batch, and the state the history store gets for it when the batch's results are
+ * final (null when the store keeps what it has: a row in error, or an answer served from the cache).
+ */
+export interface BatchAnswer {
+  readonly answer: StoredAnswer;
+  readonly next: Readonly<Record<string, string>> | null;
 }
 
-export function decodeAnswer(text: string): StoredAnswer {
+/** Compact form for Redis: a JSON array in column order, then the next state's hash fields (or null). */
+export function encodeAnswer(entry: BatchAnswer): string {
+  return JSON.stringify([...STORED.map((c) => entry.answer[c]), entry.next]);
+}
+
+export function decodeAnswer(text: string): BatchAnswer {
   const values = JSON.parse(text) as unknown;
+  const next: unknown = Array.isArray(values) ? values[STORED.length] : undefined;
   if (
     !Array.isArray(values) ||
-    values.length !== STORED.length ||
-    !values.every((v) => typeof v === 'string')
+    values.length !== STORED.length + 1 ||
+    !values.slice(0, STORED.length).every((v) => typeof v === 'string') ||
+    (next !== null && (typeof next !== 'object' || Array.isArray(next)))
   ) {
     throw new TypeError('stored answer has an unexpected shape');
   }
-  return Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer;
+  return {
+    answer: Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer,
+    next: next as Record<string, string> | null,
+  };
 }
 
 /**
@@ -73,6 +101,7 @@ export function resultFields(phone: PhoneCell, answer: StoredAnswer | undefined)
     case 'invalid':
       return {
         ...NO_ANSWER,
+        ...NO_HISTORY,
         phone_e164: '',
         reachability_status: LOCAL_STATUS.invalidNumber,
         roaming_status: LOCAL_STATUS.invalidNumber,
@@ -81,6 +110,7 @@ export function resultFields(phone: PhoneCell, answer: StoredAnswer | undefined)
     case 'excel-mangled':
       return {
         ...NO_ANSWER,
+        ...NO_HISTORY,
         phone_e164: '',
         reachability_status: LOCAL_STATUS.excelMangled,
         roaming_status: LOCAL_STATUS.excelMangled,
@@ -91,6 +121,7 @@ export function resultFields(phone: PhoneCell, answer: StoredAnswer | undefined)
       if (answer === undefined) {
         return {
           ...NO_ANSWER,
+          ...NO_HISTORY,
           phone_e164: phone.e164,
           reachability_status: LOCAL_STATUS.notProcessed,
           roaming_status: LOCAL_STATUS.notProcessed,

@@ -11,9 +11,43 @@ export const RESULT_COLUMNS = [
   'roaming_status',
   'checked_at',
   'error',
+  // Where the answer came from, and what the history adds to it.
+  'source',
+  'no_connectivity_since',
+  'no_connectivity_evidence',
+  'changes',
+  'previous_checked_at',
+  'previous_roaming_countries',
 ] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 export type ResultFields = Readonly<Record<ResultColumn, string>>;
+
+/** The columns a carrier answer fills (the rest come from the number itself or from the history). */
+export const CARRIER_COLUMNS = [
+  'reachable',
+  'connectivity',
+  'last_status_at',
+  'roaming',
+  'roaming_countries',
+  'roaming_mcc',
+  'reachability_status',
+  'roaming_status',
+  'checked_at',
+  'error',
+] as const satisfies readonly ResultColumn[];
+
+/** The columns the history fills (a lookup without history leaves most of them empty). */
+export const HISTORY_COLUMNS = [
+  'source',
+  'no_connectivity_since',
+  'no_connectivity_evidence',
+  'changes',
+  'previous_checked_at',
+  'previous_roaming_countries',
+] as const satisfies readonly ResultColumn[];
+
+/** `source`: a carrier answer asked for in this run, or one served from the history (`--max-age`). */
+export const SOURCE = { live: 'live', cache: 'cache' } as const;
 
 /** Status codes reachscan writes itself when no carrier answer applies. */
 export const LOCAL_STATUS = {

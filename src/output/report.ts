@@ -1,10 +1,39 @@
+import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/changes.js';
+import { daysWithoutConnectivity } from '../history/no-connectivity.js';
 import type { ResultFields } from './columns.js';
+
+/** One row of the stale list's top (largest gap first), for the reports. */
+export interface StaleEntry {
+  readonly phone_e164: string;
+  readonly days: number;
+  readonly since: string;
+  readonly evidence: string;
+}
+
+/** One change, for the reports' sample (changes.csv has them all). */
+export interface ChangeEntry {
+  readonly phone_e164: string;
+  readonly change: ChangeKind;
+  readonly before: string;
+  readonly after: string;
+  readonly previous_checked_at: string;
+  readonly checked_at: string;
+}
+
+/** One bar of the days-without-connectivity histogram: rows not reachable for `from`..`to` days. */
+export interface HistogramBucket {
+  readonly from: number;
+  /** Inclusive; null for the open last bucket. */
+  readonly to: number | null;
+  readonly rows: number;
+}
 
 /** report.json: the contract scripts read. Counts are per results.csv row unless named otherwise. */
 export interface BatchReport {
-  readonly batch_id: string;
+  /** Null when rebuilt from a results file (`reachscan report`). */
+  readonly batch_id: string | null;
   readonly input_file: string;
-  readonly provider: string;
+  readonly provider: string | null;
   readonly started_at: string;
   readonly finished_at: string;
   readonly rows: {
@@ -15,6 +44,8 @@ export interface BatchReport {
     readonly rejected: number;
   };
   readonly unique_numbers: number;
+  /** Rows answered by the carrier in this run, and rows answered from the history (`--max-age`). */
+  readonly source: { readonly live: number; readonly cache: number };
   readonly reachability: {
     readonly reachable: number;
     readonly not_reachable: number;
@@ -32,38 +63,92 @@ export interface BatchReport {
     readonly reachability: Readonly<Record<string, number>>;
     readonly roaming: Readonly<Record<string, number>>;
   };
-  readonly stale: { readonly days: number; readonly rows: number; readonly file: string };
+  readonly stale: {
+    readonly days: number;
+    readonly rows: number;
+    readonly file: string;
+    readonly evidence: { readonly status_time: number; readonly history: number };
+    /** The longest gaps, largest first (up to 20). */
+    readonly top: readonly StaleEntry[];
+  };
+  /** Not-reachable rows by days without connectivity (rows whose gap is known). */
+  readonly no_connectivity_days: readonly HistogramBucket[];
+  readonly changes: {
+    /** Rows whose number had been checked before (what changes are measured against). */
+    readonly compared_rows: number;
+    readonly rows: number;
+    readonly by_kind: Readonly<Record<ChangeKind, number>>;
+    readonly file: string;
+    /** The first changes in file order (up to 50). */
+    readonly sample: readonly ChangeEntry[];
+  };
   /** Rows whose `error` column is not empty. */
   readonly rows_in_error: number;
 }
 
 export interface ReportContext {
-  readonly batchId: string;
+  readonly batchId: string | null;
   readonly inputFile: string;
-  readonly provider: string;
+  readonly provider: string | null;
   readonly startedAt: string;
   readonly staleDays: number;
   readonly staleFile: string;
+  readonly changesFile: string;
 }
 
-/** Counts rows as they stream past; holds only counters, never rows. */
+const TOP_STALE = 20;
+const CHANGE_SAMPLE = 50;
+const BUCKET_EDGES = [0, 7, 14, 30, 60, 90, 180, 365];
+
+/** What one row adds to the stale list and the changes, for the writer of those files. */
+export interface RowVerdict {
+  /** Whole days without connectivity as of the check; null when not known or the device is reachable. */
+  readonly days: number | null;
+  readonly stale: boolean;
+  readonly changes: readonly ChangeEntry[];
+}
+
+/** Counts rows as they stream past; holds counters and two short lists, never the rows. */
 export class ReportAccumulator {
   private total = 0;
   private valid = 0;
   private rejected = 0;
   private staleRows = 0;
   private inError = 0;
+  private compared = 0;
+  private changedRows = 0;
+  private readonly source = { live: 0, cache: 0 };
+  private readonly evidence = { status_time: 0, history: 0 };
   private readonly reach = { reachable: 0, not_reachable: 0, unknown: 0, data: 0, sms_only: 0 };
   private readonly roam = { roaming: 0, not_roaming: 0, unknown: 0 };
   private readonly byCountry = new Map<string, number>();
   private readonly reachCodes = new Map<string, number>();
   private readonly roamCodes = new Map<string, number>();
+  private readonly byKind = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ChangeKind, number>;
+  private readonly edges: number[];
+  private readonly buckets: number[];
+  private readonly top: StaleEntry[] = [];
+  private readonly sample: ChangeEntry[] = [];
+  private startedAt: string | null = null;
+  private finishedAt: string | null = null;
 
-  addRow(fields: ResultFields, stale: boolean): void {
+  constructor(private readonly staleDays: number) {
+    // The stale threshold is always a bucket edge, so the histogram shows exactly what the list holds.
+    this.edges = [...new Set([...BUCKET_EDGES, staleDays])].sort((a, b) => a - b);
+    this.buckets = this.edges.map(() => 0);
+  }
+
+  addRow(fields: ResultFields): RowVerdict {
     this.total++;
     if (fields.phone_e164 !== '') this.valid++;
     if (fields.error !== '') this.inError++;
-    if (stale) this.staleRows++;
+    if (fields.source === 'live') this.source.live++;
+    else if (fields.source === 'cache') this.source.cache++;
+    if (fields.checked_at !== '') {
+      if (this.startedAt === null || fields.checked_at < this.startedAt) this.startedAt = fields.checked_at;
+      if (this.finishedAt === null || fields.checked_at > this.finishedAt)
+        this.finishedAt = fields.checked_at;
+    }
     if (fields.reachable === 'true') {
       this.reach.reachable++;
       const kinds = fields.connectivity.split(';');
@@ -74,16 +159,61 @@ export class ReportAccumulator {
     if (fields.roaming === 'true') {
       this.roam.roaming++;
       for (const country of fields.roaming_countries.split(';')) {
-        if (country !== '') this.byCountry.set(country, (this.byCountry.get(country) ?? 0) + 1);
+        if (country !== '') bump(this.byCountry, country);
       }
     } else if (fields.roaming === 'false') this.roam.not_roaming++;
     else this.roam.unknown++;
     bump(this.reachCodes, fields.reachability_status);
     bump(this.roamCodes, fields.roaming_status);
+
+    const days =
+      fields.reachable === 'false' && fields.no_connectivity_since !== ''
+        ? daysWithoutConnectivity(fields.no_connectivity_since, fields.checked_at)
+        : null;
+    const stale = days !== null && days >= this.staleDays;
+    if (days !== null) this.addToHistogram(days);
+    if (stale) {
+      this.staleRows++;
+      if (fields.no_connectivity_evidence === 'status_time') this.evidence.status_time++;
+      else this.evidence.history++;
+      this.keepTop({
+        phone_e164: fields.phone_e164,
+        days,
+        since: fields.no_connectivity_since,
+        evidence: fields.no_connectivity_evidence,
+      });
+    }
+
+    if (fields.previous_checked_at !== '') this.compared++;
+    const changes = fields.changes === '' ? [] : changeEntries(fields);
+    if (changes.length > 0) this.changedRows++;
+    for (const change of changes) {
+      this.byKind[change.change]++;
+      if (this.sample.length < CHANGE_SAMPLE) this.sample.push(change);
+    }
+    return { days, stale, changes };
   }
 
   addReject(): void {
     this.rejected++;
+  }
+
+  private addToHistogram(days: number): void {
+    let i = this.edges.length - 1;
+    while (i > 0 && days < (this.edges[i] as number)) i--;
+    this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+  }
+
+  private keepTop(entry: StaleEntry): void {
+    if (this.top.length >= TOP_STALE && (this.top.at(-1)?.days ?? 0) >= entry.days) return;
+    const at = this.top.findIndex((e) => e.days < entry.days);
+    this.top.splice(at === -1 ? this.top.length : at, 0, entry);
+    if (this.top.length > TOP_STALE) this.top.pop();
+  }
+
+  /** First and last `checked_at` seen: the run's span when nothing better is known (a rebuilt report). */
+  span(): { first: string | null; last: string | null } {
+    return { first: this.startedAt, last: this.finishedAt };
   }
 
   build(context: ReportContext, uniqueNumbers: number, finishedAt: string): BatchReport {
@@ -101,13 +231,47 @@ export class ReportAccumulator {
         rejected: this.rejected,
       },
       unique_numbers: uniqueNumbers,
+      source: { ...this.source },
       reachability: { ...this.reach },
       roaming: { ...this.roam, by_country: sortedRecord(this.byCountry) },
       status_counts: { reachability: sortedRecord(this.reachCodes), roaming: sortedRecord(this.roamCodes) },
-      stale: { days: context.staleDays, rows: this.staleRows, file: context.staleFile },
+      stale: {
+        days: context.staleDays,
+        rows: this.staleRows,
+        file: context.staleFile,
+        evidence: { ...this.evidence },
+        top: [...this.top],
+      },
+      no_connectivity_days: this.edges.map((from, i) => ({
+        from,
+        to: i + 1 < this.edges.length ? (this.edges[i + 1] as number) - 1 : null,
+        rows: this.buckets[i] ?? 0,
+      })),
+      changes: {
+        compared_rows: this.compared,
+        rows: this.changedRows,
+        by_kind: { ...this.byKind },
+        file: context.changesFile,
+        sample: [...this.sample],
+      },
       rows_in_error: this.inError,
     };
   }
+}
+
+/** The changes a result row names, each with its two sides. Unknown names (a newer file) are skipped. */
+function changeEntries(fields: ResultFields): ChangeEntry[] {
+  const known = new Set<string>(CHANGE_KINDS);
+  return fields.changes
+    .split(';')
+    .filter((kind): kind is ChangeKind => known.has(kind))
+    .map((change) => ({
+      phone_e164: fields.phone_e164,
+      change,
+      ...describeChange(change, fields, fields.previous_roaming_countries),
+      previous_checked_at: fields.previous_checked_at,
+      checked_at: fields.checked_at,
+    }));
 }
 
 function bump(map: Map<string, number>, key: string): void {
@@ -119,17 +283,23 @@ function sortedRecord(map: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...map].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
-const DAY_MS = 86_400_000;
-
-/** Whole days since `lastStatusAt` when the device is not reachable; null when it does not qualify. */
-export function daysWithoutConnectivity(fields: ResultFields, nowMs: number): number | null {
-  if (fields.reachable !== 'false' || fields.last_status_at === '') return null;
-  const since = Date.parse(fields.last_status_at);
-  if (Number.isNaN(since)) return null;
-  return Math.floor((nowMs - since) / DAY_MS);
+/** "60–89 days", "365+ days": a histogram bucket as people read it. */
+export function bucketLabel(bucket: HistogramBucket): string {
+  if (bucket.to === null) return `${bucket.from}+`;
+  return bucket.from === bucket.to ? `${bucket.from}` : `${bucket.from}–${bucket.to}`;
 }
 
-/** report.md: the same figures, for people. */
+/** What a change kind means, in words. */
+export const CHANGE_LABELS: Readonly<Record<ChangeKind, string>> = {
+  went_offline: 'went offline',
+  came_back: 'came back',
+  started_roaming: 'started roaming',
+  stopped_roaming: 'stopped roaming',
+  roaming_country_changed: 'changed roaming country',
+  became_not_found: 'became NOT_FOUND',
+};
+
+/** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
   const pct = (n: number) =>
     report.rows.total === 0 ? '0%' : `${((100 * n) / report.rows.total).toFixed(1)}%`;
@@ -141,16 +311,34 @@ export function renderMarkdown(report: BatchReport): string {
     ].join('\n');
   const r = report.reachability;
   const m = report.roaming;
+  const c = report.changes;
+  const changes =
+    c.compared_rows === 0
+      ? ['## Changes since the previous check', '', 'No number in this file had been checked before.']
+      : [
+          '## Changes since the previous check',
+          '',
+          `${c.rows} of ${c.compared_rows} rows checked before have changed (${c.file}).`,
+          '',
+          '| change | rows |',
+          '|---|---:|',
+          ...CHANGE_KINDS.map((k) => `| ${CHANGE_LABELS[k]} | ${c.by_kind[k]} |`),
+        ];
+  const stale = report.stale;
   return [
     `# reachscan report: ${report.input_file}`,
     '',
-    `Batch \`${report.batch_id}\`, provider ${report.provider}, ${report.started_at} → ${report.finished_at}.`,
+    `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${report.started_at} → ${report.finished_at}.`,
     '',
     `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.rows.invalid} invalid, ` +
-      `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers asked); ` +
+      `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers); ` +
+      `${report.source.live} rows asked live, ${report.source.cache} answered from the history; ` +
       `${report.rows.rejected} records rejected as malformed CSV (rejects.csv); ${report.rows_in_error} rows in error.`,
     '',
-    `**${report.stale.rows} rows have had no connectivity for ${report.stale.days} days or more** (${report.stale.file}).`,
+    `**${stale.rows} rows have had no connectivity for ${stale.days} days or more** (${stale.file}; evidence: ` +
+      `${stale.evidence.status_time} by the carrier's status time, ${stale.evidence.history} by the history).`,
+    '',
+    ...changes,
     '',
     '## Reachability',
     '',
@@ -162,6 +350,23 @@ export function renderMarkdown(report: BatchReport): string {
       ['unknown', r.unknown],
     ]),
     '',
+    '## Days without connectivity',
+    '',
+    table(
+      'days',
+      report.no_connectivity_days.map((b) => [bucketLabel(b), b.rows]),
+    ),
+    '',
+    ...(stale.top.length > 0
+      ? [
+          `Longest without connectivity (first ${stale.top.length}):`,
+          '',
+          '| number | days | since | evidence |',
+          '|---|---:|---|---|',
+          ...stale.top.map((e) => `| ${e.phone_e164} | ${e.days} | ${e.since} | ${e.evidence} |`),
+          '',
+        ]
+      : []),
     '## Roaming',
     '',
     table('status', [

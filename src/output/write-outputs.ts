@@ -1,20 +1,17 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CountryCode, E164 } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput, type InputRecord } from '../input/reader.js';
 import type { InputShape } from '../input/sniff.js';
-import { resultFields, type StoredAnswer } from './answer.js';
+import { resultFields, type BatchAnswer } from './answer.js';
 import { resultHeader, resultValues } from './columns.js';
 import { CsvFileWriter } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
-import {
-  daysWithoutConnectivity,
-  renderMarkdown,
-  ReportAccumulator,
-  type BatchReport,
-  type ReportContext,
-} from './report.js';
+import type { BatchReport, ReportContext } from './report.js';
+import { outputFiles, partialPath, ReportFiles } from './report-files.js';
+
+export { outputFiles } from './report-files.js';
 
 export interface OutputJob {
   readonly inputPath: string;
@@ -29,21 +26,12 @@ export interface OutputJob {
   /** Start CSV files with a UTF-8 BOM, for Excel. */
   readonly bom: boolean;
   readonly uniqueNumbers: number;
-  readonly report: Omit<ReportContext, 'staleDays' | 'staleFile'>;
+  readonly report: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>;
   /** Answers for a group of numbers; numbers without one are missing from the map. */
-  answers(numbers: readonly E164[]): Promise<ReadonlyMap<string, StoredAnswer>>;
+  answers(numbers: readonly E164[]): Promise<ReadonlyMap<string, BatchAnswer>>;
+  /** Hands over the history states of a group's numbers, to be stored (idempotent: may see a number twice). */
+  remember(states: readonly (readonly [string, Readonly<Record<string, string>>])[]): Promise<void>;
   readonly now: () => number;
-}
-
-/** Output file names, fixed: scripts look for them. */
-export function outputFiles(staleDays: number) {
-  return {
-    results: 'results.csv',
-    rejects: 'rejects.csv',
-    reportJson: 'report.json',
-    reportMd: 'report.md',
-    stale: `no-connectivity-${staleDays}d.csv`,
-  } as const;
 }
 
 const GROUP = 500;
@@ -56,39 +44,40 @@ const GROUP = 500;
 export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   await mkdir(job.outDir, { recursive: true });
   const names = outputFiles(job.staleDays);
-  const tmp = (name: string) => join(job.outDir, `.${name}.partial`);
   const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
   // Header cells come from the input too.
   const header = resultHeader(job.shape.headers).map((name, i) =>
     i < job.shape.headers.length ? guard(name) : name,
   );
-  const results = new CsvFileWriter(tmp(names.results), header, { bom: job.bom });
-  const rejects = new CsvFileWriter(tmp(names.rejects), ['line', 'raw', 'reason'], { bom: job.bom });
-  const stale = new CsvFileWriter(tmp(names.stale), [...header, 'days_without_connectivity'], {
+  const results = new CsvFileWriter(partialPath(job.outDir, names.results), header, { bom: job.bom });
+  const rejects = new CsvFileWriter(partialPath(job.outDir, names.rejects), ['line', 'raw', 'reason'], {
     bom: job.bom,
   });
-  const report = new ReportAccumulator();
-  const nowMs = job.now();
+  const reports = new ReportFiles(job.outDir, header, job.shape.headers.length, job.staleDays, {
+    bom: job.bom,
+  });
 
   let group: { record: InputRecord; phone: ReturnType<typeof normalisePhone> }[] = [];
   const flush = async () => {
     const numbers = [...new Set(group.flatMap((g) => (g.phone.kind === 'valid' ? [g.phone.e164] : [])))];
-    const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, StoredAnswer>();
+    const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, BatchAnswer>();
     for (const { record, phone } of group) {
-      const fields = resultFields(phone, phone.kind === 'valid' ? answers.get(phone.e164) : undefined);
-      const days = daysWithoutConnectivity(fields, nowMs);
-      const isStale = days !== null && days >= job.staleDays;
-      report.addRow(fields, isStale);
+      const fields = resultFields(
+        phone,
+        phone.kind === 'valid' ? answers.get(phone.e164)?.answer : undefined,
+      );
       const row = [...record.fields.map(guard), ...resultValues(fields)];
       await results.write(row);
-      if (isStale) await stale.write([...row, String(days)]);
+      await reports.add(row, fields);
     }
+    const states = [...answers].flatMap(([n, a]) => (a.next !== null ? [[n, a.next] as const] : []));
+    if (states.length > 0) await job.remember(states);
     group = [];
   };
 
   for await (const item of readInput(job.inputPath, job.shape, job.displayName)) {
     if (item.kind === 'reject') {
-      report.addReject();
+      reports.addReject();
       await rejects.write([String(item.line), guard(item.raw), item.reason]);
       continue;
     }
@@ -99,15 +88,11 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
     if (group.length >= GROUP) await flush();
   }
   await flush();
-  await Promise.all([results.close(), rejects.close(), stale.close()]);
-
-  const built = report.build(
-    { ...job.report, staleDays: job.staleDays, staleFile: names.stale },
-    job.uniqueNumbers,
-    new Date(job.now()).toISOString(),
-  );
-  await writeFile(tmp(names.reportJson), `${JSON.stringify(built, null, 2)}\n`);
-  await writeFile(tmp(names.reportMd), renderMarkdown(built));
-  for (const name of Object.values(names)) await rename(tmp(name), join(job.outDir, name));
+  await Promise.all([results.close(), rejects.close()]);
+  const built = await reports.finish(job.report, job.uniqueNumbers, new Date(job.now()).toISOString());
+  for (const name of [names.results, names.rejects]) {
+    await rename(partialPath(job.outDir, name), join(job.outDir, name));
+  }
+  await reports.publish();
   return built;
 }

@@ -4,7 +4,8 @@ import type { Clock } from '../core/clock.js';
 import type { CountryCode, E164 } from '../core/e164.js';
 import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { decodeAnswer, type StoredAnswer } from '../output/answer.js';
+import { StateStore } from '../history/state-store.js';
+import { decodeAnswer, type BatchAnswer } from '../output/answer.js';
 import { writeOutputs } from '../output/write-outputs.js';
 import { closeBatch, readStatus, setState } from './batch-state.js';
 import { ingest } from './ingest.js';
@@ -65,6 +66,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
         return { exitCode: 3 };
       }
       await setState(deps.redis, keys, 'finalizing');
+      const history = new StateStore(deps.redis, data.history);
       const report = await writeOutputs({
         inputPath: data.inputPath,
         displayName: data.displayName,
@@ -83,6 +85,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
           startedAt: status.startedAt ?? data.submittedAt,
         },
         answers: (numbers) => fetchAnswers(deps.redis, keys.answers, numbers),
+        // The history learns this batch's answers only now, when they are final.
+        remember: async (states) => void (await history.write(states)),
         now: deps.clock,
       });
       const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
@@ -112,9 +116,9 @@ async function fetchAnswers(
   redis: Redis,
   key: string,
   numbers: readonly E164[],
-): Promise<Map<string, StoredAnswer>> {
+): Promise<Map<string, BatchAnswer>> {
   const values = await redis.hmget(key, ...numbers);
-  const map = new Map<string, StoredAnswer>();
+  const map = new Map<string, BatchAnswer>();
   numbers.forEach((n, i) => {
     const value = values[i];
     if (value !== null && value !== undefined) map.set(n, decodeAnswer(value));

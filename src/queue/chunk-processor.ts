@@ -5,6 +5,9 @@ import type { Clock } from '../core/clock.js';
 import { asE164 } from '../core/e164.js';
 import type { LookupFailure } from '../core/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { cachedAnswer, liveAnswer } from '../history/annotate.js';
+import { isFresh, type NumberState } from '../history/number-state.js';
+import { StateStore } from '../history/state-store.js';
 import { answerFromOutcome, encodeAnswer } from '../output/answer.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { abortBatch, isAborted } from './batch-state.js';
@@ -44,7 +47,21 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     if (await isAborted(deps.redis, keys)) return { answered: 0 };
 
     const known = data.numbers.length > 0 ? await deps.redis.hmget(keys.answers, ...data.numbers) : [];
-    const open = data.numbers.filter((_, i) => known[i] === null);
+    const unanswered = data.numbers.filter((_, i) => known[i] === null);
+    // The history: each number's previous state, and answers fresh enough (--max-age) to save a call.
+    const history = new StateStore(deps.redis, data.history);
+    const previous = await history.read(unanswered, deps.clock());
+    const fresh = unanswered.filter((n) => {
+      const state = previous.get(n);
+      return state !== undefined && isFresh(state, data.provider, deps.clock(), data.maxAgeMs);
+    });
+    if (fresh.length > 0) {
+      const entries = fresh.map((n) => [n, encodeAnswer(cachedAnswer(previous.get(n) as NumberState))]);
+      await deps.redis.hset(keys.answers, Object.fromEntries(entries) as Record<string, string>);
+      await deps.redis.hincrby(keys.meta, 'cached', fresh.length);
+    }
+    const cachedSet = new Set(fresh);
+    const open = unanswered.filter((n) => !cachedSet.has(n));
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const provider = deps.provider(data.provider);
     const gate = new RateGate(deps.redis, rateKey(deps.prefix), data.ratePerSecond);
@@ -82,8 +99,10 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
             return void retryLater++;
           }
           // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
-          const answer = encodeAnswer(answerFromOutcome(outcome, new Date(deps.clock()).toISOString()));
-          await deps.redis.hset(keys.answers, number, answer);
+          const checkedAt = deps.clock();
+          const carrier = answerFromOutcome(outcome, new Date(checkedAt).toISOString());
+          const entry = liveAnswer(carrier, previous.get(number) ?? null, data.provider, checkedAt);
+          await deps.redis.hset(keys.answers, number, encodeAnswer(entry));
           saved++;
         }),
       ),
@@ -111,6 +130,6 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       await deps.redis.hincrby(keys.meta, 'retries', 1);
       throw new Error(`${retryLater} of ${open.length} numbers to retry`);
     }
-    return { answered: saved };
+    return { answered: saved + fresh.length };
   };
 }

@@ -49,6 +49,8 @@ export async function ingest(
         numbers: owned,
         provider: data.provider,
         ratePerSecond: data.ratePerSecond,
+        history: data.history,
+        maxAgeMs: data.maxAgeMs,
       };
       await chunkQueue.add('chunk', payload, {
         ...CHUNK_JOB_OPTIONS,

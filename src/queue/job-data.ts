@@ -1,4 +1,5 @@
 import type { ProviderName } from '../core/lookup-result.js';
+import type { HistoryOptions } from '../history/state-store.js';
 import type { Delimiter } from '../input/sniff.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
@@ -17,6 +18,10 @@ export interface BatchJobData {
   readonly staleDays: number;
   /** Upstream requests per second for all workers together; 0 = no cap of ours. */
   readonly ratePerSecond: number;
+  /** Where the history lives and how long it keeps a number. */
+  readonly history: HistoryOptions;
+  /** Answers from the history younger than this are used instead of a call (`--max-age`); 0 = always ask. */
+  readonly maxAgeMs: number;
   readonly formulaGuard: boolean;
   readonly bom: boolean;
   /** First retry delay of a chunk with transient failures (doubles per attempt, with jitter), ms. */
@@ -35,6 +40,8 @@ export interface ChunkJobData {
   readonly numbers: readonly string[];
   readonly provider: ProviderName;
   readonly ratePerSecond: number;
+  readonly history: HistoryOptions;
+  readonly maxAgeMs: number;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */
@@ -50,6 +57,8 @@ export function assertBatchJobData(data: unknown): asserts data is BatchJobData 
     typeof d.phoneColumn !== 'number' ||
     typeof d.chunkSize !== 'number' ||
     typeof d.retryBaseMs !== 'number' ||
+    !isHistoryOptions(d.history) ||
+    typeof d.maxAgeMs !== 'number' ||
     !['ingest', 'wait', 'finalize'].includes(d.step ?? '') ||
     typeof d.cursor?.records !== 'number'
   ) {
@@ -66,8 +75,15 @@ export function assertChunkJobData(data: unknown): asserts data is ChunkJobData 
     typeof d.chunk !== 'number' ||
     !Array.isArray(d.numbers) ||
     !d.numbers.every((n) => typeof n === 'string') ||
-    typeof d.ratePerSecond !== 'number'
+    typeof d.ratePerSecond !== 'number' ||
+    !isHistoryOptions(d.history) ||
+    typeof d.maxAgeMs !== 'number'
   ) {
     throw new TypeError('chunk job data has an unexpected shape');
   }
+}
+
+function isHistoryOptions(value: unknown): value is HistoryOptions {
+  const h = value as Partial<HistoryOptions> | null | undefined;
+  return typeof h?.prefix === 'string' && typeof h.retentionDays === 'number';
 }

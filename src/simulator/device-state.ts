@@ -112,3 +112,47 @@ export function deviceStateFor(phoneNumber: string, seed: string, anchorMs: numb
 export function dayAnchor(nowMs: number): number {
   return Math.floor(nowMs / DAY_MS) * DAY_MS;
 }
+
+const SIMPLE_KINDS = new Set(['invalid-number', 'unknown-subscriber', 'no-coverage', 'unauthorized']);
+
+/**
+ * A device state sent over HTTP (`POST /_sim/devices`), checked field by field. Times are ISO strings or ms
+ * since the epoch; `connectivity` empty means not reachable.
+ */
+export function parseDeviceState(raw: unknown): DeviceState {
+  if (typeof raw !== 'object' || raw === null) throw new TypeError('state must be an object or null');
+  const r = raw as Record<string, unknown>;
+  const kind = r.kind ?? 'device';
+  if (typeof kind === 'string' && SIMPLE_KINDS.has(kind)) return { kind } as DeviceState;
+  if (kind !== 'device')
+    throw new TypeError(`state.kind must be device or one of ${[...SIMPLE_KINDS].join(', ')}`);
+  const connectivity = r.connectivity ?? [];
+  if (!Array.isArray(connectivity) || !connectivity.every((c) => c === 'DATA' || c === 'SMS'))
+    throw new TypeError('state.connectivity must be a list of DATA and SMS');
+  const time = (name: string, value: unknown): number | null => {
+    if (value === undefined || value === null) return null;
+    const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
+    if (!Number.isFinite(ms)) throw new TypeError(`state.${name} must be a time`);
+    return ms;
+  };
+  let roaming: RoamingPlace | null = null;
+  if (r.roaming !== undefined && r.roaming !== null) {
+    const place = r.roaming as { mcc?: unknown; countries?: unknown };
+    if (
+      typeof place.mcc !== 'number' ||
+      !Array.isArray(place.countries) ||
+      !place.countries.every((c) => typeof c === 'string')
+    )
+      throw new TypeError('state.roaming must be null or { mcc, countries }');
+    roaming = { mcc: place.mcc, countries: place.countries };
+  }
+  const changedAt = time('connectivityChangedAt', r.connectivityChangedAt);
+  return {
+    kind: 'device',
+    reachable: connectivity.length > 0,
+    connectivity: connectivity as ('DATA' | 'SMS')[],
+    connectivityChangedAt: changedAt,
+    roaming,
+    roamingChangedAt: time('roamingChangedAt', r.roamingChangedAt) ?? changedAt ?? 0,
+  };
+}

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { deviceStateFor } from './device-state.js';
 import { sendJson } from './http-io.js';
 import type { DeviceStatusScope } from './network-auth.js';
 import type { Route } from './route.js';
@@ -47,7 +46,7 @@ function deviceStatusRoute(scope: DeviceStatusScope): Route {
     if (grant.scope !== scope || grant.number !== number) return reply(403, () => camaraError(res, 403));
     const perturbed = await request.perturb();
     if (perturbed === null) return;
-    const state = deviceStateFor(number, context.seed, context.anchorMs());
+    const state = context.deviceState(number);
     if (state.kind === 'unauthorized') return reply(403, () => camaraError(res, 403));
     if (state.kind !== 'device') return reply(404, () => camaraError(res, 404));
     if (scope === 'connectivity') {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deviceStateFor, type DeviceState } from './device-state.js';
+import type { DeviceState } from './device-state.js';
 import { PROBLEMS, sendJson, sendProblem } from './http-io.js';
 import { checkApplicationJwt } from './jwt-check.js';
 import type { Route } from './route.js';
@@ -175,7 +175,7 @@ export const identityInsightsRoute: Route = async (request, context) => {
       : fault === 'internalError'
         ? 'INTERNAL_ERROR'
         : null;
-  const state = deviceStateFor(valid.phoneNumber, context.seed, context.anchorMs());
+  const state = context.deviceState(valid.phoneNumber);
   const insights = renderInsights(state, valid.insights, forced);
   reply(200, () => sendJson(res, 200, { request_id: randomUUID(), insights }));
 };

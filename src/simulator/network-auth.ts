@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { deviceStateFor } from './device-state.js';
 import { sendJson } from './http-io.js';
 import { checkApplicationJwt } from './jwt-check.js';
 import type { Admitted, Route, RouteContext } from './route.js';
@@ -87,7 +86,7 @@ export const bcAuthorizeRoute: Route = async (request, context) => {
   const perturbed = await request.perturb();
   if (perturbed === null) return;
   const number = hint[1].startsWith('+') ? hint[1] : `+${hint[1]}`;
-  const state = deviceStateFor(number, context.seed, context.anchorMs());
+  const state = context.deviceState(number);
   if (state.kind !== 'device' && state.kind !== 'unauthorized') {
     return reply(404, () => oauthError(res, 404, 'not_found', 'The number is not on a supported network.'));
   }
@@ -144,7 +143,7 @@ export const tokenRoute: Route = async (request, context) => {
     return reply(400, () => oauthError(res, 400, 'authorization_pending', 'The authorization is pending.'));
   }
   context.oauth.requests.delete(id);
-  if (deviceStateFor(pending.number, context.seed, context.anchorMs()).kind === 'unauthorized') {
+  if (context.deviceState(pending.number).kind === 'unauthorized') {
     return reply(400, () =>
       oauthError(res, 400, 'access_denied', 'The operator does not allow this for the number.'),
     );

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
+import type { DeviceState } from './device-state.js';
 import type { FaultRates, SimulatorDials } from './dials.js';
 import type { ApplicationRecord } from './jwt-check.js';
 import type { NetworkAuthState } from './network-auth.js';
@@ -30,6 +31,8 @@ export interface RouteContext {
   readonly seed: string;
   /** The time answers count back from. */
   anchorMs(): number;
+  /** What the network knows about a number: a test's override, or the seeded rules. */
+  deviceState(phoneNumber: string): DeviceState;
   dials(): SimulatorDials;
   /** The simulator's seeded draw, for decisions that should repeat under the same seed. */
   random(): number;

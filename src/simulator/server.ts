@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
-import { dayAnchor } from './device-state.js';
+import { dayAnchor, deviceStateFor, parseDeviceState, type DeviceState } from './device-state.js';
 import {
   applyDials,
   DEFAULT_DIALS,
@@ -58,6 +58,11 @@ export interface Simulator {
   dials(): SimulatorDials;
   setDials(patch: DialsPatch): SimulatorDials;
   script(phoneNumber: string, responses: readonly ScriptedResponse[]): void;
+  /**
+   * Tells the network that a number's device is now in `state` (both APIs answer from it until changed again
+   * or reset); null goes back to the seeded rules. How tests make a device go offline or start roaming.
+   */
+  setDevice(phoneNumber: string, state: DeviceState | null): void;
   close(): Promise<void>;
 }
 
@@ -73,6 +78,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let random = seededRandom(seed);
   const stats = new StatsCounter();
   const scripts = new Map<string, ScriptedResponse[]>();
+  const devices = new Map<string, DeviceState>();
   const closing = new AbortController();
   const oauth = new NetworkAuthState();
 
@@ -178,6 +184,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     clock,
     seed,
     anchorMs: () => options.anchorMs ?? dayAnchor(clock()),
+    deviceState: (number) =>
+      devices.get(number) ?? deviceStateFor(number, seed, options.anchorMs ?? dayAnchor(clock())),
     dials: () => dials,
     random: () => random(),
     oauth,
@@ -198,10 +206,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return sendJson(res, 200, { reset: true });
     }
     if (route === 'GET /_sim/dials') return sendJson(res, 200, dials);
-    if (route === 'PATCH /_sim/dials' || route === 'POST /_sim/script') {
+    if (route === 'PATCH /_sim/dials' || route === 'POST /_sim/script' || route === 'POST /_sim/devices') {
       const body = parseJson((await readBody(req, BODY_LIMIT_BYTES))?.toString('utf8') ?? '');
       try {
         if (route === 'PATCH /_sim/dials') return sendJson(res, 200, simulator.setDials(body as DialsPatch));
+        if (route === 'POST /_sim/devices') {
+          const { phone_number, state } = (body ?? {}) as { phone_number?: unknown; state?: unknown };
+          if (typeof phone_number !== 'string') throw new TypeError('phone_number is required');
+          simulator.setDevice(phone_number, state === null ? null : parseDeviceState(state));
+          return sendJson(res, 200, { phone_number, state: devices.get(phone_number) ?? null });
+        }
         const { phone_number, responses } = body as { phone_number: string; responses: ScriptedResponse[] };
         simulator.script(phone_number, responses);
         return sendJson(res, 200, { scripted: responses.length });
@@ -241,6 +255,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     reset() {
       stats.reset();
       scripts.clear();
+      devices.clear();
       random = seededRandom(seed);
       cap = new SlidingWindowCap(dials.rateCapPerSecond);
       oauth.clear();
@@ -258,6 +273,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         throw new TypeError('a script needs phone_number and a list of responses');
       }
       scripts.set(phoneNumber, [...(scripts.get(phoneNumber) ?? []), ...(list as ScriptedResponse[])]);
+    },
+    setDevice(phoneNumber, state) {
+      if (state === null) devices.delete(phoneNumber);
+      else devices.set(phoneNumber, state);
     },
     async close() {
       closing.abort();

@@ -4,8 +4,9 @@ import { loadVonageConfig } from '../../config/vonage.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { normalisePhone } from '../../input/phone.js';
+import { liveAnswer } from '../../history/annotate.js';
 import { answerFromOutcome, resultFields, type StoredAnswer } from '../../output/answer.js';
-import { RESULT_COLUMNS, type ResultFields } from '../../output/columns.js';
+import { HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../../output/columns.js';
 import { createProvider } from '../../providers/create-provider.js';
 import { lookupWithRetries } from '../../providers/retry.js';
 import { asUsageError, countryFlag, numberFlag } from '../args.js';
@@ -68,7 +69,14 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
             const outcome = await lookupWithRetries(provider, phone.e164);
             if (outcome.kind === 'failed' && outcome.failure.retry === 'fatal')
               stop.fatal ??= outcome.failure.detail;
-            answer = answerFromOutcome(outcome, new Date().toISOString());
+            const now = Date.now();
+            // No history here: a lookup neither reads nor writes it.
+            answer = liveAnswer(
+              answerFromOutcome(outcome, new Date(now).toISOString()),
+              null,
+              provider.name,
+              now,
+            ).answer;
           }
           const row: LookupRow = { input, ...resultFields(phone, answer) };
           // Invalid numbers, failures and answers still transient after the retries all carry an error.
@@ -94,7 +102,9 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
 }
 
 /** The table leaves out what only a file needs; --json has every column. */
-const TABLE_COLUMNS = RESULT_COLUMNS.filter((c) => c !== 'roaming_mcc' && c !== 'checked_at');
+const TABLE_COLUMNS = RESULT_COLUMNS.filter(
+  (c) => c !== 'roaming_mcc' && c !== 'checked_at' && !(HISTORY_COLUMNS as readonly string[]).includes(c),
+);
 
 function formatTable(rows: readonly LookupRow[]): string {
   const cells = rows.map((row) =>

@@ -4,7 +4,6 @@ import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/clock.js';
-import { PROVIDER_NAMES } from '../../providers/create-provider.js';
 import { readInteger } from '../../config/env.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
@@ -18,13 +17,21 @@ import type { BatchJobData } from '../../queue/job-data.js';
 import { batchKeys } from '../../queue/keys.js';
 import { batchJobFailure, deriveBatchId, dropQueues, submitBatch } from '../../queue/submit.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
-import { asUsageError, countryFlag, numberFlag } from '../args.js';
+import { asUsageError, countryFlag, durationFlag, numberFlag } from '../args.js';
+import { printPlan, providerFlag } from './plan.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
-import { chooseRedis, logLevel, providersFromEnv, queuePrefix, type RedisChoice } from '../runtime.js';
+import {
+  chooseRedis,
+  historyOptions,
+  logLevel,
+  providersFromEnv,
+  queuePrefix,
+  type RedisChoice,
+} from '../runtime.js';
 
 /** After this long without any progress, the waiting scan says what may be wrong (once). */
 const STALL_HINT_MS = 15_000;
@@ -53,6 +60,8 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         'no-worker': { type: 'boolean', default: false },
         bom: { type: 'boolean', default: false },
         'no-formula-guard': { type: 'boolean', default: false },
+        'max-age': { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -66,12 +75,25 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   }
   if (positionals.length !== 1)
     throw new UsageError('scan needs exactly one input file: reachscan scan <file> --out DIR');
+  const maxAgeMs = durationFlag(values['max-age'], 'max-age') ?? 0;
+  if (values['dry-run']) {
+    return printPlan(
+      {
+        file: positionals[0] as string,
+        provider: providerFlag(values.provider),
+        column: values.column,
+        defaultCountry: countryFlag(values['default-country']),
+        maxAgeMs,
+        rate: numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? 0,
+        simulate: values.simulate,
+        json: false,
+      },
+      io,
+    );
+  }
   if (values.out === undefined)
     throw new UsageError('scan needs --out DIR, the folder for results.csv and the reports');
-  const provider = PROVIDER_NAMES.find((p) => p === values.provider);
-  if (provider === undefined) {
-    throw new UsageError(`--provider must be ${PROVIDER_NAMES.join(' or ')} (got "${values.provider}")`);
-  }
+  const provider = providerFlag(values.provider);
   const country = countryFlag(values['default-country']);
   if (values['no-worker'] && values.concurrency !== undefined) {
     throw new UsageError(
@@ -106,6 +128,8 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   const phoneColumn = choosePhoneColumn(file, shape.headers, values.column);
 
   const logger = createLogger({ level: logLevel(io.env) });
+  const clock = io.clock ?? systemClock;
+  const history = historyOptions(io.env, values.simulate);
   let sim: BuiltInSimulator | null = null;
   let redisChoice: RedisChoice | null = null;
   let workers: Workers | null = null;
@@ -115,12 +139,12 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   try {
     let env = io.env;
     if (values.simulate) {
-      sim = await startBuiltInSimulator(io.env);
+      sim = await startBuiltInSimulator(io.env, io.clock);
       env = sim.env;
       say(`using the built-in simulator at ${sim.url} (no carrier is called)`);
     }
     if (!values['no-worker']) {
-      providers = providersFromEnv(env, logger, concurrency);
+      providers = providersFromEnv(env, logger, concurrency, io.clock);
       providers.check();
     }
     redisChoice = await chooseRedis(io.env, !values['no-worker'], say);
@@ -141,6 +165,8 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       formulaGuard,
       bom: values.bom,
       outDir,
+      maxAgeMs,
+      history: history.prefix,
     });
     const redis = createRedis(redisChoice.url, 'client');
     redisHolder.client = redis;
@@ -153,7 +179,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         concurrency,
         provider: (name) => registry.get(name),
         logger,
-        clock: systemClock,
+        clock,
       });
     }
     const data: BatchJobData = {
@@ -169,10 +195,12 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       chunkSize,
       staleDays,
       ratePerSecond: rate,
+      history,
+      maxAgeMs,
       formulaGuard,
       bom: values.bom,
       retryBaseMs,
-      submittedAt: new Date().toISOString(),
+      submittedAt: new Date(clock()).toISOString(),
       step: 'ingest',
       cursor: { records: 0, chunks: 0 },
     };
@@ -288,7 +316,15 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
         : ''
     }`,
     `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
-    `  rows in error: ${report.rows_in_error}; report: ${names.reportMd}, ${names.reportJson}`,
+    report.changes.compared_rows > 0
+      ? `  changed since the previous check: ${report.changes.rows} of ${report.changes.compared_rows} rows → ${report.changes.file}`
+      : '  changes: none of these numbers had been checked before',
+    ...(report.source.cache > 0
+      ? [
+          `  answered from the history (--max-age): ${report.source.cache} rows, asked live: ${report.source.live}`,
+        ]
+      : []),
+    `  rows in error: ${report.rows_in_error}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
 }

@@ -210,7 +210,12 @@ describe('scan on messy files', () => {
       const run = await runScan(t, [fixture(name)]);
       expect(run.code).toBe(2);
       // Besides the "started batch" line, one line says why: not a line per row.
-      expect(run.stderr.trim().split('\n').filter((l) => !l.includes('started batch'))).toHaveLength(1);
+      expect(
+        run.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.includes('started batch')),
+      ).toHaveLength(1);
       expect(run.stderr).toContain(message);
     }
     expect(t.sim.stats().requests).toBe(0);
@@ -306,7 +311,12 @@ describe('scan when the carrier misbehaves', () => {
       expect(run.code).toBe(3);
       expect(run.stderr).toMatch(/refused our credentials \(HTTP 401: .*signature does not match/);
       // Besides the "started batch" line, one line says why: not a line per row.
-      expect(run.stderr.trim().split('\n').filter((l) => !l.includes('started batch'))).toHaveLength(1);
+      expect(
+        run.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.includes('started batch')),
+      ).toHaveLength(1);
       expect(t.sim.stats().requests).toBeLessThan(20);
     },
   );

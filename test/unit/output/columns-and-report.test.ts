@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAnswer, encodeAnswer } from '../../../src/output/answer.js';
 import { resultHeader, type ResultFields } from '../../../src/output/columns.js';
-import { daysWithoutConnectivity, ReportAccumulator } from '../../../src/output/report.js';
+import { ReportAccumulator } from '../../../src/output/report.js';
 
 const row = (over: Partial<ResultFields>): ResultFields => ({
   phone_e164: '+447400123456',
@@ -15,8 +15,24 @@ const row = (over: Partial<ResultFields>): ResultFields => ({
   roaming_status: 'OK',
   checked_at: '2026-03-01T00:00:00.000Z',
   error: '',
+  source: 'live',
+  no_connectivity_since: '',
+  no_connectivity_evidence: '',
+  changes: '',
+  previous_checked_at: '',
+  previous_roaming_countries: '',
   ...over,
 });
+
+const context = {
+  batchId: 'b',
+  inputFile: 'f.csv',
+  provider: 'identity-insights',
+  startedAt: 's',
+  staleDays: 60,
+  staleFile: 'no-connectivity-60d.csv',
+  changesFile: 'changes.csv',
+};
 
 describe('result header', () => {
   it('never overwrites an input column: ours gets a prefix', () => {
@@ -29,20 +45,30 @@ describe('result header', () => {
 });
 
 describe('stored answers', () => {
-  it('round-trip through their compact form', () => {
+  it('round-trip through their compact form, with the state to remember', () => {
     const { phone_e164: _, ...answer } = row({ roaming: 'true', roaming_countries: 'BL;GF' });
-    expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
+    const entry = { answer, next: { c: '1767225600', p: 'ii' } };
+    expect(decodeAnswer(encodeAnswer(entry))).toEqual(entry);
+    expect(decodeAnswer(encodeAnswer({ answer, next: null }))).toEqual({ answer, next: null });
     expect(() => decodeAnswer('[1,2]')).toThrow(/unexpected shape/);
   });
 });
 
 describe('report accumulator', () => {
   it('counts per row, countries per roaming row', () => {
-    const acc = new ReportAccumulator();
-    acc.addRow(row({}), false);
-    acc.addRow(row({ connectivity: 'SMS' }), false);
-    acc.addRow(row({ reachable: 'false', connectivity: '' }), true);
-    acc.addRow(row({ roaming: 'true', roaming_countries: 'BL;GF' }), false);
+    const acc = new ReportAccumulator(60);
+    acc.addRow(row({}));
+    acc.addRow(row({ connectivity: 'SMS', source: 'cache' }));
+    const stale = acc.addRow(
+      row({
+        reachable: 'false',
+        connectivity: '',
+        no_connectivity_since: '2026-01-01T00:00:00.000Z',
+        no_connectivity_evidence: 'status_time',
+      }),
+    );
+    expect(stale).toEqual({ days: 59, stale: false, changes: [] });
+    acc.addRow(row({ roaming: 'true', roaming_countries: 'BL;GF' }));
     acc.addRow(
       row({
         phone_e164: '',
@@ -51,35 +77,69 @@ describe('report accumulator', () => {
         reachability_status: 'INVALID_NUMBER_FORMAT',
         roaming_status: 'INVALID_NUMBER_FORMAT',
         error: 'x',
+        source: '',
       }),
-      false,
     );
     acc.addReject();
-    const r = acc.build(
-      {
-        batchId: 'b',
-        inputFile: 'f.csv',
-        provider: 'identity-insights',
-        startedAt: 's',
-        staleDays: 60,
-        staleFile: 'no-connectivity-60d.csv',
-      },
-      3,
-      'f',
-    );
+    const r = acc.build(context, 3, 'f');
     expect(r.rows).toEqual({ total: 5, valid: 4, invalid: 1, duplicate: 1, rejected: 1 });
+    expect(r.source).toEqual({ live: 3, cache: 1 });
     expect(r.reachability).toEqual({ reachable: 3, not_reachable: 1, unknown: 1, data: 2, sms_only: 1 });
     expect(r.roaming).toEqual({ roaming: 1, not_roaming: 3, unknown: 1, by_country: { BL: 1, GF: 1 } });
     expect(r.status_counts.reachability).toEqual({ OK: 4, INVALID_NUMBER_FORMAT: 1 });
-    expect(r.stale).toEqual({ days: 60, rows: 1, file: 'no-connectivity-60d.csv' });
+    expect(r.stale).toMatchObject({ days: 60, rows: 0, file: 'no-connectivity-60d.csv' });
     expect(r.rows_in_error).toBe(1);
   });
 
-  it('counts days without connectivity only for unreachable devices with a time', () => {
-    const now = Date.parse('2026-03-02T12:00:00Z');
-    expect(daysWithoutConnectivity(row({ reachable: 'false' }), now)).toBe(60);
-    expect(daysWithoutConnectivity(row({}), now)).toBeNull();
-    expect(daysWithoutConnectivity(row({ reachable: 'false', last_status_at: '' }), now)).toBeNull();
-    expect(daysWithoutConnectivity(row({ reachable: '' }), now)).toBeNull(); // unknown never counts
+  it('counts days to the check, puts the threshold on a bucket edge and keeps the longest gaps first', () => {
+    const acc = new ReportAccumulator(45);
+    const gone = (phone: string, since: string, evidence = 'history') =>
+      acc.addRow(
+        row({
+          phone_e164: phone,
+          reachable: 'false',
+          connectivity: '',
+          no_connectivity_since: since,
+          no_connectivity_evidence: evidence,
+        }),
+      );
+    expect(gone('+1', '2026-01-15T00:00:00.000Z').days).toBe(45); // 45 days before checked_at
+    expect(gone('+2', '2026-01-15T00:00:01.000Z')).toMatchObject({ days: 44, stale: false });
+    expect(gone('+3', '2025-01-01T00:00:00.000Z', 'status_time')).toMatchObject({ days: 424, stale: true });
+    // Unknown is never "not connected", whatever its times say.
+    expect(
+      acc.addRow(row({ reachable: '', no_connectivity_since: '2025-01-01T00:00:00.000Z' })).days,
+    ).toBeNull();
+    const r = acc.build({ ...context, staleDays: 45 }, 4, 'f');
+    expect(r.stale).toMatchObject({ rows: 2, evidence: { status_time: 1, history: 1 } });
+    expect(r.stale.top.map((e) => [e.phone_e164, e.days])).toEqual([
+      ['+3', 424],
+      ['+1', 45],
+    ]);
+    const buckets = Object.fromEntries(
+      r.no_connectivity_days.map((b) => [`${b.from}-${b.to ?? ''}`, b.rows]),
+    );
+    expect(buckets).toMatchObject({ '30-44': 1, '45-59': 1, '365-': 1, '0-6': 0 });
+  });
+
+  it('lists each change of a row with its two sides', () => {
+    const acc = new ReportAccumulator(60);
+    const verdict = acc.addRow(
+      row({
+        roaming: 'true',
+        roaming_countries: 'FR',
+        roaming_mcc: '208',
+        changes: 'came_back;roaming_country_changed',
+        previous_checked_at: '2026-02-28T00:00:00.000Z',
+        previous_roaming_countries: 'DE',
+      }),
+    );
+    expect(verdict.changes.map((c) => [c.change, c.before, c.after])).toEqual([
+      ['came_back', 'not reachable', 'reachable (DATA;SMS)'],
+      ['roaming_country_changed', 'DE', 'FR'],
+    ]);
+    const r = acc.build(context, 1, 'f');
+    expect(r.changes).toMatchObject({ compared_rows: 1, rows: 1 });
+    expect(r.changes.by_kind).toMatchObject({ came_back: 1, roaming_country_changed: 1, went_offline: 0 });
   });
 });

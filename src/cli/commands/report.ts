@@ -1,0 +1,52 @@
+import { basename, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../core/errors.js';
+import { rebuildReports } from '../../output/rebuild-reports.js';
+import { outputFiles } from '../../output/report-files.js';
+import { asUsageError, numberFlag } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { REPORT_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+import { SCAN_DEFAULTS } from './scan.js';
+
+/** `reachscan report <results.csv>`: every report again, from a results file. */
+export async function runReport(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'stale-days': { type: 'string' },
+        out: { type: 'string' },
+        bom: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw asUsageError(error);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(REPORT_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError('report needs exactly one results file: reachscan report <results.csv>');
+  const file = positionals[0] as string;
+  const staleDays =
+    numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays;
+  const outDir = resolve(values.out ?? dirname(file));
+  const report = await rebuildReports(resolve(file), basename(file), outDir, staleDays, { bom: values.bom });
+  const names = outputFiles(staleDays);
+  io.stdout.write(
+    [
+      `${report.rows.total} rows from ${file} → ${outDir}`,
+      `  no connectivity for ${staleDays}+ days: ${report.stale.rows} → ${names.stale}`,
+      `  changes: ${report.changes.rows} rows → ${names.changes}`,
+      `  reports: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
+      '',
+    ].join('\n'),
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,64 @@
+import type { CarrierAnswer } from '../output/answer.js';
+import type { NumberState } from './number-state.js';
+
+/** What can change between two checks of a number. Names are written to results.csv and changes.csv. */
+export const CHANGE_KINDS = [
+  'went_offline',
+  'came_back',
+  'started_roaming',
+  'stopped_roaming',
+  'roaming_country_changed',
+  'became_not_found',
+] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+const NOT_FOUND = 'NOT_FOUND';
+
+/**
+ * Changes from the number's previous state to a new carrier answer. Each side is compared with what was last
+ * known, so an unknown answer in between neither hides a change nor invents one. No previous state: none.
+ */
+export function changesSince(previous: NumberState | null, answer: CarrierAnswer): ChangeKind[] {
+  if (previous === null || answer.error !== '') return [];
+  const changes: ChangeKind[] = [];
+  const reachable = answer.reachable === 'true' ? true : answer.reachable === 'false' ? false : null;
+  if (reachable !== null && previous.knownReachable !== null && reachable !== previous.knownReachable) {
+    changes.push(reachable ? 'came_back' : 'went_offline');
+  }
+  const roaming = answer.roaming === 'true' ? true : answer.roaming === 'false' ? false : null;
+  if (roaming !== null && previous.knownRoaming !== null) {
+    if (roaming && !previous.knownRoaming) changes.push('started_roaming');
+    else if (!roaming && previous.knownRoaming) changes.push('stopped_roaming');
+    else if (roaming && answer.roaming_countries !== previous.knownRoamingCountries) {
+      changes.push('roaming_country_changed');
+    }
+  }
+  const notFound = answer.reachability_status === NOT_FOUND || answer.roaming_status === NOT_FOUND;
+  const wasNotFound = previous.reachabilityStatus === NOT_FOUND || previous.roamingStatus === NOT_FOUND;
+  if (notFound && !wasNotFound) changes.push('became_not_found');
+  return changes;
+}
+
+/** The two sides of a change as people read them, for changes.csv and the report. */
+export function describeChange(
+  kind: ChangeKind,
+  row: { readonly connectivity: string; readonly roaming_countries: string; readonly roaming_mcc: string },
+  previousCountries: string,
+): { before: string; after: string } {
+  const place = (countries: string, mcc = '') =>
+    countries !== '' ? countries : mcc !== '' ? `MCC ${mcc}` : 'unknown country';
+  switch (kind) {
+    case 'went_offline':
+      return { before: 'reachable', after: 'not reachable' };
+    case 'came_back':
+      return { before: 'not reachable', after: `reachable (${row.connectivity || 'connected'})` };
+    case 'started_roaming':
+      return { before: 'home network', after: place(row.roaming_countries, row.roaming_mcc) };
+    case 'stopped_roaming':
+      return { before: place(previousCountries), after: 'home network' };
+    case 'roaming_country_changed':
+      return { before: place(previousCountries), after: place(row.roaming_countries, row.roaming_mcc) };
+    case 'became_not_found':
+      return { before: 'known to the network', after: NOT_FOUND };
+  }
+}

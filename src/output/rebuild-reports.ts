@@ -1,0 +1,90 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parse } from 'csv-parse';
+import { InputError } from '../input/errors.js';
+import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from './columns.js';
+import type { BatchReport } from './report.js';
+import { ReportFiles } from './report-files.js';
+
+/** Our columns as written before the history columns existed: such files still rebuild (without changes). */
+const EARLIER_COLUMNS = ['phone_e164', ...CARRIER_COLUMNS] as const;
+
+/** Our column names may carry `reachscan_` prefixes when the input had a column of the same name. */
+const bare = (name: string) => name.replace(/^(reachscan_)+/, '');
+
+/**
+ * `reachscan report`: reads a results.csv and writes the stale list, changes.csv and the three reports again,
+ * exactly as the scan wrote them for the same --stale-days (days count to each row's checked_at).
+ */
+export async function rebuildReports(
+  resultsPath: string,
+  displayName: string,
+  outDir: string,
+  staleDays: number,
+  options: { bom: boolean },
+): Promise<BatchReport> {
+  try {
+    if (!(await stat(resultsPath)).isFile()) throw new InputError(displayName, 'is not a file');
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(displayName, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  await mkdir(outDir, { recursive: true });
+  const parser = createReadStream(resultsPath).pipe(parse({ bom: true, relax_column_count: true }));
+  let reports: ReportFiles | null = null;
+  let layout: { inputColumns: number; ours: readonly string[] } | null = null;
+  const unique = new Set<string>();
+  let line = 1;
+  for await (const record of parser as AsyncIterable<string[]>) {
+    if (layout === null) {
+      layout = findOurColumns(record, displayName);
+      reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, options);
+      continue;
+    }
+    line++;
+    const width = layout.inputColumns + layout.ours.length;
+    if (record.length !== width) {
+      throw new InputError(
+        displayName,
+        `line ${line}: ${record.length} fields where the header has ${width}`,
+      );
+    }
+    const values = Object.fromEntries(
+      layout.ours.map((name, i) => [name, record[layout!.inputColumns + i] ?? '']),
+    );
+    const fields = Object.fromEntries(RESULT_COLUMNS.map((c) => [c, values[c] ?? ''])) as Record<
+      string,
+      string
+    >;
+    if (!('no_connectivity_since' in values) && fields.reachable === 'false' && fields.error === '') {
+      // An earlier file: the carrier's status time is the only evidence it holds.
+      fields.no_connectivity_since = fields.last_status_at ?? '';
+      fields.no_connectivity_evidence = fields.last_status_at !== '' ? 'status_time' : '';
+    }
+    if (fields.phone_e164 !== '') unique.add(fields.phone_e164 as string);
+    await (reports as ReportFiles).add(record, fields as ResultFields);
+  }
+  if (reports === null) throw new InputError(displayName, 'is empty: no header row');
+  const span = reports.span();
+  const report = await reports.finish(
+    { batchId: null, inputFile: basename(resultsPath), provider: null, startedAt: span.first ?? '' },
+    unique.size,
+    span.last ?? '',
+  );
+  await reports.publish();
+  return report;
+}
+
+function findOurColumns(header: readonly string[], displayName: string) {
+  for (const ours of [RESULT_COLUMNS, EARLIER_COLUMNS] as const) {
+    const tail = header.slice(-ours.length).map(bare);
+    if (header.length >= ours.length && ours.every((name, i) => tail[i] === name)) {
+      return { inputColumns: header.length - ours.length, ours };
+    }
+  }
+  throw new InputError(
+    displayName,
+    `is not a reachscan results file: its last columns should be ${RESULT_COLUMNS.join(', ')}`,
+  );
+}

@@ -1,0 +1,122 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResultFields } from './columns.js';
+import { CsvFileWriter } from './csv-file.js';
+import { renderHtml } from './report-html.js';
+import { renderMarkdown, ReportAccumulator, type BatchReport, type ReportContext } from './report.js';
+
+/** Output file names, fixed: scripts look for them. */
+export function outputFiles(staleDays: number) {
+  return {
+    results: 'results.csv',
+    rejects: 'rejects.csv',
+    reportJson: 'report.json',
+    reportMd: 'report.md',
+    reportHtml: 'report.html',
+    stale: `no-connectivity-${staleDays}d.csv`,
+    changes: 'changes.csv',
+  } as const;
+}
+export type OutputNames = ReturnType<typeof outputFiles>;
+
+/** Where a file is written until it is complete; readers never see half a file under its real name. */
+export function partialPath(outDir: string, name: string): string {
+  return join(outDir, `.${name}.partial`);
+}
+
+/**
+ * The files derived from result rows: the stale list, changes.csv, report.json, report.md and report.html.
+ * Fed one result row at a time, by a scan's finalize step or by `reachscan report` reading a results file.
+ */
+export class ReportFiles {
+  readonly names: OutputNames;
+  private readonly accumulator: ReportAccumulator;
+  private readonly stale: CsvFileWriter;
+  private readonly changes: CsvFileWriter;
+  private readonly inputColumns: number;
+
+  /**
+   * @param header results.csv's header (input columns, then ours)
+   * @param inputColumns how many of those come from the input
+   */
+  constructor(
+    private readonly outDir: string,
+    header: readonly string[],
+    inputColumns: number,
+    private readonly staleDays: number,
+    options: { bom: boolean },
+  ) {
+    this.names = outputFiles(staleDays);
+    this.inputColumns = inputColumns;
+    this.accumulator = new ReportAccumulator(staleDays);
+    this.stale = new CsvFileWriter(
+      partialPath(outDir, this.names.stale),
+      [...header, 'days_without_connectivity'],
+      options,
+    );
+    this.changes = new CsvFileWriter(
+      partialPath(outDir, this.names.changes),
+      [
+        ...header.slice(0, inputColumns),
+        'phone_e164',
+        'change',
+        'before',
+        'after',
+        'previous_checked_at',
+        'checked_at',
+      ],
+      options,
+    );
+  }
+
+  /** One results.csv row (`row` as written) and its result columns. */
+  async add(row: readonly string[], fields: ResultFields): Promise<void> {
+    const verdict = this.accumulator.addRow(fields);
+    if (verdict.stale) await this.stale.write([...row, String(verdict.days)]);
+    for (const change of verdict.changes) {
+      await this.changes.write([
+        ...row.slice(0, this.inputColumns),
+        change.phone_e164,
+        change.change,
+        change.before,
+        change.after,
+        change.previous_checked_at,
+        change.checked_at,
+      ]);
+    }
+  }
+
+  addReject(): void {
+    this.accumulator.addReject();
+  }
+
+  span(): { first: string | null; last: string | null } {
+    return this.accumulator.span();
+  }
+
+  /** Closes the lists and writes the three reports, all still under their partial names. */
+  async finish(
+    context: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>,
+    uniqueNumbers: number,
+    finishedAt: string,
+  ): Promise<BatchReport> {
+    await Promise.all([this.stale.close(), this.changes.close()]);
+    const report = this.accumulator.build(
+      { ...context, staleDays: this.staleDays, staleFile: this.names.stale, changesFile: this.names.changes },
+      uniqueNumbers,
+      finishedAt,
+    );
+    await writeFile(partialPath(this.outDir, this.names.reportJson), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(partialPath(this.outDir, this.names.reportMd), renderMarkdown(report));
+    await writeFile(partialPath(this.outDir, this.names.reportHtml), renderHtml(report));
+    return report;
+  }
+
+  /** The files this writer made, moved to their real names. */
+  async publish(): Promise<void> {
+    const { stale, changes, reportJson, reportMd, reportHtml } = this.names;
+    for (const name of [stale, changes, reportJson, reportMd, reportHtml]) {
+      await rename(partialPath(this.outDir, name), join(this.outDir, name));
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import { CHANGE_KINDS } from '../history/changes.js';
+import { bucketLabel, CHANGE_LABELS, type BatchReport } from './report.js';
+
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
+ * mail attachment or a file share. Every bar carries `data-chart`, `data-label` and `data-value`, so what the
+ * page shows can be checked against report.json.
+ */
+export function renderHtml(report: BatchReport): string {
+  const r = report.reachability;
+  const m = report.roaming;
+  const c = report.changes;
+  const s = report.stale;
+  const total = report.rows.total;
+  const pct = (n: number) => (total === 0 ? '0%' : `${((100 * n) / total).toFixed(1)}%`);
+
+  const headline = [
+    figure('rows', report.rows.total, `${report.unique_numbers} unique numbers`),
+    figure('reachable', r.reachable, pct(r.reachable)),
+    figure('not reachable', r.not_reachable, pct(r.not_reachable)),
+    figure(`no connectivity ${s.days}+ days`, s.rows, s.file),
+    figure('roaming', m.roaming, pct(m.roaming)),
+    figure('changes', c.rows, c.compared_rows > 0 ? `of ${c.compared_rows} checked before` : 'first check'),
+    figure('in error', report.rows_in_error, `${report.rows.rejected} malformed records`),
+  ].join('');
+
+  const changes =
+    c.compared_rows === 0
+      ? '<p>No number in this file had been checked before: the next scan will show what changed.</p>'
+      : [
+          `<p>${c.rows} of ${c.compared_rows} rows checked before have changed (all in <code>${esc(c.file)}</code>).</p>`,
+          barChart(
+            'changes',
+            CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
+          ),
+          c.sample.length > 0
+            ? table(
+                ['number', 'change', 'before', 'after', 'previous check', 'this check'],
+                c.sample.map((e) => [
+                  e.phone_e164,
+                  CHANGE_LABELS[e.change],
+                  e.before,
+                  e.after,
+                  e.previous_checked_at,
+                  e.checked_at,
+                ]),
+                c.rows > c.sample.length ? `First ${c.sample.length} changes.` : '',
+              )
+            : '',
+        ].join('\n');
+
+  const countries = Object.entries(m.by_country);
+  const shownCountries = countries.slice(0, 15);
+  const others = countries.slice(15).reduce((sum, [, n]) => sum + n, 0);
+  if (others > 0) shownCountries.push([`${countries.length - 15} others`, others]);
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>reachscan report: ${esc(report.input_file)}</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 62rem; padding: 0 1rem; color: #1d2430; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 1px solid #d8dde5; }
+.meta { color: #5b6576; margin-top: 0; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: .6rem; }
+.figure { border: 1px solid #d8dde5; border-radius: 6px; padding: .6rem .8rem; }
+.figure b { display: block; font-size: 1.6rem; } .figure span { color: #5b6576; font-size: .85rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; } th, td { text-align: left; padding: .25rem .7rem .25rem 0; border-bottom: 1px solid #eef0f4; }
+td.n { text-align: right; } caption { text-align: left; color: #5b6576; caption-side: bottom; }
+svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
+</style>
+</head>
+<body>
+<h1>reachscan report: ${esc(report.input_file)}</h1>
+<p class="meta">${report.batch_id !== null ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}` : 'Rebuilt from a results file'}; ${esc(report.started_at)} → ${esc(report.finished_at)}; ${report.source.live} rows asked live, ${report.source.cache} answered from the history.</p>
+<section class="figures" id="headline">${headline}</section>
+
+<h2 id="changes">Changes since the previous check</h2>
+${changes}
+
+<h2 id="connectivity">Connectivity</h2>
+${barChart('connectivity', [
+  ['reachable, with data', r.data],
+  ['reachable, SMS only', r.sms_only],
+  ['reachable, other', r.reachable - r.data - r.sms_only],
+  ['not reachable', r.not_reachable],
+  ['unknown', r.unknown],
+])}
+
+<h2 id="no-connectivity">Days without connectivity</h2>
+<p>Rows not reachable now, by days since they last had connectivity (as of their check). Bars of ${s.days} days or more are the stale list: ${s.rows} rows, ${s.evidence.status_time} by the carrier's status time, ${s.evidence.history} by the history.</p>
+${columnChart(
+  'no-connectivity-days',
+  report.no_connectivity_days.map((b) => [bucketLabel(b), b.rows, b.from >= s.days]),
+)}
+${
+  s.top.length > 0
+    ? table(
+        ['number', 'days', 'since', 'evidence'],
+        s.top.map((e) => [e.phone_e164, String(e.days), e.since, e.evidence]),
+        `The ${s.top.length} longest; all ${s.rows} are in ${s.file}.`,
+        'stale-top',
+      )
+    : `<p>No row has gone ${s.days} days without connectivity.</p>`
+}
+
+<h2 id="roaming">Roaming</h2>
+<p>${m.roaming} roaming, ${m.not_roaming} at home, ${m.unknown} unknown.</p>
+${shownCountries.length > 0 ? barChart('roaming-countries', shownCountries) : '<p>No roaming devices.</p>'}
+
+<h2 id="status-codes">Status codes</h2>
+${table(
+  ['reachability status', 'rows'],
+  Object.entries(report.status_counts.reachability).map(([k, v]) => [k, String(v)]),
+)}
+</body>
+</html>
+`;
+}
+
+function figure(label: string, value: number, note: string): string {
+  return `<div class="figure" data-figure="${esc(label)}"><b>${value}</b>${esc(label)}<br><span>${esc(note)}</span></div>`;
+}
+
+const BAR_WIDTH = 520;
+
+/** Horizontal bars, one per label, lengths proportional to the values. */
+function barChart(name: string, rows: readonly (readonly [string, number])[]): string {
+  const max = Math.max(1, ...rows.map(([, v]) => v));
+  const rowHeight = 26;
+  const labelWidth = 200;
+  const height = rows.length * rowHeight + 4;
+  const bars = rows
+    .map(([label, value], i) => {
+      const y = i * rowHeight + 2;
+      const width = (BAR_WIDTH * value) / max;
+      return (
+        `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${esc(label)}</text>` +
+        `<rect data-chart="${name}" data-label="${esc(label)}" data-value="${value}" x="${labelWidth}" y="${y + 3}" width="${width.toFixed(2)}" height="${rowHeight - 8}" fill="#3b6fd8"></rect>` +
+        `<text x="${labelWidth + width + 6}" y="${y + 16}">${value}</text>`
+      );
+    })
+    .join('');
+  return `<svg role="img" aria-label="${name}" data-chart="${name}" width="${labelWidth + BAR_WIDTH + 60}" height="${height}" viewBox="0 0 ${labelWidth + BAR_WIDTH + 60} ${height}">${bars}</svg>`;
+}
+
+/** Vertical bars (a histogram); highlighted bars are drawn in the warning colour. */
+function columnChart(name: string, rows: readonly (readonly [string, number, boolean])[]): string {
+  const max = Math.max(1, ...rows.map(([, v]) => v));
+  const plot = 200;
+  const columnWidth = 64;
+  const width = rows.length * columnWidth + 10;
+  const height = plot + 44;
+  const columns = rows
+    .map(([label, value, warn], i) => {
+      const x = i * columnWidth + 8;
+      const h = (plot * value) / max;
+      return (
+        `<rect data-chart="${name}" data-label="${esc(label)}" data-value="${value}" x="${x}" y="${(plot - h + 18).toFixed(2)}" width="${columnWidth - 14}" height="${h.toFixed(2)}" fill="${warn ? '#d8503b' : '#8a97ab'}"></rect>` +
+        `<text x="${x + (columnWidth - 14) / 2}" y="${(plot - h + 13).toFixed(2)}" text-anchor="middle">${value}</text>` +
+        `<text x="${x + (columnWidth - 14) / 2}" y="${plot + 36}" text-anchor="middle">${esc(label)}</text>`
+      );
+    })
+    .join('');
+  return `<svg role="img" aria-label="${name} (days)" data-chart="${name}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${columns}</svg>`;
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[], caption = '', id = ''): string {
+  const numeric = (cell: string) => /^\d+$/.test(cell);
+  return (
+    `<table${id !== '' ? ` id="${id}"` : ''}>${caption !== '' ? `<caption>${esc(caption)}</caption>` : ''}` +
+    `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+    rows
+      .map(
+        (row) =>
+          `<tr>${row.map((cell) => `<td${numeric(cell) ? ' class="n"' : ''}>${esc(cell)}</td>`).join('')}</tr>`,
+      )
+      .join('') +
+    '</tbody></table>'
+  );
+}
+
+/** Everything from the input (file names, countries, numbers) is escaped: the page must not run a cell. */
+function esc(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string,
+  );
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { cachedAnswer, liveAnswer } from '../../../src/history/annotate.js';
+import { changesSince } from '../../../src/history/changes.js';
+import { nextState, isFresh, type NumberState } from '../../../src/history/number-state.js';
+import { decodeState, encodeState } from '../../../src/history/state-store.js';
+import type { CarrierAnswer } from '../../../src/output/answer.js';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const at = (day: number) => T0 + day * DAY;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const answer = (over: Partial<CarrierAnswer>): CarrierAnswer => ({
+  reachable: 'true',
+  connectivity: 'DATA;SMS',
+  last_status_at: '',
+  roaming: 'false',
+  roaming_countries: '',
+  roaming_mcc: '',
+  reachability_status: 'OK',
+  roaming_status: 'OK',
+  checked_at: '',
+  error: '',
+  ...over,
+});
+const offline = answer({ reachable: 'false', connectivity: '' });
+const notFound = answer({
+  reachable: '',
+  connectivity: '',
+  roaming: '',
+  reachability_status: 'NOT_FOUND',
+  roaming_status: 'NOT_FOUND',
+});
+const roamingIn = (country: string, mcc: string) =>
+  answer({ roaming: 'true', roaming_countries: country, roaming_mcc: mcc });
+
+/** Runs answers through the history one day at a time, as scans would; returns the last annotation. */
+function run(days: readonly [number, CarrierAnswer][]) {
+  let state: NumberState | null = null;
+  let last = null;
+  for (const [day, a] of days) {
+    last = liveAnswer({ ...a, checked_at: iso(at(day)) }, state, 'device-status', at(day));
+    if (last.next !== null) state = decodeState(last.next);
+  }
+  return { last: last, state };
+}
+
+describe('no connectivity from the history', () => {
+  it('counts from the last check that found the device reachable', () => {
+    const { last } = run([
+      [0, answer({})],
+      [10, offline],
+      [70, offline],
+    ]);
+    expect(last.answer).toMatchObject({
+      no_connectivity_since: iso(at(0)),
+      no_connectivity_evidence: 'history',
+    });
+  });
+
+  it('counts a device never seen reachable from its first unreachable check; unknown answers do not break it', () => {
+    const { last, state } = run([
+      [0, offline],
+      [20, notFound],
+      [61, offline],
+    ]);
+    expect(last.answer).toMatchObject({
+      no_connectivity_since: iso(at(0)),
+      no_connectivity_evidence: 'history',
+    });
+    expect(state?.unreachableSince).toBe(at(0));
+  });
+
+  it('starts again when the device comes back', () => {
+    const { last } = run([
+      [0, offline],
+      [30, answer({})],
+      [40, offline],
+    ]);
+    expect(last.answer.no_connectivity_since).toBe(iso(at(30)));
+  });
+
+  it('prefers the carrier status time when there is one, and never marks unknown or failed rows', () => {
+    const withTime = run([[5, { ...offline, last_status_at: iso(at(-100)) }]]);
+    expect(withTime.last.answer).toMatchObject({
+      no_connectivity_since: iso(at(-100)),
+      no_connectivity_evidence: 'status_time',
+    });
+    expect(run([[5, notFound]]).last.answer.no_connectivity_since).toBe('');
+    const failed = run([
+      [0, offline],
+      [5, { ...offline, error: 'HTTP 503' }],
+    ]);
+    expect(failed.last.answer.no_connectivity_since).toBe('');
+    expect(failed.last.next).toBeNull(); // a row in error leaves the history alone
+  });
+});
+
+describe('changes since the previous check', () => {
+  const state = (a: CarrierAnswer, previous: NumberState | null = null) =>
+    nextState(previous, a, 'identity-insights', at(0));
+
+  it('names each kind', () => {
+    expect(changesSince(state(answer({})), offline)).toEqual(['went_offline']);
+    expect(changesSince(state(offline), answer({}))).toEqual(['came_back']);
+    expect(changesSince(state(answer({})), roamingIn('DE', '262'))).toEqual(['started_roaming']);
+    expect(changesSince(state(roamingIn('DE', '262')), answer({}))).toEqual(['stopped_roaming']);
+    expect(changesSince(state(roamingIn('DE', '262')), roamingIn('FR', '208'))).toEqual([
+      'roaming_country_changed',
+    ]);
+    expect(changesSince(state(answer({})), notFound)).toEqual(['became_not_found']);
+    expect(changesSince(state(notFound), notFound)).toEqual([]);
+    expect(changesSince(null, offline)).toEqual([]);
+  });
+
+  it('compares with what was last known, across an unknown answer', () => {
+    const known = state(notFound, state(roamingIn('DE', '262')));
+    expect(changesSince(known, { ...offline, roaming: 'false' })).toEqual([
+      'went_offline',
+      'stopped_roaming',
+    ]);
+  });
+});
+
+describe('state encoding', () => {
+  it('round-trips every field, and leaves out what it can', () => {
+    const s = nextState(
+      nextState(null, roamingIn('BL;GF', '340'), 'identity-insights', at(0) + 1234),
+      { ...notFound, last_status_at: iso(at(-3)) },
+      'device-status',
+      at(2),
+    );
+    const fields = encodeState(s);
+    expect(decodeState(fields)).toEqual({ ...s, checkedAt: at(2), lastSeenReachableAt: at(0) + 1000 });
+    expect(Object.keys(encodeState(nextState(null, answer({}), 'identity-insights', at(0))))).toEqual([
+      'c',
+      'p',
+      'r',
+      'k',
+      'm',
+      'rs',
+      'sr',
+    ]);
+    expect(decodeState({})).toBeNull();
+  });
+});
+
+describe('cache', () => {
+  it('serves the same provider within max age only, with the stored answer and no state to write', () => {
+    const s = nextState(null, answer({ checked_at: iso(at(0)) }), 'identity-insights', at(0));
+    expect(isFresh(s, 'identity-insights', at(0) + 3_600_000, 24 * 3_600_000)).toBe(true);
+    expect(isFresh(s, 'identity-insights', at(2), 24 * 3_600_000)).toBe(false);
+    expect(isFresh(s, 'device-status', at(0), 24 * 3_600_000)).toBe(false);
+    expect(isFresh(s, 'identity-insights', at(0), 0)).toBe(false);
+    const served = cachedAnswer(s);
+    expect(served.next).toBeNull();
+    expect(served.answer).toMatchObject({
+      source: 'cache',
+      reachable: 'true',
+      checked_at: iso(at(0)),
+      changes: '',
+    });
+  });
+});
