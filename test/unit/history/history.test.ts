@@ -3,7 +3,7 @@ import { cachedAnswer, liveAnswer } from '../../../src/history/annotate.js';
 import { changesSince } from '../../../src/history/changes.js';
 import { nextState, isFresh, type NumberState } from '../../../src/history/number-state.js';
 import { decodeState, encodeState } from '../../../src/history/state-store.js';
-import type { CarrierAnswer } from '../../../src/output/answer.js';
+import type { BatchAnswer, CarrierAnswer } from '../../../src/output/answer.js';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -37,12 +37,13 @@ const roamingIn = (country: string, mcc: string) =>
 /** Runs answers through the history one day at a time, as scans would; returns the last annotation. */
 function run(days: readonly [number, CarrierAnswer][]) {
   let state: NumberState | null = null;
-  let last = null;
+  let last: BatchAnswer | null = null;
   for (const [day, a] of days) {
     last = liveAnswer({ ...a, checked_at: iso(at(day)) }, state, 'device-status', at(day));
     if (last.next !== null) state = decodeState(last.next);
   }
-  return { last: last, state };
+  if (last === null) throw new Error('no answers given');
+  return { last, state };
 }
 
 describe('no connectivity from the history', () => {
