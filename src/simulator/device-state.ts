@@ -117,9 +117,9 @@ const SIMPLE_KINDS = new Set(['invalid-number', 'unknown-subscriber', 'no-covera
 
 /**
  * A device state sent over HTTP (`POST /_sim/devices`), checked field by field. Times are ISO strings or ms
- * since the epoch; `connectivity` empty means not reachable.
+ * since the epoch (a missing roaming time means "now"); `connectivity` empty means not reachable.
  */
-export function parseDeviceState(raw: unknown): DeviceState {
+export function parseDeviceState(raw: unknown, nowMs: number = Date.now()): DeviceState {
   if (typeof raw !== 'object' || raw === null) throw new TypeError('state must be an object or null');
   const r = raw as Record<string, unknown>;
   const kind = r.kind ?? 'device';
@@ -153,6 +153,6 @@ export function parseDeviceState(raw: unknown): DeviceState {
     connectivity: connectivity as ('DATA' | 'SMS')[],
     connectivityChangedAt: changedAt,
     roaming,
-    roamingChangedAt: time('roamingChangedAt', r.roamingChangedAt) ?? changedAt ?? 0,
+    roamingChangedAt: time('roamingChangedAt', r.roamingChangedAt) ?? changedAt ?? nowMs,
   };
 }

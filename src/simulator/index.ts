@@ -6,5 +6,5 @@ export { DEFAULT_DIALS, NO_FAULTS } from './dials.js';
 export type { SimulatorDials, FaultRates, DialsPatch } from './dials.js';
 export type { SimulatorStats } from './stats.js';
 export type { SimulatedApplication } from './jwt-check.js';
-export { deviceStateFor, dayAnchor, ROAMING_PLACES } from './device-state.js';
+export { deviceStateFor, dayAnchor, parseDeviceState, ROAMING_PLACES } from './device-state.js';
 export type { DeviceState } from './device-state.js';

@@ -213,7 +213,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         if (route === 'POST /_sim/devices') {
           const { phone_number, state } = (body ?? {}) as { phone_number?: unknown; state?: unknown };
           if (typeof phone_number !== 'string') throw new TypeError('phone_number is required');
-          simulator.setDevice(phone_number, state === null ? null : parseDeviceState(state));
+          simulator.setDevice(phone_number, state === null ? null : parseDeviceState(state, clock()));
           return sendJson(res, 200, { phone_number, state: devices.get(phone_number) ?? null });
         }
         const { phone_number, responses } = body as { phone_number: string; responses: ScriptedResponse[] };

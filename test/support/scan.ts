@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { inject } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import type { Clock } from '../../src/core/clock.js';
 import type { BatchReport } from '../../src/output/report.js';
 import type { TestSimulator } from './simulator.js';
 
@@ -22,6 +23,7 @@ export async function runScan(
   t: TestSimulator,
   args: readonly string[],
   env: Record<string, string> = {},
+  options: { readonly clock?: Clock; readonly command?: string } = {},
 ): Promise<ScanRun> {
   const outDir = mkdtempSync(join(tmpdir(), 'reachscan-scan-'));
   const prefix = `test-${randomUUID()}`;
@@ -34,7 +36,8 @@ export async function runScan(
         done();
       },
     });
-  const code = await main(['scan', '--out', outDir, ...args], {
+  const command = options.command ?? 'scan';
+  const code = await main([command, ...(command === 'scan' ? ['--out', outDir] : []), ...args], {
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
     env: {
@@ -49,6 +52,7 @@ export async function runScan(
       ...env,
     },
     stopSignal: new Promise(() => {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   return { code, stdout, stderr, outDir, prefix };
 }
