@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ProviderName } from '../../../src/core/lookup-result.js';
 import { dayAnchor, NO_FAULTS, parseDeviceState } from '../../../src/simulator/index.js';
+import { chromiumPath } from '../../support/chromium.js';
 import { readCsv, readReport, runScan, type ScanRun } from '../../support/scan.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 
@@ -234,6 +237,89 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
         command: 'plan',
       });
       expect(JSON.parse(plan.stdout)).toMatchObject({ cached: 0, live: 7 });
+    });
+
+    it('report.html renders in headless Chromium with the figures of report.json, fetching nothing', async () => {
+      const report = readReport(day61.outDir);
+      const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+        const fetched: string[] = [];
+        const problems: string[] = [];
+        page.on('request', (r) => {
+          if (!r.url().startsWith('file:')) fetched.push(r.url());
+        });
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(m.text());
+        });
+        page.on('pageerror', (e) => problems.push(e.message));
+        await page.goto(pathToFileURL(join(day61.outDir, 'report.html')).href);
+        await page.screenshot({ path: join(day61.outDir, 'report.png'), fullPage: true });
+
+        const bars = await page.$$eval('rect[data-chart]', (rects) =>
+          rects.map((r) => {
+            const box = r.getBoundingClientRect();
+            return {
+              chart: r.getAttribute('data-chart') ?? '',
+              label: r.getAttribute('data-label') ?? '',
+              value: Number(r.getAttribute('data-value')),
+              width: box.width,
+              height: box.height,
+            };
+          }),
+        );
+        const chart = (name: string) =>
+          Object.fromEntries(bars.filter((b) => b.chart === name).map((b) => [b.label, b.value]));
+        const r = report.reachability;
+        expect(chart('connectivity')).toEqual({
+          'reachable, with data': r.data,
+          'reachable, SMS only': r.sms_only,
+          'reachable, other': r.reachable - r.data - r.sms_only,
+          'not reachable': r.not_reachable,
+          unknown: r.unknown,
+        });
+        expect(chart('roaming-countries')).toEqual(report.roaming.by_country);
+        expect(chart('changes')).toMatchObject({ 'stopped roaming': 1, 'went offline': 0 });
+        expect(Object.values(chart('no-connectivity-days'))).toEqual(
+          report.no_connectivity_days.map((b) => b.rows),
+        );
+        expect(chart('no-connectivity-days')['60–89']).toBe(provider === 'identity-insights' ? 3 : 4);
+
+        // Drawn, not just written: each bar's size is proportional to its value within its chart.
+        for (const name of ['connectivity', 'roaming-countries', 'changes', 'no-connectivity-days']) {
+          const mine = bars.filter((b) => b.chart === name);
+          const size = (b: (typeof mine)[number]) => (name === 'no-connectivity-days' ? b.height : b.width);
+          const max = Math.max(...mine.map((b) => b.value));
+          const longest = Math.max(...mine.map(size));
+          expect(longest, name).toBeGreaterThan(40);
+          for (const b of mine)
+            expect(size(b), `${name} ${b.label}`).toBeCloseTo((longest * b.value) / max, 0);
+        }
+
+        const headline = await page.$$eval('#headline .figure', (els) =>
+          Object.fromEntries(
+            els.map((e) => [e.getAttribute('data-figure'), e.querySelector('b')?.textContent]),
+          ),
+        );
+        expect(headline).toMatchObject({
+          rows: String(report.rows.total),
+          reachable: String(r.reachable),
+          'not reachable': String(r.not_reachable),
+          'no connectivity 60+ days': String(report.stale.rows),
+          roaming: String(report.roaming.roaming),
+          changes: String(report.changes.rows),
+        });
+        const staleRows = await page.$$eval('#stale-top tbody tr', (trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+        expect(staleRows.map((row) => row.slice(0, 2))).toEqual(
+          report.stale.top.map((e) => [e.phone_e164, String(e.days)]),
+        );
+        expect(fetched).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
     });
 
     it('rebuilds the same stale list, changes and figures from results.csv alone', async () => {
