@@ -53,7 +53,7 @@ try {
     keys.push(...batch);
   const sample = keys.slice(0, 2000);
   const sizes = await Promise.all(sample.map((k) => redis.memory('USAGE', k, 'SAMPLES', 0)));
-  const perKey = sizes.reduce((a, b) => a + (b ?? 0), 0) / sample.length;
+  const perKey = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0) / sample.length;
   const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
   const fields = await Promise.all(sample.slice(0, 200).map((k) => redis.hlen(k)));
   console.log(`numbers:                    ${count}`);

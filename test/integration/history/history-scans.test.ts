@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,12 +51,12 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
       t.sim.setDevice(number, parseDeviceState(state, clock()));
     const scan = (extra: string[] = []) =>
       runScan(t, [file, '--provider', provider, ...extra], env, { clock });
-    const column = (run: ScanRun, name: string, col: string) =>
-      Object.fromEntries(readCsv(join(run.outDir, name)).map((r) => [r.phone_e164, r[col]]));
-    const staleList = (run: ScanRun) =>
+    const column = (run: ScanRun, name: string, col: string): Record<string, string> =>
+      Object.fromEntries(readCsv(join(run.outDir, name)).map((r) => [r.phone_e164 ?? '', r[col] ?? '']));
+    const staleList = (run: ScanRun): Record<string, string> =>
       Object.fromEntries(
         readCsv(join(run.outDir, 'no-connectivity-60d.csv')).map((r) => [
-          r.phone_e164,
+          r.phone_e164 ?? '',
           `${r.days_without_connectivity} ${r.no_connectivity_evidence}`,
         ]),
       );
@@ -296,9 +297,9 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
             expect(size(b), `${name} ${b.label}`).toBeCloseTo((longest * b.value) / max, 0);
         }
 
-        const headline = await page.$$eval('#headline .figure', (els) =>
+        const headline = await page.$$eval('#headline .figure', (els): Record<string, string> =>
           Object.fromEntries(
-            els.map((e) => [e.getAttribute('data-figure'), e.querySelector('b')?.textContent]),
+            els.map((e) => [e.getAttribute('data-figure') ?? '', e.querySelector('b')?.textContent ?? '']),
           ),
         );
         expect(headline).toMatchObject({
@@ -309,8 +310,8 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
           roaming: String(report.roaming.roaming),
           changes: String(report.changes.rows),
         });
-        const staleRows = await page.$$eval('#stale-top tbody tr', (trs) =>
-          trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        const staleRows = await page.$$eval('#stale-top tbody tr', (trs): string[][] =>
+          trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
         );
         expect(staleRows.map((row) => row.slice(0, 2))).toEqual(
           report.stale.top.map((e) => [e.phone_e164, String(e.days)]),
