@@ -144,6 +144,7 @@ Options:
   --default-country CC     ISO country for numbers written in national form
   --max-age DURATION       count numbers checked within this time (24h, 7d…) as answered by the history
   --rate N                 upstream requests per second, for the time estimate
+  --simulate               plan a --simulate scan (its history is kept apart from real answers)
   --json                   print the plan as JSON
 
 Reads the history from REDIS_URL when it answers; without Redis, nothing counts as cached (it says so).

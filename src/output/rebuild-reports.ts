@@ -31,12 +31,14 @@ export async function rebuildReports(
     throw new InputError(displayName, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   await mkdir(outDir, { recursive: true });
-  const parser = createReadStream(resultsPath).pipe(parse({ bom: true, relax_column_count: true }));
+  const parser = createReadStream(resultsPath).pipe(
+    parse({ bom: true, relax_column_count: true, relax_quotes: true }),
+  );
   let reports: ReportFiles | null = null;
   let layout: { inputColumns: number; ours: readonly string[] } | null = null;
   const unique = new Set<string>();
   let line = 1;
-  for await (const record of parser as AsyncIterable<string[]>) {
+  for await (const record of withInputErrors(parser as AsyncIterable<string[]>, displayName)) {
     if (layout === null) {
       layout = findOurColumns(record, displayName);
       reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, options);
@@ -87,4 +89,18 @@ function findOurColumns(header: readonly string[], displayName: string) {
     displayName,
     `is not a reachscan results file: its last columns should be ${RESULT_COLUMNS.join(', ')}`,
   );
+}
+
+/** csv-parse's errors become one line naming the file and line, like every other input problem. */
+async function* withInputErrors(records: AsyncIterable<string[]>, displayName: string) {
+  try {
+    yield* records;
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const { lines, message } = error as { lines?: number; message?: string };
+    throw new InputError(
+      displayName,
+      `${lines !== undefined ? `line ${lines}: ` : ''}not a readable CSV file (${(message ?? String(error)).split(':')[0]})`,
+    );
+  }
 }

@@ -102,6 +102,45 @@ describe('reachscan scan (subprocess)', () => {
     expect(report.rows.total).toBe(12);
   });
 
+  it('run twice on one Redis: the second run compares with the first, --max-age answers from the history', async () => {
+    const env = { REACHSCAN_QUEUE_PREFIX: `e2e-${randomUUID()}` };
+    const first = await reachscan(sampleScan(outDir()), env).done;
+    expect(first.stdout).toContain('changes: none of these numbers had been checked before');
+    const plan = await reachscan(
+      ['plan', fixture('crm-export.csv'), '--simulate', '--default-country', 'GB', '--max-age', '24h'],
+      env,
+    ).done;
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/unique numbers: +9$/m);
+    expect(plan.stdout).toMatch(/to ask the carrier: 0$/m);
+    const again = await reachscan(sampleScan(outDir()), env).done;
+    expect(again.stdout).toMatch(/changed since the previous check: 0 of 10 rows/);
+    const out = outDir();
+    const cached = await reachscan([...sampleScan(out), '--max-age', '24h'], env).done;
+    expect(cached.stdout).toMatch(/answered from the history \(--max-age\): 10 rows, asked live: 0/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
+
+    const dry = await reachscan([...sampleScan(outDir()), '--dry-run', '--rate', '2'], env).done;
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/upstream requests: +9 \(1 per number\)/);
+    expect(dry.stdout).toMatch(/about 5 s at 2 requests\/s/);
+
+    const rebuilt = outDir();
+    const report = await reachscan([
+      'report',
+      join(out, 'results.csv'),
+      '--out',
+      rebuilt,
+      '--stale-days',
+      '30',
+    ]).done;
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(join(rebuilt, 'no-connectivity-30d.csv'), 'utf8')).toContain('+990123444');
+    const notOurs = await reachscan(['report', fixture('crm-export.csv')]).done;
+    expect(notOurs.code).toBe(2);
+    expect(notOurs.stderr.trim()).toMatch(/^reachscan: crm-export\.csv: is not a reachscan results file/);
+  });
+
   it('--provider device-status agrees with identity-insights on every row where both carry the same facts', async () => {
     const runs = await Promise.all(
       (['identity-insights', 'device-status'] as const).map(async (provider) => {

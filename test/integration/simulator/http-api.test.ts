@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IDENTITY_INSIGHTS_PATHS } from '../../../src/simulator/index.js';
+import { deviceStateFor, IDENTITY_INSIGHTS_PATHS } from '../../../src/simulator/index.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 
 let t: TestSimulator;
@@ -210,5 +210,45 @@ describe('answers', () => {
     });
     expect((await post(GOOD_BODY)).status).toBe(502);
     expect((await post(GOOD_BODY)).status).toBe(200);
+  });
+
+  it('answers for a number from the state a test gave it, on both insights, until reset', async () => {
+    const number = '+447400200009';
+    const set = (state: unknown) =>
+      fetch(`${t.sim.url}/_sim/devices`, {
+        method: 'POST',
+        body: JSON.stringify({ phone_number: number, state }),
+      });
+    const body = { ...GOOD_BODY, phone_number: number };
+    const stored = await set({
+      connectivity: [],
+      connectivityChangedAt: '2026-01-02T03:04:05Z',
+      roaming: { mcc: 262, countries: ['DE'] },
+    });
+    expect(stored.status).toBe(200);
+    const insights = (await post(body)).body.insights as Record<string, Record<string, unknown>>;
+    expect(insights.reachability).toMatchObject({
+      is_reachable: false,
+      latest_status_at: '2026-01-02T03:04:05.000Z',
+    });
+    expect(insights.roaming).toMatchObject({ is_roaming: true, country_codes: ['DE'] });
+    await set({ kind: 'unknown-subscriber' });
+    expect(
+      ((await post(body)).body.insights as Record<string, { status: { code: string } }>).reachability?.status
+        .code,
+    ).toBe('NOT_FOUND');
+    expect((await set({ connectivity: ['FAX'] })).status).toBe(400);
+    await set(null);
+    // Back to the seeded rules, under which this number is an ordinary device.
+    const rules = deviceStateFor(number, 'reachscan', Date.now());
+    const ruled = rules.kind === 'device' ? (rules.reachabilityStatus ?? 'OK') : rules.kind;
+    const back = (await post(body)).body.insights as Record<string, { status: { code: string } }>;
+    expect(back.reachability?.status.code).toBe(ruled);
+    t.sim.setDevice(number, { kind: 'no-coverage' });
+    t.sim.reset();
+    expect(
+      ((await post(body)).body.insights as Record<string, { status: { code: string } }>).reachability?.status
+        .code,
+    ).toBe(ruled);
   });
 });

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { durationFlag } from '../../../src/cli/args.js';
+import { formatDuration, formatPlan, type Plan } from '../../../src/plan/plan.js';
+
+describe('--max-age durations', () => {
+  it('reads a number with its unit, and 0 for never', () => {
+    expect(durationFlag('24h', 'max-age')).toBe(86_400_000);
+    expect(durationFlag('90s', 'max-age')).toBe(90_000);
+    expect(durationFlag('30m', 'max-age')).toBe(1_800_000);
+    expect(durationFlag('7d', 'max-age')).toBe(7 * 86_400_000);
+    expect(durationFlag('1.5h', 'max-age')).toBe(5_400_000);
+    expect(durationFlag('0', 'max-age')).toBe(0);
+    expect(durationFlag(undefined, 'max-age')).toBeUndefined();
+  });
+
+  it('refuses a bare number or an unknown unit with the flag named', () => {
+    for (const bad of ['24', '24w', '-1h', 'h', '']) {
+      expect(() => durationFlag(bad, 'max-age')).toThrow(/^--max-age must be a duration such as/);
+    }
+  });
+});
+
+describe('the plan as printed', () => {
+  const plan: Plan = {
+    file: 'fleet.csv',
+    provider: 'device-status',
+    rows: 1200,
+    rejected: 2,
+    valid: 1150,
+    invalid: 48,
+    unique: 1000,
+    cached: 400,
+    live: 600,
+    requests_per_number: 6,
+    upstream_requests: 3600,
+    max_age_ms: 86_400_000,
+    rate_per_second: 50,
+    estimated_seconds: 72,
+    history_available: true,
+  };
+
+  it('says what is asked, what the history answers, and how long it takes at the rate', () => {
+    const text = formatPlan(plan);
+    expect(text).toContain('rows:               1200 (2 malformed records)');
+    expect(text).toContain('from the history:   400 (checked within 1 d)');
+    expect(text).toContain('to ask the carrier: 600');
+    expect(text).toContain('upstream requests:  3600 (6 per number, more when authorisations are pending)');
+    expect(text).toContain('time:               about 1 min 12 s at 50 requests/s');
+  });
+
+  it('says why nothing is cached, and that no rate means no estimate', () => {
+    const text = formatPlan({
+      ...plan,
+      history_available: false,
+      rate_per_second: null,
+      estimated_seconds: null,
+    });
+    expect(text).toContain('(history not available: Redis is not answering)');
+    expect(text).toContain('no --rate given');
+    expect(formatDuration(3725)).toBe('1 h 2 min 5 s');
+    expect(formatDuration(0)).toBe('0 s');
+    expect(formatDuration(90_000)).toBe('1 d 1 h');
+  });
+});
