@@ -26,7 +26,7 @@ writeFileSync(
 const redisServer = await startRedisServer();
 const redis = new Redis(redisServer.url);
 const sink = new Writable({ write: (_c, _e, done) => done() });
-const prefix = 'bench:state:';
+const prefix = '{bench-state}:';
 let offset = 0;
 const clock = () => Date.now() + offset;
 

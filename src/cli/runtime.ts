@@ -30,8 +30,8 @@ export function queuePrefix(env: Env): string {
 }
 
 /**
- * Where the history lives: REACHSCAN_STATE_PREFIX, else beside the queues (same hash tag, so it works on Redis
- * Cluster too). Simulated runs keep a history of their own, so simulated answers never mix with real ones
+ * Where the history lives: REACHSCAN_STATE_PREFIX, else a prefix named after the queues' with a hash tag of
+ * its own (`{reachscan-state}:`), so it works on Redis Cluster and may sit on another node than the queues. Simulated runs keep a history of their own, so simulated answers never mix with real ones
  * (unless REACHSCAN_STATE_PREFIX says otherwise: an explicit prefix is used as given).
  */
 export function historyOptions(env: Env, simulate: boolean): HistoryOptions {
@@ -42,10 +42,12 @@ export function historyOptions(env: Env, simulate: boolean): HistoryOptions {
   });
   if (problems.length > 0) throw new ConfigError(problems);
   const given = env.REACHSCAN_STATE_PREFIX;
-  if (given !== undefined && !/^\S+$/.test(given))
-    throw new ConfigError(['REACHSCAN_STATE_PREFIX must not be empty or hold spaces']);
-  const name = (env.REACHSCAN_QUEUE_PREFIX ?? 'reachscan') + (simulate ? '-simulate' : '');
-  const prefix = given ?? `${bullPrefix(name)}:state:`;
+  if (given !== undefined && !/^\S*\{[^{}\s]+\}\S*$/.test(given))
+    throw new ConfigError([
+      'REACHSCAN_STATE_PREFIX must hold one {hash tag} and no spaces, e.g. {reachscan-state}: (Redis Cluster keeps tagged keys in one slot)',
+    ]);
+  const name = `${env.REACHSCAN_QUEUE_PREFIX ?? 'reachscan'}${simulate ? '-simulate' : ''}-state`;
+  const prefix = given ?? `${bullPrefix(name)}:`;
   return { prefix, retentionDays };
 }
 

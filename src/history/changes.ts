@@ -1,5 +1,5 @@
 import type { CarrierAnswer } from '../output/answer.js';
-import type { NumberState } from './number-state.js';
+import { factReachable, factRoaming, type NumberState } from './number-state.js';
 
 /** What can change between two checks of a number. Names are written to results.csv and changes.csv. */
 export const CHANGE_KINDS = [
@@ -21,15 +21,15 @@ const NOT_FOUND = 'NOT_FOUND';
 export function changesSince(previous: NumberState | null, answer: CarrierAnswer): ChangeKind[] {
   if (previous === null || answer.error !== '') return [];
   const changes: ChangeKind[] = [];
-  const reachable = answer.reachable === 'true' ? true : answer.reachable === 'false' ? false : null;
+  const reachable = factReachable(answer);
   if (reachable !== null && previous.knownReachable !== null && reachable !== previous.knownReachable) {
     changes.push(reachable ? 'came_back' : 'went_offline');
   }
-  const roaming = answer.roaming === 'true' ? true : answer.roaming === 'false' ? false : null;
+  const roaming = factRoaming(answer);
   if (roaming !== null && previous.knownRoaming !== null) {
     if (roaming && !previous.knownRoaming) changes.push('started_roaming');
     else if (!roaming && previous.knownRoaming) changes.push('stopped_roaming');
-    else if (roaming && answer.roaming_countries !== previous.knownRoamingCountries) {
+    else if (roaming && countriesDiffer(previous.knownRoamingCountries, answer.roaming_countries)) {
       changes.push('roaming_country_changed');
     }
   }
@@ -37,6 +37,16 @@ export function changesSince(previous: NumberState | null, answer: CarrierAnswer
   const wasNotFound = previous.reachabilityStatus === NOT_FOUND || previous.roamingStatus === NOT_FOUND;
   if (notFound && !wasNotFound) changes.push('became_not_found');
   return changes;
+}
+
+/**
+ * A different place, not just a different way of naming it: order does not matter, and a side without a
+ * country (an MCC we cannot place) is not evidence of a move.
+ */
+function countriesDiffer(before: string, after: string): boolean {
+  if (before === '' || after === '') return false;
+  const set = (list: string) => [...new Set(list.split(';'))].sort().join(';');
+  return set(before) !== set(after);
 }
 
 /** The two sides of a change as people read them, for changes.csv and the report. */

@@ -1,5 +1,5 @@
 import type { CarrierAnswer } from '../output/answer.js';
-import type { NumberState } from './number-state.js';
+import { factReachable, type NumberState } from './number-state.js';
 
 export type NoConnectivityEvidence = 'status_time' | 'history';
 
@@ -12,16 +12,20 @@ export interface NoConnectivity {
 const DAY_MS = 86_400_000;
 
 /**
- * Since when a device that is not reachable now has had no connectivity. The carrier's own status time decides
- * when it gives one (it knows about changes between our checks); otherwise the history does: the last check
- * that found it reachable, or, for a device never seen reachable, the first check of its unreachable streak.
- * Unknown answers (errors, NOT_FOUND, NO_COVERAGE…) are never "not connected": null.
+ * Since when a device that is not reachable now has had no connectivity, by the earliest of two pieces of
+ * evidence: the carrier's status time (`last_status_at`), and the history (the last check that found it
+ * reachable or, for a device never seen reachable, the first check of its unreachable run). Either one is
+ * enough to qualify, so the earlier wins; a tie goes to the carrier's. Answers that are not a yes/no from the
+ * carrier (errors, NOT_FOUND, NO_COVERAGE…) are never "not connected": null.
  */
 export function noConnectivity(answer: CarrierAnswer, state: NumberState | null): NoConnectivity | null {
-  if (answer.reachable !== 'false' || answer.error !== '') return null;
-  if (answer.last_status_at !== '') return { since: answer.last_status_at, evidence: 'status_time' };
-  const since = state?.lastSeenReachableAt ?? state?.unreachableSince ?? null;
-  return since === null ? null : { since: new Date(since).toISOString(), evidence: 'history' };
+  if (factReachable(answer) !== false) return null;
+  const statusTime = answer.last_status_at === '' ? NaN : Date.parse(answer.last_status_at);
+  const seen = state?.lastSeenReachableAt ?? state?.unreachableSince ?? null;
+  if (!Number.isNaN(statusTime) && (seen === null || statusTime <= seen)) {
+    return { since: new Date(statusTime).toISOString(), evidence: 'status_time' };
+  }
+  return seen === null ? null : { since: new Date(seen).toISOString(), evidence: 'history' };
 }
 
 /**

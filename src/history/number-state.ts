@@ -29,6 +29,19 @@ export interface NumberState {
 }
 
 const bool = (value: string): boolean | null => (value === 'true' ? true : value === 'false' ? false : null);
+
+/** Insight status codes whose yes/no can be believed: anything else (NOT_FOUND, NO_COVERAGE, errors) is unknown. */
+const ANSWERED = new Set(['OK', 'PARTIAL_SUCCESS']);
+
+/** Reachability as a fact about the device: null unless the carrier answered it with a success status. */
+export function factReachable(answer: CarrierAnswer): boolean | null {
+  return answer.error === '' && ANSWERED.has(answer.reachability_status) ? bool(answer.reachable) : null;
+}
+
+/** Roaming as a fact about the device, on the same terms. */
+export function factRoaming(answer: CarrierAnswer): boolean | null {
+  return answer.error === '' && ANSWERED.has(answer.roaming_status) ? bool(answer.roaming) : null;
+}
 const timeOf = (iso: string): number | null => {
   if (iso === '') return null;
   const ms = Date.parse(iso);
@@ -45,8 +58,8 @@ export function nextState(
   provider: ProviderName,
   checkedAt: number,
 ): NumberState {
-  const reachable = bool(answer.reachable);
-  const roaming = bool(answer.roaming);
+  const reachable = factReachable(answer);
+  const roaming = factRoaming(answer);
   const knownReachable = reachable ?? previous?.knownReachable ?? null;
   let unreachableSince = previous?.unreachableSince ?? null;
   if (reachable === true) unreachableSince = null;

@@ -4,7 +4,10 @@ import type { NumberState } from './number-state.js';
 
 /** How the history is kept: where (key prefix) and for how long. Chosen by whoever submits the batch. */
 export interface HistoryOptions {
-  /** Key prefix of the per-number hashes, e.g. `{reachscan}:state:`. */
+  /**
+   * Key prefix of the per-number hashes, with a hash tag, e.g. `{reachscan-state}:`: every state key lands in
+   * one Redis Cluster slot, so a pipeline of them is valid on a cluster.
+   */
   readonly prefix: string;
   /** A number not checked for this long is forgotten (Redis expires its hash; reads ignore it already). */
   readonly retentionDays: number;
@@ -40,8 +43,8 @@ export function encodeState(state: NumberState): Record<string, string> {
   put('mc', state.roamingCountries);
   put('mm', state.roamingMcc);
   put('rs', state.reachabilityStatus);
-  // Usually the same code for both insights: kept once.
-  if (state.roamingStatus !== state.reachabilityStatus) put('ms', state.roamingStatus);
+  // Usually the same code for both insights: kept once (and kept even when empty, if they differ).
+  if (state.roamingStatus !== state.reachabilityStatus) fields.ms = state.roamingStatus;
   put('sr', state.lastSeenReachableAt === null ? '' : seconds(state.lastSeenReachableAt));
   put('su', state.unreachableSince === null ? '' : seconds(state.unreachableSince));
   if (state.knownReachable !== state.reachable) put('kr', flag(state.knownReachable));
@@ -120,16 +123,22 @@ export class StateStore {
   }
 
   /**
-   * Replaces the numbers' states (encoded by encodeState) and sets their expiry. Idempotent: writing the same
-   * entries again, as a resumed finalize step does, leaves the same store.
+   * Replaces the numbers' states (encoded by encodeState) and sets their expiry, each in one atomic step that
+   * never goes back in time: a state checked earlier than the one stored (a late or resumed finalize of an
+   * older batch) is dropped. Idempotent: writing the same entries again leaves the same store.
    */
   async write(entries: Iterable<readonly [string, Readonly<Record<string, string>>]>): Promise<number> {
-    const pipeline = this.redis.pipeline();
+    const redis = withRememberCommand(this.redis);
+    const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & RememberCommand<unknown>;
     let count = 0;
-    const ttl = Math.round(this.options.retentionDays * 86_400);
+    const ttl = String(Math.round(this.options.retentionDays * 86_400));
     for (const [number, fields] of entries) {
-      const key = this.key(number);
-      pipeline.del(key).hset(key, fields).expire(key, ttl);
+      pipeline.reachscanRememberState(
+        this.key(number),
+        fields.c ?? '0',
+        ttl,
+        ...Object.entries(fields).flat(),
+      );
       count++;
     }
     if (count > 0) {
@@ -137,4 +146,26 @@ export class StateStore {
     }
     return count;
   }
+}
+
+interface RememberCommand<R> {
+  reachscanRememberState(key: string, checkedAt: string, ttl: string, ...fieldsAndValues: string[]): R;
+}
+
+/** KEYS[1] the state; ARGV: checked-at seconds, ttl seconds, then field/value pairs. 1 written, 0 older. */
+const REMEMBER_STATE_LUA = `
+local stored = redis.call('HGET', KEYS[1], 'c')
+if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+function withRememberCommand(redis: Redis): Redis & RememberCommand<Promise<number>> {
+  const typed = redis as Redis & Partial<RememberCommand<Promise<number>>>;
+  if (typeof typed.reachscanRememberState !== 'function') {
+    redis.defineCommand('reachscanRememberState', { numberOfKeys: 1, lua: REMEMBER_STATE_LUA });
+  }
+  return redis as Redis & RememberCommand<Promise<number>>;
 }

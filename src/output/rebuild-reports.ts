@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse } from 'csv-parse';
 import { InputError } from '../input/errors.js';
 import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from './columns.js';
@@ -15,7 +15,9 @@ const bare = (name: string) => name.replace(/^(reachscan_)+/, '');
 
 /**
  * `reachscan report`: reads a results.csv and writes the stale list, changes.csv and the three reports again,
- * exactly as the scan wrote them for the same --stale-days (days count to each row's checked_at).
+ * with the scan's figures for the same --stale-days (days count to each row's checked_at; malformed records
+ * are counted from the rejects.csv beside it, when there is one). Batch id, provider and times are the
+ * results file's to tell, not the batch's.
  */
 export async function rebuildReports(
   resultsPath: string,
@@ -68,6 +70,8 @@ export async function rebuildReports(
     await (reports as ReportFiles).add(record, fields as ResultFields);
   }
   if (reports === null) throw new InputError(displayName, 'is empty: no header row');
+  // The scan's rejects.csv beside the results, when it is there: its records count as rejected.
+  for (let i = await countRejects(join(dirname(resultsPath), 'rejects.csv')); i > 0; i--) reports.addReject();
   const span = reports.span();
   const report = await reports.finish(
     { batchId: null, inputFile: basename(resultsPath), provider: null, startedAt: span.first ?? '' },
@@ -102,5 +106,16 @@ async function* withInputErrors(records: AsyncIterable<string[]>, displayName: s
       displayName,
       `${lines !== undefined ? `line ${lines}: ` : ''}not a readable CSV file (${(message ?? String(error)).split(':')[0]})`,
     );
+  }
+}
+
+async function countRejects(path: string): Promise<number> {
+  try {
+    let records = -1; // the header
+    for await (const _ of createReadStream(path).pipe(parse({ bom: true, relax_column_count: true })))
+      records++;
+    return Math.max(0, records);
+  } catch {
+    return 0;
   }
 }

@@ -1,5 +1,5 @@
 import { CHANGE_KINDS } from '../history/changes.js';
-import { bucketLabel, CHANGE_LABELS, type BatchReport } from './report.js';
+import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -26,7 +26,7 @@ export function renderHtml(report: BatchReport): string {
 
   const changes =
     c.compared_rows === 0
-      ? '<p>No number in this file had been checked before: the next scan will show what changed.</p>'
+      ? `<p>${esc(changesLine(report))}.</p>`
       : [
           `<p>${c.rows} of ${c.compared_rows} rows checked before have changed (all in <code>${esc(c.file)}</code>).</p>`,
           barChart(

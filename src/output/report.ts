@@ -299,6 +299,16 @@ export const CHANGE_LABELS: Readonly<Record<ChangeKind, string>> = {
   became_not_found: 'became NOT_FOUND',
 };
 
+/** One sentence on the changes, for the summary and the reports. */
+export function changesLine(report: BatchReport): string {
+  const c = report.changes;
+  if (c.compared_rows > 0)
+    return `changed since the previous check: ${c.rows} of ${c.compared_rows} rows → ${c.file}`;
+  if (report.source.cache > 0 && report.source.live === 0)
+    return 'changes: none measured, every answer came from the history (--max-age)';
+  return 'changes: none of these numbers had been checked before';
+}
+
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
   const pct = (n: number) =>
@@ -314,7 +324,7 @@ export function renderMarkdown(report: BatchReport): string {
   const c = report.changes;
   const changes =
     c.compared_rows === 0
-      ? ['## Changes since the previous check', '', 'No number in this file had been checked before.']
+      ? ['## Changes since the previous check', '', `${changesLine(report)}.`]
       : [
           '## Changes since the previous check',
           '',
@@ -330,6 +340,10 @@ export function renderMarkdown(report: BatchReport): string {
     '',
     `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${report.started_at} → ${report.finished_at}.`,
     '',
+    ...changes,
+    '',
+    '## Summary',
+    '',
     `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.rows.invalid} invalid, ` +
       `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers); ` +
       `${report.source.live} rows asked live, ${report.source.cache} answered from the history; ` +
@@ -337,8 +351,6 @@ export function renderMarkdown(report: BatchReport): string {
     '',
     `**${stale.rows} rows have had no connectivity for ${stale.days} days or more** (${stale.file}; evidence: ` +
       `${stale.evidence.status_time} by the carrier's status time, ${stale.evidence.history} by the history).`,
-    '',
-    ...changes,
     '',
     '## Reachability',
     '',

@@ -58,7 +58,6 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     if (fresh.length > 0) {
       const entries = fresh.map((n) => [n, encodeAnswer(cachedAnswer(previous.get(n) as NumberState))]);
       await deps.redis.hset(keys.answers, Object.fromEntries(entries) as Record<string, string>);
-      await deps.redis.hincrby(keys.meta, 'cached', fresh.length);
     }
     const cachedSet = new Set(fresh);
     const open = unanswered.filter((n) => !cachedSet.has(n));

@@ -10,7 +10,7 @@ import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
 import { createLogger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
-import type { BatchReport } from '../../output/report.js';
+import { changesLine, type BatchReport } from '../../output/report.js';
 import { readStatus, type BatchStatus } from '../../queue/batch-state.js';
 import { createRedis } from '../../queue/connection.js';
 import type { BatchJobData } from '../../queue/job-data.js';
@@ -316,9 +316,7 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
         : ''
     }`,
     `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
-    report.changes.compared_rows > 0
-      ? `  changed since the previous check: ${report.changes.rows} of ${report.changes.compared_rows} rows → ${report.changes.file}`
-      : '  changes: none of these numbers had been checked before',
+    `  ${changesLine(report)}`,
     ...(report.source.cache > 0
       ? [
           `  answered from the history (--max-age): ${report.source.cache} rows, asked live: ${report.source.live}`,

@@ -45,7 +45,7 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
 
     let t: TestSimulator;
     let file: string;
-    const env = { REACHSCAN_STATE_PREFIX: `test-history-${randomUUID()}:` };
+    const env = { REACHSCAN_STATE_PREFIX: `{test-history-${randomUUID()}}:` };
 
     const device = (number: string, state: unknown) =>
       t.sim.setDevice(number, parseDeviceState(state, clock()));

@@ -81,6 +81,28 @@ describe('no connectivity from the history', () => {
     expect(last.answer.no_connectivity_since).toBe(iso(at(30)));
   });
 
+  it('takes the earlier of the status time and the history: either is enough to qualify', () => {
+    const recentStatus = run([
+      [0, answer({})],
+      [70, { ...offline, last_status_at: iso(at(65)) }],
+    ]);
+    expect(recentStatus.last.answer).toMatchObject({
+      no_connectivity_since: iso(at(0)),
+      no_connectivity_evidence: 'history',
+    });
+  });
+
+  it('never believes a yes/no that comes with a non-success status', () => {
+    const ghost = { ...notFound, reachable: 'false', roaming: 'false' };
+    const { last, state } = run([
+      [0, answer({})],
+      [70, ghost],
+    ]);
+    expect(last.answer).toMatchObject({ no_connectivity_since: '', changes: 'became_not_found' });
+    expect(state?.knownReachable).toBe(true);
+    expect(state?.unreachableSince).toBeNull();
+  });
+
   it('prefers the carrier status time when there is one, and never marks unknown or failed rows', () => {
     const withTime = run([[5, { ...offline, last_status_at: iso(at(-100)) }]]);
     expect(withTime.last.answer).toMatchObject({
@@ -112,6 +134,11 @@ describe('changes since the previous check', () => {
     expect(changesSince(state(answer({})), notFound)).toEqual(['became_not_found']);
     expect(changesSince(state(notFound), notFound)).toEqual([]);
     expect(changesSince(null, offline)).toEqual([]);
+  });
+
+  it('does not call a new order or an unplaceable MCC a change of country', () => {
+    expect(changesSince(state(roamingIn('DE;FR', '1')), roamingIn('FR;DE', '1'))).toEqual([]);
+    expect(changesSince(state(roamingIn('', '901')), roamingIn('DE', '262'))).toEqual([]);
   });
 
   it('compares with what was last known, across an unknown answer', () => {
