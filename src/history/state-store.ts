@@ -109,63 +109,85 @@ export class StateStore {
   async read(numbers: readonly string[], nowMs: number): Promise<Map<string, NumberState>> {
     const states = new Map<string, NumberState>();
     if (numbers.length === 0) return states;
-    const pipeline = this.redis.pipeline();
-    for (const n of numbers) pipeline.hgetall(this.key(n));
-    const replies = (await pipeline.exec()) ?? [];
+    // One script call for the whole group instead of one HGETALL per number: same keys, one round trip.
+    const replies = await withStateCommands(this.redis).reachscanReadStates(
+      numbers.length,
+      ...numbers.map((n) => this.key(n)),
+    );
     const oldest = nowMs - this.options.retentionDays * DAY_MS;
     numbers.forEach((n, i) => {
-      const [error, value] = replies[i] ?? [null, null];
-      if (error) throw error;
-      const state = decodeState((value ?? {}) as Record<string, string>);
+      const flat = replies[i] ?? [];
+      const fields: Record<string, string> = {};
+      for (let j = 0; j + 1 < flat.length; j += 2) fields[flat[j] as string] = flat[j + 1] as string;
+      const state = decodeState(fields);
       if (state !== null && state.checkedAt >= oldest) states.set(n, state);
     });
     return states;
   }
 
   /**
-   * Replaces the numbers' states (encoded by encodeState) and sets their expiry, each in one atomic step that
-   * never goes back in time: a state checked earlier than the one stored (a late or resumed finalize of an
-   * older batch) is dropped. Idempotent: writing the same entries again leaves the same store.
+   * Replaces the numbers' states (encoded by encodeState) and sets their expiry, atomically per call and never
+   * back in time: a state checked earlier than the one stored (a late finalize of an older batch) is dropped.
+   * Idempotent: writing the same entries again, as a resumed finalize does, leaves the same store. One script
+   * call per group (the keys share one hash tag, so this holds on Redis Cluster too).
    */
   async write(entries: Iterable<readonly [string, Readonly<Record<string, string>>]>): Promise<number> {
-    const redis = withRememberCommand(this.redis);
-    const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & RememberCommand<unknown>;
-    let count = 0;
-    const ttl = String(Math.round(this.options.retentionDays * 86_400));
+    const redis = withStateCommands(this.redis);
+    const keys: string[] = [];
+    const args: string[] = [String(Math.round(this.options.retentionDays * 86_400))];
     for (const [number, fields] of entries) {
-      pipeline.reachscanRememberState(
-        this.key(number),
-        fields.c ?? '0',
-        ttl,
-        ...Object.entries(fields).flat(),
-      );
-      count++;
+      const pairs = Object.entries(fields).flat();
+      keys.push(this.key(number));
+      args.push(fields.c ?? '0', String(pairs.length), ...pairs);
     }
-    if (count > 0) {
-      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
-    }
-    return count;
+    if (keys.length === 0) return 0;
+    return redis.reachscanRememberStates(keys.length, ...keys, ...args);
   }
 }
 
-interface RememberCommand<R> {
-  reachscanRememberState(key: string, checkedAt: string, ttl: string, ...fieldsAndValues: string[]): R;
+interface StateCommands {
+  reachscanRememberStates(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
+  reachscanReadStates(numberOfKeys: number, ...keys: string[]): Promise<string[][]>;
 }
 
-/** KEYS[1] the state; ARGV: checked-at seconds, ttl seconds, then field/value pairs. 1 written, 0 older. */
-const REMEMBER_STATE_LUA = `
-local stored = redis.call('HGET', KEYS[1], 'c')
-if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
+/** KEYS: the states. Returns each one's HGETALL (empty when absent), in order. */
+const READ_STATES_LUA = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
 `;
 
-function withRememberCommand(redis: Redis): Redis & RememberCommand<Promise<number>> {
-  const typed = redis as Redis & Partial<RememberCommand<Promise<number>>>;
-  if (typeof typed.reachscanRememberState !== 'function') {
-    redis.defineCommand('reachscanRememberState', { numberOfKeys: 1, lua: REMEMBER_STATE_LUA });
+/**
+ * KEYS: the states. ARGV: ttl seconds, then per key its checked-at seconds, its count of field/value items,
+ * and those items. Returns how many were written (a state older than the stored one is not).
+ */
+const REMEMBER_STATES_LUA = `
+local ttl = ARGV[1]
+local at = 2
+local written = 0
+for i, key in ipairs(KEYS) do
+  local checked = tonumber(ARGV[at])
+  local n = tonumber(ARGV[at + 1])
+  local stored = redis.call('HGET', key, 'c')
+  if not (stored and tonumber(stored) > checked) then
+    redis.call('DEL', key)
+    redis.call('HSET', key, unpack(ARGV, at + 2, at + 1 + n))
+    redis.call('EXPIRE', key, ttl)
+    written = written + 1
+  end
+  at = at + 2 + n
+end
+return written
+`;
+
+function withStateCommands(redis: Redis): Redis & StateCommands {
+  const typed = redis as Redis & Partial<StateCommands>;
+  // numberOfKeys is given per call: a group has as many keys as it has numbers.
+  if (typeof typed.reachscanRememberStates !== 'function') {
+    redis.defineCommand('reachscanRememberStates', { lua: REMEMBER_STATES_LUA });
   }
-  return redis as Redis & RememberCommand<Promise<number>>;
+  if (typeof typed.reachscanReadStates !== 'function') {
+    redis.defineCommand('reachscanReadStates', { lua: READ_STATES_LUA, readOnly: true });
+  }
+  return redis as Redis & StateCommands;
 }
