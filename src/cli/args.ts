@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import type { CountryCode } from '../core/e164.js';
 import { UsageError } from '../core/errors.js';
@@ -49,4 +50,35 @@ export function durationFlag(value: string | undefined, flag: string): number | 
     throw new UsageError(`--${flag} must be a duration such as 90s, 30m, 24h or 7d (got "${value}")`);
   }
   return Math.round(Number(match[1]) * unit);
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/**
+ * A command's flags and positionals, with `--help`/`-h` always there. Unknown flags and missing values become
+ * one usage line (exit 2) instead of Node's multi-line error.
+ */
+interface CommandConfig<T extends OptionsConfig> {
+  args: string[];
+  allowPositionals: true;
+  strict: true;
+  options: T & typeof HELP_OPTION;
+}
+
+export function parseCommandArgs<T extends OptionsConfig>(
+  argv: readonly string[],
+  options: T,
+): ReturnType<typeof parseArgs<CommandConfig<T>>> {
+  try {
+    return parseArgs<CommandConfig<T>>({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: { ...options, ...HELP_OPTION },
+    });
+  } catch (error) {
+    throw asUsageError(error);
+  }
 }

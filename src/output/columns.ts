@@ -1,28 +1,4 @@
-/** The columns reachscan appends to every input row, in this order. Scripts rely on these names. */
-export const RESULT_COLUMNS = [
-  'phone_e164',
-  'reachable',
-  'connectivity',
-  'last_status_at',
-  'roaming',
-  'roaming_countries',
-  'roaming_mcc',
-  'reachability_status',
-  'roaming_status',
-  'checked_at',
-  'error',
-  // Where the answer came from, and what the history adds to it.
-  'source',
-  'no_connectivity_since',
-  'no_connectivity_evidence',
-  'changes',
-  'previous_checked_at',
-  'previous_roaming_countries',
-] as const;
-export type ResultColumn = (typeof RESULT_COLUMNS)[number];
-export type ResultFields = Readonly<Record<ResultColumn, string>>;
-
-/** The columns a carrier answer fills (the rest come from the number itself or from the history). */
+/** The columns a carrier answer fills, in results.csv order. */
 export const CARRIER_COLUMNS = [
   'reachable',
   'connectivity',
@@ -34,9 +10,9 @@ export const CARRIER_COLUMNS = [
   'roaming_status',
   'checked_at',
   'error',
-] as const satisfies readonly ResultColumn[];
+] as const;
 
-/** The columns the history fills (a lookup without history leaves most of them empty). */
+/** Where the answer came from, and what the history adds to it (a lookup without history leaves most empty). */
 export const HISTORY_COLUMNS = [
   'source',
   'no_connectivity_since',
@@ -44,7 +20,12 @@ export const HISTORY_COLUMNS = [
   'changes',
   'previous_checked_at',
   'previous_roaming_countries',
-] as const satisfies readonly ResultColumn[];
+] as const;
+
+/** The columns reachscan appends to every input row, in this order. Scripts rely on these names. */
+export const RESULT_COLUMNS = ['phone_e164', ...CARRIER_COLUMNS, ...HISTORY_COLUMNS] as const;
+export type ResultColumn = (typeof RESULT_COLUMNS)[number];
+export type ResultFields = Readonly<Record<ResultColumn, string>>;
 
 /** `source`: a carrier answer asked for in this run, or one served from the history (`--max-age`). */
 export const SOURCE = { live: 'live', cache: 'cache' } as const;

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
 import { loadVonageConfig } from '../../config/vonage.js';
 import { UsageError } from '../../core/errors.js';
@@ -9,7 +8,7 @@ import { answerFromOutcome, resultFields, type StoredAnswer } from '../../output
 import { HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../../output/columns.js';
 import { createProvider } from '../../providers/create-provider.js';
 import { lookupWithRetries } from '../../providers/retry.js';
-import { asUsageError, countryFlag, numberFlag } from '../args.js';
+import { parseCommandArgs, countryFlag, numberFlag } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';
@@ -20,23 +19,12 @@ import { logLevel } from '../runtime.js';
 export type LookupRow = { readonly input: string } & ResultFields;
 
 export async function runLookup(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        simulate: { type: 'boolean', default: false },
-        'default-country': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        concurrency: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw asUsageError(error);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, {
+    simulate: { type: 'boolean', default: false },
+    'default-country': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+  });
   if (values.help) {
     io.stdout.write(LOOKUP_HELP);
     return EXIT.ok;

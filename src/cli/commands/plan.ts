@@ -1,5 +1,4 @@
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/clock.js';
 import type { CountryCode } from '../../core/e164.js';
 import type { ProviderName } from '../../core/lookup-result.js';
@@ -10,7 +9,7 @@ import { sniffInput } from '../../input/sniff.js';
 import { buildPlan, formatPlan } from '../../plan/plan.js';
 import { PROVIDER_NAMES } from '../../providers/create-provider.js';
 import { createRedis, redisAnswers } from '../../queue/connection.js';
-import { asUsageError, countryFlag, durationFlag, numberFlag } from '../args.js';
+import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { PLAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -29,26 +28,15 @@ export interface PlanRequest {
 
 /** `reachscan plan <file>`: what a scan would cost, before anything is spent. */
 export async function runPlan(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        provider: { type: 'string', default: 'identity-insights' },
-        column: { type: 'string' },
-        'default-country': { type: 'string' },
-        'max-age': { type: 'string' },
-        rate: { type: 'string' },
-        simulate: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw asUsageError(error);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, {
+    provider: { type: 'string', default: 'identity-insights' },
+    column: { type: 'string' },
+    'default-country': { type: 'string' },
+    'max-age': { type: 'string' },
+    rate: { type: 'string' },
+    simulate: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
   if (values.help) {
     io.stdout.write(PLAN_HELP);
     return EXIT.ok;

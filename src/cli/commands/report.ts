@@ -1,9 +1,8 @@
 import { basename, dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/errors.js';
 import { rebuildReports } from '../../output/rebuild-reports.js';
 import { outputFiles } from '../../output/report-files.js';
-import { asUsageError, numberFlag } from '../args.js';
+import { parseCommandArgs, numberFlag } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { REPORT_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -11,22 +10,11 @@ import { SCAN_DEFAULTS } from './scan.js';
 
 /** `reachscan report <results.csv>`: every report again, from a results file. */
 export async function runReport(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        'stale-days': { type: 'string' },
-        out: { type: 'string' },
-        bom: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw asUsageError(error);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, {
+    'stale-days': { type: 'string' },
+    out: { type: 'string' },
+    bom: { type: 'boolean', default: false },
+  });
   if (values.help) {
     io.stdout.write(REPORT_HELP);
     return EXIT.ok;

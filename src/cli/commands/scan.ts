@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/clock.js';
 import { readInteger } from '../../config/env.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
@@ -17,7 +16,7 @@ import type { BatchJobData } from '../../queue/job-data.js';
 import { batchKeys } from '../../queue/keys.js';
 import { batchJobFailure, deriveBatchId, dropQueues, submitBatch } from '../../queue/submit.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
-import { asUsageError, countryFlag, durationFlag, numberFlag } from '../args.js';
+import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { printPlan, providerFlag } from './plan.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -42,33 +41,22 @@ const REDIS_PATIENCE_MS = 60_000;
 export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
 
 export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        provider: { type: 'string', default: 'identity-insights' },
-        column: { type: 'string' },
-        'default-country': { type: 'string' },
-        concurrency: { type: 'string' },
-        rate: { type: 'string' },
-        'chunk-size': { type: 'string' },
-        'stale-days': { type: 'string' },
-        simulate: { type: 'boolean', default: false },
-        'no-worker': { type: 'boolean', default: false },
-        bom: { type: 'boolean', default: false },
-        'no-formula-guard': { type: 'boolean', default: false },
-        'max-age': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw asUsageError(error);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, {
+    out: { type: 'string' },
+    provider: { type: 'string', default: 'identity-insights' },
+    column: { type: 'string' },
+    'default-country': { type: 'string' },
+    concurrency: { type: 'string' },
+    rate: { type: 'string' },
+    'chunk-size': { type: 'string' },
+    'stale-days': { type: 'string' },
+    simulate: { type: 'boolean', default: false },
+    'no-worker': { type: 'boolean', default: false },
+    bom: { type: 'boolean', default: false },
+    'no-formula-guard': { type: 'boolean', default: false },
+    'max-age': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+  });
   if (values.help) {
     io.stdout.write(SCAN_HELP);
     return EXIT.ok;

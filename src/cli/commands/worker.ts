@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startWorkers } from '../../queue/workers.js';
-import { asUsageError, numberFlag } from '../args.js';
+import { UsageError } from '../../core/errors.js';
+import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { WORKER_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -11,15 +11,8 @@ import { SCAN_DEFAULTS } from './scan.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
 export async function runWorker(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-    }));
-  } catch (error) {
-    throw asUsageError(error);
-  }
+  const { values, positionals } = parseCommandArgs(argv, { concurrency: { type: 'string' } });
+  if (positionals.length > 0) throw new UsageError(`worker takes no arguments (got "${positionals[0]}")`);
   if (values.help) {
     io.stdout.write(WORKER_HELP);
     return EXIT.ok;
