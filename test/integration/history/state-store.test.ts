@@ -3,24 +3,15 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { nextState } from '../../../src/history/number-state.js';
 import { decodeState, encodeState, StateStore } from '../../../src/history/state-store.js';
+import { carrierAnswer } from '../../support/rows.js';
 
 const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.quit());
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-06-01T00:00:00Z');
-const answer = (reachable: string) => ({
-  reachable,
-  connectivity: reachable === 'true' ? 'DATA' : '',
-  last_status_at: '',
-  roaming: 'false',
-  roaming_countries: '',
-  roaming_mcc: '',
-  reachability_status: 'OK',
-  roaming_status: 'OK',
-  checked_at: '',
-  error: '',
-});
+const answer = (reachable: string) =>
+  carrierAnswer({ reachable, connectivity: reachable === 'true' ? 'DATA' : '' });
 
 describe('state store (real Redis)', () => {
   const store = () => new StateStore(redis, { prefix: `{test-state-${randomUUID()}}:`, retentionDays: 400 });

@@ -18,6 +18,13 @@ beforeEach(() => {
   t.sim.setDials({ faults: NO_FAULTS, rateCapPerSecond: 0, latencyMs: 0, retryAfter: true });
 });
 
+/** stderr without the "started batch" line: what the scan said about why it stopped. */
+const reasonLines = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.includes('started batch'));
+
 /** Recomputes report.json's figures from results.csv and the stale file, independently of the report code. */
 function recount(outDir: string, staleDays = 60) {
   const rows = readCsv(join(outDir, 'results.csv'));
@@ -210,12 +217,7 @@ describe('scan on messy files', () => {
       const run = await runScan(t, [fixture(name)]);
       expect(run.code).toBe(2);
       // Besides the "started batch" line, one line says why: not a line per row.
-      expect(
-        run.stderr
-          .trim()
-          .split('\n')
-          .filter((l) => !l.includes('started batch')),
-      ).toHaveLength(1);
+      expect(reasonLines(run.stderr)).toHaveLength(1);
       expect(run.stderr).toContain(message);
     }
     expect(t.sim.stats().requests).toBe(0);
@@ -311,12 +313,7 @@ describe('scan when the carrier misbehaves', () => {
       expect(run.code).toBe(3);
       expect(run.stderr).toMatch(/refused our credentials \(HTTP 401: .*signature does not match/);
       // Besides the "started batch" line, one line says why: not a line per row.
-      expect(
-        run.stderr
-          .trim()
-          .split('\n')
-          .filter((l) => !l.includes('started batch')),
-      ).toHaveLength(1);
+      expect(reasonLines(run.stderr)).toHaveLength(1);
       expect(t.sim.stats().requests).toBeLessThan(20);
     },
   );

@@ -4,25 +4,14 @@ import { changesSince } from '../../../src/history/changes.js';
 import { nextState, isFresh, type NumberState } from '../../../src/history/number-state.js';
 import { decodeState, encodeState } from '../../../src/history/state-store.js';
 import type { BatchAnswer, CarrierAnswer } from '../../../src/output/answer.js';
+import { carrierAnswer } from '../../support/rows.js';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (day: number) => T0 + day * DAY;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const answer = (over: Partial<CarrierAnswer>): CarrierAnswer => ({
-  reachable: 'true',
-  connectivity: 'DATA;SMS',
-  last_status_at: '',
-  roaming: 'false',
-  roaming_countries: '',
-  roaming_mcc: '',
-  reachability_status: 'OK',
-  roaming_status: 'OK',
-  checked_at: '',
-  error: '',
-  ...over,
-});
+const answer = carrierAnswer;
 const offline = answer({ reachable: 'false', connectivity: '' });
 const notFound = answer({
   reachable: '',

@@ -1,28 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAnswer, encodeAnswer } from '../../../src/output/answer.js';
-import { resultHeader, type ResultFields } from '../../../src/output/columns.js';
+import { resultHeader } from '../../../src/output/columns.js';
 import { ReportAccumulator } from '../../../src/output/report.js';
+import { resultRow } from '../../support/rows.js';
 
-const row = (over: Partial<ResultFields>): ResultFields => ({
-  phone_e164: '+447400123456',
-  reachable: 'true',
-  connectivity: 'DATA;SMS',
-  last_status_at: '2026-01-01T00:00:00.000Z',
-  roaming: 'false',
-  roaming_countries: '',
-  roaming_mcc: '',
-  reachability_status: 'OK',
-  roaming_status: 'OK',
-  checked_at: '2026-03-01T00:00:00.000Z',
-  error: '',
-  source: 'live',
-  no_connectivity_since: '',
-  no_connectivity_evidence: '',
-  changes: '',
-  previous_checked_at: '',
-  previous_roaming_countries: '',
-  ...over,
-});
+const row = resultRow;
 
 const context = {
   batchId: 'b',

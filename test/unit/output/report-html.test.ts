@@ -1,30 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { ReportAccumulator } from '../../../src/output/report.js';
 import { renderHtml } from '../../../src/output/report-html.js';
+import { resultRow } from '../../support/rows.js';
 
 describe('report.html', () => {
   it('escapes everything that comes from files or carriers, and loads nothing', () => {
     const acc = new ReportAccumulator(60);
     const hostile = '<script>alert(1)</script>';
-    acc.addRow({
-      phone_e164: '+447400123456',
-      reachable: 'true',
-      connectivity: 'DATA',
-      last_status_at: '',
-      roaming: 'true',
-      roaming_countries: `"><img src=x onerror=alert(1)>`,
-      roaming_mcc: '',
-      reachability_status: hostile,
-      roaming_status: 'OK',
-      checked_at: '2026-01-01T00:00:00.000Z',
-      error: '',
-      source: 'live',
-      no_connectivity_since: '',
-      no_connectivity_evidence: '',
-      changes: '',
-      previous_checked_at: '',
-      previous_roaming_countries: '',
-    });
+    acc.addRow(
+      resultRow({
+        connectivity: 'DATA',
+        last_status_at: '',
+        roaming: 'true',
+        roaming_countries: `"><img src=x onerror=alert(1)>`,
+        reachability_status: hostile,
+        checked_at: '2026-01-01T00:00:00.000Z',
+      }),
+    );
     const html = renderHtml(
       acc.build(
         {
