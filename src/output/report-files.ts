@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ResultFields } from './columns.js';
 import { CsvFileWriter } from './csv-file.js';
 import { renderHtml } from './report-html.js';
-import { renderMarkdown, ReportAccumulator, type BatchReport, type ReportContext } from './report.js';
+import { renderMarkdown } from './report-markdown.js';
+import { ReportAccumulator, type BatchReport, type ReportContext } from './report.js';
 
 /** Output file names, fixed: scripts look for them. */
 export function outputFiles(staleDays: number) {

@@ -1,0 +1,93 @@
+import { CHANGE_KINDS } from '../history/changes.js';
+import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
+
+/** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
+export function renderMarkdown(report: BatchReport): string {
+  const pct = (n: number) =>
+    report.rows.total === 0 ? '0%' : `${((100 * n) / report.rows.total).toFixed(1)}%`;
+  const table = (title: string, rows: [string, number][]) =>
+    [
+      `| ${title} | rows | share |`,
+      '|---|---:|---:|',
+      ...rows.map(([k, v]) => `| ${k} | ${v} | ${pct(v)} |`),
+    ].join('\n');
+  const r = report.reachability;
+  const m = report.roaming;
+  const c = report.changes;
+  const changes =
+    c.compared_rows === 0
+      ? ['## Changes since the previous check', '', `${changesLine(report)}.`]
+      : [
+          '## Changes since the previous check',
+          '',
+          `${c.rows} of ${c.compared_rows} rows checked before have changed (${c.file}).`,
+          '',
+          '| change | rows |',
+          '|---|---:|',
+          ...CHANGE_KINDS.map((k) => `| ${CHANGE_LABELS[k]} | ${c.by_kind[k]} |`),
+        ];
+  const stale = report.stale;
+  return [
+    `# reachscan report: ${report.input_file}`,
+    '',
+    `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${report.started_at} → ${report.finished_at}.`,
+    '',
+    ...changes,
+    '',
+    '## Summary',
+    '',
+    `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.rows.invalid} invalid, ` +
+      `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers); ` +
+      `${report.source.live} rows asked live, ${report.source.cache} answered from the history; ` +
+      `${report.rows.rejected} records rejected as malformed CSV (rejects.csv); ${report.rows_in_error} rows in error.`,
+    '',
+    `**${stale.rows} rows have had no connectivity for ${stale.days} days or more** (${stale.file}; evidence: ` +
+      `${stale.evidence.status_time} by the carrier's status time, ${stale.evidence.history} by the history).`,
+    '',
+    '## Reachability',
+    '',
+    table('status', [
+      ['reachable', r.reachable],
+      ['… with data', r.data],
+      ['… SMS only', r.sms_only],
+      ['not reachable', r.not_reachable],
+      ['unknown', r.unknown],
+    ]),
+    '',
+    '## Days without connectivity',
+    '',
+    table(
+      'days',
+      report.no_connectivity_days.map((b) => [bucketLabel(b), b.rows]),
+    ),
+    '',
+    ...(stale.top.length > 0
+      ? [
+          `Longest without connectivity (first ${stale.top.length}):`,
+          '',
+          '| number | days | since | evidence |',
+          '|---|---:|---|---|',
+          ...stale.top.map((e) => `| ${e.phone_e164} | ${e.days} | ${e.since} | ${e.evidence} |`),
+          '',
+        ]
+      : []),
+    '## Roaming',
+    '',
+    table('status', [
+      ['roaming', m.roaming],
+      ['not roaming', m.not_roaming],
+      ['unknown', m.unknown],
+    ]),
+    '',
+    Object.keys(m.by_country).length > 0
+      ? table('roaming in', Object.entries(m.by_country))
+      : 'No roaming devices.',
+    '',
+    '## Status codes',
+    '',
+    table('reachability status', Object.entries(report.status_counts.reachability)),
+    '',
+    table('roaming status', Object.entries(report.status_counts.roaming)),
+    '',
+  ].join('\n');
+}
