@@ -49,6 +49,12 @@ interface GateCommands {
   reachscanGatePauseLeft(pauseKey: string): Promise<number>;
 }
 
+/** How long a process trusts its last look at the shared pause when no rate applies (one Redis call per 100 ms, not per request). */
+const PAUSE_LOOK_MS = 100;
+
+/** Per pause key, in this process: the pause deadline last seen (or set here), and when it was looked up. */
+const pauseSeen = new Map<string, { untilMs: number; lookedAtMs: number }>();
+
 export class RateGate {
   private readonly intervalMs: number;
   private readonly commands: GateCommands;
@@ -73,6 +79,7 @@ export class RateGate {
   /** Waits for this request's slot, and past any pause a 429 set meanwhile. */
   async acquire(signal?: AbortSignal): Promise<void> {
     const options = signal ? { signal } : {};
+    if (this.intervalMs === 0) return this.waitOutPause(options);
     for (;;) {
       const wait = await this.commands.reachscanGateReserve(this.key, this.pauseKey, String(this.intervalMs));
       // A slot due now was checked against the pause just now; only a later slot needs a second look.
@@ -82,8 +89,31 @@ export class RateGate {
     }
   }
 
+  /**
+   * No rate of ours: no slot to take, only the carriers' pauses to respect. Every worker sets them in Redis;
+   * this process looks at most every PAUSE_LOOK_MS, and sees its own at once.
+   */
+  private async waitOutPause(options: { signal?: AbortSignal }): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      let seen = pauseSeen.get(this.pauseKey);
+      if (seen === undefined || now - seen.lookedAtMs >= PAUSE_LOOK_MS) {
+        const left = await this.commands.reachscanGatePauseLeft(this.pauseKey);
+        seen = { untilMs: Math.max(left > 0 ? now + left : 0, seen?.untilMs ?? 0), lookedAtMs: now };
+        pauseSeen.set(this.pauseKey, seen);
+      }
+      if (seen.untilMs <= now) return;
+      await sleep(seen.untilMs - now, undefined, options);
+    }
+  }
+
   /** Nobody sends before `ms` from now (a 429's Retry-After). */
   async pause(ms: number): Promise<void> {
-    await this.commands.reachscanGatePause(this.pauseKey, String(Math.max(1, Math.round(ms))));
+    const wait = Math.max(1, Math.round(ms));
+    const seen = pauseSeen.get(this.pauseKey);
+    const untilMs = Date.now() + wait;
+    if (seen === undefined || seen.untilMs < untilMs)
+      pauseSeen.set(this.pauseKey, { untilMs, lookedAtMs: seen?.lookedAtMs ?? 0 });
+    await this.commands.reachscanGatePause(this.pauseKey, String(wait));
   }
 }

@@ -31,7 +31,8 @@ export interface Workers {
  */
 export function startWorkers(options: WorkerOptions): Workers {
   const { prefix, logger, clock } = options;
-  const redis = createRedis(options.redisUrl, 'worker');
+  // Commands issued in the same tick (answers saved, gate slots taken by many lookups) go out in one write.
+  const redis = createRedis(options.redisUrl, 'worker', { enableAutoPipelining: true });
   const chunkQueue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
   const limit = pLimit(options.concurrency);
   const stopping = new AbortController();
