@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { BIN } from '../../test/support/simulator-process.js';
+
+/** A scratch folder for one scenario's files. */
+export function scratch(name: string): string {
+  return mkdtempSync(join(tmpdir(), `reachscan-bench-${name}-`));
+}
+
+/**
+ * A CRM-like file: `rows` records, about 1% repeats of an earlier number and 2% cells that are no number,
+ * as real exports have. Returns the count of unique valid numbers.
+ */
+export function writeCrmFile(path: string, rows: number): { unique: number } {
+  const lines = ['id,name,phone,segment'];
+  let unique = 0;
+  for (let i = 0; i < rows; i++) {
+    let phone: string;
+    if (i % 50 === 7) phone = 'n/a';
+    else if (i % 100 === 3 && i > 0) phone = `+4474${String(i - 1).padStart(8, '0')}`;
+    else {
+      phone = `+4474${String(i).padStart(8, '0')}`;
+      unique++;
+    }
+    lines.push(`${i},Customer ${i},${phone},${i % 3 === 0 ? 'gold' : 'silver'}`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return { unique };
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly seconds: number;
+  /** Peak resident set size of the process, MB (from the process itself, at exit). */
+  readonly peakRssMb: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `reachscan <args>` as its own process, reporting its peak RSS when it exits. */
+export function startReachscan(args: readonly string[], env: Record<string, string | undefined>) {
+  const rssFile = join(scratch('rss'), 'rss');
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    ['--import', join(import.meta.dirname, 'report-rss.mjs'), BIN, ...args],
+    {
+      env: { PATH: process.env.PATH, ...env, REACHSCAN_BENCH_RSS_FILE: rssFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<RunResult>((resolve) =>
+    child.once('exit', (code) => {
+      let peakRssMb: number | null = null;
+      try {
+        peakRssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+      } catch {
+        // killed before it could say
+      }
+      resolve({ code, seconds: (performance.now() - started) / 1000, peakRssMb, stdout, stderr });
+    }),
+  );
+  return { child, done };
+}
+
+/** A Redis INFO field as a number. */
+export async function redisInfo(redis: Redis, field: string): Promise<number> {
+  const section = await redis.info();
+  const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(section);
+  return match ? Number(match[1]) : NaN;
+}
+
+export function machineInfo(redisVersion: string) {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memory_gb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    free_memory_gb: Math.round((freemem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    redis: redisVersion,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** min / median / max of a list, for rate profiles. */
+export function spread(values: readonly number[]): { min: number; median: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    min: sorted[0] ?? 0,
+    median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    max: sorted.at(-1) ?? 0,
+  };
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** The environment `reachscan simulate` printed (its `export NAME=value` lines), to point a scan at it. */
+export function simulatorEnv(stdout: string): Record<string, string> {
+  return Object.fromEntries(
+    [...stdout.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
+  );
+}
+
+interface SimStats {
+  requests: number;
+  byStatus: Record<string, number>;
+}
+
+/** Samples the simulator's counters once a second until stopped: answers accepted (200) per second. */
+export function sampleRate(url: string) {
+  const perSecond: number[] = [];
+  let last: number | null = null;
+  let stopped = false;
+  const read = async () =>
+    ((await (await fetch(`${url}/_sim/stats`)).json()) as SimStats).byStatus['200'] ?? 0;
+  const loop = (async () => {
+    let next = performance.now();
+    while (!stopped) {
+      const ok = await read();
+      if (last !== null) perSecond.push(ok - last);
+      last = ok;
+      next += 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+  })();
+  return {
+    async stop(): Promise<number[]> {
+      stopped = true;
+      await loop;
+      // Seconds before the first answer and after the last are not the scan's pace.
+      const first = perSecond.findIndex((n) => n > 0);
+      const lastActive = perSecond.length - 1 - [...perSecond].reverse().findIndex((n) => n > 0);
+      return first === -1 ? [] : perSecond.slice(first, lastActive + 1);
+    },
+  };
+}
+
+export async function simulatorStats(url: string): Promise<SimStats> {
+  return (await (await fetch(`${url}/_sim/stats`)).json()) as SimStats;
+}
