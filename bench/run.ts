@@ -6,7 +6,7 @@
  * cores, memory, Node and Redis versions. Ratios are measured side by side in one run.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../src/queue/private-redis.js';
@@ -69,9 +69,17 @@ const date = new Date().toISOString().slice(0, 10);
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
 const path = join(dir, `${date}.json`);
+// A run of some scenarios updates those in the day's file and keeps the others (each says when and at what scale).
+const earlier = existsSync(path)
+  ? (JSON.parse(readFileSync(path, 'utf8')) as { results?: Record<string, unknown> }).results
+  : undefined;
+const measuredAt = new Date().toISOString();
+const stamped = Object.fromEntries(
+  Object.entries(results).map(([id, r]) => [id, { ...r, measured_at: measuredAt, scale }]),
+);
 writeFileSync(
   path,
-  `${JSON.stringify({ date: new Date().toISOString(), scale, machine: machineInfo(redisVersion), results }, null, 2)}\n`,
+  `${JSON.stringify({ date, machine: machineInfo(redisVersion), results: { ...earlier, ...stamped } }, null, 2)}\n`,
 );
 console.log(`\nwritten: ${path}`);
 process.exit(0);

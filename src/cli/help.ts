@@ -101,8 +101,9 @@ Options:
   --column NAME            the phone column (default: detected from phone, mobile, msisdn, cell, tel, number …)
   --default-country CC     ISO country for numbers written in national form (07400 123456 with GB)
   --concurrency N          lookups in flight per worker (default 32)
-  --rate N                 upstream requests per second, all workers together (default: no cap of ours;
-                           a carrier's 429 and Retry-After are always honoured)
+  --rate N                 upstream requests per second, all workers together, paced at 98% of N (default:
+                           no cap of ours; a carrier's 429 and Retry-After are always honoured, and each
+                           worker learns the carrier's cap from them)
   --chunk-size N           input records per queued chunk job (default 250)
   --stale-days N           the N of no-connectivity-<N>d.csv (default 60)
   --max-age DURATION       answer numbers checked more recently than this (90s, 30m, 24h, 7d) from the

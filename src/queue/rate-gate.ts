@@ -55,6 +55,44 @@ const PAUSE_LOOK_MS = 100;
 /** Per pause key, in this process: the pause deadline last seen (or set here), and when it was looked up. */
 const pauseSeen = new Map<string, { untilMs: number; lookedAtMs: number }>();
 
+/**
+ * `--rate R` paces at 98% of R: requests leave a little later than their slot now and then, and at exactly R a
+ * carrier counting any 1-second window would see R + 1 and answer 429 (a whole second's pause).
+ */
+export const RATE_HEADROOM = 0.98;
+
+/**
+ * Without --rate, each process learns the carrier's cap from its 429s, as TCP does with congestion (AIMD): on a
+ * 429 it paces at 93% of what it sent in the last second, then speeds up by 0.3% a second until the next 429.
+ * No coordination is needed: several workers settle on their shares of the cap.
+ */
+export const LEARN = { decrease: 0.93, increasePerSecond: 0.003, quietAfterDecreaseMs: 2_000 } as const;
+
+interface Learned {
+  /** Requests per second this process allows itself; null until the first 429. */
+  rate: number | null;
+  updatedAtMs: number;
+  lastDecreaseAtMs: number;
+  nextSlotMs: number;
+  /** When this process's recent requests left (the last second's). */
+  readonly sent: number[];
+}
+const learnedByKey = new Map<string, Learned>();
+
+function learnedFor(key: string): Learned {
+  let learned = learnedByKey.get(key);
+  if (learned === undefined) {
+    learned = { rate: null, updatedAtMs: 0, lastDecreaseAtMs: 0, nextSlotMs: 0, sent: [] };
+    learnedByKey.set(key, learned);
+  }
+  return learned;
+}
+
+/** The pace this process has learned for a gate key (null: none yet), for logs and tests. */
+export function learnedRate(key: string): number | null {
+  return learnedByKey.get(key)?.rate ?? null;
+}
+
 export class RateGate {
   private readonly intervalMs: number;
   private readonly commands: GateCommands;
@@ -65,7 +103,7 @@ export class RateGate {
     private readonly key: string,
     ratePerSecond: number,
   ) {
-    this.intervalMs = ratePerSecond > 0 ? 1000 / ratePerSecond : 0;
+    this.intervalMs = ratePerSecond > 0 ? 1000 / (ratePerSecond * RATE_HEADROOM) : 0;
     this.pauseKey = `${key}:pause`;
     // defineCommand sends each script once and then calls it by SHA.
     if (!('reachscanGateReserve' in redis)) {
@@ -90,8 +128,9 @@ export class RateGate {
   }
 
   /**
-   * No rate of ours: no slot to take, only the carriers' pauses to respect. Every worker sets them in Redis;
-   * this process looks at most every PAUSE_LOOK_MS, and sees its own at once.
+   * No rate of ours: no shared slot to take, only the carriers' pauses to respect (every worker sets them in
+   * Redis; this process looks at most every PAUSE_LOOK_MS and sees its own at once), and the pace this process
+   * has learned from 429s, kept here without a Redis call.
    */
   private async waitOutPause(options: { signal?: AbortSignal }): Promise<void> {
     for (;;) {
@@ -102,13 +141,38 @@ export class RateGate {
         seen = { untilMs: Math.max(left > 0 ? now + left : 0, seen?.untilMs ?? 0), lookedAtMs: now };
         pauseSeen.set(this.pauseKey, seen);
       }
-      if (seen.untilMs <= now) return;
+      if (seen.untilMs <= now) break;
       await sleep(seen.untilMs - now, undefined, options);
     }
+    const learned = learnedFor(this.key);
+    let now = Date.now();
+    if (learned.rate !== null) {
+      // Additive increase, then this request's slot at the learned pace.
+      learned.rate *= 1 + (LEARN.increasePerSecond * (now - learned.updatedAtMs)) / 1000;
+      learned.updatedAtMs = now;
+      const slot = Math.max(now, learned.nextSlotMs);
+      learned.nextSlotMs = slot + 1000 / learned.rate;
+      if (slot > now) await sleep(slot - now, undefined, options);
+      now = Date.now();
+    }
+    learned.sent.push(now);
+    while ((learned.sent[0] ?? now) <= now - 1000) learned.sent.shift();
   }
 
-  /** Nobody sends before `ms` from now (a 429's Retry-After). */
+  /** Nobody sends before `ms` from now (a 429's Retry-After); without --rate, this process also slows down. */
   async pause(ms: number): Promise<void> {
+    if (this.intervalMs === 0) {
+      const learned = learnedFor(this.key);
+      const now = Date.now();
+      // One decrease per burst: the other requests in flight hit the same cap, not a lower one.
+      if (now - learned.lastDecreaseAtMs >= LEARN.quietAfterDecreaseMs) {
+        const recent = learned.sent.filter((t) => t > now - 1000).length;
+        const target = Math.max(1, recent * LEARN.decrease);
+        learned.rate = learned.rate === null ? target : Math.min(learned.rate * LEARN.decrease, target);
+        learned.updatedAtMs = now;
+        learned.lastDecreaseAtMs = now;
+      }
+    }
     const wait = Math.max(1, Math.round(ms));
     const seen = pauseSeen.get(this.pauseKey);
     const untilMs = Date.now() + wait;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { rateKey } from '../../../src/queue/keys.js';
+import { learnedRate } from '../../../src/queue/rate-gate.js';
 import { NO_FAULTS } from '../../../src/simulator/index.js';
 import { readCsv, readReport, runScan } from '../../support/scan.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
@@ -287,6 +289,20 @@ describe('scan when the carrier misbehaves', () => {
       [],
     );
     expect(t.sim.stats().byStatus['429']).toBeGreaterThan(0);
+  });
+
+  it('without --rate, learns the cap from the first 429s and then stays under it', async () => {
+    t.sim.setDials({ rateCapPerSecond: 100, latencyMs: 5 });
+    const run = await runScan(t, [await writeInput(many(700))], { REACHSCAN_QUEUE_PREFIX: 'learn-cap' });
+    expect(run.code).toBe(0);
+    const limited = t.sim.stats().byStatus['429'] ?? 0;
+    // The first burst meets the cap; after that the learned pace keeps 429s rare (unpaced, every second
+    // would bring a burst of them).
+    expect(limited).toBeGreaterThan(0);
+    expect(limited).toBeLessThan(120);
+    const learned = learnedRate(rateKey('{learn-cap}'));
+    expect(learned).toBeGreaterThan(50);
+    expect(learned).toBeLessThan(110);
   });
 
   it('with --rate under the carrier cap, no 429 at all', async () => {
