@@ -61,35 +61,21 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): Ca
   };
 }
 
-/**
- * A number's answer within a batch, and the state the history store gets for it when the batch's results are
- * final (null when the store keeps what it has: a row in error, or an answer served from the cache).
- */
-export interface BatchAnswer {
-  readonly answer: StoredAnswer;
-  readonly next: Readonly<Record<string, string>> | null;
+/** Compact form for Redis: a JSON array in column order. */
+export function encodeAnswer(answer: StoredAnswer): string {
+  return JSON.stringify(STORED.map((c) => answer[c]));
 }
 
-/** Compact form for Redis: a JSON array in column order, then the next state's hash fields (or null). */
-export function encodeAnswer(entry: BatchAnswer): string {
-  return JSON.stringify([...STORED.map((c) => entry.answer[c]), entry.next]);
-}
-
-export function decodeAnswer(text: string): BatchAnswer {
+export function decodeAnswer(text: string): StoredAnswer {
   const values = JSON.parse(text) as unknown;
-  const next: unknown = Array.isArray(values) ? values[STORED.length] : undefined;
   if (
     !Array.isArray(values) ||
-    values.length !== STORED.length + 1 ||
-    !values.slice(0, STORED.length).every((v) => typeof v === 'string') ||
-    (next !== null && (typeof next !== 'object' || Array.isArray(next)))
+    values.length !== STORED.length ||
+    !values.every((v) => typeof v === 'string')
   ) {
     throw new TypeError('stored answer has an unexpected shape');
   }
-  return {
-    answer: Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer,
-    next: next as Record<string, string> | null,
-  };
+  return Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { CountryCode, E164 } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput, type InputRecord } from '../input/reader.js';
 import type { InputShape } from '../input/sniff.js';
-import { resultFields, type BatchAnswer } from './answer.js';
+import { resultFields, type StoredAnswer } from './answer.js';
 import { resultHeader, resultValues } from './columns.js';
 import { CsvFileWriter } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
@@ -28,9 +28,9 @@ export interface OutputJob {
   readonly uniqueNumbers: number;
   readonly report: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>;
   /** Answers for a group of numbers; numbers without one are missing from the map. */
-  answers(numbers: readonly E164[]): Promise<ReadonlyMap<string, BatchAnswer>>;
-  /** Hands over the history states of a group's numbers, to be stored (idempotent: may see a number twice). */
-  remember(states: readonly (readonly [string, Readonly<Record<string, string>>])[]): Promise<void>;
+  answers(numbers: readonly E164[]): Promise<ReadonlyMap<string, StoredAnswer>>;
+  /** Hands a group's final answers to the history (idempotent: a number may come again). */
+  remember(answers: ReadonlyMap<string, StoredAnswer>): Promise<void>;
   readonly now: () => number;
 }
 
@@ -60,18 +60,14 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   let group: { record: InputRecord; phone: ReturnType<typeof normalisePhone> }[] = [];
   const flush = async () => {
     const numbers = [...new Set(group.flatMap((g) => (g.phone.kind === 'valid' ? [g.phone.e164] : [])))];
-    const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, BatchAnswer>();
+    const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, StoredAnswer>();
     for (const { record, phone } of group) {
-      const fields = resultFields(
-        phone,
-        phone.kind === 'valid' ? answers.get(phone.e164)?.answer : undefined,
-      );
+      const fields = resultFields(phone, phone.kind === 'valid' ? answers.get(phone.e164) : undefined);
       const row = [...record.fields.map(guard), ...resultValues(fields)];
       await results.write(row);
       await reports.add(row, fields);
     }
-    const states = [...answers].flatMap(([n, a]) => (a.next !== null ? [[n, a.next] as const] : []));
-    if (states.length > 0) await job.remember(states);
+    await job.remember(answers);
     group = [];
   };
 

@@ -5,7 +5,8 @@ import type { CountryCode, E164 } from '../core/e164.js';
 import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { StateStore } from '../history/state-store.js';
-import { decodeAnswer, type BatchAnswer } from '../output/answer.js';
+import { rememberAnswers } from '../history/annotate.js';
+import { decodeAnswer, type StoredAnswer } from '../output/answer.js';
 import { writeOutputs } from '../output/write-outputs.js';
 import { closeBatch, readStatus, setState } from './batch-state.js';
 import { ingest } from './ingest.js';
@@ -86,7 +87,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
         },
         answers: (numbers) => fetchAnswers(deps.redis, keys.answers, numbers),
         // The history learns this batch's answers only now, when they are final.
-        remember: async (states) => void (await history.write(states)),
+        remember: async (answers) =>
+          void (await rememberAnswers(history, answers, data.provider, deps.clock())),
         now: deps.clock,
       });
       const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
@@ -116,9 +118,9 @@ async function fetchAnswers(
   redis: Redis,
   key: string,
   numbers: readonly E164[],
-): Promise<Map<string, BatchAnswer>> {
+): Promise<Map<string, StoredAnswer>> {
   const values = await redis.hmget(key, ...numbers);
-  const map = new Map<string, BatchAnswer>();
+  const map = new Map<string, StoredAnswer>();
   numbers.forEach((n, i) => {
     const value = values[i];
     if (value !== null && value !== undefined) map.set(n, decodeAnswer(value));

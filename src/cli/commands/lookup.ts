@@ -64,7 +64,7 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
               null,
               provider.name,
               now,
-            ).answer;
+            );
           }
           const row: LookupRow = { input, ...resultFields(phone, answer) };
           // Invalid numbers, failures and answers still transient after the retries all carry an error.
