@@ -31,6 +31,8 @@ export interface ChunkProcessorDeps {
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
 const MAX_RATE_LIMIT_ROUNDS = 50;
 const DEFAULT_PAUSE_MS = 1_000;
+/** 429s one number waits out in place before its chunk goes back to the queue (a storm, not a cap). */
+const IN_PLACE_429_RETRIES = 3;
 
 /**
  * Asks the carrier about a chunk's numbers. Answers are saved as they come, so a retried chunk asks only what
@@ -69,6 +71,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
 
     let saved = 0;
     let retryLater = 0;
+    let pausedInPlace = 0;
     let pauseMs: number | null = null;
     let fatal: LookupFailure | null = null;
 
@@ -77,7 +80,22 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
         deps.limit(async () => {
           if (fatal !== null || pauseMs !== null || deps.stopping.aborted) return void retryLater++;
           // The rate gate paces every upstream request of the lookup, not just the first.
-          const outcome = await provider.lookup(asE164(number), { beforeRequest: () => gate.acquire() });
+          const ask = () => provider.lookup(asE164(number), { beforeRequest: () => gate.acquire() });
+          let outcome = await ask();
+          // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in
+          // place; handing the chunk back to the queue would cost far more than the pause itself.
+          for (
+            let round = 0;
+            round < IN_PLACE_429_RETRIES &&
+            outcome.kind === 'failed' &&
+            outcome.failure.retry === 'rate-limited' &&
+            !deps.stopping.aborted;
+            round++
+          ) {
+            await gate.pause(outcome.failure.retryAfterMs ?? DEFAULT_PAUSE_MS);
+            pausedInPlace++;
+            outcome = await ask();
+          }
           if (outcome.kind === 'failed') {
             const { failure } = outcome;
             if (failure.retry === 'fatal') {
@@ -107,6 +125,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       ),
     );
 
+    if (pausedInPlace > 0) await deps.redis.hincrby(keys.meta, 'pauses', pausedInPlace);
     if (fatal !== null) {
       const failure: LookupFailure = fatal;
       await abortBatch(deps.redis, keys, `the carrier refused our credentials (${failure.detail})`);
