@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { createProvider } from '../../src/providers/create-provider.js';
 import type { E164 } from '../../src/core/e164.js';
 import { startSimulatorProcess } from '../../test/support/simulator-process.js';
-import { round, scratch, startReachscan, writeCrmFile } from '../lib/harness.js';
+import { round, scratch, simulatorEnv, startReachscan, writeCrmFile } from '../lib/harness.js';
 import type { Scenario } from '../lib/scenario.js';
 
 const CONCURRENCY = 32;
@@ -53,10 +53,8 @@ export const b1Overhead: Scenario = {
       log(`direct client: ${numbers.length} numbers in ${round(directSeconds, 1)} s`);
 
       const env = {
+        ...simulatorEnv(sim.stdout()),
         REDIS_URL: redisUrl,
-        VONAGE_APPLICATION_ID: sim.config().applicationId,
-        VONAGE_PRIVATE_KEY_PATH: /VONAGE_PRIVATE_KEY_PATH=(\S+)/.exec(sim.stdout())?.[1],
-        VONAGE_API_BASE_URL: sim.url,
         REACHSCAN_QUEUE_PREFIX: 'bench-b1',
         REACHSCAN_STATE_PREFIX: '{bench-b1-state}:',
       };
