@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { prepareBatch, retryBaseFromEnv, SCAN_DEFAULTS } from '../../batch/request.js';
+import { waitForBatch, type BatchEnd } from '../../batch/wait.js';
 import { systemClock } from '../../core/clock.js';
-import { readInteger } from '../../config/env.js';
-import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
-import { choosePhoneColumn } from '../../input/phone-column.js';
-import { sniffInput } from '../../input/sniff.js';
+import { ReachscanError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
-import { readStatus, type BatchStatus } from '../../queue/batch-state.js';
 import { createRedis } from '../../queue/connection.js';
-import type { BatchJobData } from '../../queue/job-data.js';
-import { batchKeys } from '../../queue/keys.js';
-import { batchJobFailure, deriveBatchId, dropQueues, submitBatch } from '../../queue/submit.js';
+import { dropQueues, submitBatch } from '../../queue/submit.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { printPlan, providerFlag } from './plan.js';
@@ -35,10 +30,7 @@ import {
 /** After this long without any progress, the waiting scan says what may be wrong (once). */
 const STALL_HINT_MS = 15_000;
 
-/** How long a waiting scan tolerates an unreachable Redis (a restart) before it gives up. */
-const REDIS_PATIENCE_MS = 60_000;
-
-export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
+export { SCAN_DEFAULTS };
 
 export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -100,24 +92,36 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   const staleDays =
     numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays;
   const file = positionals[0] as string;
-  const inputPath = resolve(file);
   const outDir = resolve(values.out);
   await assertWritableFolder(outDir, values.out);
-  const problems: string[] = [];
-  const retryBaseMs = readInteger(io.env, 'REACHSCAN_RETRY_BASE_MS', 1_000, problems, {
-    min: 1,
-    max: 600_000,
-  });
-  if (problems.length > 0) throw new ConfigError(problems);
+  const retryBaseMs = retryBaseFromEnv(io.env);
   const say = (line: string) => io.stderr.write(`reachscan: ${line}\n`);
-
-  // Everything about the input that can be wrong is found before anything is queued or paid for.
-  const shape = await sniffInput(inputPath, file);
-  const phoneColumn = choosePhoneColumn(file, shape.headers, values.column);
-
-  const logger = createLogger({ level: logLevel(io.env) });
   const clock = io.clock ?? systemClock;
   const history = historyOptions(io.env, values.simulate);
+
+  // Everything about the input that can be wrong is found before anything is queued or paid for.
+  const prepared = await prepareBatch({
+    file,
+    outDir,
+    submittedAt: new Date(clock()).toISOString(),
+    settings: {
+      provider,
+      column: values.column,
+      defaultCountry: country ?? null,
+      chunkSize,
+      staleDays,
+      rate,
+      maxAgeMs,
+      formulaGuard: !values['no-formula-guard'],
+      bom: values.bom,
+      history,
+      retryBaseMs,
+    },
+  });
+  const { data } = prepared;
+  const batchId = data.batchId;
+
+  const logger = createLogger({ level: logLevel(io.env) });
   let sim: BuiltInSimulator | null = null;
   let redisChoice: RedisChoice | null = null;
   let workers: Workers | null = null;
@@ -142,20 +146,6 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       ? `${queuePrefix(io.env).slice(0, -1)}-simulate-${randomUUID()}}`
       : queuePrefix(io.env);
     usedPrefix = prefix;
-    const formulaGuard = !values['no-formula-guard'];
-    const batchId = await deriveBatchId(inputPath, {
-      provider: values.provider,
-      phoneColumn,
-      country: country ?? null,
-      chunkSize,
-      staleDays,
-      rate,
-      formulaGuard,
-      bom: values.bom,
-      outDir,
-      maxAgeMs,
-      history: history.prefix,
-    });
     const redis = createRedis(redisChoice.url, 'client');
     redisHolder.client = redis;
     redis.on('error', () => {});
@@ -170,82 +160,44 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         clock,
       });
     }
-    const data: BatchJobData = {
-      batchId,
-      inputPath,
-      displayName: basename(file),
-      outDir,
-      provider,
-      delimiter: shape.delimiter,
-      headers: shape.headers,
-      phoneColumn,
-      defaultCountry: country ?? null,
-      chunkSize,
-      staleDays,
-      ratePerSecond: rate,
-      history,
-      maxAgeMs,
-      formulaGuard,
-      bom: values.bom,
-      retryBaseMs,
-      submittedAt: new Date(clock()).toISOString(),
-      step: 'ingest',
-      cursor: { records: 0, chunks: 0 },
-    };
     const how = await submitBatch(redis, prefix, data);
     say(
-      `${how === 'resumed' ? 'resuming' : 'started'} batch ${batchId}: ${basename(file)}, phone column "${shape.headers[phoneColumn] ?? ''}"` +
+      `${how === 'resumed' ? 'resuming' : 'started'} batch ${batchId}: ${basename(file)}, phone column "${prepared.phoneHeader}"` +
         `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
     );
 
-    const progress = createProgress(io.stderr, () => Date.now(), shape.sizeBytes);
-    const keys = batchKeys(prefix, batchId);
+    const progress = createProgress(io.stderr, () => Date.now(), prepared.sizeBytes);
     const interrupt: { signal: string | null } = { signal: null };
-    void io.stopSignal.then((signal) => (interrupt.signal = signal));
-    let status: BatchStatus | null = null;
-    let lastSeen = Date.now();
+    const stopWaiting = new AbortController();
+    void io.stopSignal.then((signal) => {
+      interrupt.signal = signal;
+      stopWaiting.abort();
+    });
     let hinted = false;
     let lastMove = { at: Date.now(), mark: '' };
-    let jobFailure: string | null = null;
-    for (let tick = 0; ; tick++) {
-      try {
-        status = await readStatus(redis, keys);
-        lastSeen = Date.now();
-        // Every 2 s: BullMQ can fail a batch job outside reachscan's code (a worker died too often).
-        if (tick % 8 === 7 && status.state !== 'done' && status.state !== 'failed') {
-          jobFailure = await batchJobFailure(redis, prefix, batchId);
-        }
-      } catch (error) {
-        // Redis restarting: keep waiting a while, as the workers do, before giving up.
-        if (Date.now() - lastSeen > REDIS_PATIENCE_MS) {
-          throw new ReachscanError(
-            'REDIS_UNAVAILABLE',
-            `lost Redis for over ${REDIS_PATIENCE_MS / 1000} s (${(error as Error).message}); run the same command again to resume`,
-          );
-        }
-      }
-      if (
-        status?.state === 'done' ||
-        status?.state === 'failed' ||
-        jobFailure !== null ||
-        interrupt.signal !== null
-      )
-        break;
-      if (status !== null) {
-        progress.update(status);
-        const mark = `${status.state}:${status.records}:${status.answered}`;
-        if (mark !== lastMove.mark) lastMove = { at: Date.now(), mark };
-        else if (!hinted && Date.now() - lastMove.at > STALL_HINT_MS) {
-          progress.finish();
-          say(
-            status.state === 'queued'
-              ? `batch ${batchId} is still queued: is a reachscan worker running against the same Redis?`
-              : `no progress for ${STALL_HINT_MS / 1000} s: a worker may have died; another takes its jobs over within a minute or two`,
-          );
-          hinted = true;
-        }
-      }
-      await sleep(250);
+    let end: BatchEnd;
+    try {
+      end = await waitForBatch(redis, prefix, batchId, {
+        signal: stopWaiting.signal,
+        onStatus: (status) => {
+          progress.update(status);
+          const mark = `${status.state}:${status.records}:${status.answered}`;
+          if (mark !== lastMove.mark) lastMove = { at: Date.now(), mark };
+          else if (!hinted && Date.now() - lastMove.at > STALL_HINT_MS) {
+            progress.finish();
+            say(
+              status.state === 'queued'
+                ? `batch ${batchId} is still queued: is a reachscan worker running against the same Redis?`
+                : `no progress for ${STALL_HINT_MS / 1000} s: a worker may have died; another takes its jobs over within a minute or two`,
+            );
+            hinted = true;
+          }
+        },
+      });
+    } catch (error) {
+      if (error instanceof ReachscanError)
+        throw new ReachscanError(error.code, `${error.message}; run the same command again to resume`);
+      throw error;
     }
     progress.finish();
     if (interrupt.signal !== null) {
@@ -256,12 +208,12 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       );
       return EXIT.interrupted;
     }
-    if (jobFailure !== null) {
-      say(`batch ${batchId} failed in the queue (${jobFailure}); run the same command again to resume it`);
+    if (end.kind === 'job-failed') {
+      say(`batch ${batchId} failed in the queue (${end.reason}); run the same command again to resume it`);
       return EXIT.infrastructure;
     }
-    if (status === null)
-      throw new ReachscanError('REDIS_UNAVAILABLE', 'could not read the batch status from Redis');
+    if (end.kind === 'stopped') throw new ReachscanError('INTERRUPTED', 'stopped waiting for the batch');
+    const status = end.status;
     if (status.state === 'failed') {
       const failure = status.failure ?? 'the batch failed';
       say(

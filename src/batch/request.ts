@@ -1,0 +1,115 @@
+import { basename, resolve } from 'node:path';
+import type { Env } from '../config/env.js';
+import { readInteger } from '../config/env.js';
+import { ConfigError } from '../core/errors.js';
+import type { CountryCode } from '../core/e164.js';
+import type { ProviderName } from '../core/lookup-result.js';
+import type { HistoryOptions } from '../history/state-store.js';
+import { choosePhoneColumn } from '../input/phone-column.js';
+import { sniffInput } from '../input/sniff.js';
+import type { BatchJobData } from '../queue/job-data.js';
+import { deriveBatchId } from '../queue/submit.js';
+
+/** The options that shape a batch's results, whoever starts it (scan, watch, a schedule, the HTTP API). */
+export interface ScanSettings {
+  readonly provider: ProviderName;
+  /** The phone column by name (or 1-based position); detected when absent. */
+  readonly column?: string | undefined;
+  readonly defaultCountry: CountryCode | null;
+  readonly chunkSize: number;
+  readonly staleDays: number;
+  /** Upstream requests per second for all workers together; 0 = none of ours. */
+  readonly rate: number;
+  readonly maxAgeMs: number;
+  readonly formulaGuard: boolean;
+  readonly bom: boolean;
+  readonly history: HistoryOptions;
+  readonly retryBaseMs: number;
+}
+
+export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
+
+/** REACHSCAN_RETRY_BASE_MS: the first retry delay of a chunk with transient failures. */
+export function retryBaseFromEnv(env: Env): number {
+  const problems: string[] = [];
+  const value = readInteger(env, 'REACHSCAN_RETRY_BASE_MS', 1_000, problems, { min: 1, max: 600_000 });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value;
+}
+
+export interface BatchRequest {
+  /** The input as the user named it (messages) and its absolute path (workers read it). */
+  readonly file: string;
+  readonly outDir: string;
+  readonly settings: ScanSettings;
+  readonly submittedAt: string;
+  /** Shown in messages and reports instead of the file's own name (an upload's original name, say). */
+  readonly displayName?: string;
+  /**
+   * The batch id comes from the file's bytes and these settings; a caller whose output folder is derived from
+   * the id itself (the HTTP API) leaves the folder out of it.
+   */
+  readonly idIgnoresOutDir?: boolean;
+}
+
+export interface PreparedBatch {
+  readonly data: BatchJobData;
+  /** The input's size, for progress while it is read. */
+  readonly sizeBytes: number;
+  /** The phone column's header, for messages. */
+  readonly phoneHeader: string;
+}
+
+/**
+ * Checks the input (everything that can be wrong with it is found before anything is queued or paid for) and
+ * builds the batch job. The batch id is derived from the file's content and the options, so the same request
+ * made again joins or resumes the same batch.
+ */
+export async function prepareBatch(
+  request: BatchRequest,
+): Promise<PreparedBatch> {
+  const { settings } = request;
+  const inputPath = resolve(request.file);
+  const displayName = request.displayName ?? basename(request.file);
+  // Messages name the file as the user gave it.
+  const label = request.displayName ?? request.file;
+  const shape = await sniffInput(inputPath, label);
+  const phoneColumn = choosePhoneColumn(label, shape.headers, settings.column);
+  const outDir = resolve(request.outDir);
+  const batchId = await deriveBatchId(inputPath, {
+    provider: settings.provider,
+    phoneColumn,
+    country: settings.defaultCountry,
+    chunkSize: settings.chunkSize,
+    staleDays: settings.staleDays,
+    rate: settings.rate,
+    formulaGuard: settings.formulaGuard,
+    bom: settings.bom,
+    ...(request.idIgnoresOutDir === true ? {} : { outDir }),
+    maxAgeMs: settings.maxAgeMs,
+    history: settings.history.prefix,
+  });
+  const data: BatchJobData = {
+    batchId,
+    inputPath,
+    displayName,
+    outDir,
+    provider: settings.provider,
+    delimiter: shape.delimiter,
+    headers: shape.headers,
+    phoneColumn,
+    defaultCountry: settings.defaultCountry,
+    chunkSize: settings.chunkSize,
+    staleDays: settings.staleDays,
+    ratePerSecond: settings.rate,
+    history: settings.history,
+    maxAgeMs: settings.maxAgeMs,
+    formulaGuard: settings.formulaGuard,
+    bom: settings.bom,
+    retryBaseMs: settings.retryBaseMs,
+    submittedAt: request.submittedAt,
+    step: 'ingest',
+    cursor: { records: 0, chunks: 0 },
+  };
+  return { data, sizeBytes: shape.sizeBytes, phoneHeader: shape.headers[phoneColumn] ?? '' };
+}
