@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/connection.js';
 import { ReachscanError } from '../core/errors.js';
 import { readStatus, type BatchStatus } from '../queue/batch-state.js';
 import { batchKeys } from '../queue/keys.js';
@@ -24,7 +24,7 @@ export interface WaitOptions {
 
 /** Waits until a batch is done or failed, reading its status from Redis; Redis restarts are waited out. */
 export async function waitForBatch(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   batchId: string,
   options: WaitOptions = {},

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/connection.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { NumberState } from './number-state.js';
 
@@ -97,7 +97,7 @@ function ms(value: string | undefined): number | null {
  */
 export class StateStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: HistoryOptions,
   ) {}
 
@@ -180,8 +180,8 @@ end
 return written
 `;
 
-function withStateCommands(redis: Redis): Redis & StateCommands {
-  const typed = redis as Redis & Partial<StateCommands>;
+function withStateCommands(redis: RedisClient): RedisClient & StateCommands {
+  const typed = redis as RedisClient & Partial<StateCommands>;
   // numberOfKeys is given per call: a group has as many keys as it has numbers.
   if (typeof typed.reachscanRememberStates !== 'function') {
     redis.defineCommand('reachscanRememberStates', { lua: REMEMBER_STATES_LUA });
@@ -189,5 +189,5 @@ function withStateCommands(redis: Redis): Redis & StateCommands {
   if (typeof typed.reachscanReadStates !== 'function') {
     redis.defineCommand('reachscanReadStates', { lua: READ_STATES_LUA, readOnly: true });
   }
-  return redis as Redis & StateCommands;
+  return redis as RedisClient & StateCommands;
 }

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Clock } from '../core/clock.js';
 import type { CountryCode, E164 } from '../core/e164.js';
 import { InputError } from '../input/errors.js';
@@ -14,7 +14,7 @@ import { assertBatchJobData, type BatchJobData } from './job-data.js';
 import { batchKeys } from './keys.js';
 
 export interface BatchProcessorDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly chunkQueue: Queue;
   readonly logger: Logger;
@@ -115,7 +115,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
 }
 
 async function fetchAnswers(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   numbers: readonly E164[],
 ): Promise<Map<string, StoredAnswer>> {

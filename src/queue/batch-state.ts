@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { BatchKeys } from './keys.js';
 
 export type BatchState = 'queued' | 'ingesting' | 'running' | 'finalizing' | 'done' | 'failed';
@@ -28,7 +28,7 @@ export interface BatchStatus {
 /** Kept this long after the batch ends so a waiting client can read the outcome; then Redis drops it. */
 export const FINISHED_META_TTL_S = 24 * 3600;
 
-export async function readStatus(redis: Redis, keys: BatchKeys): Promise<BatchStatus> {
+export async function readStatus(redis: RedisClient, keys: BatchKeys): Promise<BatchStatus> {
   const [m, answered] = await Promise.all([redis.hgetall(keys.meta), redis.hlen(keys.answers)]);
   const int = (v: string | undefined) => (v === undefined ? 0 : Number(v));
   return {
@@ -49,7 +49,7 @@ export async function readStatus(redis: Redis, keys: BatchKeys): Promise<BatchSt
 }
 
 export async function setState(
-  redis: Redis,
+  redis: RedisClient,
   keys: BatchKeys,
   state: BatchState,
   extra: Record<string, string | number> = {},
@@ -58,17 +58,17 @@ export async function setState(
 }
 
 /** Stops a batch for a reason that concerns every row: chunks still queued skip their calls. */
-export async function abortBatch(redis: Redis, keys: BatchKeys, reason: string): Promise<void> {
+export async function abortBatch(redis: RedisClient, keys: BatchKeys, reason: string): Promise<void> {
   await redis.hsetnx(keys.meta, 'failure', reason);
 }
 
-export async function isAborted(redis: Redis, keys: BatchKeys): Promise<boolean> {
+export async function isAborted(redis: RedisClient, keys: BatchKeys): Promise<boolean> {
   return (await redis.hexists(keys.meta, 'failure')) === 1;
 }
 
 /** Drops the per-batch working data and keeps only the small outcome record, with an expiry. */
 export async function closeBatch(
-  redis: Redis,
+  redis: RedisClient,
   keys: BatchKeys,
   outcome: Record<string, string | number>,
 ): Promise<void> {

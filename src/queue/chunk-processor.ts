@@ -1,5 +1,5 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { LimitFunction } from 'p-limit';
 import type { Clock } from '../core/clock.js';
 import { asE164 } from '../core/e164.js';
@@ -16,7 +16,7 @@ import { batchKeys, rateKey } from './keys.js';
 import { RateGate } from './rate-gate.js';
 
 export interface ChunkProcessorDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly chunkQueue: Queue;
   readonly provider: (name: string) => ReachabilityProvider;

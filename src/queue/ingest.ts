@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { CountryCode } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput } from '../input/reader.js';
@@ -29,7 +29,7 @@ export const CHUNK_JOB_OPTIONS = {
 export async function ingest(
   job: Job,
   data: BatchJobData,
-  deps: { redis: Redis; keys: BatchKeys; chunkQueue: Queue; stopping: AbortSignal; token: string },
+  deps: { redis: RedisClient; keys: BatchKeys; chunkQueue: Queue; stopping: AbortSignal; token: string },
 ): Promise<BatchJobData> {
   const { redis, keys, chunkQueue } = deps;
   const shape = { delimiter: data.delimiter, headers: data.headers, sizeBytes: 0 };
@@ -100,7 +100,7 @@ export async function ingest(
  * chunk, so "already mine" counts as owned.
  */
 async function claim(
-  redis: Redis,
+  redis: RedisClient,
   keys: BatchKeys,
   numbers: readonly string[],
   chunk: number,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * One pacing schedule in Redis shared by every worker: GCRA ("virtual scheduling") with reservation. Each
@@ -99,7 +99,7 @@ export class RateGate {
   private readonly pauseKey: string;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly key: string,
     ratePerSecond: number,
   ) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { masters, type RedisClient } from './connection.js';
 import type { BatchJobData } from './job-data.js';
 import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE } from './keys.js';
 
@@ -17,7 +17,7 @@ export const BATCH_JOB_OPTIONS = {
 export const ABANDONED_TTL_S = 30 * 24 * 3600;
 
 /** Why a batch job is failed in BullMQ, or null while it is not. */
-export async function batchJobFailure(redis: Redis, prefix: string, batchId: string): Promise<string | null> {
+export async function batchJobFailure(redis: RedisClient, prefix: string, batchId: string): Promise<string | null> {
   const queue = new Queue(BATCH_QUEUE, { connection: redis, prefix });
   try {
     const job = await queue.getJob(batchId);
@@ -47,7 +47,7 @@ export async function deriveBatchId(
  * remembered) is started afresh: a rerun later means new answers.
  */
 export async function submitBatch(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   data: BatchJobData,
 ): Promise<'new' | 'resumed'> {
@@ -85,7 +85,7 @@ export async function submitBatch(
 }
 
 /** Removes every job of both queues and every other key under a prefix (a throwaway run's). */
-export async function dropQueues(redis: Redis, prefix: string): Promise<void> {
+export async function dropQueues(redis: RedisClient, prefix: string): Promise<void> {
   for (const name of [CHUNK_QUEUE, BATCH_QUEUE]) {
     const queue = new Queue(name, { connection: redis, prefix });
     try {
@@ -94,10 +94,13 @@ export async function dropQueues(redis: Redis, prefix: string): Promise<void> {
       await queue.close();
     }
   }
-  // Batch keys and the rate gate's; SCAN, not KEYS, so a shared Redis is never blocked.
-  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
-    string[]
-  >) {
-    if (keys.length > 0) await redis.del(...keys);
+  // Batch keys and the rate gate's; SCAN, not KEYS, so a shared Redis is never blocked (on a cluster, each
+  // master holds a share, though this prefix's hash tag puts them all on one).
+  for (const node of masters(redis)) {
+    for await (const keys of node.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
+      string[]
+    >) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
   }
 }
