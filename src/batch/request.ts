@@ -65,9 +65,7 @@ export interface PreparedBatch {
  * builds the batch job. The batch id is derived from the file's content and the options, so the same request
  * made again joins or resumes the same batch.
  */
-export async function prepareBatch(
-  request: BatchRequest,
-): Promise<PreparedBatch> {
+export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch> {
   const { settings } = request;
   const inputPath = resolve(request.file);
   const displayName = request.displayName ?? basename(request.file);

@@ -34,7 +34,9 @@ export function hasRedisServer(): boolean {
 }
 
 /** Starts a private redis-server on a free port; retries on a lost port race. */
-export async function startRedisServer(options: { appendonly?: boolean } = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(
+  options: { appendonly?: boolean; extraArgs?: (port: number) => Promise<string[]> } = {},
+): Promise<RedisServerHandle> {
   if (!hasRedisServer()) throw Object.assign(new Error(NO_REDIS_SERVER), { stack: NO_REDIS_SERVER });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -55,6 +57,7 @@ export async function startRedisServer(options: { appendonly?: boolean } = {}): 
         dir,
         '--maxmemory-policy',
         'noeviction',
+        ...((await options.extraArgs?.(port)) ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

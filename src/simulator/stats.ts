@@ -15,6 +15,8 @@ export interface SimulatorStats {
   connections: number;
   /** Distinct JWT ids seen on valid tokens: stays small when clients reuse their token. */
   distinctJwtIds: number;
+  /** Most API requests that arrived within any sliding 1000 ms: what a carrier's per-second cap sees. */
+  peakPerSecond: number;
 }
 
 export class StatsCounter {
@@ -31,12 +33,24 @@ export class StatsCounter {
       rateLimited: 0,
       connections: 0,
       distinctJwtIds: 0,
+      peakPerSecond: 0,
     };
   }
 
-  request(path: string): void {
+  /** Arrival times (ms), oldest first; those before `head` are older than a second. */
+  private recent: number[] = [];
+  private head = 0;
+
+  request(path: string, nowMs: number = performance.now()): void {
     this.data.requests++;
     bump(this.data.byPath, path);
+    this.recent.push(nowMs);
+    while ((this.recent[this.head] as number) <= nowMs - 1000) this.head++;
+    if (this.head > 4096 && this.head * 2 > this.recent.length) {
+      this.recent.splice(0, this.head);
+      this.head = 0;
+    }
+    this.data.peakPerSecond = Math.max(this.data.peakPerSecond, this.recent.length - this.head);
   }
   number(phoneNumber: string): void {
     bump(this.data.byNumber, phoneNumber);
@@ -63,6 +77,8 @@ export class StatsCounter {
   reset(): void {
     this.data = StatsCounter.empty();
     this.jtis.clear();
+    this.recent = [];
+    this.head = 0;
   }
 }
 
