@@ -16,8 +16,9 @@ import { b1Overhead } from './scenarios/b1-overhead.js';
 import { b2RateCap } from './scenarios/b2-rate-cap.js';
 import { b3Memory } from './scenarios/b3-memory.js';
 import { b4Ingest } from './scenarios/b4-ingest.js';
+import { b5ScaleOut } from './scenarios/b5-scale-out.js';
 
-const SCENARIOS: readonly Scenario[] = [b1Overhead, b2RateCap, b3Memory, b4Ingest];
+const SCENARIOS: readonly Scenario[] = [b1Overhead, b2RateCap, b3Memory, b4Ingest, b5ScaleOut];
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +29,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npm run bench -- [--scenario B1,B2,B3,B4] [--scale N | --quick]');
+  console.log('npm run bench -- [--scenario B1,B2,B3,B4,B5] [--scale N | --quick]');
   for (const s of SCENARIOS) console.log(`  ${s.id}  ${s.title}`);
   process.exit(0);
 }
