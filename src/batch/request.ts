@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../history/state-store.js';
-import { choosePhoneColumn } from '../input/phone-column.js';
+import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { deriveBatchId } from '../queue/submit.js';
@@ -40,7 +40,8 @@ export function retryBaseFromEnv(env: Env): number {
 export interface BatchRequest {
   /** The input as the user named it (messages) and its absolute path (workers read it). */
   readonly file: string;
-  readonly outDir: string;
+  /** The output folder, or how to name it from the batch id (the id then ignores the folder). */
+  readonly outDir: string | ((batchId: string) => string);
   readonly settings: ScanSettings;
   readonly submittedAt: string;
   /** Shown in messages and reports instead of the file's own name (an upload's original name, say). */
@@ -58,6 +59,8 @@ export interface PreparedBatch {
   readonly sizeBytes: number;
   /** The phone column's header, for messages. */
   readonly phoneHeader: string;
+  /** Warnings about the input that do not stop the batch (not UTF-8, a repeated phone header), one line each. */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -73,7 +76,7 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
   const label = request.displayName ?? request.file;
   const shape = await sniffInput(inputPath, label);
   const phoneColumn = choosePhoneColumn(label, shape.headers, settings.column);
-  const outDir = resolve(request.outDir);
+  const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
   const batchId = await deriveBatchId(inputPath, {
     provider: settings.provider,
     phoneColumn,
@@ -83,10 +86,11 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     rate: settings.rate,
     formulaGuard: settings.formulaGuard,
     bom: settings.bom,
-    ...(request.idIgnoresOutDir === true ? {} : { outDir }),
+    ...(request.idIgnoresOutDir === true || givenDir === null ? {} : { outDir: givenDir }),
     maxAgeMs: settings.maxAgeMs,
     history: settings.history.prefix,
   });
+  const outDir = givenDir ?? resolve((request.outDir as (batchId: string) => string)(batchId));
   const data: BatchJobData = {
     batchId,
     inputPath,
@@ -109,5 +113,11 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },
   };
-  return { data, sizeBytes: shape.sizeBytes, phoneHeader: shape.headers[phoneColumn] ?? '' };
+  const duplicate = duplicatePhoneHeaderNote(label, shape.headers, phoneColumn);
+  return {
+    data,
+    sizeBytes: shape.sizeBytes,
+    phoneHeader: shape.headers[phoneColumn] ?? '',
+    notes: [...(shape.notes ?? []), ...(duplicate === null ? [] : [duplicate])],
+  };
 }

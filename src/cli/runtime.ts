@@ -6,6 +6,7 @@ import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
 import type { Logger, LogLevel } from '../logging/logger.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { createProvider, PROVIDER_NAMES } from '../providers/create-provider.js';
+import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { redisAnswers, redactUrl } from '../queue/connection.js';
 import { bullPrefix } from '../queue/keys.js';
@@ -83,7 +84,11 @@ export async function chooseRedis(
   );
 }
 
-/** Providers for a worker process, built on first use from this process's own credentials. */
+/**
+ * Providers for a worker process, built on first use from this process's own credentials. `observe` hands
+ * every upstream request's status and latency to the worker's metrics (set once the workers exist; providers
+ * are built later, at the first lookup, and report to whatever observer is set then).
+ */
 export function providersFromEnv(
   env: Env,
   logger: Logger,
@@ -93,10 +98,15 @@ export function providersFromEnv(
   get: (name: string) => ReachabilityProvider;
   close: () => Promise<void>;
   check: () => void;
+  observe: (observer: UpstreamObserver) => void;
 } {
   const built = new Map<string, ReachabilityProvider>();
+  let observer: UpstreamObserver | null = null;
   return {
     check: () => void loadVonageConfig(env),
+    observe(next) {
+      observer = next;
+    },
     get(name) {
       if (!(PROVIDER_NAMES as readonly string[]).includes(name))
         throw new UsageError(`unknown provider "${name}"`);
@@ -104,7 +114,12 @@ export function providersFromEnv(
       if (!provider) {
         provider = createProvider(
           loadVonageConfig(env),
-          { logger, connections, ...(clock !== undefined ? { clock } : {}) },
+          {
+            logger,
+            connections,
+            observer: (event) => observer?.(event),
+            ...(clock !== undefined ? { clock } : {}),
+          },
           name as ProviderName,
         );
         built.set(name, provider);

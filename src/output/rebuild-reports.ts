@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { parse } from 'csv-parse';
 import { InputError } from '../input/errors.js';
 import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from './columns.js';
-import type { BatchReport } from './report.js';
+import type { BatchReport, ReportContext } from './report.js';
 import { ReportFiles } from './report-files.js';
 
 /** Our columns as written before the history columns existed: such files still rebuild (without changes). */
@@ -24,7 +24,14 @@ export async function rebuildReports(
   displayName: string,
   outDir: string,
   staleDays: number,
-  options: { bom: boolean },
+  options: {
+    bom: boolean;
+    /**
+     * The batch the results belong to (a results file merged with a retry's): kept in the reports instead of
+     * "rebuilt from a results file".
+     */
+    batch?: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'> & { readonly finishedAt: string };
+  },
 ): Promise<BatchReport> {
   try {
     if (!(await stat(resultsPath)).isFile()) throw new InputError(displayName, 'is not a file');
@@ -73,10 +80,11 @@ export async function rebuildReports(
   // The scan's rejects.csv beside the results, when it is there: its records count as rejected.
   for (let i = await countRejects(join(dirname(resultsPath), 'rejects.csv')); i > 0; i--) reports.addReject();
   const span = reports.span();
+  const { batch } = options;
   const report = await reports.finish(
-    { batchId: null, inputFile: basename(resultsPath), provider: null, startedAt: span.first ?? '' },
+    batch ?? { batchId: null, inputFile: basename(resultsPath), provider: null, startedAt: span.first ?? '' },
     unique.size,
-    span.last ?? '',
+    batch?.finishedAt ?? span.last ?? '',
   );
   await reports.publish();
   return report;

@@ -5,7 +5,7 @@ import { normalisePhone } from '../input/phone.js';
 import { readInput, type InputRecord } from '../input/reader.js';
 import type { InputShape } from '../input/sniff.js';
 import { resultFields, type StoredAnswer } from './answer.js';
-import { resultHeader, resultValues } from './columns.js';
+import { resultHeader, resultValues, type ResultFields } from './columns.js';
 import { CsvFileWriter } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
 import type { BatchReport, ReportContext } from './report.js';
@@ -36,6 +36,22 @@ export interface OutputJob {
 
 const GROUP = 500;
 
+/** results.csv's header: the input's headers (guarded like its cells), then ours. */
+export function resultsHeader(inputHeaders: readonly string[], formulaGuard: boolean): string[] {
+  const guard = formulaGuard ? guardFormula : (cell: string) => cell;
+  return resultHeader(inputHeaders).map((name, i) => (i < inputHeaders.length ? guard(name) : name));
+}
+
+/** One results.csv row: the input record's cells (guarded), then the result columns. */
+export function resultsRow(
+  inputFields: readonly string[],
+  fields: ResultFields,
+  formulaGuard: boolean,
+): string[] {
+  const guard = formulaGuard ? guardFormula : (cell: string) => cell;
+  return [...inputFields.map(guard), ...resultValues(fields)];
+}
+
 /**
  * Streams the input once more and writes every output: results.csv (one row per record, input order),
  * rejects.csv, the stale list, report.json and report.md. Files appear under their final names only when
@@ -46,9 +62,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   const names = outputFiles(job.staleDays);
   const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
   // Header cells come from the input too.
-  const header = resultHeader(job.shape.headers).map((name, i) =>
-    i < job.shape.headers.length ? guard(name) : name,
-  );
+  const header = resultsHeader(job.shape.headers, job.formulaGuard);
   const results = new CsvFileWriter(partialPath(job.outDir, names.results), header, { bom: job.bom });
   const rejects = new CsvFileWriter(partialPath(job.outDir, names.rejects), ['line', 'raw', 'reason'], {
     bom: job.bom,
@@ -63,7 +77,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
     const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, StoredAnswer>();
     for (const { record, phone } of group) {
       const fields = resultFields(phone, phone.kind === 'valid' ? answers.get(phone.e164) : undefined);
-      const row = [...record.fields.map(guard), ...resultValues(fields)];
+      const row = resultsRow(record.fields, fields, job.formulaGuard);
       await results.write(row);
       await reports.add(row, fields);
     }

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { VonageConfig } from '../config/vonage.js';
 import type { Logger } from '../logging/logger.js';
 import { createApplicationJwtSource } from './auth/application-jwt.js';
-import { createHttpTransport } from './http/transport.js';
+import { createHttpTransport, type UpstreamObserver } from './http/transport.js';
 import { createIdentityInsightsProvider } from './identity-insights/client.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { createDeviceStatusProvider } from './device-status/client.js';
@@ -13,6 +13,8 @@ export interface ProviderDeps {
   readonly clock?: Clock;
   /** Most upstream connections kept open; match it to the concurrency. Default 64. */
   readonly connections?: number;
+  /** Told each upstream request's status and latency (metrics). */
+  readonly observer?: UpstreamObserver;
 }
 
 export const PROVIDER_NAMES = [
@@ -35,6 +37,7 @@ export function createProvider(
   const transport = createHttpTransport({
     timeoutMs: config.httpTimeoutMs,
     ...(deps.connections !== undefined ? { connections: deps.connections } : {}),
+    ...(deps.observer !== undefined ? { observer: deps.observer } : {}),
   });
   if (name === 'device-status') {
     return createDeviceStatusProvider({

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { CountryCode, E164 } from '../core/e164.js';
 import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { recordBatchRows } from '../metrics/rows.js';
 import { StateStore } from '../history/state-store.js';
 import { rememberAnswers } from '../history/annotate.js';
 import { decodeAnswer, type StoredAnswer } from '../output/answer.js';
@@ -93,6 +94,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       });
       const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
       await closeBatch(deps.redis, keys, { state: 'done', finishedAt: report.finished_at, exitCode });
+      // Metrics never fail a batch whose outputs are written.
+      await recordBatchRows(deps.redis, deps.prefix, keys, report).catch((error: unknown) =>
+        log.warn({ err: (error as Error).message }, 'rows metric not recorded'),
+      );
       log.info({ rows: report.rows.total, exitCode }, 'batch done');
       return { exitCode };
     } catch (error) {

@@ -2,6 +2,8 @@ import { Queue, Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
+import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
+import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { createBatchProcessor } from './batch-processor.js';
 import { createChunkProcessor } from './chunk-processor.js';
@@ -23,6 +25,8 @@ export interface WorkerOptions {
 export interface Workers {
   /** Stops taking jobs, lets the ones in hand finish (or go back to the queue), and disconnects. */
   close(): Promise<void>;
+  /** Counts upstream requests for `/metrics` (in Redis, with every other worker's): give it to the providers. */
+  readonly observeUpstream: UpstreamObserver;
 }
 
 /**
@@ -36,6 +40,7 @@ export function startWorkers(options: WorkerOptions): Workers {
   const chunkQueue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
   const limit = pLimit(options.concurrency);
   const stopping = new AbortController();
+  const upstreamMetrics = new UpstreamMetricsRecorder({ redis, prefix, logger });
 
   // Connections handed to BullMQ stay ours to close.
   const batchConnection = createRedis(options.redisUrl, 'worker');
@@ -84,12 +89,14 @@ export function startWorkers(options: WorkerOptions): Workers {
 
   let closing: Promise<void> | null = null;
   return {
+    observeUpstream: upstreamMetrics.observe,
     close() {
       closing ??= (async () => {
         // Jobs in hand stop at their next safe point and go back to the queue; then the workers close.
         stopping.abort();
         await Promise.all([batchWorker.close(), chunkWorker.close()]);
         await chunkQueue.close();
+        await upstreamMetrics.close();
         await Promise.all(
           [redis, batchConnection, chunkConnection].map((c) => c.quit().catch(() => c.disconnect())),
         );

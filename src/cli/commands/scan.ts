@@ -159,12 +159,14 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         logger,
         clock,
       });
+      registry.observe(workers.observeUpstream);
     }
     const how = await submitBatch(redis, prefix, data);
     say(
       `${how === 'resumed' ? 'resuming' : 'started'} batch ${batchId}: ${basename(file)}, phone column "${prepared.phoneHeader}"` +
         `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
     );
+    for (const note of prepared.notes) say(note);
 
     const progress = createProgress(io.stderr, () => Date.now(), prepared.sizeBytes);
     const interrupt: { signal: string | null } = { signal: null };

@@ -24,11 +24,26 @@ export interface HttpTransport {
   close(): Promise<void>;
 }
 
+/** One upstream request as metrics see it: never the body, the headers or the number. */
+export interface UpstreamRequestEvent {
+  /** The URL's path, e.g. `/identity-insights/v1/requests`. */
+  readonly path: string;
+  /** The HTTP status, or the failure code when no answer came (`ERROR_TIMEOUT`, `ERROR_NETWORK`). */
+  readonly status: number | string;
+  /** Time to the last body byte (or the failure), in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** Told about every upstream request that ended (not those cancelled at shutdown). Must not throw. */
+export type UpstreamObserver = (event: UpstreamRequestEvent) => void;
+
 export interface HttpTransportOptions {
   /** Time limit of one call, connect to last body byte, in milliseconds. */
   readonly timeoutMs: number;
   /** Most sockets kept open per origin. Default 64. */
   readonly connections?: number;
+  /** Metrics: each request's status and latency. */
+  readonly observer?: UpstreamObserver;
 }
 
 /**
@@ -44,10 +59,20 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     bodyTimeout: options.timeoutMs,
   });
 
+  const observe = (url: string, started: number, status: number | string) => {
+    if (options.observer === undefined) return;
+    try {
+      options.observer({ path: new URL(url).pathname, status, durationMs: performance.now() - started });
+    } catch {
+      // Metrics never break a lookup.
+    }
+  };
+
   return {
     async post(url, init) {
       const timeout = AbortSignal.timeout(options.timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      const started = performance.now();
       try {
         const res = await request(url, {
           method: 'POST',
@@ -57,10 +82,13 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
           signal,
         });
         const body = await res.body.text();
+        observe(url, started, res.statusCode);
         return { ok: true, response: { status: res.statusCode, headers: flattenHeaders(res.headers), body } };
       } catch (error) {
         if (init.signal?.aborted) throw error;
-        return { ok: false, failure: classifyTransportError(error, timeout.aborted, options.timeoutMs) };
+        const failure = classifyTransportError(error, timeout.aborted, options.timeoutMs);
+        observe(url, started, failure.code);
+        return { ok: false, failure };
       }
     },
     close: () => agent.close(),

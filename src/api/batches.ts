@@ -1,0 +1,262 @@
+import type { Readable } from 'node:stream';
+import { prepareBatch, type ScanSettings } from '../batch/request.js';
+import type { Clock } from '../core/clock.js';
+import type { RedisClient } from '../queue/connection.js';
+import { batchKeys } from '../queue/keys.js';
+import { submitBatch } from '../queue/submit.js';
+import { batchProgress, type ApiBatchState } from './batch-progress.js';
+import {
+  SERVED_FILES,
+  type BatchRecord,
+  type DataDir,
+  type RetryRecord,
+  type ServedFile,
+} from './data-dir.js';
+import { partialResults } from './partial-results.js';
+import { HttpProblem } from './problem.js';
+import { etaSeconds, RateTracker } from './rate.js';
+import { buildRetryInput, settingsOf } from './retry.js';
+import type { RetryMerger } from './retry-merger.js';
+import type { SavedUpload } from './upload.js';
+
+/** `GET /batches/:id`: the contract API clients read. */
+export interface BatchView {
+  readonly id: string;
+  readonly state: ApiBatchState;
+  readonly input_file: string;
+  readonly submitted_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  /** Unique numbers answered, of the unique numbers found so far (the total grows while the file is read). */
+  readonly done: number;
+  readonly total: number;
+  /** Data records read from the file, and whether it has all been read. */
+  readonly records: number;
+  readonly ingested: boolean;
+  /** Answers per second (recent), or null before it can be said. */
+  readonly rate: number | null;
+  readonly eta_seconds: number | null;
+  /** Chunk attempts retried, and pauses for the carrier's 429s. */
+  readonly retries: number;
+  readonly pauses: number;
+  readonly failure: string | null;
+  /** Once done: rows whose `error` is set (see report.json). */
+  readonly rows_in_error: number | null;
+  readonly retry_of: string | null;
+  readonly retry: {
+    readonly id: string;
+    readonly rows: number;
+    readonly state: RetryRecord['state'];
+    readonly requested_at: string;
+    readonly merged_at: string | null;
+    readonly failure: string | null;
+    readonly status_url: string;
+  } | null;
+  readonly links: Readonly<
+    Record<'self' | 'results' | 'report_json' | 'report_html' | 'rejects' | 'retry', string>
+  >;
+}
+
+export interface BatchServiceDeps {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  readonly dataDir: DataDir;
+  readonly clock: Clock;
+  readonly merger: RetryMerger;
+}
+
+/** What a file request gets: the finished file, the results so far, or "not yet" with the batch's view. */
+export type FileAnswer =
+  | { readonly kind: 'file'; readonly path: string; readonly type: string }
+  | { readonly kind: 'partial'; readonly stream: Readable; readonly type: string }
+  | { readonly kind: 'not-ready'; readonly view: BatchView };
+
+const statusUrl = (id: string) => `/batches/${id}`;
+
+/** The batches the API accepted: submitting, reading progress, serving files, retrying rows in error. */
+export class BatchService {
+  private readonly rates = new RateTracker();
+
+  constructor(private readonly deps: BatchServiceDeps) {}
+
+  /**
+   * Queues an upload as a batch (or joins the same upload with the same options already running). Notes are
+   * warnings about the input that do not stop it (read as Windows-1252, a repeated phone header).
+   */
+  async submit(
+    upload: SavedUpload,
+    displayName: string,
+    settings: ScanSettings,
+    retryOf: string | null = null,
+  ): Promise<{ record: BatchRecord; notes: readonly string[] }> {
+    const { dataDir } = this.deps;
+    const submittedAt = new Date(this.deps.clock()).toISOString();
+    const prepared = await prepareBatch({
+      file: upload.path,
+      outDir: (id) => dataDir.batchDir(id),
+      idIgnoresOutDir: true,
+      displayName,
+      submittedAt,
+      settings,
+    });
+    const id = prepared.data.batchId;
+    await dataDir.createBatchDir(id);
+    const existing = await dataDir.readRecord(id);
+    const how = await submitBatch(this.deps.redis, this.deps.prefix, prepared.data);
+    const notes = prepared.notes;
+    if (how === 'resumed' && existing !== null) return { record: existing, notes };
+    const record: BatchRecord = {
+      version: 1,
+      id,
+      inputSha256: upload.sha256,
+      displayName,
+      submittedAt,
+      job: prepared.data,
+      retryOf: retryOf ?? existing?.retryOf ?? null,
+      // A new run starts from nothing: an older retry of this batch no longer applies.
+      retry: null,
+    };
+    await dataDir.writeRecord(record);
+    this.rates.forget(id);
+    return { record, notes };
+  }
+
+  async record(id: string): Promise<BatchRecord> {
+    const record = await this.deps.dataDir.readRecord(id);
+    if (record === null) throw new HttpProblem(404, `no batch ${id}`);
+    return record;
+  }
+
+  async view(id: string): Promise<BatchView> {
+    const record = await this.record(id);
+    const progress = await batchProgress(this.deps.redis, this.deps.prefix, this.deps.dataDir, id);
+    const { status, report } = progress;
+    const now = this.deps.clock();
+    const done = status?.answered ?? report?.unique_numbers ?? 0;
+    const total = status?.unique ?? report?.unique_numbers ?? 0;
+    const ingested = status?.ingested ?? report !== null;
+    const startedAt = status?.startedAt ?? report?.started_at ?? null;
+    const running = progress.state !== 'done' && progress.state !== 'failed' && progress.state !== 'lost';
+    const rate = running
+      ? this.rates.rate(id, now, done, startedAt === null ? null : Date.parse(startedAt))
+      : null;
+    const retry = record.retry;
+    const state: ApiBatchState =
+      progress.state === 'done' && retry?.state === 'running' ? 'retrying' : progress.state;
+    return {
+      id,
+      state,
+      input_file: record.displayName,
+      submitted_at: record.submittedAt,
+      started_at: startedAt,
+      finished_at: progress.finishedAt,
+      done,
+      total,
+      records: status?.records ?? report?.rows.total ?? 0,
+      ingested,
+      rate: rate === null ? null : Math.round(rate * 100) / 100,
+      eta_seconds: running ? etaSeconds(done, total, ingested, rate) : null,
+      retries: status?.retries ?? 0,
+      pauses: status?.pauses ?? 0,
+      failure: progress.failure,
+      rows_in_error: report?.rows_in_error ?? null,
+      retry_of: record.retryOf,
+      retry:
+        retry === null
+          ? null
+          : {
+              id: retry.id,
+              rows: retry.rows,
+              state: retry.state,
+              requested_at: retry.requestedAt,
+              merged_at: retry.mergedAt ?? null,
+              failure: retry.failure ?? null,
+              status_url: statusUrl(retry.id),
+            },
+      links: {
+        self: statusUrl(id),
+        results: `${statusUrl(id)}/results.csv`,
+        report_json: `${statusUrl(id)}/report.json`,
+        report_html: `${statusUrl(id)}/report.html`,
+        rejects: `${statusUrl(id)}/rejects.csv`,
+        retry: `${statusUrl(id)}/retry`,
+      },
+    };
+  }
+
+  /**
+   * A batch's file: when the batch is done, the file it wrote; results.csv while it runs, the rows answered so
+   * far; anything else, not yet.
+   */
+  async file(id: string, name: ServedFile): Promise<FileAnswer> {
+    const view = await this.view(id);
+    const type = SERVED_FILES[name].type;
+    if (view.state === 'done' || view.state === 'retrying') {
+      return { kind: 'file', path: this.deps.dataDir.file(id, name), type };
+    }
+    const inFlight = view.state !== 'failed' && view.state !== 'lost';
+    if (name === 'results.csv' && inFlight) {
+      const record = await this.record(id);
+      const stream = partialResults(
+        this.deps.redis,
+        batchKeys(this.deps.prefix, id).answers,
+        record.job,
+        this.deps.dataDir.uploadPath(record.inputSha256),
+      );
+      return { kind: 'partial', stream, type };
+    }
+    return { kind: 'not-ready', view };
+  }
+
+  /** Asks the rows in error of a finished batch again, as a batch of their own; merged back when it is done. */
+  async retry(id: string): Promise<{ record: BatchRecord; retry: BatchRecord; rows: number }> {
+    const view = await this.view(id);
+    if (view.state === 'retrying')
+      throw new HttpProblem(
+        409,
+        `batch ${id} is already retrying its rows in error (retry ${view.retry?.id})`,
+        {
+          batch_state: view.state,
+        },
+      );
+    if (view.state !== 'done')
+      throw new HttpProblem(
+        409,
+        `batch ${id} is ${view.state}: only a finished batch can retry its rows in error`,
+        {
+          batch_state: view.state,
+        },
+      );
+    const record = await this.record(id);
+    const built = await buildRetryInput(this.deps.dataDir, record);
+    if (built === null)
+      throw new HttpProblem(
+        409,
+        `batch ${id} has no rows in error worth a retry (invalid numbers never are)`,
+        {
+          batch_state: view.state,
+        },
+      );
+    const { record: retry } = await this.submit(
+      built.upload,
+      `${record.displayName} (retry)`,
+      settingsOf(record.job),
+      id,
+    );
+    // Every row was worth a retry and the retry's input has the original's very bytes: the batch itself runs
+    // again, in place, and there is nothing to merge.
+    if (retry.id === id) return { record: retry, retry, rows: built.rows.length };
+    const updated: BatchRecord = {
+      ...record,
+      retry: {
+        id: retry.id,
+        rows: built.rows.length,
+        requestedAt: new Date(this.deps.clock()).toISOString(),
+        state: 'running',
+      },
+    };
+    await this.deps.dataDir.writeRecord(updated);
+    await this.deps.merger.watch(id);
+    return { record: updated, retry, rows: built.rows.length };
+  }
+}

@@ -1,0 +1,96 @@
+import { UsageError } from '../core/errors.js';
+import type { ProviderName } from '../core/lookup-result.js';
+import { countryFlag, durationFlag, numberFlag } from '../cli/args.js';
+import type { ScanSettings } from '../batch/request.js';
+import { SCAN_DEFAULTS } from '../batch/request.js';
+import type { HistoryOptions } from '../history/state-store.js';
+import { PROVIDER_NAMES } from '../providers/create-provider.js';
+import { HttpProblem } from './problem.js';
+
+/** Batch options an upload may carry (query string or multipart fields), named as `reachscan scan`'s flags. */
+export const BATCH_OPTIONS = [
+  'provider',
+  'column',
+  'default-country',
+  'stale-days',
+  'max-age',
+  'rate',
+  'chunk-size',
+  'bom',
+] as const;
+type BatchOption = (typeof BATCH_OPTIONS)[number];
+
+/** What the server decides, not the client: where the history lives and how chunks retry. */
+export interface ServerSettings {
+  readonly history: HistoryOptions;
+  readonly retryBaseMs: number;
+}
+
+/**
+ * Turns an upload's options into a batch's settings, with the same rules and ranges as `reachscan scan`.
+ * An unknown, repeated or invalid option is a 400 naming it.
+ */
+export function parseBatchOptions(
+  given: Readonly<Record<string, string | readonly string[] | undefined>>,
+  server: ServerSettings,
+): ScanSettings {
+  const values: Partial<Record<BatchOption, string>> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    if (!(BATCH_OPTIONS as readonly string[]).includes(name)) {
+      throw new HttpProblem(400, `unknown option "${name}"; options are ${BATCH_OPTIONS.join(', ')}`, {
+        option: name,
+      });
+    }
+    if (typeof value !== 'string')
+      throw new HttpProblem(400, `option "${name}" is given more than once`, { option: name });
+    values[name as BatchOption] = value;
+  }
+  const option = <T>(name: BatchOption, read: (value: string | undefined) => T): T => {
+    try {
+      return read(values[name]);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      // The CLI's rules, worded for the API: `rate`, not `--rate`.
+      throw new HttpProblem(400, `option ${error.message.replace(/--([\w-]+)/g, '"$1"')}`, { option: name });
+    }
+  };
+  return {
+    provider: option('provider', providerOption),
+    column: option('column', (v) => (v === undefined || v.trim() === '' ? undefined : v)),
+    defaultCountry: option('default-country', (v) => countryFlag(v === '' ? undefined : v)) ?? null,
+    staleDays:
+      option('stale-days', (v) => numberFlag(v, 'stale-days', { min: 1, max: 36_500 })) ??
+      SCAN_DEFAULTS.staleDays,
+    maxAgeMs: option('max-age', (v) => durationFlag(v, 'max-age')) ?? 0,
+    rate:
+      option('rate', (v) => numberFlag(v, 'rate', { min: 0, max: 100_000, integer: false })) ??
+      SCAN_DEFAULTS.rate,
+    chunkSize:
+      option('chunk-size', (v) => numberFlag(v, 'chunk-size', { min: 1, max: 5_000 })) ??
+      SCAN_DEFAULTS.chunkSize,
+    bom: option('bom', booleanOption('bom')),
+    formulaGuard: true,
+    history: server.history,
+    retryBaseMs: server.retryBaseMs,
+  };
+}
+
+function providerOption(value: string | undefined): ProviderName {
+  if (value === undefined || value === '') return 'identity-insights';
+  const provider = PROVIDER_NAMES.find((p) => p === value);
+  if (provider === undefined)
+    throw new UsageError(`--provider must be ${PROVIDER_NAMES.join(' or ')} (got "${value}")`);
+  return provider;
+}
+
+/** A flag as an option: present and empty, `true`/`1`/`yes` mean on; `false`/`0`/`no` off. */
+function booleanOption(name: string) {
+  return (value: string | undefined): boolean => {
+    if (value === undefined) return false;
+    const text = value.trim().toLowerCase();
+    if (['', 'true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    throw new UsageError(`--${name} must be true or false (got "${value}")`);
+  };
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { DataDir } from './data-dir.js';
+import { HttpProblem } from './problem.js';
+
+export interface SavedUpload {
+  /** `uploads/<sha256>.csv`: the same bytes always land in the same file. */
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export function tooLarge(maxBytes: number): HttpProblem {
+  return new HttpProblem(
+    413,
+    `the upload is larger than the limit of ${describeBytes(maxBytes)} (REACHSCAN_API_MAX_UPLOAD_MB)`,
+  );
+}
+
+/**
+ * Streams an upload to disk (never held in memory), mode 0600, hashing it on the way; over `maxBytes` it
+ * stops reading and answers 413. The file is named by its hash once complete, so a half-written upload is
+ * never taken for an input.
+ */
+export async function saveUpload(source: Readable, dir: DataDir, maxBytes: number): Promise<SavedUpload> {
+  const temp = dir.incomingPath();
+  const hash = createHash('sha256');
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+  // Heard here, so a write still pending when we give up cannot end the process with an unheard 'error'.
+  const written: { failure: Error | null } = { failure: null };
+  out.on('error', (error) => (written.failure ??= error));
+  let bytes = 0;
+  try {
+    // Not destroyed when we stop early: the request must stay open for the 413 to reach the client.
+    for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) throw tooLarge(maxBytes);
+      hash.update(chunk);
+      if (written.failure !== null) throw written.failure;
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+    out.end();
+    await finished(out);
+  } catch (error) {
+    out.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  const sha256 = hash.digest('hex');
+  const path = dir.uploadPath(sha256);
+  await rename(temp, path);
+  return { path, sha256, bytes };
+}
+
+export function describeBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / 1024 / 1024).toFixed(2)} MiB`;
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(2)} KiB`;
+  return `${bytes} bytes`;
+}
