@@ -1,12 +1,14 @@
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startWorkers } from '../../queue/workers.js';
+import { startScheduleWorker } from '../../schedule/worker.js';
+import { retryBaseFromEnv } from '../../batch/request.js';
 import { UsageError } from '../../core/errors.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { WORKER_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import { chooseRedis, historyOptions, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
 import { SCAN_DEFAULTS } from './scan.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
@@ -22,6 +24,8 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   const logger = createLogger({ level: logLevel(io.env) === 'warn' ? 'info' : logLevel(io.env) });
   const providers = providersFromEnv(io.env, logger, concurrency);
   providers.check();
+  // Read before anything starts: a bad value must end the command, not leave workers running.
+  const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const redis = await chooseRedis(io.env, false, () => {});
   const workers = startWorkers({
     redisUrl: redis.url,
@@ -31,13 +35,23 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     logger,
     clock: systemClock,
   });
+  providers.observe(workers.observeUpstream);
+  // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
+  const schedules = startScheduleWorker({
+    redisUrl: redis.url,
+    prefix: queuePrefix(io.env),
+    history: scheduled.history,
+    retryBaseMs: scheduled.retryBaseMs,
+    logger,
+    clock: systemClock,
+  });
   logger.info({ concurrency }, 'worker started');
   io.stderr.write(
-    `reachscan worker: waiting for batches (concurrency ${concurrency}); stop with Ctrl-C or SIGTERM\n`,
+    `reachscan worker: waiting for batches and scheduled scans (concurrency ${concurrency}); stop with Ctrl-C or SIGTERM\n`,
   );
   const signal = await io.stopSignal;
   io.stderr.write(`reachscan worker: ${signal}, finishing the jobs in hand\n`);
-  await workers.close();
+  await Promise.all([schedules.close(), workers.close()]);
   await providers.close();
   logger.info('worker stopped');
   logger.flush();

@@ -1,0 +1,107 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { prepareBatch, SCAN_DEFAULTS } from '../batch/request.js';
+import type { Clock } from '../core/clock.js';
+import { ReachscanError } from '../core/errors.js';
+import type { HistoryOptions } from '../history/state-store.js';
+import { InputError } from '../input/errors.js';
+import { readStatus } from '../queue/batch-state.js';
+import type { RedisClient } from '../queue/connection.js';
+import { batchKeys } from '../queue/keys.js';
+import { submitBatch } from '../queue/submit.js';
+import { folderTimestamp } from './cron.js';
+import type { ScheduleDefinition } from './definition.js';
+import { tickClaimKey } from './runs.js';
+
+/** A tick's claim outlives any retry of its job (BullMQ gives up within minutes). */
+const TICK_CLAIM_TTL_S = 3 * 24 * 3600;
+
+/** A run that cannot start whatever we retry (no such source file, no phone column, an out folder we cannot create). */
+export class ScheduledRunError extends ReachscanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SCHEDULED_RUN_INVALID', message, options);
+  }
+}
+
+/** What a worker process brings to every run: settings that are the process's, not the job file's. */
+export interface RunDeps {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  readonly history: HistoryOptions;
+  readonly retryBaseMs: number;
+  readonly clock: Clock;
+}
+
+export type RunStart =
+  | {
+      readonly kind: 'submitted';
+      readonly batchId: string;
+      readonly outDir: string;
+      readonly how: 'new' | 'resumed';
+    }
+  /** The tick had already started its batch (a retried or duplicated job): nothing is queued again. */
+  | { readonly kind: 'already-started'; readonly batchId: string; readonly outDir: string };
+
+/** Each run writes to `<out>/<id>-<tick, UTC>/`, so the folder says which night it is about. */
+export function runFolder(definition: ScheduleDefinition, tickMs: number): string {
+  return join(definition.out, `${definition.id}-${folderTimestamp(tickMs)}`);
+}
+
+/**
+ * Starts the batch of one tick of a schedule; the batch then runs on the batch and chunk workers like any
+ * other. At most one batch per tick: the batch id is derived from the run's folder (hence the tick), and the
+ * tick is claimed in Redis for that batch, so a retried job, or one a second worker took over, joins it.
+ */
+export async function startScheduledRun(
+  deps: RunDeps,
+  definition: ScheduleDefinition,
+  tickMs: number,
+): Promise<RunStart> {
+  const outDir = runFolder(definition, tickMs);
+  let prepared;
+  try {
+    prepared = await prepareBatch({
+      file: definition.source,
+      outDir,
+      submittedAt: new Date(deps.clock()).toISOString(),
+      settings: {
+        provider: definition.provider,
+        column: definition.column ?? undefined,
+        defaultCountry: definition.defaultCountry,
+        chunkSize: SCAN_DEFAULTS.chunkSize,
+        staleDays: definition.staleDays,
+        rate: definition.rate,
+        maxAgeMs: definition.maxAgeMs,
+        formulaGuard: true,
+        bom: false,
+        history: deps.history,
+        retryBaseMs: deps.retryBaseMs,
+      },
+    });
+  } catch (error) {
+    if (error instanceof InputError) throw new ScheduledRunError(error.message, { cause: error });
+    throw error;
+  }
+  const { batchId } = prepared.data;
+  const claim = tickClaimKey(deps.prefix, definition.id, tickMs);
+  const claimed = await deps.redis.set(claim, batchId, 'EX', TICK_CLAIM_TTL_S, 'NX');
+  if (claimed === null) {
+    const holder = await deps.redis.get(claim);
+    // Another batch holds the tick (the source changed between two attempts): that one is the tick's run.
+    if (holder !== null && holder !== batchId) return { kind: 'already-started', batchId: holder, outDir };
+    // Ours: already finished (its outcome record is kept a day) or still in flight (submitBatch joins it).
+    const { state } = await readStatus(deps.redis, batchKeys(deps.prefix, batchId));
+    if (state === 'done' || state === 'failed') return { kind: 'already-started', batchId, outDir };
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    await deps.redis.del(claim);
+    throw new ScheduledRunError(
+      `${definition.jobFile}: "out": cannot create ${outDir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    );
+  }
+  const how = await submitBatch(deps.redis, deps.prefix, prepared.data);
+  return { kind: 'submitted', batchId, outDir, how };
+}
