@@ -1,0 +1,219 @@
+import { retryBaseFromEnv, SCAN_DEFAULTS, type ScanSettings } from '../../batch/request.js';
+import { systemClock } from '../../core/clock.js';
+import { UsageError } from '../../core/errors.js';
+import { createLogger } from '../../logging/logger.js';
+import { createRedis } from '../../queue/connection.js';
+import { startWorkers, type Workers } from '../../queue/workers.js';
+import { createLedger, openInbox, runWatcher, watcherIdentity, WORK_FOLDERS } from '../../watch/index.js';
+import { countryFlag, durationFlag, numberFlag, parseCommandArgs } from '../args.js';
+import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+import { chooseRedis, historyOptions, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import { providerFlag } from './plan.js';
+
+export const WATCH_DEFAULTS = {
+  poll: '1s',
+  settle: '5s',
+  dedupeWindow: '24h',
+  lockTtl: '30s',
+} as const;
+
+export const WATCH_HELP = `Usage: reachscan watch <inbox> --out DIR [options]
+
+Watches a folder: every complete .csv, .txt or .tsv file dropped in <inbox> is moved to
+<inbox>/${WORK_FOLDERS.processing}/ (renamed <name>-<UTC timestamp>.<ext>), scanned as reachscan scan would, and
+moved to <inbox>/${WORK_FOLDERS.done}/ (outputs in DIR/<name>-<timestamp>/, rows in error included) or to
+<inbox>/${WORK_FOLDERS.failed}/ with a <file>.error.txt saying why (bad input: no phone column, binary, empty…).
+One line per file on stderr. Runs until Ctrl-C or SIGTERM (exit 0); a file being scanned then stays in
+${WORK_FOLDERS.processing}/ and the next watcher resumes it.
+
+A file is taken when complete: its size and modification time unchanged for --settle (a file moved in
+whose modification time is already older than that is taken at the next poll). Hidden files, names starting
+with ~$ or ending in ~, .part, .tmp, .crdownload or .partial are ignored: write under such a name, then
+rename. Symbolic links, folders, hard links and anything else that is not a plain file are refused (moved,
+never followed, to ${WORK_FOLDERS.failed}/).
+
+Restarts and several watchers: a ledger in Redis (by content sha256, under REACHSCAN_QUEUE_PREFIX) and a
+lock per file make every file scanned once; run as many watchers on one inbox as you like (same options,
+same Redis, same inbox path). The same content dropped again within --dedupe-window is not scanned again:
+it goes to ${WORK_FOLDERS.done}/ with a <file>.duplicate.txt naming the earlier outputs.
+
+Options:
+  --out DIR                 where each file's output folder is made (created if missing)
+  --poll DURATION           how often the inbox is listed (default ${WATCH_DEFAULTS.poll}; 0.2s works too)
+  --settle DURATION         how long a file must stay unchanged before it is taken (default ${WATCH_DEFAULTS.settle})
+  --dedupe-window DURATION  content scanned less than this long ago is not scanned again (default
+                            ${WATCH_DEFAULTS.dedupeWindow}; 0 = scan every file, restarts are still protected)
+  --lock-ttl DURATION       how long a file stays locked after its watcher dies (default ${WATCH_DEFAULTS.lockTtl})
+  --provider, --column, --default-country, --concurrency, --rate, --chunk-size, --stale-days, --max-age,
+  --simulate, --no-worker, --bom, --no-formula-guard: as for reachscan scan, for every file
+
+Durations: 90s, 1.5s, 30m, 24h, 7d. Redis: REDIS_URL must answer (a watcher needs a Redis that outlives it:
+no private one is started).
+
+Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 bad usage (no such inbox, bad flag); 3 configuration or Redis.
+`;
+
+/** A duration flag with its default and bounds, in ms. */
+function boundedDuration(
+  value: string | undefined,
+  flag: string,
+  fallback: string,
+  { min, max }: { min: number; max: number },
+): number {
+  const ms = durationFlag(value ?? fallback, flag) ?? 0;
+  if (ms < min || ms > max)
+    throw new UsageError(`--${flag} must be between ${min / 1000}s and ${max / 1000}s (got "${value}")`);
+  return ms;
+}
+
+/** `reachscan watch <inbox> --out DIR`: the watched folder, until SIGINT/SIGTERM. */
+export async function runWatch(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    out: { type: 'string' },
+    poll: { type: 'string' },
+    settle: { type: 'string' },
+    'dedupe-window': { type: 'string' },
+    'lock-ttl': { type: 'string' },
+    provider: { type: 'string', default: 'identity-insights' },
+    column: { type: 'string' },
+    'default-country': { type: 'string' },
+    concurrency: { type: 'string' },
+    rate: { type: 'string' },
+    'chunk-size': { type: 'string' },
+    'stale-days': { type: 'string' },
+    'max-age': { type: 'string' },
+    simulate: { type: 'boolean', default: false },
+    'no-worker': { type: 'boolean', default: false },
+    bom: { type: 'boolean', default: false },
+    'no-formula-guard': { type: 'boolean', default: false },
+  });
+  if (values.help) {
+    io.stdout.write(WATCH_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError('watch needs exactly one inbox folder: reachscan watch <inbox> --out DIR');
+  if (values.out === undefined)
+    throw new UsageError('watch needs --out DIR, the folder where each file gets its output folder');
+  if (values['no-worker'] && values.concurrency !== undefined) {
+    throw new UsageError(
+      '--concurrency sets the in-process worker; with --no-worker give it to reachscan worker',
+    );
+  }
+  if (values.simulate && values['no-worker'])
+    throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
+  const pollMs = boundedDuration(values.poll, 'poll', WATCH_DEFAULTS.poll, { min: 50, max: 600_000 });
+  const settleMs = boundedDuration(values.settle, 'settle', WATCH_DEFAULTS.settle, {
+    min: 0,
+    max: 86_400_000,
+  });
+  const dedupeWindowMs = boundedDuration(
+    values['dedupe-window'],
+    'dedupe-window',
+    WATCH_DEFAULTS.dedupeWindow,
+    {
+      min: 0,
+      max: 365 * 86_400_000,
+    },
+  );
+  const lockTtlMs = boundedDuration(values['lock-ttl'], 'lock-ttl', WATCH_DEFAULTS.lockTtl, {
+    min: 1_000,
+    max: 3_600_000,
+  });
+  const concurrency =
+    numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
+  const settings: ScanSettings = {
+    provider: providerFlag(values.provider),
+    column: values.column,
+    defaultCountry: countryFlag(values['default-country']) ?? null,
+    chunkSize:
+      numberFlag(values['chunk-size'], 'chunk-size', { min: 1, max: 5_000 }) ?? SCAN_DEFAULTS.chunkSize,
+    staleDays:
+      numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays,
+    rate: numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? SCAN_DEFAULTS.rate,
+    maxAgeMs: durationFlag(values['max-age'], 'max-age') ?? 0,
+    formulaGuard: !values['no-formula-guard'],
+    bom: values.bom,
+    history: historyOptions(io.env, values.simulate),
+    retryBaseMs: retryBaseFromEnv(io.env),
+  };
+  const layout = await openInbox(positionals[0] as string, values.out);
+  const say = (line: string) => io.stderr.write(`reachscan watch: ${line}\n`);
+  const clock = io.clock ?? systemClock;
+  const logger = createLogger({ level: logLevel(io.env) });
+  // The ledger lives under the configured prefix whatever the mode, so restarts find it.
+  const ledgerPrefix = queuePrefix(io.env);
+  let sim: BuiltInSimulator | null = null;
+  let providers: ReturnType<typeof providersFromEnv> | null = null;
+  let workers: Workers | null = null;
+  let redis: ReturnType<typeof createRedis> | null = null;
+  try {
+    let env = io.env;
+    if (values.simulate) {
+      sim = await startBuiltInSimulator(io.env, io.clock);
+      env = sim.env;
+      say(`using the built-in simulator at ${sim.url} (no carrier is called)`);
+    }
+    if (!values['no-worker']) {
+      providers = providersFromEnv(env, logger, concurrency, io.clock);
+      providers.check();
+    }
+    // No private Redis: the ledger must outlive this process, or a restart would scan files again.
+    const { url } = await chooseRedis(io.env, false, say);
+    // Simulated batches get queues of their own, so real workers never answer them from a carrier (nor the
+    // in-process worker answer real ones with simulated data).
+    const batchPrefix = values.simulate ? `${ledgerPrefix.slice(0, -1)}-simulate}` : ledgerPrefix;
+    const client = createRedis(url, 'client');
+    redis = client;
+    client.on('error', () => {});
+    if (providers !== null) {
+      const registry = providers;
+      workers = startWorkers({
+        redisUrl: url,
+        prefix: batchPrefix,
+        concurrency,
+        provider: (name) => registry.get(name),
+        logger,
+        clock,
+      });
+      registry.observe(workers.observeUpstream);
+    }
+    const owner = watcherIdentity();
+    const stop = new AbortController();
+    let signalName = '';
+    void io.stopSignal.then((signal) => {
+      signalName = signal;
+      stop.abort();
+    });
+    say(
+      `watching ${layout.inbox} (poll ${values.poll ?? WATCH_DEFAULTS.poll}, settle ${values.settle ?? WATCH_DEFAULTS.settle}) → ${layout.outbox}` +
+        `${values['no-worker'] ? ' (reachscan worker processes do the lookups)' : ''}; stop with Ctrl-C or SIGTERM`,
+    );
+    await runWatcher(
+      {
+        layout,
+        redis: client,
+        ledger: createLedger(client, ledgerPrefix, layout.inbox, owner, lockTtlMs),
+        batchPrefix,
+        settings,
+        pollMs,
+        settleMs,
+        dedupeWindowMs,
+        owner,
+        clock,
+        say,
+      },
+      stop.signal,
+    );
+    say(`${signalName || 'stop'}: stopped`);
+    return EXIT.ok;
+  } finally {
+    await workers?.close();
+    await providers?.close();
+    await redis?.quit().catch(() => undefined);
+    await sim?.close();
+    logger.flush();
+  }
+}

@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { prepareBatch, type ScanSettings } from '../batch/request.js';
+import { waitForBatch } from '../batch/wait.js';
+import { UsageError } from '../core/errors.js';
+import { InputError } from '../input/errors.js';
+import { outputFiles } from '../output/write-outputs.js';
+import { readStatus } from '../queue/batch-state.js';
+import type { RedisClient } from '../queue/connection.js';
+import { batchKeys } from '../queue/keys.js';
+import { submitBatch } from '../queue/submit.js';
+
+/** How scanning one taken file ended, and so where the file goes. */
+export type ScanOutcome =
+  /** Outputs written; rows in error (if any) are in them. The file goes to done/. */
+  | {
+      readonly kind: 'done';
+      readonly exitCode: number;
+      readonly batchId: string;
+      readonly rows: number | null;
+      readonly rowsInError: number | null;
+    }
+  /** The file itself is unusable (no phone column, binary, empty…): failed/, with this one-line reason. */
+  | { readonly kind: 'bad-input'; readonly reason: string }
+  /** Not the file's fault (Redis, credentials, a worker crash): it stays in processing/ and is tried again. */
+  | { readonly kind: 'retry-later'; readonly reason: string }
+  /** Waiting stopped (shutdown, or the lock was lost); the batch itself goes on and a later attempt joins it. */
+  | { readonly kind: 'stopped' };
+
+export interface ScanFileRequest {
+  /** The taken file, in processing/. */
+  readonly path: string;
+  /** The name it was dropped under, for messages and reports. */
+  readonly displayName: string;
+  readonly outDir: string;
+  readonly settings: ScanSettings;
+  readonly submittedAt: string;
+}
+
+/**
+ * Scans one file as `reachscan scan` would: the batch id comes from its content, the options and the output
+ * folder, so a file resumed after a restart (same folder, from the ledger) joins its batch instead of
+ * starting over, and a batch that already finished is not run again.
+ */
+export async function scanFile(
+  redis: RedisClient,
+  prefix: string,
+  request: ScanFileRequest,
+  signal: AbortSignal,
+): Promise<ScanOutcome> {
+  let prepared;
+  try {
+    prepared = await prepareBatch({
+      file: request.path,
+      outDir: request.outDir,
+      displayName: request.displayName,
+      submittedAt: request.submittedAt,
+      settings: request.settings,
+    });
+  } catch (error) {
+    if (error instanceof InputError || error instanceof UsageError)
+      return { kind: 'bad-input', reason: error.message };
+    return { kind: 'retry-later', reason: `cannot read it (${(error as Error).message})` };
+  }
+  const { batchId } = prepared.data;
+  try {
+    // Finished before a restart (the watcher died between the batch's end and moving the file): not again.
+    const before = await readStatus(redis, batchKeys(prefix, batchId));
+    if (before.state !== 'done' || before.outDir !== request.outDir)
+      await submitBatch(redis, prefix, prepared.data);
+    const end = await waitForBatch(redis, prefix, batchId, { signal });
+    if (end.kind === 'stopped') return { kind: 'stopped' };
+    if (end.kind === 'job-failed')
+      return { kind: 'retry-later', reason: `the batch failed in the queue (${end.reason})` };
+    const { status } = end;
+    if (status.state === 'failed') {
+      const failure = status.failure ?? 'the batch failed';
+      return status.exitCode === 2
+        ? { kind: 'bad-input', reason: failure }
+        : { kind: 'retry-later', reason: failure };
+    }
+    const counts = await readCounts(request.outDir, request.settings.staleDays);
+    return { kind: 'done', exitCode: status.exitCode ?? 0, batchId, ...counts };
+  } catch (error) {
+    if (signal.aborted) return { kind: 'stopped' };
+    return { kind: 'retry-later', reason: (error as Error).message };
+  }
+}
+
+/** Rows and rows in error from report.json, for the log line; null when it cannot be read. */
+async function readCounts(
+  outDir: string,
+  staleDays: number,
+): Promise<{ rows: number | null; rowsInError: number | null }> {
+  try {
+    const report = JSON.parse(await readFile(join(outDir, outputFiles(staleDays).reportJson), 'utf8')) as {
+      rows?: { total?: unknown };
+      rows_in_error?: unknown;
+    };
+    return {
+      rows: typeof report.rows?.total === 'number' ? report.rows.total : null,
+      rowsInError: typeof report.rows_in_error === 'number' ? report.rows_in_error : null,
+    };
+  } catch {
+    return { rows: null, rowsInError: null };
+  }
+}

@@ -1,0 +1,127 @@
+import { rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ScanSettings } from '../batch/request.js';
+import type { Clock } from '../core/clock.js';
+import type { RedisClient } from '../queue/connection.js';
+import { makeOutputFolder, moveEntry, writeNote, type InboxLayout } from './inbox.js';
+import type { HeldLock, Ledger, LedgerEntry } from './ledger.js';
+import { duplicateNoteName, errorNoteName, folderOf, originalNameOf, WORK_FOLDERS } from './names.js';
+import { scanFile } from './scan-file.js';
+
+/** A file this watcher took (or adopted) and holds the content lock of. */
+export interface TakenFile {
+  /** Its name in processing/. */
+  readonly stamped: string;
+  readonly sha: string;
+  readonly lock: HeldLock;
+  /** Found in processing/ rather than taken from the inbox just now. */
+  readonly adopted: boolean;
+}
+
+/** What became of a taken file: filed (done/ or failed/), or left in processing/ for a later attempt. */
+export type TakenOutcome =
+  | { readonly kind: 'filed' }
+  | { readonly kind: 'retry-later'; readonly reason: string }
+  | { readonly kind: 'left' };
+
+export interface TakenFileDeps {
+  readonly layout: InboxLayout;
+  readonly redis: RedisClient;
+  readonly ledger: Ledger;
+  readonly batchPrefix: string;
+  readonly settings: ScanSettings;
+  readonly dedupeWindowMs: number;
+  readonly owner: string;
+  readonly clock: Clock;
+  readonly say: (line: string) => void;
+  /** Shutdown: waiting for the batch stops and the file stays in processing/. */
+  readonly stop: AbortSignal;
+}
+
+/**
+ * Scans a file this watcher holds the lock of, or files it where the ledger says it belongs: the ledger
+ * (by content) knows whether this very file was already finished before a restart, which output folder it
+ * was given, and whether the same content was scanned recently from another file.
+ */
+export async function handleTakenFile(deps: TakenFileDeps, taken: TakenFile): Promise<TakenOutcome> {
+  const { layout, ledger, say } = deps;
+  const { stamped, sha } = taken;
+  const iso = () => new Date(deps.clock()).toISOString();
+  const processingPath = join(layout.processing, stamped);
+  const fail = async (name: string, reason: string): Promise<TakenOutcome> => {
+    if (await moveEntry(processingPath, join(layout.failed, stamped)))
+      await writeNote(layout.failed, errorNoteName(stamped), reason);
+    say(`failed ${name}: ${reason} → ${WORK_FOLDERS.failed}/${stamped}`);
+    return { kind: 'filed' };
+  };
+
+  const entry = await ledger.read(sha);
+  const ours = entry?.file === stamped ? entry : null;
+  const name = ours?.name ?? originalNameOf(stamped);
+  // Finished before a restart, but not yet moved.
+  if (ours?.state === 'done') {
+    await moveEntry(processingPath, join(layout.done, stamped));
+    say(`done ${name} → ${ours.outDir}`);
+    return { kind: 'filed' };
+  }
+  if (ours?.state === 'failed') return fail(name, ours.reason ?? 'failed');
+  const scannedAt = entry?.finishedAt ?? entry?.claimedAt ?? '';
+  if (
+    ours === null &&
+    entry?.state === 'done' &&
+    deps.dedupeWindowMs > 0 &&
+    deps.clock() - Date.parse(scannedAt) < deps.dedupeWindowMs
+  ) {
+    await writeNote(
+      layout.done,
+      duplicateNoteName(stamped),
+      `${name}: not scanned again: the same content (sha256 ${sha}) was scanned at ${scannedAt} from ${entry.name}; its outputs are in ${entry.outDir}`,
+    );
+    await moveEntry(processingPath, join(layout.done, stamped));
+    say(`duplicate ${name}: same content as ${entry.name}, scanned at ${scannedAt} → ${entry.outDir}`);
+    return { kind: 'filed' };
+  }
+
+  // A resumed file keeps its folder, so its batch id (content, options, folder) and its batch stay the same.
+  const outDir = ours?.outDir ?? join(layout.outbox, folderOf(stamped));
+  const claimedAt = ours?.claimedAt ?? iso();
+  const record = (over: Partial<LedgerEntry>) =>
+    ledger.write(
+      sha,
+      { state: 'processing', file: stamped, name, outDir, claimedAt, owner: deps.owner, ...over },
+      deps.dedupeWindowMs,
+    );
+  await record({});
+  await makeOutputFolder(outDir);
+  if (taken.adopted) say(`resuming ${name} (${WORK_FOLDERS.processing}/${stamped}) → ${outDir}`);
+  const outcome = await scanFile(
+    deps.redis,
+    deps.batchPrefix,
+    { path: processingPath, displayName: name, outDir, settings: deps.settings, submittedAt: iso() },
+    AbortSignal.any([deps.stop, taken.lock.lost]),
+  );
+  switch (outcome.kind) {
+    case 'done': {
+      await record({ state: 'done', finishedAt: iso(), exitCode: outcome.exitCode });
+      await moveEntry(processingPath, join(layout.done, stamped));
+      const counts =
+        outcome.rows !== null ? ` (${outcome.rows} rows, ${outcome.rowsInError ?? 0} in error)` : '';
+      say(`done ${name} → ${outDir}${counts}`);
+      return { kind: 'filed' };
+    }
+    case 'bad-input':
+      await record({ state: 'failed', finishedAt: iso(), reason: outcome.reason });
+      // Nothing was written for it: no empty folder in the outbox.
+      await rmdir(outDir).catch(() => undefined);
+      return fail(name, outcome.reason);
+    case 'retry-later':
+      return { kind: 'retry-later', reason: outcome.reason };
+    case 'stopped':
+      say(
+        deps.stop.aborted
+          ? `${name} stays in ${WORK_FOLDERS.processing}/ (${stamped}) and resumes at the next start`
+          : `${name}: lost its lock (Redis was away too long); left in ${WORK_FOLDERS.processing}/ for whoever holds it now`,
+      );
+      return { kind: 'left' };
+  }
+}
