@@ -9,6 +9,9 @@ Commands:
   worker               process batches queued in Redis (scale out: run as many as you like)
   lookup <number>...   look numbers up now and print one line each
   simulate             run the carrier simulator (Vonage Identity Insights) on this machine
+  watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
+  schedule sync|list   scans declared in jobs/*.json: sync them to Redis, show next runs (workers run them)
+  serve                HTTP API: upload CSV files, follow batches, download results; /metrics, /admin/queues
   help [command]       show help for a command
 
 Exit codes:

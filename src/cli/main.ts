@@ -6,6 +6,9 @@ import { runReport } from './commands/report.js';
 import { runScan } from './commands/scan.js';
 import { runWorker } from './commands/worker.js';
 import { runSimulate } from './commands/simulate.js';
+import { runWatch, WATCH_HELP } from './commands/watch.js';
+import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
+import { runServe, SERVE_HELP } from './commands/serve.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   LOOKUP_HELP,
@@ -27,6 +30,9 @@ const COMMANDS: Readonly<
   worker: { run: runWorker, help: WORKER_HELP },
   lookup: { run: runLookup, help: LOOKUP_HELP },
   simulate: { run: runSimulate, help: SIMULATE_HELP },
+  watch: { run: runWatch, help: WATCH_HELP },
+  schedule: { run: runSchedule, help: SCHEDULE_HELP },
+  serve: { run: runServe, help: SERVE_HELP },
 };
 
 /** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */
