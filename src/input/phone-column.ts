@@ -29,8 +29,9 @@ function squash(name: string): string {
 }
 
 /**
- * Picks the phone column: `--column NAME` when given (exact name first, then loosely), else the first header
- * matching a common phone header name. Returns the column index.
+ * Picks the phone column: `--column NAME` when given (exact name first, then loosely, then a 1-based position
+ * such as `--column 5` for a file whose headers repeat), else the first header matching a common phone header
+ * name. Returns the column index.
  */
 export function choosePhoneColumn(file: string, headers: readonly string[], requested?: string): number {
   const listed = headers.map((h) => JSON.stringify(h)).join(', ');
@@ -39,6 +40,8 @@ export function choosePhoneColumn(file: string, headers: readonly string[], requ
     if (exact >= 0) return exact;
     const loose = headers.findIndex((h) => squash(h) === squash(requested));
     if (loose >= 0) return loose;
+    const position = /^\d+$/.test(requested.trim()) ? Number(requested.trim()) : 0;
+    if (position >= 1 && position <= headers.length) return position - 1;
     throw new InputError(file, `no column named "${requested}"; the headers are ${listed}`);
   }
   const squashed = headers.map(squash);
@@ -49,5 +52,25 @@ export function choosePhoneColumn(file: string, headers: readonly string[], requ
   throw new InputError(
     file,
     `no phone column found (looked for phone, mobile, msisdn, cell, tel, number …); the headers are ${listed}; name it with --column`,
+  );
+}
+
+/**
+ * When the chosen phone column's header appears more than once (the same name, up to case, spaces and `_`), says
+ * which one is used and how to pick another; null otherwise. Taking the first silently could scan the wrong
+ * numbers.
+ */
+export function duplicatePhoneHeaderNote(
+  file: string,
+  headers: readonly string[],
+  chosen: number,
+): string | null {
+  const name = squash(headers[chosen] ?? '');
+  const same = headers.flatMap((h, i) => (squash(h) === name ? [i + 1] : []));
+  if (same.length < 2) return null;
+  const others = same.filter((p) => p !== chosen + 1);
+  return (
+    `${file}: line 1: the phone column's header ${JSON.stringify(headers[chosen])} appears ${same.length} times ` +
+    `(columns ${same.join(', ')}); column ${chosen + 1} is used; choose another with --column ${others[0]}`
   );
 }

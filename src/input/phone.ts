@@ -9,14 +9,19 @@ export type PhoneCell =
 
 const EXCEL_SCIENTIFIC = /^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$/;
 const DIGITS_ONLY = /^\d+$/;
+/** `="+447400123456"`: how exports keep a spreadsheet from mangling a number (a formula that yields text). */
+const EXCEL_TEXT_FORMULA = /^=\s*"([^"]*)"$/;
 
 /**
  * Normalises a phone cell to E.164. `+44…` and `0044…` need no country; national forms (`07400 123456`) use
  * `defaultCountry`; bare international digits (`447400123456`) are tried with a `+` when they are not a valid
- * national number. Spaces, dashes, dots, slashes and brackets are ignored; an extension is dropped.
+ * national number. Spaces, dashes, dots, slashes and brackets are ignored; an extension is dropped. Excel's
+ * text formula `="…"` is read as the text it yields.
  */
 export function normalisePhone(raw: string, defaultCountry?: CountryCode): PhoneCell {
-  const text = raw.trim();
+  let text = raw.trim();
+  const formula = EXCEL_TEXT_FORMULA.exec(text);
+  if (formula !== null) text = (formula[1] ?? '').trim();
   if (text === '') return { kind: 'invalid', reason: 'no phone number' };
   if (EXCEL_SCIENTIFIC.test(text)) return { kind: 'excel-mangled' };
   const direct = parseE164(text, defaultCountry);

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { parse, type CsvError } from 'csv-parse';
-import { InputError } from './errors.js';
-import type { InputShape } from './sniff.js';
+import { DELIMITERS, type InputShape } from './sniff.js';
+import { detectEncoding, latin1ToWindows1252, type InputEncoding } from './encoding.js';
 
 /** One data record (the header is not one): `index` counts data records from 0, `line` is where it starts. */
 export interface InputRecord {
@@ -23,23 +24,90 @@ export interface InputReject {
 
 export type InputItem = InputRecord | InputReject;
 
-/** A record larger than this is almost surely an unclosed quote swallowing the file; refuse, don't buffer. */
+/**
+ * A record larger than this is almost surely an unclosed quote swallowing the file (or a runaway field): its
+ * first line is rejected and reading goes on from the next line, so memory stays bounded by this size.
+ */
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
+/** A reject's `raw` is cut at this many characters when the record was cut short (over MAX_RECORD_BYTES). */
+export const MAX_REJECT_RAW_CHARS = 10_000;
+
+export interface ReadOptions {
+  /** Overrides {@link MAX_RECORD_BYTES} (tests). */
+  readonly maxRecordBytes?: number;
+}
+
+/** Where a pass over the file stopped early: a record that never ends, starting on `line`. */
+interface Restart {
+  readonly line: number;
+  readonly reason: 'unclosed-quote' | 'too-large';
+  /** A point before that line whose offset and line are known (the end of the last good record). */
+  readonly from: { readonly offset: number; readonly line: number };
+}
+
 /**
- * Streams a CSV file record by record in file order, with rejects in their place. UTF-8 with or without BOM,
- * CRLF, LF or CR line ends (mixed too), quoted fields with delimiters and newlines. Memory stays flat: nothing
- * is collected.
+ * Streams a CSV file record by record in file order, with rejects in their place. UTF-8 with or without BOM, or
+ * Windows-1252 when the file is not UTF-8; CRLF, LF or CR line ends (mixed too), quoted fields with delimiters
+ * and newlines. A quote that is never closed (or a record over {@link MAX_RECORD_BYTES}) costs only the line it
+ * starts on: that line is rejected and reading resumes on the next one. Memory stays flat: nothing is collected.
  */
 export async function* readInput(
   path: string,
   shape: InputShape,
-  displayName = path,
+  _displayName = path,
+  options: ReadOptions = {},
 ): AsyncGenerator<InputItem> {
+  const encoding = shape.encoding ?? (await detectEncoding(path)).encoding;
+  const maxRecordBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+  let start = { offset: 0, line: 1 };
+  const counters = { index: 0, headerSeen: false };
+  for (;;) {
+    const restart = yield* readPass(path, shape, encoding, maxRecordBytes, start, counters);
+    if (restart === null) return;
+    const next = await locateLineAfter(path, restart.from, restart.line, MAX_REJECT_RAW_CHARS * 4);
+    const text = decode(next.text, encoding);
+    const raw =
+      next.cut || text.length > MAX_REJECT_RAW_CHARS ? `${text.slice(0, MAX_REJECT_RAW_CHARS)}…` : text;
+    const shown = raw === text ? '' : ` (raw shows its first ${MAX_REJECT_RAW_CHARS} characters)`;
+    yield {
+      kind: 'reject',
+      line: restart.line,
+      raw,
+      reason:
+        restart.reason === 'unclosed-quote'
+          ? `quote not closed: the quoted field opened on line ${restart.line} never ends; this line is rejected${shown} and reading goes on from line ${restart.line + 1}`
+          : `a record over ${formatMiB(maxRecordBytes)} from line ${restart.line} (a runaway field or an unclosed quote); this line is rejected${shown} and reading goes on from line ${restart.line + 1}`,
+    };
+    if (next.offset === null) return;
+    // The header is always read in the first pass (sniffing refused a header that is not valid CSV).
+    counters.headerSeen = true;
+    start = { offset: next.offset, line: restart.line + 1 };
+  }
+}
+
+/**
+ * One csv-parse pass from `start` (a line start) to the end of the file, or until a record that never ends; then
+ * the place to resume from.
+ */
+async function* readPass(
+  path: string,
+  shape: InputShape,
+  encoding: InputEncoding,
+  maxRecordBytes: number,
+  start: { offset: number; line: number },
+  counters: { index: number; headerSeen: boolean },
+): AsyncGenerator<InputItem, Restart | null> {
   const pending: InputReject[] = [];
-  const stop: { fatal: InputError | null } = { fatal: null };
+  const lineBase = start.line - 1;
+  const lines = createLineCounter(lineBase);
+  let checkpoint = { offset: start.offset, line: start.line };
+  const stop: { restart: Restart | null } = { restart: null };
+  const text = encoding === 'utf-8' ? (s: string) => s : latin1ToWindows1252;
+  const source = createReadStream(path, { start: start.offset });
   const parser = parse({
-    bom: true,
+    bom: start.offset === 0,
+    encoding: encoding === 'utf-8' ? 'utf8' : 'latin1',
     delimiter: shape.delimiter,
     record_delimiter: ['\r\n', '\n', '\r'],
     // A quote inside an unquoted field is a character, as in Excel: `=HYPERLINK("x")` stays one field.
@@ -48,79 +116,207 @@ export async function* readInput(
     raw: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES,
+    max_record_size: maxRecordBytes,
+    // Called in file order, like on_skip: the place to keep line numbers right.
+    on_record: (record: unknown, context: { bytes: number; lines: number }) => {
+      // What the parser flushes after it was stopped (a runaway record cut short) is not a record.
+      if (stop.restart !== null) return null;
+      const item = record as ParsedItem;
+      const place = lines.place(context.lines, item.raw);
+      // The last record known to end well: where a restart can count lines from.
+      checkpoint = { offset: start.offset + context.bytes, line: place.end + 1 };
+      return { ...item, line: place.start } as unknown as string[];
+    },
     on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      const text = (raw ?? '').replace(/^[\r\n]+/, '');
-      const end = typeof error?.lines === 'number' ? error.lines : 0;
-      const line = startLine(end, text);
-      if (error?.code === 'CSV_MAX_RECORD_SIZE') {
-        stop.fatal = new InputError(
-          displayName,
-          `line ${line}: a record over ${MAX_RECORD_BYTES / 1024 / 1024} MiB (an unclosed quote?)`,
-        );
-        parser.destroy(stop.fatal);
+      if (stop.restart !== null) return undefined;
+      const body = raw ?? '';
+      let reported = typeof error?.lines === 'number' ? error.lines : 0;
+      // At the end of the file inside a quote, csv-parse has already counted the final CRLF's CR as a line.
+      if (error?.code === 'CSV_QUOTE_NOT_CLOSED' && body.endsWith('\r\n')) reported--;
+      const line = lines.place(reported, body).start;
+      if (error?.code === 'CSV_MAX_RECORD_SIZE' || error?.code === 'CSV_QUOTE_NOT_CLOSED') {
+        stop.restart = {
+          line,
+          reason: error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unclosed-quote' : 'too-large',
+          from: checkpoint,
+        };
+        // Stop reading: what the parser already produced is still delivered, the rest is ignored.
+        source.unpipe(parser);
+        source.destroy();
+        parser.end();
         return undefined;
       }
+      const shown = trimBreaks(text(body));
       pending.push({
         kind: 'reject',
         line,
-        raw: text.replace(/\r?\n$|\r$/, ''),
-        reason: describe(error, line),
+        raw: shown,
+        reason: describe(error, shown, shape.delimiter),
       });
       return undefined;
     },
   });
-  const source = createReadStream(path);
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
 
-  let headerSeen = false;
-  let index = 0;
-  try {
-    for await (const item of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number; bytes: number };
-      raw: string;
-    }>) {
-      const line = startLine(item.info.lines, item.raw.replace(/^[\r\n]+/, ''));
-      // Rejects are reported as the parser meets them, which can be ahead of the records read so far.
-      while (pending.length > 0 && (pending[0] as InputReject).line < line)
-        yield pending.shift() as InputReject;
-      if (!headerSeen) {
-        headerSeen = true;
-        continue;
-      }
-      yield { kind: 'record', index: index++, line, fields: item.record, bytes: item.info.bytes };
+  for await (const item of parser as AsyncIterable<ParsedItem & { line: number }>) {
+    const { line } = item;
+    const stopAt = stop.restart;
+    // A record the parser cut short when it was stopped, or anything from the restart line on.
+    if (stopAt !== null && line >= stopAt.line) continue;
+    // Rejects are reported as the parser meets them, which can be ahead of the records read so far.
+    while (pending.length > 0 && (pending[0] as InputReject).line < line)
+      yield pending.shift() as InputReject;
+    if (!counters.headerSeen) {
+      counters.headerSeen = true;
+      continue;
     }
-  } catch (error) {
-    if (stop.fatal !== null) throw stop.fatal;
-    throw error;
+    yield {
+      kind: 'record',
+      index: counters.index++,
+      line,
+      fields: encoding === 'utf-8' ? item.record : item.record.map(text),
+      bytes: start.offset + item.info.bytes,
+    };
   }
-  if (stop.fatal !== null) throw stop.fatal;
   yield* pending;
+  return stop.restart;
 }
 
-/** The line a record starts on, from the line it ends on and its raw text. */
-function startLine(endLine: number, raw: string): number {
-  const body = raw.replace(/\r?\n$|\r$/, '');
-  let newlines = 0;
-  for (let i = 0; i < body.length; i++) {
-    const ch = body.charCodeAt(i);
-    if (ch === 10 || (ch === 13 && body.charCodeAt(i + 1) !== 10)) newlines++;
+interface ParsedItem {
+  readonly record: string[];
+  readonly info: { readonly lines: number; readonly bytes: number };
+  readonly raw: string;
+}
+
+/**
+ * Line numbers as people count them (LF, CRLF or a lone CR end a line). csv-parse counts a CRLF inside a quoted
+ * field as two lines; fed every record and skip in file order, this takes those extra lines back out.
+ */
+export function createLineCounter(lineBase: number): {
+  place(reportedEndLine: number, raw: string): { start: number; end: number };
+} {
+  let doubled = 0;
+  return {
+    place(reportedEndLine, raw) {
+      // Indexes rather than a trimmed copy: a runaway record's raw text can be tens of MB.
+      let from = 0;
+      while (from < raw.length && (raw.charCodeAt(from) === 10 || raw.charCodeAt(from) === 13)) from++;
+      let to = raw.length;
+      if (to > from && raw.charCodeAt(to - 1) === 10) to--;
+      if (to > from && raw.charCodeAt(to - 1) === 13) to--;
+      let crlf = 0;
+      let breaks = 0;
+      for (let i = from; i < to; i++) {
+        const ch = raw.charCodeAt(i);
+        if (ch === 13) {
+          breaks++;
+          if (raw.charCodeAt(i + 1) === 10) {
+            crlf++;
+            i++;
+          }
+        } else if (ch === 10) breaks++;
+      }
+      doubled += crlf;
+      const end = Math.max(1, reportedEndLine - doubled);
+      return { start: lineBase + Math.max(1, end - breaks), end: lineBase + end };
+    },
+  };
+}
+
+/** A raw record without the line breaks before it (left from blank lines) and its own line break after it. */
+function trimBreaks(raw: string): string {
+  return raw.replace(/^[\r\n]+/, '').replace(/\r?\n$|\r$/, '');
+}
+
+/**
+ * From a known line start, finds line `line` and the offset of the line after it: returns that line's first
+ * `maxBytes` bytes (`cut` when there were more) and where the next line starts (null at the end of the file). Line breaks are LF, CRLF or a lone CR, as the parser counts them.
+ */
+export async function locateLineAfter(
+  path: string,
+  from: { offset: number; line: number },
+  line: number,
+  maxBytes: number,
+): Promise<{ text: Buffer; cut: boolean; offset: number | null }> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    let position = from.offset;
+    let current = from.line;
+    const parts: Buffer[] = [];
+    let kept = 0;
+    let cut = false;
+    let crPending = false;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) return { text: Buffer.concat(parts), cut, offset: null };
+      let i = 0;
+      if (crPending) {
+        // The previous chunk ended with a CR: a LF right after it belongs to the same break.
+        crPending = false;
+        if (buffer[0] === 0x0a) i = 1;
+        if (current > line) return { text: Buffer.concat(parts), cut, offset: position + i };
+      }
+      let segmentStart = i;
+      for (; i < bytesRead; i++) {
+        const b = buffer[i];
+        if (b !== 0x0a && b !== 0x0d) continue;
+        if (current === line) keep(buffer.subarray(segmentStart, i));
+        current++;
+        if (b === 0x0d) {
+          if (i + 1 === bytesRead) {
+            crPending = true;
+            break;
+          }
+          if (buffer[i + 1] === 0x0a) i++;
+        }
+        segmentStart = i + 1;
+        if (current > line) return { text: Buffer.concat(parts), cut, offset: position + i + 1 };
+      }
+      if (!crPending && current === line) keep(buffer.subarray(segmentStart, bytesRead));
+      position += bytesRead;
+    }
+
+    function keep(bytes: Buffer): void {
+      const room = maxBytes - kept;
+      if (bytes.length > room) cut = true;
+      const taken = Buffer.from(bytes.subarray(0, Math.max(0, room)));
+      parts.push(taken);
+      kept += taken.length;
+    }
+  } finally {
+    await handle.close();
   }
-  return Math.max(1, endLine - newlines);
 }
 
-function describe(error: CsvError | undefined, line: number): string {
+function decode(bytes: Buffer, encoding: InputEncoding): string {
+  return encoding === 'utf-8' ? bytes.toString('utf8') : latin1ToWindows1252(bytes.toString('latin1'));
+}
+
+function formatMiB(bytes: number): string {
+  const mib = bytes / 1024 / 1024;
+  return mib >= 1 ? `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB` : `${bytes} bytes`;
+}
+
+/** Why a record is not valid CSV, in words; a wrong field count says when the line uses another delimiter. */
+export function describe(error: CsvError | undefined, raw: string, delimiter: string): string {
   switch (error?.code) {
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
-      return error.message.replace(
-        /^Invalid Record Length: expect (\d+), got (\d+).*/,
-        'wrong field count: expected $1, got $2',
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
+      const match = /^Invalid Record Length: expect (\d+), got (\d+)/.exec(error.message);
+      if (match === null) return error.message;
+      const expected = Number(match[1]);
+      const other = DELIMITERS.find(
+        (d) => d !== delimiter && countFields(raw.replace(/\r?\n$|\r$/, ''), d) === expected,
       );
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return `quote not closed: everything from line ${line} to the end of the file was read as one record`;
+      return (
+        `wrong field count: expected ${expected}, got ${match[2]}` +
+        (other !== undefined && expected > 1
+          ? `; this line seems to be separated by ${name(other)} where the file uses ${name(delimiter)}`
+          : '')
+      );
+    }
     case 'INVALID_OPENING_QUOTE':
       return 'a quote inside an unquoted field';
     case 'CSV_INVALID_CLOSING_QUOTE':
@@ -128,4 +324,19 @@ function describe(error: CsvError | undefined, line: number): string {
     default:
       return error?.message ?? 'not valid CSV';
   }
+}
+
+function name(delimiter: string): string {
+  return delimiter === '\t' ? 'TAB' : `"${delimiter}"`;
+}
+
+/** Fields of one line split on `delimiter` outside double quotes. */
+function countFields(line: string, delimiter: string): number {
+  let quoted = false;
+  let count = 1;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === delimiter && !quoted) count++;
+  }
+  return count;
 }

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { InputError } from './errors.js';
+import { decodeBytes, detectEncoding, encodingNote, type InputEncoding } from './encoding.js';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
 export type Delimiter = (typeof DELIMITERS)[number];
@@ -10,13 +11,21 @@ export interface InputShape {
   /** Header fields as written (BOM removed). */
   readonly headers: readonly string[];
   readonly sizeBytes: number;
+  /**
+   * How the file's bytes are read; when absent (a shape rebuilt from a queued job) the reader finds out itself,
+   * with the same answer.
+   */
+  readonly encoding?: InputEncoding;
+  /** Things the user should know that do not stop the scan (a file read as Windows-1252), one line each. */
+  readonly notes?: readonly string[];
 }
 
 const SNIFF_BYTES = 64 * 1024;
 
 /**
- * Looks at the start of a file to learn its shape before anything is queued: refuses empty, binary and UTF-16
- * files with one clear line, detects the delimiter, and reads the header row.
+ * Looks at the start of a file to learn its shape before anything is queued: refuses empty, binary, UTF-16 and
+ * header-only files with one clear line, detects the delimiter and the encoding (the whole file is read once for
+ * that, keeping nothing), and reads the header row.
  */
 export async function sniffInput(path: string, displayName = path): Promise<InputShape> {
   let handle;
@@ -42,9 +51,11 @@ export async function sniffInput(path: string, displayName = path): Promise<Inpu
     const nul = head.indexOf(0);
     if (nul >= 0)
       throw new InputError(displayName, `a binary file, not CSV text (NUL byte at offset ${nul})`);
-    let text = head.toString('utf8');
+    const verdict = await detectEncoding(path);
+    let text = decodeBytes(head, verdict.encoding);
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (bytesRead < size) text = text.slice(0, Math.max(text.lastIndexOf('\n'), 0) || text.length);
+    if (bytesRead < size)
+      text = text.slice(0, Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'), 0) || text.length);
     const lines = splitLogicalLines(text).slice(0, 20);
     const delimiter = detectDelimiter(lines);
     const headerLine = lines[0] ?? '';
@@ -58,13 +69,26 @@ export async function sniffInput(path: string, displayName = path): Promise<Inpu
     if (headers.length === 0 || headers.every((h) => h === '')) {
       throw new InputError(displayName, 'line 1: no header row (the first line is empty)');
     }
-    return { delimiter, headers, sizeBytes: size };
+    if (bytesRead === size && lines.length === 1) {
+      throw new InputError(displayName, 'line 1 is the header and no data row follows: nothing to scan');
+    }
+    const note = encodingNote(displayName, verdict);
+    return {
+      delimiter,
+      headers,
+      sizeBytes: size,
+      encoding: verdict.encoding,
+      notes: note === null ? [] : [note],
+    };
   } finally {
     await handle.close();
   }
 }
 
-/** Splits on newlines outside double quotes, so a quoted field with a newline stays in one line. */
+/**
+ * Splits on line breaks (LF, CRLF or a lone CR, as old Mac exports end lines) outside double quotes, so a quoted
+ * field with a newline stays in one line.
+ */
 export function splitLogicalLines(text: string): string[] {
   const lines: string[] = [];
   let quoted = false;
@@ -72,7 +96,7 @@ export function splitLogicalLines(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (ch === '"') quoted = !quoted;
-    else if (ch === '\n' && !quoted) {
+    else if ((ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) && !quoted) {
       lines.push(text.slice(start, i).replace(/\r$/, ''));
       start = i + 1;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/input/errors.js';
-import { choosePhoneColumn } from '../../../src/input/phone-column.js';
+import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../../../src/input/phone-column.js';
 
 describe('choosePhoneColumn', () => {
   it.each([
@@ -27,5 +27,18 @@ describe('choosePhoneColumn', () => {
     expect(() => choosePhoneColumn('crm.csv', ['id'], 'cell')).toThrow(
       'crm.csv: no column named "cell"; the headers are "id"',
     );
+  });
+
+  it('takes --column as a 1-based position when no header has that name', () => {
+    expect(choosePhoneColumn('f.csv', ['id', 'phone', 'phone'], '3')).toBe(2);
+    expect(choosePhoneColumn('f.csv', ['2', 'phone'], '2')).toBe(0); // a header named "2" wins
+    expect(() => choosePhoneColumn('f.csv', ['id', 'phone'], '3')).toThrow('no column named "3"');
+  });
+
+  it('says which column is used when the phone header repeats, and how to take another', () => {
+    expect(duplicatePhoneHeaderNote('f.csv', ['id', 'phone', 'id', 'Phone', 'phone'], 1)).toBe(
+      'f.csv: line 1: the phone column\'s header "phone" appears 3 times (columns 2, 4, 5); column 2 is used; choose another with --column 4',
+    );
+    expect(duplicatePhoneHeaderNote('f.csv', ['id', 'id', 'phone'], 2)).toBeNull(); // other repeats don't matter
   });
 });

@@ -12,6 +12,9 @@ describe('normalisePhone', () => {
     ['07400.123.456', 'GB', '+447400123456'],
     ['+44 7400 123456 ext. 12', undefined, '+447400123456'],
     ['+990123400', undefined, '+990123400'],
+    // Excel's text formula, as exports write numbers to keep them from being mangled.
+    ['="+44 7400 123456"', undefined, '+447400123456'],
+    ['= "07400123456"', 'GB', '+447400123456'],
   ] as const)('%s (%s) → %s', (raw, country, e164) => {
     expect(normalisePhone(raw, country)).toEqual({ kind: 'valid', e164 });
   });

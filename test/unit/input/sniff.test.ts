@@ -18,3 +18,9 @@ describe('delimiter detection', () => {
     expect(splitLogicalLines('a,b\r\n"x\ny",z\r\n\r\nlast')).toEqual(['a,b', '"x\ny",z', 'last']);
   });
 });
+
+describe('line splitting for sniffing', () => {
+  it('takes a lone CR as a line break (old Mac exports), outside quotes only', () => {
+    expect(splitLogicalLines('a,b\r1,"x\ry"\r2,z')).toEqual(['a,b', '1,"x\ry"', '2,z']);
+  });
+});

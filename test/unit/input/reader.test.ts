@@ -1,0 +1,115 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLineCounter, readInput, type InputItem } from '../../../src/input/reader.js';
+import { sniffInput } from '../../../src/input/sniff.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'reachscan-reader-'));
+let n = 0;
+
+/** Writes `content` to a file and reads it the way ingest does (a shape rebuilt without the encoding). */
+async function read(content: string | Buffer, options: { maxRecordBytes?: number } = {}) {
+  const path = join(dir, `f${n++}.csv`);
+  writeFileSync(path, content);
+  const shape = await sniffInput(path);
+  const items: InputItem[] = [];
+  for await (const item of readInput(
+    path,
+    { delimiter: shape.delimiter, headers: shape.headers, sizeBytes: 0 },
+    path,
+    options,
+  ))
+    items.push(item);
+  return items.map((i) => (i.kind === 'record' ? { line: i.line, fields: i.fields } : i));
+}
+
+describe('readInput: an unclosed quote costs one line, not the rest of the file', () => {
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])('%s: rejects the line that opens the quote and reads on from the next', async (_name, eol) => {
+    const items = await read(
+      [
+        'id,phone,note',
+        '1,+990123400,ok',
+        '2,+990123411,"never closed',
+        '3,+990123422,ok',
+        '4,+990123433,ok',
+        '',
+      ].join(eol),
+    );
+    expect(items).toEqual([
+      { line: 2, fields: ['1', '+990123400', 'ok'] },
+      {
+        kind: 'reject',
+        line: 3,
+        raw: '2,+990123411,"never closed',
+        reason:
+          'quote not closed: the quoted field opened on line 3 never ends; this line is rejected and reading goes on from line 4',
+      },
+      { line: 4, fields: ['3', '+990123422', 'ok'] },
+      { line: 5, fields: ['4', '+990123433', 'ok'] },
+    ]);
+  });
+
+  it('a record over the size limit: its first line is rejected (raw cut short), the rest is read', async () => {
+    const items = await read(
+      `id,phone,note\n1,+990123400,ok\n2,+990123411,${'x'.repeat(50_000)}\n3,+990123422,ok`,
+      {
+        maxRecordBytes: 20_000,
+      },
+    );
+    expect(items).toHaveLength(3);
+    expect(items[0]).toEqual({ line: 2, fields: ['1', '+990123400', 'ok'] });
+    expect(items[1]).toMatchObject({
+      kind: 'reject',
+      line: 3,
+      reason:
+        'a record over 20000 bytes from line 3 (a runaway field or an unclosed quote); this line is rejected (raw shows its first 10000 characters) and reading goes on from line 4',
+    });
+    expect((items[1] as { raw: string }).raw).toBe(`2,+990123411,${'x'.repeat(10_000 - 13)}…`);
+    expect(items[2]).toEqual({ line: 4, fields: ['3', '+990123422', 'ok'] });
+  });
+});
+
+describe('readInput: line numbers and reasons', () => {
+  it('counts a CRLF inside a quoted field as one line, and blank lines as lines', async () => {
+    const items = await read('id,note\r\n1,"a\r\nb\r\nc"\r\n\r\n2,x,extra\r\n3,y\r\n');
+    expect(items).toEqual([
+      { line: 2, fields: ['1', 'a\r\nb\r\nc'] },
+      { kind: 'reject', line: 6, raw: '2,x,extra', reason: 'wrong field count: expected 2, got 3' },
+      { line: 7, fields: ['3', 'y'] },
+    ]);
+  });
+
+  it('says when a line uses another delimiter than the file', async () => {
+    const items = await read('id;phone;note\n1;+990123400;a\n2,+990123411,b\n3;+990123422;c\n');
+    expect(items[1]).toEqual({
+      kind: 'reject',
+      line: 3,
+      raw: '2,+990123411,b',
+      reason:
+        'wrong field count: expected 3, got 1; this line seems to be separated by "," where the file uses ";"',
+    });
+  });
+
+  it('reads a file that is not UTF-8 as Windows-1252, even when the odd byte is past the first MiB', async () => {
+    const filler = Array.from({ length: 40_000 }, (_, i) => `${i},+990123400,plain ascii text`).join('\n');
+    const items = await read(
+      Buffer.from(`id,phone,note\n${filler}\n40000,+990123411,Jos\xe9 \x96 \x80\n`, 'latin1'),
+    );
+    expect(items).toHaveLength(40_001);
+    expect(items[40_000]).toEqual({ line: 40_002, fields: ['40000', '+990123411', 'José – €'] });
+  });
+});
+
+describe('createLineCounter', () => {
+  it('takes back the extra line csv-parse counts for each quoted CRLF', () => {
+    const lines = createLineCounter(0);
+    // csv-parse reports the end line 3 for `1,"a<CRLF>b"` on lines 2–3 (it counted the CRLF twice).
+    expect(lines.place(4, '1,"a\r\nb"\r\n')).toEqual({ start: 2, end: 3 });
+    expect(lines.place(5, '2,c\r\n')).toEqual({ start: 4, end: 4 });
+  });
+});
