@@ -45,10 +45,12 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
   };
   const nodes = clusterNodes(url);
   if (nodes === null) return new Redis(url, options);
-  const { enableAutoPipelining, ...perNode } = options;
+  // No auto-pipelining on a cluster: ioredis groups auto-pipelined commands by the node of what it takes for
+  // the first key, which for scripts whose key count is given per call (the history's) is the count itself;
+  // the batch then spans nodes and fails. Commands still share each node's connection.
+  const { enableAutoPipelining: _notOnCluster, ...perNode } = options;
   return new Cluster(nodes, {
     redisOptions: { ...perNode, ...clusterRedisOptions(url) },
-    ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
     // BullMQ's blocking calls and our waits must not give up while the cluster fails over.
     ...(role === 'worker' ? { clusterRetryStrategy: (times: number) => Math.min(100 * times, 2_000) } : {}),
   });

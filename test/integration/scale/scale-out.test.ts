@@ -95,7 +95,15 @@ describe('Redis Cluster', () => {
   });
 
   it('a batch runs through a 3-master cluster with two workers, and the history works across runs', async () => {
-    const name = `cluster-${randomUUID()}`;
+    const client = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
+    // The slot map (and so the list of masters) is known once the client is ready.
+    await new Promise((resolve) => client.once('ready', resolve));
+    expect(client.nodes('master')).toHaveLength(3);
+    // Queues and history on different masters, so commands for both from one process must be routed apart.
+    const nodeOf = async (key: string) => client.slots[Number(await client.cluster('KEYSLOT', key))]?.[0];
+    let name = `cluster-${randomUUID()}`;
+    while ((await nodeOf(`{${name}}`)) === (await nodeOf(`{${name}-state}`)))
+      name = `cluster-${randomUUID()}`;
     const env = {
       ...simulatorEnv(sim.stdout()),
       REDIS_URL: cluster.url,
@@ -123,11 +131,7 @@ describe('Redis Cluster', () => {
       expect(Object.values(stats.byNumber).filter((n) => n === 2)).toHaveLength(120);
 
       // Queues and history are spread by their hash tags; each prefix stays within one slot.
-      const client = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
-      try {
-        // The slot map (and so the list of masters) is known once the client is ready.
-        await new Promise((resolve) => client.once('ready', resolve));
-        expect(client.nodes('master')).toHaveLength(3);
+      {
         const keysByNode = await Promise.all(
           client.nodes('master').map(async (node) => {
             const found: string[] = [];
@@ -141,12 +145,11 @@ describe('Redis Cluster', () => {
         const history = keysByNode.flat().filter((k) => k.startsWith(`{${name}-state}:`));
         expect(history).toHaveLength(120);
         expect(keysByNode.flat().some((k) => k.startsWith(`{${name}}:`))).toBe(true);
-      } finally {
-        client.disconnect();
       }
       expect(await stopAll(workers)).toEqual([0, 0]);
     } finally {
       await stopAll(workers);
+      client.disconnect();
     }
   });
 });
