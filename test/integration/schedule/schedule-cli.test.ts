@@ -20,11 +20,14 @@ function freshEnv() {
   return { env: { REACHSCAN_QUEUE_PREFIX: name }, prefix: `{${name}}` };
 }
 
-/** The delayed jobs (next ticks) waiting in the schedules queue, by scheduler id. */
+/** The pending jobs (next ticks) in the schedules queue, by scheduler id. */
 async function pendingTicks(prefix: string): Promise<string[]> {
   const queue = new Queue('schedules', { connection: redis, prefix });
   try {
-    return (await queue.getDelayed()).map((job) => job.repeatJobKey ?? '?').sort();
+    // A tick due within the sync's own second is added as waiting rather than delayed: both are pending.
+    return (await queue.getJobs(['delayed', 'wait', 'prioritized']))
+      .map((job) => job.repeatJobKey ?? '?')
+      .sort();
   } finally {
     await queue.close();
   }
