@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { prepareBatch, retryBaseFromEnv, SCAN_DEFAULTS } from '../../batch/request.js';
+import { prepareBatch, SCAN_DEFAULTS } from '../../batch/request.js';
 import { waitForBatch, type BatchEnd } from '../../batch/wait.js';
 import { systemClock } from '../../core/clock.js';
 import { ReachscanError, UsageError } from '../../core/errors.js';
@@ -18,14 +18,8 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
-import {
-  chooseRedis,
-  historyOptions,
-  logLevel,
-  providersFromEnv,
-  queuePrefix,
-  type RedisChoice,
-} from '../runtime.js';
+import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
+import { chooseRedis, logLevel, providersFromEnv, queuePrefix, type RedisChoice } from '../runtime.js';
 
 /** After this long without any progress, the waiting scan says what may be wrong (once). */
 const STALL_HINT_MS = 15_000;
@@ -34,19 +28,8 @@ export { SCAN_DEFAULTS };
 
 export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(argv, {
+    ...SCAN_FLAGS,
     out: { type: 'string' },
-    provider: { type: 'string', default: 'identity-insights' },
-    column: { type: 'string' },
-    'default-country': { type: 'string' },
-    concurrency: { type: 'string' },
-    rate: { type: 'string' },
-    'chunk-size': { type: 'string' },
-    'stale-days': { type: 'string' },
-    simulate: { type: 'boolean', default: false },
-    'no-worker': { type: 'boolean', default: false },
-    bom: { type: 'boolean', default: false },
-    'no-formula-guard': { type: 'boolean', default: false },
-    'max-age': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
   });
   if (values.help) {
@@ -73,50 +56,20 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   }
   if (values.out === undefined)
     throw new UsageError('scan needs --out DIR, the folder for results.csv and the reports');
-  const provider = providerFlag(values.provider);
-  const country = countryFlag(values['default-country']);
-  if (values['no-worker'] && values.concurrency !== undefined) {
-    throw new UsageError(
-      '--concurrency sets the in-process worker; with --no-worker give it to reachscan worker',
-    );
-  }
-  if (values.simulate && values['no-worker']) {
-    throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
-  }
-  const concurrency =
-    numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
-  const rate =
-    numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? SCAN_DEFAULTS.rate;
-  const chunkSize =
-    numberFlag(values['chunk-size'], 'chunk-size', { min: 1, max: 5_000 }) ?? SCAN_DEFAULTS.chunkSize;
-  const staleDays =
-    numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays;
+  const concurrency = inProcessConcurrency(values);
+  const settings = scanSettingsFromFlags(values, io.env);
   const file = positionals[0] as string;
   const outDir = resolve(values.out);
   await assertWritableFolder(outDir, values.out);
-  const retryBaseMs = retryBaseFromEnv(io.env);
   const say = (line: string) => io.stderr.write(`reachscan: ${line}\n`);
   const clock = io.clock ?? systemClock;
-  const history = historyOptions(io.env, values.simulate);
 
   // Everything about the input that can be wrong is found before anything is queued or paid for.
   const prepared = await prepareBatch({
     file,
     outDir,
     submittedAt: new Date(clock()).toISOString(),
-    settings: {
-      provider,
-      column: values.column,
-      defaultCountry: country ?? null,
-      chunkSize,
-      staleDays,
-      rate,
-      maxAgeMs,
-      formulaGuard: !values['no-formula-guard'],
-      bom: values.bom,
-      history,
-      retryBaseMs,
-    },
+    settings,
   });
   const { data } = prepared;
   const batchId = data.batchId;
@@ -225,7 +178,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       );
       return status.exitCode === 2 ? EXIT.usage : EXIT.infrastructure;
     }
-    const names = outputFiles(staleDays);
+    const names = outputFiles(settings.staleDays);
     const report = JSON.parse(await readFile(resolve(outDir, names.reportJson), 'utf8')) as BatchReport;
     io.stdout.write(summary(report, outDir, names));
     return status.exitCode === 0 ? EXIT.ok : EXIT.rowErrors;

@@ -1,16 +1,15 @@
-import { retryBaseFromEnv, SCAN_DEFAULTS, type ScanSettings } from '../../batch/request.js';
 import { systemClock } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createRedis } from '../../queue/connection.js';
 import { startWorkers, type Workers } from '../../queue/workers.js';
 import { createLedger, openInbox, runWatcher, watcherIdentity, WORK_FOLDERS } from '../../watch/index.js';
-import { countryFlag, durationFlag, numberFlag, parseCommandArgs } from '../args.js';
+import { durationFlag, parseCommandArgs } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, historyOptions, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
-import { providerFlag } from './plan.js';
+import { chooseRedis, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
 export const WATCH_DEFAULTS = {
   poll: '1s',
@@ -71,23 +70,12 @@ function boundedDuration(
 /** `reachscan watch <inbox> --out DIR`: the watched folder, until SIGINT/SIGTERM. */
 export async function runWatch(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(argv, {
+    ...SCAN_FLAGS,
     out: { type: 'string' },
     poll: { type: 'string' },
     settle: { type: 'string' },
     'dedupe-window': { type: 'string' },
     'lock-ttl': { type: 'string' },
-    provider: { type: 'string', default: 'identity-insights' },
-    column: { type: 'string' },
-    'default-country': { type: 'string' },
-    concurrency: { type: 'string' },
-    rate: { type: 'string' },
-    'chunk-size': { type: 'string' },
-    'stale-days': { type: 'string' },
-    'max-age': { type: 'string' },
-    simulate: { type: 'boolean', default: false },
-    'no-worker': { type: 'boolean', default: false },
-    bom: { type: 'boolean', default: false },
-    'no-formula-guard': { type: 'boolean', default: false },
   });
   if (values.help) {
     io.stdout.write(WATCH_HELP);
@@ -97,13 +85,6 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
     throw new UsageError('watch needs exactly one inbox folder: reachscan watch <inbox> --out DIR');
   if (values.out === undefined)
     throw new UsageError('watch needs --out DIR, the folder where each file gets its output folder');
-  if (values['no-worker'] && values.concurrency !== undefined) {
-    throw new UsageError(
-      '--concurrency sets the in-process worker; with --no-worker give it to reachscan worker',
-    );
-  }
-  if (values.simulate && values['no-worker'])
-    throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
   const pollMs = boundedDuration(values.poll, 'poll', WATCH_DEFAULTS.poll, { min: 50, max: 600_000 });
   const settleMs = boundedDuration(values.settle, 'settle', WATCH_DEFAULTS.settle, {
     min: 0,
@@ -122,23 +103,8 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
     min: 1_000,
     max: 3_600_000,
   });
-  const concurrency =
-    numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
-  const settings: ScanSettings = {
-    provider: providerFlag(values.provider),
-    column: values.column,
-    defaultCountry: countryFlag(values['default-country']) ?? null,
-    chunkSize:
-      numberFlag(values['chunk-size'], 'chunk-size', { min: 1, max: 5_000 }) ?? SCAN_DEFAULTS.chunkSize,
-    staleDays:
-      numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays,
-    rate: numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? SCAN_DEFAULTS.rate,
-    maxAgeMs: durationFlag(values['max-age'], 'max-age') ?? 0,
-    formulaGuard: !values['no-formula-guard'],
-    bom: values.bom,
-    history: historyOptions(io.env, values.simulate),
-    retryBaseMs: retryBaseFromEnv(io.env),
-  };
+  const concurrency = inProcessConcurrency(values);
+  const settings = scanSettingsFromFlags(values, io.env);
   const layout = await openInbox(positionals[0] as string, values.out);
   const say = (line: string) => io.stderr.write(`reachscan watch: ${line}\n`);
   const clock = io.clock ?? systemClock;

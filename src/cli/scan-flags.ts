@@ -1,0 +1,69 @@
+import { retryBaseFromEnv, SCAN_DEFAULTS, type ScanSettings } from '../batch/request.js';
+import type { Env } from '../config/env.js';
+import { UsageError } from '../core/errors.js';
+import { countryFlag, durationFlag, numberFlag } from './args.js';
+import { providerFlag } from './commands/plan.js';
+import { historyOptions } from './runtime.js';
+
+/** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
+export const SCAN_FLAGS = {
+  provider: { type: 'string', default: 'identity-insights' },
+  column: { type: 'string' },
+  'default-country': { type: 'string' },
+  concurrency: { type: 'string' },
+  rate: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'stale-days': { type: 'string' },
+  'max-age': { type: 'string' },
+  simulate: { type: 'boolean', default: false },
+  'no-worker': { type: 'boolean', default: false },
+  bom: { type: 'boolean', default: false },
+  'no-formula-guard': { type: 'boolean', default: false },
+} as const;
+
+export interface ScanFlagValues {
+  readonly provider?: string | undefined;
+  readonly column?: string | undefined;
+  readonly 'default-country'?: string | undefined;
+  readonly concurrency?: string | undefined;
+  readonly rate?: string | undefined;
+  readonly 'chunk-size'?: string | undefined;
+  readonly 'stale-days'?: string | undefined;
+  readonly 'max-age'?: string | undefined;
+  readonly simulate?: boolean | undefined;
+  readonly 'no-worker'?: boolean | undefined;
+  readonly bom?: boolean | undefined;
+  readonly 'no-formula-guard'?: boolean | undefined;
+}
+
+/** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
+export function inProcessConcurrency(values: ScanFlagValues): number {
+  if (values['no-worker'] === true && values.concurrency !== undefined) {
+    throw new UsageError(
+      '--concurrency sets the in-process worker; with --no-worker give it to reachscan worker',
+    );
+  }
+  if (values.simulate === true && values['no-worker'] === true) {
+    throw new UsageError('--simulate runs its own worker; it cannot be combined with --no-worker');
+  }
+  return numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
+}
+
+/** The batch settings the flags (and the environment's history and retry settings) ask for. */
+export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSettings {
+  return {
+    provider: providerFlag(values.provider ?? 'identity-insights'),
+    column: values.column,
+    defaultCountry: countryFlag(values['default-country']) ?? null,
+    chunkSize:
+      numberFlag(values['chunk-size'], 'chunk-size', { min: 1, max: 5_000 }) ?? SCAN_DEFAULTS.chunkSize,
+    staleDays:
+      numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays,
+    rate: numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? SCAN_DEFAULTS.rate,
+    maxAgeMs: durationFlag(values['max-age'], 'max-age') ?? 0,
+    formulaGuard: values['no-formula-guard'] !== true,
+    bom: values.bom === true,
+    history: historyOptions(env, values.simulate === true),
+    retryBaseMs: retryBaseFromEnv(env),
+  };
+}
