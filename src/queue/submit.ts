@@ -17,7 +17,11 @@ export const BATCH_JOB_OPTIONS = {
 export const ABANDONED_TTL_S = 30 * 24 * 3600;
 
 /** Why a batch job is failed in BullMQ, or null while it is not. */
-export async function batchJobFailure(redis: RedisClient, prefix: string, batchId: string): Promise<string | null> {
+export async function batchJobFailure(
+  redis: RedisClient,
+  prefix: string,
+  batchId: string,
+): Promise<string | null> {
   const queue = new Queue(BATCH_QUEUE, { connection: redis, prefix });
   try {
     const job = await queue.getJob(batchId);
