@@ -10,6 +10,7 @@ import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { redisAnswers, redactUrl } from '../queue/connection.js';
 import { bullPrefix } from '../queue/keys.js';
+import { startWorkers, type WorkerOptions, type Workers } from '../queue/workers.js';
 import { hasRedisServer, startRedisServer } from '../queue/private-redis.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -89,17 +90,19 @@ export async function chooseRedis(
  * every upstream request's status and latency to the worker's metrics (set once the workers exist; providers
  * are built later, at the first lookup, and report to whatever observer is set then).
  */
+export interface ProviderRegistry {
+  get: (name: string) => ReachabilityProvider;
+  close: () => Promise<void>;
+  check: () => void;
+  observe: (observer: UpstreamObserver) => void;
+}
+
 export function providersFromEnv(
   env: Env,
   logger: Logger,
   connections: number,
   clock?: Clock,
-): {
-  get: (name: string) => ReachabilityProvider;
-  close: () => Promise<void>;
-  check: () => void;
-  observe: (observer: UpstreamObserver) => void;
-} {
+): ProviderRegistry {
   const built = new Map<string, ReachabilityProvider>();
   let observer: UpstreamObserver | null = null;
   return {
@@ -130,4 +133,14 @@ export function providersFromEnv(
       await Promise.all([...built.values()].map((p) => p.close()));
     },
   };
+}
+
+/** This process's workers, asking this process's providers, whose every upstream request they count. */
+export function startProcessWorkers(
+  providers: ProviderRegistry,
+  options: Omit<WorkerOptions, 'provider'>,
+): Workers {
+  const workers = startWorkers({ ...options, provider: (name) => providers.get(name) });
+  providers.observe(workers.observeUpstream);
+  return workers;
 }

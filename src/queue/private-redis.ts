@@ -35,12 +35,17 @@ export function hasRedisServer(): boolean {
 
 /** Starts a private redis-server on a free port; retries on a lost port race. */
 export async function startRedisServer(
-  options: { appendonly?: boolean; extraArgs?: (port: number) => Promise<string[]> } = {},
+  options: {
+    appendonly?: boolean;
+    extraArgs?: (port: number) => Promise<string[]>;
+    /** A given port (to start a Redis again where clients expect it); otherwise a free one. */
+    port?: number;
+  } = {},
 ): Promise<RedisServerHandle> {
   if (!hasRedisServer()) throw Object.assign(new Error(NO_REDIS_SERVER), { stack: NO_REDIS_SERVER });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'reachscan-redis-'));
     const child = spawn(
       'redis-server',

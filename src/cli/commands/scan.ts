@@ -10,7 +10,7 @@ import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
 import { createRedis } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../queue/submit.js';
-import { startWorkers, type Workers } from '../../queue/workers.js';
+import type { Workers } from '../../queue/workers.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { printPlan, providerFlag } from './plan.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
@@ -19,7 +19,14 @@ import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
-import { chooseRedis, logLevel, providersFromEnv, queuePrefix, type RedisChoice } from '../runtime.js';
+import {
+  chooseRedis,
+  logLevel,
+  providersFromEnv,
+  queuePrefix,
+  startProcessWorkers,
+  type RedisChoice,
+} from '../runtime.js';
 
 /** After this long without any progress, the waiting scan says what may be wrong (once). */
 const STALL_HINT_MS = 15_000;
@@ -103,16 +110,13 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     redisHolder.client = redis;
     redis.on('error', () => {});
     if (providers !== null) {
-      const registry = providers;
-      workers = startWorkers({
+      workers = startProcessWorkers(providers, {
         redisUrl: redisChoice.url,
         prefix,
         concurrency,
-        provider: (name) => registry.get(name),
         logger,
         clock,
       });
-      registry.observe(workers.observeUpstream);
     }
     const how = await submitBatch(redis, prefix, data);
     say(

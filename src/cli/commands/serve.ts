@@ -11,11 +11,18 @@ import { systemClock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createRedis } from '../../queue/connection.js';
-import { startWorkers, type Workers } from '../../queue/workers.js';
+import type { Workers } from '../../queue/workers.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, historyOptions, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import {
+  chooseRedis,
+  historyOptions,
+  logLevel,
+  providersFromEnv,
+  queuePrefix,
+  startProcessWorkers,
+} from '../runtime.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 
@@ -92,15 +99,13 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
   try {
     queues = await openQueues(redis, prefix);
     if (providers !== null) {
-      workers = startWorkers({
+      workers = startProcessWorkers(providers, {
         redisUrl: redisChoice.url,
         prefix,
         concurrency,
-        provider: (name) => providers.get(name),
         logger,
         clock,
       });
-      providers.observe(workers.observeUpstream);
     }
     const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
     const app = await buildApiServer({

@@ -2,13 +2,13 @@ import { systemClock } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createRedis } from '../../queue/connection.js';
-import { startWorkers, type Workers } from '../../queue/workers.js';
+import type { Workers } from '../../queue/workers.js';
 import { createLedger, openInbox, runWatcher, watcherIdentity, WORK_FOLDERS } from '../../watch/index.js';
 import { durationFlag, parseCommandArgs } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import { chooseRedis, logLevel, providersFromEnv, queuePrefix, startProcessWorkers } from '../runtime.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
 export const WATCH_DEFAULTS = {
@@ -135,16 +135,13 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
     redis = client;
     client.on('error', () => {});
     if (providers !== null) {
-      const registry = providers;
-      workers = startWorkers({
+      workers = startProcessWorkers(providers, {
         redisUrl: url,
         prefix: batchPrefix,
         concurrency,
-        provider: (name) => registry.get(name),
         logger,
         clock,
       });
-      registry.observe(workers.observeUpstream);
     }
     const owner = watcherIdentity();
     const stop = new AbortController();

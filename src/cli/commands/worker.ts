@@ -1,6 +1,5 @@
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
-import { startWorkers } from '../../queue/workers.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
 import { retryBaseFromEnv } from '../../batch/request.js';
 import { UsageError } from '../../core/errors.js';
@@ -8,7 +7,14 @@ import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { WORKER_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, historyOptions, logLevel, providersFromEnv, queuePrefix } from '../runtime.js';
+import {
+  chooseRedis,
+  historyOptions,
+  logLevel,
+  providersFromEnv,
+  queuePrefix,
+  startProcessWorkers,
+} from '../runtime.js';
 import { SCAN_DEFAULTS } from './scan.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
@@ -27,15 +33,13 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   // Read before anything starts: a bad value must end the command, not leave workers running.
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const redis = await chooseRedis(io.env, false, () => {});
-  const workers = startWorkers({
+  const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
     prefix: queuePrefix(io.env),
     concurrency,
-    provider: (name) => providers.get(name),
     logger,
     clock: systemClock,
   });
-  providers.observe(workers.observeUpstream);
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
     redisUrl: redis.url,

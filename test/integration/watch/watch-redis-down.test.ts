@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../src/queue/private-redis.js';
+import { freePort, startRedisServer } from '../../../src/queue/private-redis.js';
 import { startSimulatorProcess, type SimulatorProcess } from '../../support/simulator-process.js';
 import { dropFile, folders, list, phoneCsv, readResults, startWatcher, watchEnv } from './harness.js';
 
@@ -15,48 +12,14 @@ afterAll(async () => {
   await sim.stop();
 });
 
-/** A redis-server of this test's own on a given port, so it can be stopped and started again there. */
-async function redisOn(port: number): Promise<{ stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      mkdtempSync(join(tmpdir(), 'reachscan-watch-redis-')),
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 describe('reachscan watch: Redis away (subprocess)', () => {
   it(
     'while Redis does not answer, files stay where they are (never failed/); when it is back they are taken',
     { timeout: 90_000 },
     async () => {
       const port = await freePort();
-      let redis = await redisOn(port);
+      // Our own redis-server on a port of its own, so it can be stopped and started again there.
+      let redis = await startRedisServer({ port });
       const f = folders();
       const watcher = startWatcher(f, { ...watchEnv(sim), REDIS_URL: `redis://127.0.0.1:${port}` });
       try {
@@ -72,7 +35,7 @@ describe('reachscan watch: Redis away (subprocess)', () => {
         expect(watcher.stderr().match(/Redis is not answering/g)).toHaveLength(1);
         expect(watcher.child.exitCode).toBeNull();
 
-        redis = await redisOn(port);
+        redis = await startRedisServer({ port });
         await expect.poll(() => list(join(f.inbox, 'done')), { timeout: 60_000 }).toHaveLength(1);
         expect(watcher.stderr()).toContain('Redis answers again; taking files');
         const [filed] = list(join(f.inbox, 'done'));
