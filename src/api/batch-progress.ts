@@ -11,7 +11,7 @@ import type { DataDir } from './data-dir.js';
  * asked again) and `lost` (accepted, but its record is gone from Redis before it finished: submit it again).
  */
 export type ApiBatchState =
-  'queued' | 'ingesting' | 'running' | 'finalizing' | 'done' | 'failed' | 'retrying' | 'lost';
+  'queued' | 'ingesting' | 'running' | 'paused' | 'finalizing' | 'done' | 'failed' | 'retrying' | 'lost';
 
 export interface BatchProgress {
   readonly state: Exclude<ApiBatchState, 'retrying'>;
@@ -23,7 +23,7 @@ export interface BatchProgress {
   readonly report: BatchReport | null;
 }
 
-const IN_FLIGHT = new Set(['queued', 'ingesting', 'running', 'finalizing']);
+const IN_FLIGHT = new Set(['queued', 'ingesting', 'running', 'paused', 'finalizing']);
 
 /** Reads where a batch is: Redis while it runs (and a day after), then the files it left. */
 export async function batchProgress(

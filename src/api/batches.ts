@@ -1,3 +1,4 @@
+import { resumePausedBatch } from '../batch/resume.js';
 import type { Readable } from 'node:stream';
 import { prepareBatch, type ScanSettings } from '../batch/request.js';
 import type { Clock } from '../core/clock.js';
@@ -40,6 +41,8 @@ export interface BatchView {
   readonly retries: number;
   readonly pauses: number;
   readonly failure: string | null;
+  /** While the error-ratio breaker holds the batch: why (then POST …/resume). */
+  readonly paused: string | null;
   /** Once done: rows whose `error` is set (see report.json). */
   readonly rows_in_error: number | null;
   readonly retry_of: string | null;
@@ -53,7 +56,7 @@ export interface BatchView {
     readonly status_url: string;
   } | null;
   readonly links: Readonly<
-    Record<'self' | 'results' | 'report_json' | 'report_html' | 'rejects' | 'retry', string>
+    Record<'self' | 'results' | 'report_json' | 'report_html' | 'rejects' | 'retry' | 'resume', string>
   >;
 }
 
@@ -159,6 +162,7 @@ export class BatchService {
       retries: status?.retries ?? 0,
       pauses: status?.pauses ?? 0,
       failure: progress.failure,
+      paused: status?.paused ?? null,
       rows_in_error: report?.rows_in_error ?? null,
       retry_of: record.retryOf,
       retry:
@@ -180,6 +184,7 @@ export class BatchService {
         report_html: `${statusUrl(id)}/report.html`,
         rejects: `${statusUrl(id)}/rejects.csv`,
         retry: `${statusUrl(id)}/retry`,
+        resume: `${statusUrl(id)}/resume`,
       },
     };
   }
@@ -206,6 +211,15 @@ export class BatchService {
       return { kind: 'partial', stream, type };
     }
     return { kind: 'not-ready', view };
+  }
+
+  /** Lifts the error-ratio breaker's pause (as `reachscan resume` does). */
+  async resume(id: string): Promise<{ chunks: number; reason: string }> {
+    await this.record(id);
+    const result = await resumePausedBatch(this.deps.redis, this.deps.prefix, id);
+    if (result.kind === 'resumed') return result;
+    const state = result.kind === 'unknown' ? 'finished' : result.state;
+    throw new HttpProblem(409, `batch ${id} is ${state}, not paused: nothing to resume`);
   }
 
   /** Asks the rows in error of a finished batch again, as a batch of their own; merged back when it is done. */

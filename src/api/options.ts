@@ -6,6 +6,7 @@ import { SCAN_DEFAULTS } from '../batch/request.js';
 import type { HistoryOptions } from '../history/state-store.js';
 import { PROVIDER_NAMES } from '../providers/create-provider.js';
 import { HttpProblem } from './problem.js';
+import { breakerFromFlags } from '../cli/scan-flags.js';
 
 /** Batch options an upload may carry (query string or multipart fields), named as `reachscan scan`'s flags. */
 export const BATCH_OPTIONS = [
@@ -17,6 +18,8 @@ export const BATCH_OPTIONS = [
   'rate',
   'chunk-size',
   'bom',
+  'error-threshold',
+  'error-window',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -73,6 +76,10 @@ export function parseBatchOptions(
     formulaGuard: true,
     history: server.history,
     retryBaseMs: server.retryBaseMs,
+    breaker: {
+      threshold: option('error-threshold', (v) => breakerFromFlags({ 'error-threshold': v }).threshold),
+      window: option('error-window', (v) => breakerFromFlags({ 'error-window': v }).window),
+    },
   };
 }
 

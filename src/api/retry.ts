@@ -1,3 +1,4 @@
+import { DEFAULT_BREAKER } from '../queue/error-breaker.js';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -43,6 +44,7 @@ export function settingsOf(job: BatchJobData): ScanSettings {
     bom: job.bom,
     history: job.history,
     retryBaseMs: job.retryBaseMs,
+    breaker: job.breaker ?? DEFAULT_BREAKER,
   };
 }
 

@@ -164,6 +164,13 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
       });
     }
 
+    api.post<{ Params: { id: string } }>('/batches/:id/resume', async (request) => {
+      assertBatchId(request.params.id);
+      const { chunks, reason } = await batches.resume(request.params.id);
+      const view = await batches.view(request.params.id);
+      return { id: request.params.id, state: view.state, resumed_chunks: chunks, was_paused_for: reason };
+    });
+
     api.post<{ Params: { id: string } }>('/batches/:id/retry', async (request, reply) => {
       assertBatchId(request.params.id);
       const { record, retry, rows } = await batches.retry(request.params.id);

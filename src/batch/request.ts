@@ -7,6 +7,7 @@ import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../history/state-store.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
+import type { BreakerSettings } from '../queue/error-breaker.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { deriveBatchId } from '../queue/submit.js';
 
@@ -25,6 +26,8 @@ export interface ScanSettings {
   readonly bom: boolean;
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** The error-ratio breaker (operational: not part of the batch id). */
+  readonly breaker: BreakerSettings;
 }
 
 export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
@@ -109,6 +112,7 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     formulaGuard: settings.formulaGuard,
     bom: settings.bom,
     retryBaseMs: settings.retryBaseMs,
+    breaker: settings.breaker,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

@@ -7,6 +7,7 @@ Commands:
   plan <file>          what a scan would cost (rows, unique, cached, upstream requests, time), spending nothing
   report <results.csv> rebuild the reports (stale list, changes, report.json/md/html) from a results file
   worker               process batches queued in Redis (scale out: run as many as you like)
+  resume <batch-id>    go on with a batch paused because too many carrier calls failed
   lookup <number>...   look numbers up now and print one line each
   simulate             run the carrier simulator (Vonage Identity Insights) on this machine
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
@@ -118,6 +119,11 @@ Options:
   --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
   --no-formula-guard       keep input cells that start with = + - @ as they are (by default they get a
                            leading ' so spreadsheets do not run them)
+  --error-threshold SHARE  pause the batch when more than this share (0.01–1) of its last --error-window
+                           carrier calls failed (5xx, timeouts, dropped connections, transient insight
+                           errors; not 429s) instead of spending the quota; default 0.5, 1 = never pause.
+                           scan says why and waits; go on with reachscan resume <batch-id>
+  --error-window N         carrier calls the share is taken over (default 200; nothing pauses sooner)
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again
@@ -134,6 +140,14 @@ Processes batches queued in Redis (REDIS_URL) by reachscan scan --no-worker and 
 as you like, on as many machines as share the Redis and the file system; they share one rate cap.
 Credentials come from this process's environment (VONAGE_*), never from the queue.
 SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
+`;
+
+export const RESUME_HELP = `Usage: reachscan resume <batch-id>
+
+Goes on with a batch the error-ratio breaker paused (more than --error-threshold of its recent carrier calls
+failed). Its chunks go back to the queue at once and start a fresh error window; a waiting scan, watch or
+the HTTP API simply sees the batch running again. Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker.
+Exit 0 when resumed; 2 when the batch is unknown or not paused.
 `;
 
 export const PLAN_HELP = `Usage: reachscan plan <file> [options]

@@ -5,6 +5,7 @@ import { runPlan } from './commands/plan.js';
 import { runReport } from './commands/report.js';
 import { runScan } from './commands/scan.js';
 import { runWorker } from './commands/worker.js';
+import { runResume } from './commands/resume.js';
 import { runSimulate } from './commands/simulate.js';
 import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
@@ -15,6 +16,7 @@ import {
   MAIN_HELP,
   PLAN_HELP,
   REPORT_HELP,
+  RESUME_HELP,
   SCAN_HELP,
   SIMULATE_HELP,
   WORKER_HELP,
@@ -28,6 +30,7 @@ const COMMANDS: Readonly<
   plan: { run: runPlan, help: PLAN_HELP },
   report: { run: runReport, help: REPORT_HELP },
   worker: { run: runWorker, help: WORKER_HELP },
+  resume: { run: runResume, help: RESUME_HELP },
   lookup: { run: runLookup, help: LOOKUP_HELP },
   simulate: { run: runSimulate, help: SIMULATE_HELP },
   watch: { run: runWatch, help: WATCH_HELP },

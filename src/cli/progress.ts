@@ -54,7 +54,8 @@ export function createProgress(
         (status.ingested ? '' : ` · reading ${(readShare * 100).toFixed(0)}%`) +
         (status.retries > 0 ? ` · ${n(status.retries)} retried` : '') +
         (status.pauses > 0 ? ` · ${n(status.pauses)} paused for 429` : '') +
-        (status.state === 'finalizing' ? ' · writing outputs' : '');
+        (status.state === 'finalizing' ? ' · writing outputs' : '') +
+        (status.state === 'paused' ? ' · PAUSED (too many carrier calls fail)' : '');
       if (stream.isTTY) {
         stream.write(
           `\r\x1b[2K${stream.columns && stream.columns > 20 ? text.slice(0, stream.columns - 1) : text}`,

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import { countryFlag, durationFlag, numberFlag } from './args.js';
 import { providerFlag } from './commands/plan.js';
 import { historyOptions } from './runtime.js';
+import { DEFAULT_BREAKER, type BreakerSettings } from '../queue/error-breaker.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
 export const SCAN_FLAGS = {
@@ -19,6 +20,8 @@ export const SCAN_FLAGS = {
   'no-worker': { type: 'boolean', default: false },
   bom: { type: 'boolean', default: false },
   'no-formula-guard': { type: 'boolean', default: false },
+  'error-threshold': { type: 'string' },
+  'error-window': { type: 'string' },
 } as const;
 
 export interface ScanFlagValues {
@@ -34,6 +37,22 @@ export interface ScanFlagValues {
   readonly 'no-worker'?: boolean | undefined;
   readonly bom?: boolean | undefined;
   readonly 'no-formula-guard'?: boolean | undefined;
+  readonly 'error-threshold'?: string | undefined;
+  readonly 'error-window'?: string | undefined;
+}
+
+/** `--error-threshold` and `--error-window`: when the error-ratio breaker pauses a batch. */
+export function breakerFromFlags(values: {
+  readonly 'error-threshold'?: string | undefined;
+  readonly 'error-window'?: string | undefined;
+}): BreakerSettings {
+  return {
+    threshold:
+      numberFlag(values['error-threshold'], 'error-threshold', { min: 0.01, max: 1, integer: false }) ??
+      DEFAULT_BREAKER.threshold,
+    window:
+      numberFlag(values['error-window'], 'error-window', { min: 10, max: 100_000 }) ?? DEFAULT_BREAKER.window,
+  };
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -65,5 +84,6 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     bom: values.bom === true,
     history: historyOptions(env, values.simulate === true),
     retryBaseMs: retryBaseFromEnv(env),
+    breaker: breakerFromFlags(values),
   };
 }

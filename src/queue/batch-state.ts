@@ -1,7 +1,7 @@
 import type { RedisClient } from './connection.js';
 import type { BatchKeys } from './keys.js';
 
-export type BatchState = 'queued' | 'ingesting' | 'running' | 'finalizing' | 'done' | 'failed';
+export type BatchState = 'queued' | 'ingesting' | 'running' | 'paused' | 'finalizing' | 'done' | 'failed';
 
 /** What a waiting `scan` (or a status page) reads about a batch. */
 export interface BatchStatus {
@@ -20,6 +20,8 @@ export interface BatchStatus {
   readonly startedAt: string | null;
   /** Set when the batch stopped for a reason that is not any one row's (bad credentials, unreadable file). */
   readonly failure: string | null;
+  /** Set while the error-ratio breaker holds the batch: why, and what to run. */
+  readonly paused: string | null;
   /** Set when done: the exit code the batch deserves (0 all answered, 1 rows in error). */
   readonly exitCode: number | null;
   readonly outDir: string | null;
@@ -32,7 +34,11 @@ export async function readStatus(redis: RedisClient, keys: BatchKeys): Promise<B
   const [m, answered] = await Promise.all([redis.hgetall(keys.meta), redis.hlen(keys.answers)]);
   const int = (v: string | undefined) => (v === undefined ? 0 : Number(v));
   return {
-    state: (m.state as BatchState | undefined) ?? null,
+    // Paused is a flag over the step the batch is in (reading, running), which goes on underneath.
+    state:
+      m.paused !== undefined && m.state !== 'done' && m.state !== 'failed'
+        ? 'paused'
+        : ((m.state as BatchState | undefined) ?? null),
     records: int(m.records),
     ingested: m.ingested === '1',
     bytesRead: int(m.bytesRead),
@@ -43,6 +49,7 @@ export async function readStatus(redis: RedisClient, keys: BatchKeys): Promise<B
     answered: m.answered !== undefined ? int(m.answered) : answered,
     startedAt: m.startedAt ?? null,
     failure: m.failure ?? null,
+    paused: m.paused ?? null,
     exitCode: m.exitCode === undefined ? null : Number(m.exitCode),
     outDir: m.outDir ?? null,
   };
@@ -62,8 +69,53 @@ export async function abortBatch(redis: RedisClient, keys: BatchKeys, reason: st
   await redis.hsetnx(keys.meta, 'failure', reason);
 }
 
-export async function isAborted(redis: RedisClient, keys: BatchKeys): Promise<boolean> {
-  return (await redis.hexists(keys.meta, 'failure')) === 1;
+/** What a chunk needs to know before it calls anyone: stopped, paused, and how many times resumed. */
+export async function readControl(
+  redis: RedisClient,
+  keys: BatchKeys,
+): Promise<{ aborted: boolean; paused: boolean; resumes: number }> {
+  const [failure, paused, resumes] = await redis.hmget(keys.meta, 'failure', 'paused', 'resumes');
+  return { aborted: failure !== null, paused: paused !== null, resumes: Number(resumes ?? 0) };
+}
+
+/**
+ * Pauses a batch (the error-ratio breaker): its chunks stop calling and wait. Only the first trip since the
+ * last resume counts; true when this call paused it.
+ */
+export async function pauseBatch(
+  redis: RedisClient,
+  keys: BatchKeys,
+  reason: string,
+  resumes: number,
+): Promise<boolean> {
+  const done = await redis.eval(
+    `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
+     if tonumber(redis.call('HGET', KEYS[1], 'resumes') or '0') ~= tonumber(ARGV[2]) then return 0 end
+     local state = redis.call('HGET', KEYS[1], 'state')
+     if state == 'done' or state == 'failed' then return 0 end
+     redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'pausedAt', ARGV[3])
+     redis.call('HINCRBY', KEYS[1], 'breakerTrips', 1)
+     return 1`,
+    1,
+    keys.meta,
+    reason,
+    String(resumes),
+    new Date().toISOString(),
+  );
+  return done === 1;
+}
+
+/** Lifts a pause; the next calls start a clean error window. False when the batch was not paused. */
+export async function resumeBatch(redis: RedisClient, keys: BatchKeys): Promise<boolean> {
+  const done = await redis.eval(
+    `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
+     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt')
+     redis.call('HINCRBY', KEYS[1], 'resumes', 1)
+     return 1`,
+    1,
+    keys.meta,
+  );
+  return done === 1;
 }
 
 /** Drops the per-batch working data and keeps only the small outcome record, with an expiry. */

@@ -9,8 +9,11 @@ import { cachedAnswer, liveAnswer } from '../history/annotate.js';
 import { isFresh, type NumberState } from '../history/number-state.js';
 import { StateStore } from '../history/state-store.js';
 import { answerFromOutcome, encodeAnswer } from '../output/answer.js';
+import type { LookupOutcome } from '../core/lookup-result.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
-import { abortBatch, isAborted } from './batch-state.js';
+import { abortBatch, pauseBatch, readControl } from './batch-state.js';
+import type { BreakerBoard} from './error-breaker.js';
+import { DEFAULT_BREAKER, pauseReason, type CallOutcome } from './error-breaker.js';
 import { assertChunkJobData } from './job-data.js';
 import { batchKeys, rateKey } from './keys.js';
 import { RateGate } from './rate-gate.js';
@@ -26,6 +29,8 @@ export interface ChunkProcessorDeps {
   readonly clock: Clock;
   /** Set when the worker is shutting down: no new calls, unfinished work goes back to the queue. */
   readonly stopping: AbortSignal;
+  /** This process's error-ratio windows, one per batch. */
+  readonly breaker: BreakerBoard;
 }
 
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
@@ -33,12 +38,30 @@ const MAX_RATE_LIMIT_ROUNDS = 50;
 const DEFAULT_PAUSE_MS = 1_000;
 /** 429s one number waits out in place before its chunk goes back to the queue (a storm, not a cap). */
 const IN_PLACE_429_RETRIES = 3;
+/** A paused batch's chunks look again this often; `reachscan resume` brings them back at once. */
+export const PAUSED_RECHECK_MS = 60_000;
+/** How long a process trusts what it last read of a batch's pause before reading it again. */
+const PAUSE_READ_EVERY_MS = 1_000;
+
+/**
+ * What a call came to for the error-ratio breaker: null when the carrier answered (a "no such number" is an
+ * answer too), else what failed; undefined for calls it does not count.
+ */
+function breakerOutcome(outcome: LookupOutcome): CallOutcome | undefined {
+  if (outcome.kind === 'answered') return outcome.transient ? 'transient insight errors' : null;
+  const { failure } = outcome;
+  if (failure.retry === 'permanent') return null;
+  // 429s have their own handling (pauses, the learned cap), and a 401 stops the batch by itself.
+  if (failure.retry !== 'retryable') return undefined;
+  return failure.httpStatus !== undefined ? `HTTP ${failure.httpStatus}` : failure.code;
+}
 
 /**
  * Asks the carrier about a chunk's numbers. Answers are saved as they come, so a retried chunk asks only what
  * is still open. What happens to a failure is decided by its class: permanent → final answer; retryable →
  * the chunk is retried with backoff (on its last attempt the error becomes the answer); rate-limited → the
- * whole queue pauses for Retry-After without using an attempt; fatal → the batch stops.
+ * whole queue pauses for Retry-After without using an attempt; fatal → the batch stops. When too many of
+ * the batch's recent calls fail (the error-ratio breaker), the batch pauses until `reachscan resume`.
  */
 export function createChunkProcessor(deps: ChunkProcessorDeps) {
   return async (job: Job, token?: string): Promise<{ answered: number }> => {
@@ -46,7 +69,22 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     assertChunkJobData(data);
     const keys = batchKeys(deps.prefix, data.batchId);
     const log = deps.logger.child({ batch: data.batchId, chunk: data.chunk });
-    if (await isAborted(deps.redis, keys)) return { answered: 0 };
+    const control = await readControl(deps.redis, keys);
+    if (control.aborted) return { answered: 0 };
+    if (control.paused) return handBack(job, token, PAUSED_RECHECK_MS);
+    const breaker = data.breaker ?? DEFAULT_BREAKER;
+    // Another process may pause the batch while this chunk runs: look again now and then.
+    let pausedHere = false;
+    let lastRead = Date.now();
+    const isPaused = async (): Promise<boolean> => {
+      if (pausedHere) return true;
+      if (Date.now() - lastRead >= PAUSE_READ_EVERY_MS) {
+        lastRead = Date.now();
+        const now = await readControl(deps.redis, keys);
+        pausedHere = now.paused || now.resumes !== control.resumes;
+      }
+      return pausedHere;
+    };
 
     const known = data.numbers.length > 0 ? await deps.redis.hmget(keys.answers, ...data.numbers) : [];
     const unanswered = data.numbers.filter((_, i) => known[i] === null);
@@ -78,9 +116,27 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     await Promise.all(
       open.map((number) =>
         deps.limit(async () => {
-          if (fatal !== null || pauseMs !== null || deps.stopping.aborted) return void retryLater++;
+          if (fatal !== null || pauseMs !== null || deps.stopping.aborted || (await isPaused()))
+            return void retryLater++;
           // The rate gate paces every upstream request of the lookup, not just the first.
-          const ask = () => provider.lookup(asE164(number), { beforeRequest: () => gate.acquire() });
+          const ask = async () => {
+            const result = await provider.lookup(asE164(number), { beforeRequest: () => gate.acquire() });
+            const counted = breakerOutcome(result);
+            const trip =
+              counted === undefined
+                ? null
+                : deps.breaker.record(data.batchId, control.resumes, breaker, counted);
+            if (trip !== null && !pausedHere) {
+              pausedHere = true;
+              const reason = pauseReason(trip, data.batchId);
+              if (await pauseBatch(deps.redis, keys, reason, control.resumes))
+                log.warn(
+                  { failed: trip.failed, calls: trip.calls, mostly: trip.mostly },
+                  'batch paused: too many carrier calls fail',
+                );
+            }
+            return result;
+          };
           let outcome = await ask();
           // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in
           // place; handing the chunk back to the queue would cost far more than the pause itself.
@@ -96,6 +152,8 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
             pausedInPlace++;
             outcome = await ask();
           }
+          // Paused: a failure is kept open for after the resume, not written down as the row's answer.
+          if (pausedHere && (breakerOutcome(outcome) ?? null) !== null) return void retryLater++;
           if (outcome.kind === 'failed') {
             const { failure } = outcome;
             if (failure.retry === 'fatal') {
@@ -139,10 +197,13 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       await deps.chunkQueue.rateLimit(pauseMs);
       throw new RateLimitError();
     }
+    if (pausedHere && retryLater > 0) {
+      log.info({ open: retryLater }, 'batch paused: chunk handed back');
+      return handBack(job, token, PAUSED_RECHECK_MS);
+    }
     if (deps.stopping.aborted && retryLater > 0) {
       // Shutting down: hand the rest back without using an attempt; another worker takes it.
-      await job.moveToDelayed(Date.now(), token ?? '');
-      throw new DelayedError();
+      return handBack(job, token, 0);
     }
     if (retryLater > 0) {
       await deps.redis.hincrby(keys.meta, 'retries', 1);
@@ -150,4 +211,10 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
     }
     return { answered: saved + fresh.length };
   };
+}
+
+/** Puts a chunk back in the queue, due after `delayMs`, without using one of its attempts. */
+async function handBack(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token ?? '');
+  throw new DelayedError();
 }

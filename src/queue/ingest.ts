@@ -51,6 +51,7 @@ export async function ingest(
         ratePerSecond: data.ratePerSecond,
         history: data.history,
         maxAgeMs: data.maxAgeMs,
+        ...(data.breaker !== undefined ? { breaker: data.breaker } : {}),
       };
       await chunkQueue.add('chunk', payload, {
         ...CHUNK_JOB_OPTIONS,

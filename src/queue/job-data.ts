@@ -1,6 +1,7 @@
 import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../history/state-store.js';
 import type { Delimiter } from '../input/sniff.js';
+import type { BreakerSettings } from './error-breaker.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
 export interface BatchJobData {
@@ -26,6 +27,8 @@ export interface BatchJobData {
   readonly bom: boolean;
   /** First retry delay of a chunk with transient failures (doubles per attempt, with jitter), ms. */
   readonly retryBaseMs: number;
+  /** When the batch pauses for failing calls; absent in jobs queued before it existed (defaults apply). */
+  readonly breaker?: BreakerSettings;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';
@@ -42,6 +45,7 @@ export interface ChunkJobData {
   readonly ratePerSecond: number;
   readonly history: HistoryOptions;
   readonly maxAgeMs: number;
+  readonly breaker?: BreakerSettings;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */

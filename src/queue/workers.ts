@@ -8,6 +8,7 @@ import type { ReachabilityProvider } from '../providers/provider.js';
 import { createBatchProcessor } from './batch-processor.js';
 import { createChunkProcessor } from './chunk-processor.js';
 import { createRedis } from './connection.js';
+import { BreakerBoard } from './error-breaker.js';
 import { BATCH_QUEUE, CHUNK_QUEUE } from './keys.js';
 
 export interface WorkerOptions {
@@ -62,6 +63,7 @@ export function startWorkers(options: WorkerOptions): Workers {
       logger,
       clock,
       stopping: stopping.signal,
+      breaker: new BreakerBoard(),
     }),
     {
       connection: chunkConnection,

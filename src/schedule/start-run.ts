@@ -1,3 +1,4 @@
+import { DEFAULT_BREAKER } from '../queue/error-breaker.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareBatch, SCAN_DEFAULTS } from '../batch/request.js';
@@ -5,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { ReachscanError } from '../core/errors.js';
 import type { HistoryOptions } from '../history/state-store.js';
 import { InputError } from '../input/errors.js';
+import { OUTPUT_FOLDER_MODE } from '../output/csv-file.js';
 import { readStatus } from '../queue/batch-state.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
@@ -76,6 +78,7 @@ export async function startScheduledRun(
         bom: false,
         history: deps.history,
         retryBaseMs: deps.retryBaseMs,
+        breaker: DEFAULT_BREAKER,
       },
     });
   } catch (error) {
@@ -94,7 +97,7 @@ export async function startScheduledRun(
     if (state === 'done' || state === 'failed') return { kind: 'already-started', batchId, outDir };
   }
   try {
-    await mkdir(outDir, { recursive: true });
+    await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
   } catch (error) {
     await deps.redis.del(claim);
     throw new ScheduledRunError(

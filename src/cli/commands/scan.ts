@@ -133,16 +133,35 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
       stopWaiting.abort();
     });
     let hinted = false;
+    let pausedSaid: string | null = null;
+    // `reachscan resume` must reach this run's queues: say how when they are not the usual ones.
+    const resumeEnv = [
+      ...(redisChoice.stopPrivate !== null ? [`REDIS_URL=${redisChoice.url}`] : []),
+      ...(values.simulate ? [`REACHSCAN_QUEUE_PREFIX=${prefix.slice(1, -1)}`] : []),
+    ];
     let lastMove = { at: Date.now(), mark: '' };
     let end: BatchEnd;
     try {
       end = await waitForBatch(redis, prefix, batchId, {
         signal: stopWaiting.signal,
         onStatus: (status) => {
+          if (status.paused !== null && status.paused !== pausedSaid) {
+            progress.finish();
+            say(`batch ${batchId} paused: ${status.paused}`);
+            say(
+              resumeEnv.length > 0
+                ? `waiting; from another terminal: ${resumeEnv.join(' ')} reachscan resume ${batchId}`
+                : `waiting; Ctrl-C stops waiting (the batch stays paused; run this command again to follow it)`,
+            );
+            pausedSaid = status.paused;
+          } else if (status.paused === null && pausedSaid !== null) {
+            say(`batch ${batchId} resumed`);
+            pausedSaid = null;
+          }
           progress.update(status);
           const mark = `${status.state}:${status.records}:${status.answered}`;
           if (mark !== lastMove.mark) lastMove = { at: Date.now(), mark };
-          else if (!hinted && Date.now() - lastMove.at > STALL_HINT_MS) {
+          else if (!hinted && status.paused === null && Date.now() - lastMove.at > STALL_HINT_MS) {
             progress.finish();
             say(
               status.state === 'queued'

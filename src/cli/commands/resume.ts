@@ -1,0 +1,42 @@
+import { resumePausedBatch } from '../../batch/resume.js';
+import { UsageError } from '../../core/errors.js';
+import { createRedis } from '../../queue/connection.js';
+import { parseCommandArgs } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { RESUME_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+import { chooseRedis, queuePrefix } from '../runtime.js';
+
+/** `reachscan resume <batch-id>`: lifts the error-ratio breaker's pause of a batch. */
+export async function runResume(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs(argv, {});
+  if (values.help) {
+    io.stdout.write(RESUME_HELP);
+    return EXIT.ok;
+  }
+  const [batchId, ...extra] = positionals;
+  if (batchId === undefined || extra.length > 0)
+    throw new UsageError('resume needs exactly one batch id: reachscan resume <batch-id>');
+  if (!/^[0-9a-f]{24}$/.test(batchId))
+    throw new UsageError(`"${batchId}" is not a batch id (24 hex digits, as scan prints)`);
+  const choice = await chooseRedis(io.env, false, () => {});
+  const redis = createRedis(choice.url, 'client');
+  redis.on('error', () => {});
+  try {
+    const result = await resumePausedBatch(redis, queuePrefix(io.env), batchId);
+    if (result.kind === 'unknown') {
+      io.stderr.write(`reachscan: no batch ${batchId} in this Redis (or it finished over a day ago)\n`);
+      return EXIT.usage;
+    }
+    if (result.kind === 'not-paused') {
+      io.stderr.write(`reachscan: batch ${batchId} is ${result.state}, not paused: nothing to resume\n`);
+      return EXIT.usage;
+    }
+    io.stdout.write(
+      `resumed batch ${batchId} (it was paused: ${result.reason.split(';')[0]}); ${result.chunks} chunk jobs back in the queue\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    await redis.quit().catch(() => undefined);
+  }
+}

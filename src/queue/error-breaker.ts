@@ -1,0 +1,92 @@
+/**
+ * The error-ratio breaker: when more than a set share of a batch's recent upstream calls fail, the batch is
+ * paused instead of spending the carrier quota on calls that fail. Each worker process keeps its own window
+ * per batch (every process sees the same carrier, so they agree closely); the first to trip pauses the batch
+ * for everyone in Redis.
+ */
+
+export interface BreakerSettings {
+  /** Pause when the failed share of the last `window` calls is above this (0..1); 1 turns the breaker off. */
+  readonly threshold: number;
+  /** Calls the share is taken over; nothing trips before this many calls were seen. */
+  readonly window: number;
+}
+
+export const DEFAULT_BREAKER: BreakerSettings = { threshold: 0.5, window: 200 };
+
+/** What one upstream call came to, for the breaker: `null` when it was answered, else what failed. */
+export type CallOutcome = string | null;
+
+export interface Trip {
+  readonly failed: number;
+  readonly calls: number;
+  /** The most frequent failure in the window, e.g. `HTTP 503` or `ERROR_TIMEOUT`. */
+  readonly mostly: string;
+}
+
+/** The last `size` outcomes of one batch's calls, in a ring. */
+export class ErrorWindow {
+  private readonly ring: CallOutcome[];
+  private next = 0;
+  private seen = 0;
+  private failed = 0;
+
+  constructor(readonly size: number) {
+    this.ring = new Array<CallOutcome>(size).fill(null);
+  }
+
+  record(outcome: CallOutcome): void {
+    const old = this.ring[this.next] ?? null;
+    if (this.seen >= this.size && old !== null) this.failed--;
+    this.ring[this.next] = outcome;
+    if (outcome !== null) this.failed++;
+    this.next = (this.next + 1) % this.size;
+    this.seen++;
+  }
+
+  /** The trip, when the window is full and its failed share is above `threshold`; null otherwise. */
+  check(threshold: number): Trip | null {
+    if (threshold >= 1 || this.seen < this.size || this.failed / this.size <= threshold) return null;
+    const counts = new Map<string, number>();
+    for (const o of this.ring) if (o !== null) counts.set(o, (counts.get(o) ?? 0) + 1);
+    const mostly = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+    return { failed: this.failed, calls: this.size, mostly };
+  }
+}
+
+/**
+ * One process's windows, per batch and per resume (a resumed batch starts with a clean window, or the old
+ * failures would pause it again at its first call).
+ */
+export class BreakerBoard {
+  private readonly windows = new Map<string, ErrorWindow>();
+
+  record(batchId: string, resumes: number, settings: BreakerSettings, outcome: CallOutcome): Trip | null {
+    if (settings.threshold >= 1) return null;
+    const key = `${batchId}#${resumes}`;
+    let window = this.windows.get(key);
+    if (window === undefined) {
+      // Windows of earlier resumes of this batch are done with.
+      for (const k of this.windows.keys()) if (k.startsWith(`${batchId}#`)) this.windows.delete(k);
+      // A few batches at once is normal; hundreds means stale ones: drop the oldest.
+      if (this.windows.size >= 256) this.windows.delete(this.windows.keys().next().value as string);
+      window = new ErrorWindow(settings.window);
+      this.windows.set(key, window);
+    }
+    window.record(outcome);
+    return window.check(settings.threshold);
+  }
+
+  forget(batchId: string): void {
+    for (const k of this.windows.keys()) if (k.startsWith(`${batchId}#`)) this.windows.delete(k);
+  }
+}
+
+/** The line a paused batch carries, shown by `scan`, the API and the logs. */
+export function pauseReason(trip: Trip, batchId: string): string {
+  const share = Math.round((trip.failed / trip.calls) * 100);
+  return (
+    `${share}% of the last ${trip.calls} carrier calls failed (mostly ${trip.mostly}); ` +
+    `paused to save the quota: fix the cause, then run reachscan resume ${batchId}`
+  );
+}
