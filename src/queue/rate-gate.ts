@@ -66,7 +66,15 @@ export const RATE_HEADROOM = 0.98;
  * 429 it paces at 93% of what it sent in the last second, then speeds up by 0.3% a second until the next 429.
  * No coordination is needed: several workers settle on their shares of the cap.
  */
-export const LEARN = { decrease: 0.93, increasePerSecond: 0.003, quietAfterDecreaseMs: 2_000 } as const;
+export const LEARN = {
+  decrease: 0.93,
+  increasePerSecond: 0.003,
+  quietAfterDecreaseMs: 2_000,
+  /** One 429 never takes more than half the learned pace away. */
+  floor: 0.5,
+} as const;
+/** A pace measured over less than this is noise: the decrease alone applies. */
+const MIN_MEASURE_MS = 200;
 
 interface Learned {
   /** Requests per second this process allows itself; null until the first 429. */
@@ -74,6 +82,8 @@ interface Learned {
   updatedAtMs: number;
   lastDecreaseAtMs: number;
   nextSlotMs: number;
+  /** When this process's last pause ended (or ends). */
+  pausedUntilMs: number;
   /** When this process's recent requests left (the last second's). */
   readonly sent: number[];
 }
@@ -82,7 +92,14 @@ const learnedByKey = new Map<string, Learned>();
 function learnedFor(key: string): Learned {
   let learned = learnedByKey.get(key);
   if (learned === undefined) {
-    learned = { rate: null, updatedAtMs: 0, lastDecreaseAtMs: 0, nextSlotMs: 0, sent: [] };
+    learned = {
+      rate: null,
+      updatedAtMs: 0,
+      lastDecreaseAtMs: 0,
+      nextSlotMs: 0,
+      pausedUntilMs: 0,
+      sent: [],
+    };
     learnedByKey.set(key, learned);
   }
   return learned;
@@ -166,12 +183,24 @@ export class RateGate {
       const now = Date.now();
       // One decrease per burst: the other requests in flight hit the same cap, not a lower one.
       if (now - learned.lastDecreaseAtMs >= LEARN.quietAfterDecreaseMs) {
-        const recent = learned.sent.filter((t) => t > now - 1000).length;
-        const target = Math.max(1, recent * LEARN.decrease);
-        learned.rate = learned.rate === null ? target : Math.min(learned.rate * LEARN.decrease, target);
+        // The pace measured since the last pause ended (at most a second back): seconds spent paused are not
+        // a slow pace, or random 429s (a storm, not a cap) would drive the rate down to nothing.
+        const since = Math.max(now - 1000, learned.pausedUntilMs);
+        const span = now - since;
+        if (span >= MIN_MEASURE_MS) {
+          const measured = (learned.sent.filter((t) => t > since).length * 1000) / span;
+          const target = Math.max(1, measured * LEARN.decrease);
+          learned.rate =
+            learned.rate === null
+              ? target
+              : Math.min(learned.rate * LEARN.decrease, Math.max(target, learned.rate * LEARN.floor));
+        } else if (learned.rate !== null) {
+          learned.rate *= LEARN.decrease;
+        }
         learned.updatedAtMs = now;
         learned.lastDecreaseAtMs = now;
       }
+      learned.pausedUntilMs = Math.max(learned.pausedUntilMs, now + Math.max(1, Math.round(ms)));
     }
     const wait = Math.max(1, Math.round(ms));
     const seen = pauseSeen.get(this.pauseKey);
