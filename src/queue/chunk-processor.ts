@@ -80,8 +80,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
       if (pausedHere) return true;
       if (Date.now() - lastRead >= PAUSE_READ_EVERY_MS) {
         lastRead = Date.now();
-        const now = await readControl(deps.redis, keys);
-        pausedHere = now.paused || now.resumes !== control.resumes;
+        pausedHere = (await readControl(deps.redis, keys)).paused;
       }
       return pausedHere;
     };
