@@ -28,6 +28,7 @@ describe('parseBatchOptions', () => {
       formulaGuard: true,
       history: server.history,
       retryBaseMs: 1_000,
+      breaker: { threshold: 0.5, window: 200 },
     });
   });
 
@@ -42,6 +43,8 @@ describe('parseBatchOptions', () => {
           'max-age': '24h',
           rate: '2.5',
           'chunk-size': '100',
+          'error-threshold': '0.3',
+          'error-window': '50',
           bom: '',
         },
         server,
@@ -54,8 +57,10 @@ describe('parseBatchOptions', () => {
       maxAgeMs: 86_400_000,
       rate: 2.5,
       chunkSize: 100,
+      breaker: { threshold: 0.3, window: 50 },
       bom: true,
     });
+    expect(() => parseBatchOptions({ 'error-threshold': '2' }, server)).toThrow(/error-threshold/);
     expect(parseBatchOptions({ bom: 'false' }, server).bom).toBe(false);
   });
 
