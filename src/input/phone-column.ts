@@ -1,3 +1,4 @@
+import { maskPhone } from '../core/e164.js';
 import { InputError } from './errors.js';
 
 /** Header names taken for the phone column, most specific first; compared without case, spaces, `_`, `-`, `.`. */
@@ -24,6 +25,12 @@ const PHONE_HEADERS = [
   'number',
 ];
 
+/** Headers as messages list them. A file without a header row has a number there: it is masked, like in logs. */
+function listHeaders(headers: readonly string[]): string {
+  const phoneLike = (h: string) => /^[\d\s+\-.()/]+$/.test(h) && (h.match(/\d/g)?.length ?? 0) >= 7;
+  return headers.map((h) => JSON.stringify(phoneLike(h) ? maskPhone(h) : h)).join(', ');
+}
+
 function squash(name: string): string {
   return name.toLowerCase().replace(/[\s_\-.#]/g, '');
 }
@@ -34,7 +41,7 @@ function squash(name: string): string {
  * name. Returns the column index.
  */
 export function choosePhoneColumn(file: string, headers: readonly string[], requested?: string): number {
-  const listed = headers.map((h) => JSON.stringify(h)).join(', ');
+  const listed = listHeaders(headers);
   if (requested !== undefined) {
     const exact = headers.indexOf(requested);
     if (exact >= 0) return exact;

@@ -3,6 +3,11 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 
+/** Output files hold phone numbers: owner and group only, whatever the umask. */
+export const OUTPUT_FILE_MODE = 0o640;
+/** Output folders: group members may read results, nobody else. */
+export const OUTPUT_FOLDER_MODE = 0o750;
+
 /** A CSV file written row by row with backpressure; `close()` resolves once every byte is on disk. */
 export class CsvFileWriter {
   private readonly stringifier: Stringifier;
@@ -10,7 +15,7 @@ export class CsvFileWriter {
 
   constructor(path: string, header: readonly string[], options: { bom?: boolean } = {}) {
     this.stringifier = stringify({ bom: options.bom ?? false, record_delimiter: 'unix' });
-    this.file = createWriteStream(path);
+    this.file = createWriteStream(path, { mode: OUTPUT_FILE_MODE });
     this.stringifier.pipe(this.file);
     this.stringifier.write(header);
   }

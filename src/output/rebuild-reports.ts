@@ -6,6 +6,7 @@ import { InputError } from '../input/errors.js';
 import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from './columns.js';
 import type { BatchReport, ReportContext } from './report.js';
 import { ReportFiles } from './report-files.js';
+import { OUTPUT_FOLDER_MODE } from './csv-file.js';
 
 /** Our columns as written before the history columns existed: such files still rebuild (without changes). */
 const EARLIER_COLUMNS = ['phone_e164', ...CARRIER_COLUMNS] as const;
@@ -39,7 +40,7 @@ export async function rebuildReports(
     if (error instanceof InputError) throw error;
     throw new InputError(displayName, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
   const parser = createReadStream(resultsPath).pipe(
     parse({ bom: true, relax_column_count: true, relax_quotes: true }),
   );

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResultFields } from './columns.js';
-import { CsvFileWriter } from './csv-file.js';
+import { CsvFileWriter, OUTPUT_FILE_MODE } from './csv-file.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 import { ReportAccumulator, type BatchReport, type ReportContext } from './report.js';
@@ -107,9 +107,14 @@ export class ReportFiles {
       uniqueNumbers,
       finishedAt,
     );
-    await writeFile(partialPath(this.outDir, this.names.reportJson), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(partialPath(this.outDir, this.names.reportMd), renderMarkdown(report));
-    await writeFile(partialPath(this.outDir, this.names.reportHtml), renderHtml(report));
+    const mode = { mode: OUTPUT_FILE_MODE };
+    await writeFile(
+      partialPath(this.outDir, this.names.reportJson),
+      `${JSON.stringify(report, null, 2)}\n`,
+      mode,
+    );
+    await writeFile(partialPath(this.outDir, this.names.reportMd), renderMarkdown(report), mode);
+    await writeFile(partialPath(this.outDir, this.names.reportHtml), renderHtml(report), mode);
     return report;
   }
 

@@ -6,7 +6,7 @@ import { readInput, type InputRecord } from '../input/reader.js';
 import type { InputShape } from '../input/sniff.js';
 import { resultFields, type StoredAnswer } from './answer.js';
 import { resultHeader, resultValues, type ResultFields } from './columns.js';
-import { CsvFileWriter } from './csv-file.js';
+import { CsvFileWriter, OUTPUT_FOLDER_MODE } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
 import type { BatchReport, ReportContext } from './report.js';
 import { outputFiles, partialPath, ReportFiles } from './report-files.js';
@@ -58,7 +58,7 @@ export function resultsRow(
  * complete, so a reader never sees half a file.
  */
 export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
-  await mkdir(job.outDir, { recursive: true });
+  await mkdir(job.outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
   const names = outputFiles(job.staleDays);
   const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
   // Header cells come from the input too.

@@ -1,12 +1,25 @@
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { stampedName, WORK_FOLDERS } from './names.js';
 
 /** Folders the watcher creates: group members may read results, nobody else. */
 const FOLDER_MODE = 0o750;
+/** Files the watcher writes or takes in. */
+const FILE_MODE = 0o640;
 
 /** Where everything lives, all as real paths (no symbolic link in between). */
 export interface InboxLayout {
@@ -160,10 +173,27 @@ export async function moveEntry(from: string, to: string): Promise<boolean> {
   }
 }
 
+/**
+ * A taken file holds phone numbers and now sits in the watcher's folders: read-write for its owner, read for
+ * the group at most. Never widened; a file the watcher may not change (another owner's) keeps its mode.
+ */
+export async function narrowFileMode(path: string): Promise<void> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const { mode } = await handle.stat();
+    if ((mode & 0o777 & ~FILE_MODE) !== 0) await handle.chmod(mode & FILE_MODE);
+  } catch {
+    // Gone, replaced by a link, or not ours: left as it is.
+  } finally {
+    await handle?.close();
+  }
+}
+
 /** A short note beside a file in done/ or failed/, written whole under a temporary name first. */
 export async function writeNote(folder: string, name: string, text: string): Promise<void> {
   const temporary = join(folder, `.${name}.${process.pid}.tmp`);
-  await writeFile(temporary, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o640 });
+  await writeFile(temporary, text.endsWith('\n') ? text : `${text}\n`, { mode: FILE_MODE });
   await rename(temporary, join(folder, name));
 }
 

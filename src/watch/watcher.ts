@@ -9,6 +9,7 @@ import {
   hashFile,
   listFolder,
   moveEntry,
+  narrowFileMode,
   refusalReason,
   writeNote,
   type DirEntry,
@@ -236,6 +237,7 @@ export async function runWatcher(options: WatcherOptions, stop: AbortSignal): Pr
       return;
     }
     observations.delete(entry.name);
+    await narrowFileMode(join(layout.processing, stamped));
     say(`taken ${entry.name} → ${WORK_FOLDERS.processing}/${stamped}`);
     await work({ stamped, sha, lock, adopted: false });
   };

@@ -249,7 +249,8 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
 async function assertWritableFolder(path: string, given: string): Promise<void> {
   const probe = resolve(path, `.reachscan-write-test-${process.pid}`);
   try {
-    await mkdir(path, { recursive: true });
+    // Results hold phone numbers: a folder made here is the owner's and group's only (one that exists is kept).
+    await mkdir(path, { recursive: true, mode: 0o750 });
     await writeFile(probe, '');
     await rm(probe, { force: true });
   } catch (error) {

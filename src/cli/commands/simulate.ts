@@ -106,7 +106,7 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
     publicKey = app.publicKeyPem;
     if (values['key-out'] !== undefined) {
       keyFile = resolve(values['key-out']);
-      mkdirSync(dirname(keyFile), { recursive: true });
+      mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
     } else {
       const dir = mkdtempSync(join(tmpdir(), 'reachscan-sim-'));
       keyFile = join(dir, 'private.key');

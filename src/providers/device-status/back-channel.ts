@@ -4,7 +4,7 @@ import type { E164 } from '../../core/e164.js';
 import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
 import { parseRetryAfterMs } from '../../core/retry-after.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
-import { parseJsonObject, unexpectedBody } from '../http/json.js';
+import { parseJsonObject, scrubUpstreamText, unexpectedBody } from '../http/json.js';
 import type { HttpResponse, HttpTransport } from '../http/transport.js';
 
 export const SCOPES = {
@@ -70,9 +70,10 @@ export async function exchangeToken(
     if (auth.status === 404)
       return {
         ok: false,
-        answer: { code: 'NOT_FOUND', message: oauthText(auth) || 'not on a supported network' },
+        answer: { code: 'NOT_FOUND', message: oauthText(auth, phoneNumber) || 'not on a supported network' },
       };
-    if (auth.status !== 200) return { ok: false, failure: httpFailure(auth, deps.clock()) };
+    if (auth.status !== 200)
+      return { ok: false, failure: httpFailure(auth, deps.clock(), oauthText(auth, phoneNumber)) };
     const body = parseJsonObject(auth.body);
     const id = typeof body?.auth_req_id === 'string' ? body.auth_req_id : null;
     if (id === null) return { ok: false, failure: unexpectedBody(auth.status) };
@@ -105,9 +106,12 @@ export async function exchangeToken(
       } else if (res.status === 400 && error === 'expired_token') {
         restartNeeded = true;
       } else if (res.status === 400 && (error === 'access_denied' || error === 'invalid_grant')) {
-        return { ok: false, answer: { code: error.toUpperCase(), message: oauthText(res) || error } };
+        return {
+          ok: false,
+          answer: { code: error.toUpperCase(), message: oauthText(res, phoneNumber) || error },
+        };
       } else {
-        return { ok: false, failure: httpFailure(res, deps.clock()) };
+        return { ok: false, failure: httpFailure(res, deps.clock(), oauthText(res, phoneNumber)) };
       }
       if (deps.clock() >= deadline) restartNeeded = true;
     }
@@ -123,13 +127,14 @@ export async function exchangeToken(
   };
 }
 
-function oauthText(res: HttpResponse): string {
+function oauthText(res: HttpResponse, phoneNumber: E164): string {
   const json = parseJsonObject(res.body);
   const parts = [json?.error, json?.error_description].filter((p): p is string => typeof p === 'string');
-  return parts.join(': ').slice(0, 300);
+  return scrubUpstreamText(parts.join(': '), phoneNumber).slice(0, 300);
 }
 
-export function httpFailure(res: HttpResponse, nowMs: number, text = oauthText(res)): LookupFailure {
+/** A failure for an unexpected status; `text` is the carrier's own words, already scrubbed. */
+export function httpFailure(res: HttpResponse, nowMs: number, text: string): LookupFailure {
   const { code, retry } = classifyHttpStatus(res.status);
   const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], nowMs);
   return {

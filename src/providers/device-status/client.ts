@@ -5,7 +5,7 @@ import type { LookupOutcome, ReachabilityAnswer, RoamingAnswer } from '../../cor
 import { countriesForMcc } from '../../core/mcc.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
-import { parseJsonObject, unexpectedBody } from '../http/json.js';
+import { parseJsonObject, scrubUpstreamText, unexpectedBody } from '../http/json.js';
 import type { HttpTransport } from '../http/transport.js';
 import type { ReachabilityProvider } from '../provider.js';
 import {
@@ -90,7 +90,11 @@ export function createDeviceStatusProvider(
         return { kind: 'answer', code, message };
       }
       const failure = {
-        ...httpFailure(res, deps.clock(), [code, message].filter(Boolean).join(': ')),
+        ...httpFailure(
+          res,
+          deps.clock(),
+          scrubUpstreamText([code, message].filter(Boolean).join(': '), number),
+        ),
         ...(code !== '' ? { upstreamCode: code } : {}),
       };
       return {

@@ -1,3 +1,4 @@
+import { maskPhone } from '../../core/e164.js';
 import { FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
 
 /** A JSON object body, or null for anything else (not JSON, an array, a scalar). */
@@ -20,4 +21,21 @@ export function unexpectedBody(status: number): LookupFailure {
     detail: `HTTP ${status} with an unexpected body`,
     httpStatus: status,
   };
+}
+
+const CREDENTIAL = /\b(Bearer|Basic)\s+[^\s"',;)]+/gi;
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
+
+/**
+ * Text from a carrier's error body, fit for failure details (logs, messages): a carrier may echo what it was
+ * sent, so the number asked about is masked and anything shaped like a credential is cut out.
+ */
+export function scrubUpstreamText(text: string, phoneNumber: string): string {
+  const digits = phoneNumber.replace(/^\+/, '');
+  return text
+    .replace(CREDENTIAL, '$1 [redacted]')
+    .replace(JWT, '[redacted]')
+    .split(phoneNumber)
+    .join(maskPhone(phoneNumber))
+    .replace(new RegExp(`(?<!\\d)${digits.replace(/\D/g, '')}(?!\\d)`, 'g'), maskPhone(digits));
 }

@@ -8,6 +8,7 @@ import type {
   RoamingAnswer,
 } from '../../core/lookup-result.js';
 import { parseRetryAfterMs } from '../../core/retry-after.js';
+import { scrubUpstreamText } from '../http/json.js';
 import type { HttpResponse } from '../http/transport.js';
 
 const PROVIDER = 'identity-insights';
@@ -22,7 +23,12 @@ export function mapIdentityInsightsResponse(
   nowMs: number,
 ): LookupOutcome {
   if (response.status < 200 || response.status > 299) {
-    return { kind: 'failed', provider: PROVIDER, phoneNumber, failure: httpFailure(response, nowMs) };
+    return {
+      kind: 'failed',
+      provider: PROVIDER,
+      phoneNumber,
+      failure: httpFailure(response, nowMs, phoneNumber),
+    };
   }
   const body = parseJson(response.body);
   if (!isRecord(body) || !isRecord(body.insights)) {
@@ -105,9 +111,9 @@ function readTimestamp(raw: unknown): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-function httpFailure(response: HttpResponse, nowMs: number): LookupFailure {
+function httpFailure(response: HttpResponse, nowMs: number, phoneNumber: E164): LookupFailure {
   const { code, retry } = classifyHttpStatus(response.status);
-  const detail = `HTTP ${response.status}${problemSummary(response.body)}`;
+  const detail = `HTTP ${response.status}${problemSummary(response.body, phoneNumber)}`;
   const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], nowMs);
   return {
     code,
@@ -118,8 +124,8 @@ function httpFailure(response: HttpResponse, nowMs: number): LookupFailure {
   };
 }
 
-/** ": title: detail [name: reason]" from a problem+json body, bounded in length. */
-function problemSummary(body: string): string {
+/** ": title: detail [name: reason]" from a problem+json body, scrubbed, bounded in length. */
+function problemSummary(body: string, phoneNumber: E164): string {
   const problem = parseJson(body);
   if (!isRecord(problem)) return '';
   const parts: string[] = [];
@@ -130,7 +136,7 @@ function problemSummary(body: string): string {
       if (isRecord(p)) parts.push(`${String(p.name)}: ${String(p.reason)}`);
     }
   }
-  const text = parts.join(': ').replace(/\s+/g, ' ');
+  const text = scrubUpstreamText(parts.join(': ').replace(/\s+/g, ' '), phoneNumber);
   return text === '' ? '' : `: ${text.length > 300 ? `${text.slice(0, 297)}...` : text}`;
 }
 

@@ -29,6 +29,12 @@ describe('choosePhoneColumn', () => {
     );
   });
 
+  it('masks a "header" that is a phone number (a file without a header row): the message is logged', () => {
+    expect(() => choosePhoneColumn('crm.csv', ['+447400123456', 'Ada', '2024', '07400 123456'])).toThrow(
+      'the headers are "+*********456", "Ada", "2024", "*********456"; name it with --column',
+    );
+  });
+
   it('takes --column as a 1-based position when no header has that name', () => {
     expect(choosePhoneColumn('f.csv', ['id', 'phone', 'phone'], '3')).toBe(2);
     expect(choosePhoneColumn('f.csv', ['2', 'phone'], '2')).toBe(0); // a header named "2" wins

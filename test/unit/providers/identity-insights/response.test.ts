@@ -195,4 +195,14 @@ describe('mapping an HTTP error', () => {
     const detail = failed(400, problem('Bad', 'x'.repeat(5_000))).failure.detail;
     expect(detail.length).toBeLessThan(320);
   });
+
+  it('masks the number and cuts out tokens a problem echoes: the detail is logged', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJhcHBsaWNhdGlvbl9pZCI6IngifQ.c2lnbmF0dXJl';
+    const body = problem('Unauthorized', `Invalid token: Bearer ${jwt}; also ${jwt}`, {
+      invalid_parameters: [{ name: 'phone_number', reason: '+447400123456 (447400123456) is not valid' }],
+    });
+    expect(failed(401, body).failure.detail).toBe(
+      'HTTP 401: Unauthorized: Invalid token: Bearer [redacted]; also [redacted]: phone_number: +*********456 (*********456) is not valid',
+    );
+  });
 });
