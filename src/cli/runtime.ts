@@ -10,7 +10,7 @@ import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { redisAnswers, redactUrl } from '../queue/connection.js';
 import { bullPrefix } from '../queue/keys.js';
-import { startWorkers, type WorkerOptions, type Workers } from '../queue/workers.js';
+import { DEFAULT_JOB_LOCK_MS, startWorkers, type WorkerOptions, type Workers } from '../queue/workers.js';
 import { hasRedisServer, startRedisServer } from '../queue/private-redis.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -51,6 +51,17 @@ export function historyOptions(env: Env, simulate: boolean): HistoryOptions {
   const name = `${env.REACHSCAN_QUEUE_PREFIX ?? 'reachscan'}${simulate ? '-simulate' : ''}-state`;
   const prefix = given ?? `${bullPrefix(name)}:`;
   return { prefix, retentionDays };
+}
+
+/** REACHSCAN_JOB_LOCK_MS: how long a worker's job lock lasts unrenewed, so how soon a dead worker's jobs move on. */
+export function jobLockFromEnv(env: Env): number {
+  const problems: string[] = [];
+  const value = readInteger(env, 'REACHSCAN_JOB_LOCK_MS', DEFAULT_JOB_LOCK_MS, problems, {
+    min: 1_000,
+    max: 3_600_000,
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value;
 }
 
 export interface RedisChoice {

@@ -58,6 +58,12 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
         await job.updateData(data);
       }
       const status = await readStatus(deps.redis, keys);
+      // Closed by an earlier run of this step whose worker died before BullMQ marked the job done: the outputs
+      // are written and the answers dropped, so writing again would replace the results with empty answers.
+      if (status.state === 'done' && status.exitCode !== null) {
+        log.info({ exitCode: status.exitCode }, 'batch already finalized');
+        return { exitCode: status.exitCode };
+      }
       if (status.failure !== null) {
         log.error({ failure: status.failure }, 'batch stopped');
         await closeBatch(deps.redis, keys, {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 export interface RedisServerHandle {
   readonly url: string;
   readonly port: number;
-  stop(): Promise<void>;
+  /** SIGTERM (default) is Redis's clean shutdown; SIGKILL a crash. Waits for the exit. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
 export const NO_REDIS_SERVER =
@@ -40,13 +41,20 @@ export async function startRedisServer(
     extraArgs?: (port: number) => Promise<string[]>;
     /** A given port (to start a Redis again where clients expect it); otherwise a free one. */
     port?: number;
+    /** A data folder of the caller's, kept on stop, so a Redis started again there finds its data. */
+    dir?: string;
+    /** With appendonly: when the AOF is fsynced (Redis's default is everysec). */
+    appendfsync?: 'always' | 'everysec' | 'no';
   } = {},
 ): Promise<RedisServerHandle> {
   if (!hasRedisServer()) throw Object.assign(new Error(NO_REDIS_SERVER), { stack: NO_REDIS_SERVER });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());
-    const dir = mkdtempSync(join(tmpdir(), 'reachscan-redis-'));
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reachscan-redis-'));
+    const removeDir = () => {
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    };
     const child = spawn(
       'redis-server',
       [
@@ -62,6 +70,7 @@ export async function startRedisServer(
         dir,
         '--maxmemory-policy',
         'noeviction',
+        ...(options.appendfsync !== undefined ? ['--appendfsync', options.appendfsync] : []),
         ...((await options.extraArgs?.(port)) ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -71,15 +80,15 @@ export async function startRedisServer(
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
-        stop: async () => {
-          await stopChild(child);
-          rmSync(dir, { recursive: true, force: true });
+        stop: async (signal = 'SIGTERM') => {
+          await stopChild(child, signal);
+          removeDir();
         },
       };
     } catch (error) {
       lastError = error;
       await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     }
   }
   throw lastError instanceof Error ? lastError : new Error('redis-server did not start');
@@ -106,10 +115,10 @@ function waitForReady(child: ChildProcess): Promise<void> {
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);

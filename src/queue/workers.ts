@@ -21,7 +21,15 @@ export interface WorkerOptions {
   readonly provider: (name: string) => ReachabilityProvider;
   readonly logger: Logger;
   readonly clock: Clock;
+  /**
+   * How long a job stays locked to this process without renewal (REACHSCAN_JOB_LOCK_MS): a dead worker's jobs
+   * are taken over by another after about 1.5 times this. Default 60 s.
+   */
+  readonly lockMs?: number;
 }
+
+/** Default job lock; renewed every half of it, so only a worker stuck that long loses its jobs. */
+export const DEFAULT_JOB_LOCK_MS = 60_000;
 
 export interface Workers {
   /** Stops taking jobs, lets the ones in hand finish (or go back to the queue), and disconnects. */
@@ -36,6 +44,9 @@ export interface Workers {
  */
 export function startWorkers(options: WorkerOptions): Workers {
   const { prefix, logger, clock } = options;
+  const lockDuration = options.lockMs ?? DEFAULT_JOB_LOCK_MS;
+  // Stalled jobs are looked for every half lock (30 s by default, BullMQ's own default).
+  const stalledInterval = Math.min(30_000, Math.max(500, Math.floor(lockDuration / 2)));
   // Commands issued in the same tick (answers saved, gate slots taken by many lookups) go out in one write.
   const redis = createRedis(options.redisUrl, 'worker', { enableAutoPipelining: true });
   const chunkQueue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
@@ -50,7 +61,14 @@ export function startWorkers(options: WorkerOptions): Workers {
     BATCH_QUEUE,
     createBatchProcessor({ redis, prefix, chunkQueue, logger, clock, stopping: stopping.signal }),
     // A batch job whose worker died is taken over (from its saved step and cursor) rather than failed.
-    { connection: batchConnection, prefix, concurrency: 2, lockDuration: 60_000, maxStalledCount: 10 },
+    {
+      connection: batchConnection,
+      prefix,
+      concurrency: 2,
+      lockDuration,
+      stalledInterval,
+      maxStalledCount: 10,
+    },
   );
   const chunkWorker = new Worker(
     CHUNK_QUEUE,
@@ -72,7 +90,11 @@ export function startWorkers(options: WorkerOptions): Workers {
       concurrency: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
       // BullMQ honours a manual rateLimit() (our 429 pause) only when a limiter is set; this one never binds.
       limiter: { max: 1_000_000, duration: 1_000 },
-      lockDuration: 60_000,
+      lockDuration,
+      stalledInterval,
+      // A chunk taken over again asks only its open numbers: BullMQ's default (fail at the second stall)
+      // would turn the rest of a chunk whose worker died twice into rows in error.
+      maxStalledCount: 10,
     },
   );
   // Every Queue, Worker and connection gets an error listener: an unhandled 'error' event would end the process.

@@ -21,6 +21,7 @@ import { createProgress } from '../progress.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 import {
   chooseRedis,
+  jobLockFromEnv,
   logLevel,
   providersFromEnv,
   queuePrefix,
@@ -65,6 +66,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
     throw new UsageError('scan needs --out DIR, the folder for results.csv and the reports');
   const concurrency = inProcessConcurrency(values);
   const settings = scanSettingsFromFlags(values, io.env);
+  const lockMs = jobLockFromEnv(io.env);
   const file = positionals[0] as string;
   const outDir = resolve(values.out);
   await assertWritableFolder(outDir, values.out);
@@ -116,6 +118,7 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
         concurrency,
         logger,
         clock,
+        lockMs,
       });
     }
     const how = await submitBatch(redis, prefix, data);

@@ -18,6 +18,7 @@ import type { CliIo } from '../io.js';
 import {
   chooseRedis,
   historyOptions,
+  jobLockFromEnv,
   logLevel,
   providersFromEnv,
   queuePrefix,
@@ -73,6 +74,7 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
     ...(values.port !== undefined ? { port: values.port } : {}),
   });
   const server = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const lockMs = jobLockFromEnv(io.env);
   const prefix = queuePrefix(io.env);
   const logger = createLogger({ level: logLevel(io.env) });
   const clock = io.clock ?? systemClock;
@@ -105,6 +107,7 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
         concurrency,
         logger,
         clock,
+        lockMs,
       });
     }
     const batches = new BatchService({ redis, prefix, dataDir, clock, merger });

@@ -8,7 +8,14 @@ import { durationFlag, parseCommandArgs } from '../args.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, logLevel, providersFromEnv, queuePrefix, startProcessWorkers } from '../runtime.js';
+import {
+  chooseRedis,
+  jobLockFromEnv,
+  logLevel,
+  providersFromEnv,
+  queuePrefix,
+  startProcessWorkers,
+} from '../runtime.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
 export const WATCH_DEFAULTS = {
@@ -106,6 +113,7 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
   });
   const concurrency = inProcessConcurrency(values);
   const settings = scanSettingsFromFlags(values, io.env);
+  const lockMs = jobLockFromEnv(io.env);
   const layout = await openInbox(positionals[0] as string, values.out);
   const say = (line: string) => io.stderr.write(`reachscan watch: ${line}\n`);
   const clock = io.clock ?? systemClock;
@@ -142,6 +150,7 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
         concurrency,
         logger,
         clock,
+        lockMs,
       });
     }
     const owner = watcherIdentity();

@@ -10,6 +10,7 @@ import type { CliIo } from '../io.js';
 import {
   chooseRedis,
   historyOptions,
+  jobLockFromEnv,
   logLevel,
   providersFromEnv,
   queuePrefix,
@@ -32,6 +33,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   providers.check();
   // Read before anything starts: a bad value must end the command, not leave workers running.
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const lockMs = jobLockFromEnv(io.env);
   const redis = await chooseRedis(io.env, false, () => {});
   const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
@@ -39,6 +41,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     concurrency,
     logger,
     clock: systemClock,
+    lockMs,
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
