@@ -12,7 +12,7 @@ import { answerFromOutcome, encodeAnswer } from '../output/answer.js';
 import type { LookupOutcome } from '../core/lookup-result.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import { abortBatch, pauseBatch, readControl } from './batch-state.js';
-import type { BreakerBoard} from './error-breaker.js';
+import type { BreakerBoard } from './error-breaker.js';
 import { DEFAULT_BREAKER, pauseReason, type CallOutcome } from './error-breaker.js';
 import { assertChunkJobData } from './job-data.js';
 import { batchKeys, rateKey } from './keys.js';
