@@ -9,7 +9,7 @@ import {
   startRedisServer,
   type RedisServerHandle,
 } from '../../../src/queue/private-redis.js';
-import { createThrowawayApplication } from '../../../src/simulator/index.js';
+import { createThrowawayApplication, NO_FAULTS } from '../../../src/simulator/index.js';
 import {
   fileSources,
   lineCount,
@@ -320,18 +320,7 @@ describe('no secret and no full phone number leaves the program where it must no
       resultStreams.add(lookup.p);
       expect([0, 1], lookup.p.stderr()).toContain(lookup.code);
     } finally {
-      await simControl('PATCH', '/_sim/dials', {
-        faults: {
-          http500: 0,
-          http503: 0,
-          http429: 0,
-          drop: 0,
-          timeout: 0,
-          malformed: 0,
-          supplierError: 0,
-          internalError: 0,
-        },
-      });
+      await simControl('PATCH', '/_sim/dials', { faults: NO_FAULTS });
     }
     expect(proxy.exchanges.some((e) => ['dropped', 429, 500, 503].includes(e.status))).toBe(true);
   }, 120_000);
