@@ -110,8 +110,17 @@ export function learnedRate(key: string): number | null {
   return learnedByKey.get(key)?.rate ?? null;
 }
 
+/**
+ * Send times of this process's paced requests in the last second, per gate key. GCRA hands out evenly spaced
+ * slots, but a request whose timer fires late (a busy event loop) leaves together with the next ones; a
+ * carrier counting any 1-second window then sees more than the rate. This trailing window is the last check.
+ */
+const sentByKey = new Map<string, number[]>();
+
 export class RateGate {
   private readonly intervalMs: number;
+  /** Most requests this process sends in any trailing second at this rate. */
+  private readonly perSecond: number;
   private readonly commands: GateCommands;
   private readonly pauseKey: string;
 
@@ -121,6 +130,7 @@ export class RateGate {
     ratePerSecond: number,
   ) {
     this.intervalMs = ratePerSecond > 0 ? 1000 / (ratePerSecond * RATE_HEADROOM) : 0;
+    this.perSecond = Math.max(1, Math.floor(ratePerSecond * RATE_HEADROOM));
     this.pauseKey = `${key}:pause`;
     // defineCommand sends each script once and then calls it by SHA.
     if (!('reachscanGateReserve' in redis)) {
@@ -138,9 +148,30 @@ export class RateGate {
     for (;;) {
       const wait = await this.commands.reachscanGateReserve(this.key, this.pauseKey, String(this.intervalMs));
       // A slot due now was checked against the pause just now; only a later slot needs a second look.
-      if (wait <= 0) return;
+      if (wait <= 0) break;
       await sleep(wait, undefined, options);
-      if ((await this.commands.reachscanGatePauseLeft(this.pauseKey)) === 0) return;
+      if ((await this.commands.reachscanGatePauseLeft(this.pauseKey)) === 0) break;
+    }
+    await this.withinTrailingSecond(options);
+  }
+
+  /** Holds a request while this process already sent `perSecond` in the last 1000 ms. */
+  private async withinTrailingSecond(options: { signal?: AbortSignal }): Promise<void> {
+    let sent = sentByKey.get(this.key);
+    if (sent === undefined) {
+      sent = [];
+      sentByKey.set(this.key, sent);
+    }
+    for (;;) {
+      const now = Date.now();
+      let expired = 0;
+      while (expired < sent.length && (sent[expired] as number) <= now - 1000) expired++;
+      if (expired > 0) sent.splice(0, expired);
+      if (sent.length < this.perSecond) {
+        sent.push(now);
+        return;
+      }
+      await sleep((sent[0] as number) + 1001 - now, undefined, options);
     }
   }
 
