@@ -50,6 +50,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
         });
         data = { ...data, step: 'wait' };
         await job.updateData(data);
+        // The dedupe claims are done with once the file is read (their count is in the meta as `unique`):
+        // dropped now rather than at the end, they do not add to Redis's peak while answers and history grow.
+        await deps.redis.del(keys.owners);
       }
       if (data.step === 'wait') {
         await setState(deps.redis, keys, 'running');
@@ -85,7 +88,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
         staleDays: data.staleDays,
         formulaGuard: data.formulaGuard,
         bom: data.bom,
-        uniqueNumbers: await deps.redis.hlen(keys.owners),
+        uniqueNumbers: status.unique,
         report: {
           batchId: data.batchId,
           inputFile: data.displayName,
