@@ -57,7 +57,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '';
     if (path === '/healthz' || authorized(presentedToken(request.headers))) return;
-    // A browser opening the dashboard gets a login prompt: any user name, the token as the password.
+    // A browser opening the dashboard gets a login prompt: the user name is ignored, the token is the password.
     const dashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
     reply.header(
       'www-authenticate',

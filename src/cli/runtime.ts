@@ -12,6 +12,7 @@ import { redisAnswers, redactUrl } from '../queue/connection.js';
 import { bullPrefix } from '../queue/keys.js';
 import { DEFAULT_JOB_LOCK_MS, startWorkers, type WorkerOptions, type Workers } from '../queue/workers.js';
 import { hasRedisServer, startRedisServer } from '../queue/private-redis.js';
+import { startBuiltInSimulator, type BuiltInSimulator } from './built-in-simulator.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -94,6 +95,39 @@ export async function chooseRedis(
     'REDIS_UNAVAILABLE',
     `Redis at ${redactUrl(url)} is not answering: start one (redis-server, or docker compose up redis) or set REDIS_URL`,
   );
+}
+
+/** The carrier a scanning command (scan, watch) talks to, and the credentials its in-process worker uses. */
+export interface ScanCarrier {
+  /** The built-in simulator with `--simulate`, else null. */
+  readonly sim: BuiltInSimulator | null;
+  /** Providers for the in-process worker (credentials checked), or null with `--no-worker`. */
+  readonly providers: ProviderRegistry | null;
+}
+
+/**
+ * Starts the built-in simulator when asked and checks this process's credentials when it runs a worker, before
+ * anything is queued. On a credentials problem the simulator is stopped again and the error thrown.
+ */
+export async function startScanCarrier(
+  env: Env,
+  options: { simulate: boolean; inProcessWorker: boolean; concurrency: number; clock?: Clock | undefined },
+  logger: Logger,
+  say: (line: string) => void,
+): Promise<ScanCarrier> {
+  const sim = options.simulate ? await startBuiltInSimulator(env, options.clock) : null;
+  try {
+    if (sim !== null) say(`using the built-in simulator at ${sim.url} (no carrier is called)`);
+    let providers: ProviderRegistry | null = null;
+    if (options.inProcessWorker) {
+      providers = providersFromEnv(sim?.env ?? env, logger, options.concurrency, options.clock);
+      providers.check();
+    }
+    return { sim, providers };
+  } catch (error) {
+    await sim?.close();
+    throw error;
+  }
 }
 
 /**

@@ -87,6 +87,7 @@ export async function pauseBatch(
   keys: BatchKeys,
   reason: string,
   resumes: number,
+  at: string,
 ): Promise<boolean> {
   const done = await redis.eval(
     `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
@@ -100,7 +101,7 @@ export async function pauseBatch(
     keys.meta,
     reason,
     String(resumes),
-    new Date().toISOString(),
+    at,
   );
   return done === 1;
 }

@@ -128,7 +128,15 @@ export function createChunkProcessor(deps: ChunkProcessorDeps) {
             if (trip !== null && !pausedHere) {
               pausedHere = true;
               const reason = pauseReason(trip, data.batchId);
-              if (await pauseBatch(deps.redis, keys, reason, control.resumes))
+              if (
+                await pauseBatch(
+                  deps.redis,
+                  keys,
+                  reason,
+                  control.resumes,
+                  new Date(deps.clock()).toISOString(),
+                )
+              )
                 log.warn(
                   { failed: trip.failed, calls: trip.calls, mostly: trip.mostly },
                   'batch paused: too many carrier calls fail',

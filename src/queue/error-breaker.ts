@@ -76,10 +76,6 @@ export class BreakerBoard {
     window.record(outcome);
     return window.check(settings.threshold);
   }
-
-  forget(batchId: string): void {
-    for (const k of this.windows.keys()) if (k.startsWith(`${batchId}#`)) this.windows.delete(k);
-  }
 }
 
 /** The line a paused batch carries, shown by `scan`, the API and the logs. */

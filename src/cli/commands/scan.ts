@@ -13,7 +13,7 @@ import { dropQueues, submitBatch } from '../../queue/submit.js';
 import type { Workers } from '../../queue/workers.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { printPlan, providerFlag } from './plan.js';
-import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
+import type { BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -23,7 +23,8 @@ import {
   chooseRedis,
   jobLockFromEnv,
   logLevel,
-  providersFromEnv,
+  startScanCarrier,
+  type ProviderRegistry,
   queuePrefix,
   startProcessWorkers,
   type RedisChoice,
@@ -87,20 +88,16 @@ export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitC
   let sim: BuiltInSimulator | null = null;
   let redisChoice: RedisChoice | null = null;
   let workers: Workers | null = null;
-  let providers: ReturnType<typeof providersFromEnv> | null = null;
+  let providers: ProviderRegistry | null = null;
   const redisHolder: { client: ReturnType<typeof createRedis> | null } = { client: null };
   let usedPrefix: string | null = null;
   try {
-    let env = io.env;
-    if (values.simulate) {
-      sim = await startBuiltInSimulator(io.env, io.clock);
-      env = sim.env;
-      say(`using the built-in simulator at ${sim.url} (no carrier is called)`);
-    }
-    if (!values['no-worker']) {
-      providers = providersFromEnv(env, logger, concurrency, io.clock);
-      providers.check();
-    }
+    ({ sim, providers } = await startScanCarrier(
+      io.env,
+      { simulate: values.simulate, inProcessWorker: !values['no-worker'], concurrency, clock: io.clock },
+      logger,
+      say,
+    ));
     redisChoice = await chooseRedis(io.env, !values['no-worker'], say);
     // A simulated run gets queues of its own: real workers on the shared prefix must not take its jobs (they
     // would call the carrier), and its in-process worker must not answer real batches with simulated data.

@@ -5,14 +5,15 @@ import { createRedis } from '../../queue/connection.js';
 import type { Workers } from '../../queue/workers.js';
 import { createLedger, openInbox, runWatcher, watcherIdentity, WORK_FOLDERS } from '../../watch/index.js';
 import { durationFlag, parseCommandArgs } from '../args.js';
-import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
+import type { BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import {
   chooseRedis,
   jobLockFromEnv,
   logLevel,
-  providersFromEnv,
+  startScanCarrier,
+  type ProviderRegistry,
   queuePrefix,
   startProcessWorkers,
 } from '../runtime.js';
@@ -121,20 +122,16 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
   // The ledger lives under the configured prefix whatever the mode, so restarts find it.
   const ledgerPrefix = queuePrefix(io.env);
   let sim: BuiltInSimulator | null = null;
-  let providers: ReturnType<typeof providersFromEnv> | null = null;
+  let providers: ProviderRegistry | null = null;
   let workers: Workers | null = null;
   let redis: ReturnType<typeof createRedis> | null = null;
   try {
-    let env = io.env;
-    if (values.simulate) {
-      sim = await startBuiltInSimulator(io.env, io.clock);
-      env = sim.env;
-      say(`using the built-in simulator at ${sim.url} (no carrier is called)`);
-    }
-    if (!values['no-worker']) {
-      providers = providersFromEnv(env, logger, concurrency, io.clock);
-      providers.check();
-    }
+    ({ sim, providers } = await startScanCarrier(
+      io.env,
+      { simulate: values.simulate, inProcessWorker: !values['no-worker'], concurrency, clock: io.clock },
+      logger,
+      say,
+    ));
     // No private Redis: the ledger must outlive this process, or a restart would scan files again.
     const { url } = await chooseRedis(io.env, false, say);
     // Simulated batches get queues of their own, so real workers never answer them from a carrier (nor the
