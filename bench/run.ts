@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../src/queue/private-redis.js';
 import { machineInfo } from './lib/harness.js';
@@ -25,14 +25,18 @@ const { values } = parseArgs({
     scenario: { type: 'string' },
     scale: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log('npm run bench -- [--scenario B1,B2,B3,B4,B5] [--scale N | --quick]');
+  console.log('npm run bench -- [--scenario B1,B2,B3,B4,B5] [--scale N | --quick] [--profile DIR]');
+  console.log('  --profile DIR  write a CPU profile (.cpuprofile) of every reachscan process the scenarios start');
   for (const s of SCENARIOS) console.log(`  ${s.id}  ${s.title}`);
   process.exit(0);
 }
+// Read by startReachscan: each reachscan process it starts writes its CPU profile there (node --cpu-prof).
+if (values.profile !== undefined) process.env.REACHSCAN_BENCH_CPU_PROF = resolve(values.profile);
 const scale = values.quick ? 0.05 : Number(values.scale ?? '1');
 if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be a number above 0 (1 = full sizes)');
 const wanted = (values.scenario ?? SCENARIOS.map((s) => s.id).join(','))

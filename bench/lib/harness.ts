@@ -44,9 +44,11 @@ export interface RunResult {
 export function startReachscan(args: readonly string[], env: Record<string, string | undefined>) {
   const rssFile = join(scratch('rss'), 'rss');
   const started = performance.now();
+  const profileDir = process.env.REACHSCAN_BENCH_CPU_PROF;
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
   const child = spawn(
     process.execPath,
-    ['--import', join(import.meta.dirname, 'report-rss.mjs'), BIN, ...args],
+    [...profile, '--import', join(import.meta.dirname, 'report-rss.mjs'), BIN, ...args],
     {
       env: { PATH: process.env.PATH, ...env, REACHSCAN_BENCH_RSS_FILE: rssFile },
       stdio: ['ignore', 'pipe', 'pipe'],
