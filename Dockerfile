@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+# Applied to node_modules by npm ci (postinstall: patch-package).
+COPY patches ./patches
 COPY bin ./bin
 COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
