@@ -36,6 +36,8 @@ export interface RunResult {
   readonly seconds: number;
   /** Peak resident set size of the process, MB (from the process itself, at exit). */
   readonly peakRssMb: number | null;
+  /** CPU time the process used, user + system, seconds. */
+  readonly cpuSeconds: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -61,15 +63,37 @@ export function startReachscan(args: readonly string[], env: Record<string, stri
   const done = new Promise<RunResult>((resolve) =>
     child.once('exit', (code) => {
       let peakRssMb: number | null = null;
+      let cpuSeconds: number | null = null;
       try {
-        peakRssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+        const [rss, cpu] = readFileSync(rssFile, 'utf8').split(' ');
+        peakRssMb = Number(rss) / 1024;
+        cpuSeconds = Number(cpu) / 1e6;
       } catch {
         // killed before it could say
       }
-      resolve({ code, seconds: (performance.now() - started) / 1000, peakRssMb, stdout, stderr });
+      resolve({ code, seconds: (performance.now() - started) / 1000, peakRssMb, cpuSeconds, stdout, stderr });
     }),
   );
   return { child, done };
+}
+
+/** CPU time (user + system, seconds) another process has used so far, from /proc; null where there is none. */
+export function processCpuSeconds(pid: number | undefined): number | null {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (user + system, seconds) a Redis server has used so far, from INFO cpu. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const section = await redis.info('cpu');
+  const read = (field: string) => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(section)?.[1] ?? NaN);
+  return read('used_cpu_user') + read('used_cpu_sys');
 }
 
 /** A Redis INFO field as a number. */

@@ -1,7 +1,7 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CountryCode, E164 } from '../core/e164.js';
-import { normalisePhone } from '../input/phone.js';
+import { normalisePhone, type PhoneCell } from '../input/phone.js';
 import { readInput, type InputRecord } from '../input/reader.js';
 import type { InputShape } from '../input/sniff.js';
 import { resultFields, type StoredAnswer } from './answer.js';
@@ -71,18 +71,36 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
     bom: job.bom,
   });
 
-  let group: { record: InputRecord; phone: ReturnType<typeof normalisePhone> }[] = [];
-  const flush = async () => {
-    const numbers = [...new Set(group.flatMap((g) => (g.phone.kind === 'valid' ? [g.phone.e164] : [])))];
-    const answers = numbers.length > 0 ? await job.answers(numbers) : new Map<string, StoredAnswer>();
-    for (const { record, phone } of group) {
+  type Group = { record: InputRecord; phone: PhoneCell }[];
+  let group: Group = [];
+  // A group's answers are asked for as soon as it is read and written out once the next group is read; the
+  // history learns a group while the next is written. Groups are still written one at a time, in file order.
+  let asked: { group: Group; answers: Promise<ReadonlyMap<string, StoredAnswer>> } | null = null;
+  let remembering: Promise<void> = Promise.resolve();
+  const write = async ({ group: rows, answers: pending }: NonNullable<typeof asked>) => {
+    const answers = await pending;
+    for (const { record, phone } of rows) {
       const fields = resultFields(phone, phone.kind === 'valid' ? answers.get(phone.e164) : undefined);
       const row = resultsRow(record.fields, fields, job.formulaGuard);
       await results.write(row);
       await reports.add(row, fields);
     }
-    await job.remember(answers);
+    await remembering;
+    remembering = job.remember(answers);
+    // Awaited (and so thrown) by the next group or at the end; not an unhandled rejection meanwhile.
+    remembering.catch(() => undefined);
+  };
+  const flush = async () => {
+    const rows = group;
     group = [];
+    const numbers = [...new Set(rows.flatMap((g) => (g.phone.kind === 'valid' ? [g.phone.e164] : [])))];
+    const next = {
+      group: rows,
+      answers: numbers.length > 0 ? job.answers(numbers) : Promise.resolve(new Map<string, StoredAnswer>()),
+    };
+    next.answers.catch(() => undefined);
+    if (asked !== null) await write(asked);
+    asked = next;
   };
 
   for await (const item of readInput(job.inputPath, job.shape, job.displayName)) {
@@ -96,8 +114,12 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
       phone: normalisePhone(item.fields[job.phoneColumn] ?? '', job.defaultCountry),
     });
     if (group.length >= GROUP) await flush();
+    // A turn of the event loop now and then, so Redis replies are read while a file read's records are handled.
+    else if (group.length % 100 === 0) await new Promise(setImmediate);
   }
   await flush();
+  if (asked !== null) await write(asked);
+  await remembering;
   await Promise.all([results.close(), rejects.close()]);
   const built = await reports.finish(job.report, job.uniqueNumbers, new Date(job.now()).toISOString());
   for (const name of [names.results, names.rejects]) {
