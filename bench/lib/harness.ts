@@ -96,11 +96,23 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   return read('used_cpu_user') + read('used_cpu_sys');
 }
 
+/** Redis INFO fields as numbers; a field the server does not report is left out. */
+export async function redisInfoFields(
+  redis: Redis,
+  fields: readonly string[],
+): Promise<Record<string, number>> {
+  const section = await redis.info();
+  const found: Record<string, number> = {};
+  for (const field of fields) {
+    const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(section);
+    if (match) found[field] = Number(match[1]);
+  }
+  return found;
+}
+
 /** A Redis INFO field as a number. */
 export async function redisInfo(redis: Redis, field: string): Promise<number> {
-  const section = await redis.info();
-  const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(section);
-  return match ? Number(match[1]) : NaN;
+  return (await redisInfoFields(redis, [field]))[field] ?? NaN;
 }
 
 export function machineInfo(redisVersion: string) {

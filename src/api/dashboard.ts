@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../queue/connection.js';
-import { BATCH_QUEUE, CHUNK_QUEUE } from '../queue/keys.js';
+import { BATCH_QUEUE, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
 import { SCHEDULE_QUEUE } from '../schedule/definition.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -18,7 +18,7 @@ export async function openQueues(redis: RedisClient, prefix: string): Promise<Qu
   const base = `${prefix}:${SCHEDULE_QUEUE}`;
   if ((await redis.exists(`${base}:meta`, `${base}:repeat`, `${base}:id`)) > 0) names.push(SCHEDULE_QUEUE);
   return names.map((name) => {
-    const queue = new Queue(name, { connection: redis, prefix });
+    const queue = new Queue(name, queueOptions(redis, prefix));
     queue.on('error', () => {});
     return queue;
   });

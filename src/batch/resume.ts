@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../queue/connection.js';
 import { readStatus, resumeBatch } from '../queue/batch-state.js';
-import { batchKeys, CHUNK_QUEUE } from '../queue/keys.js';
+import { batchKeys, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
 
 export type ResumeResult =
   | { readonly kind: 'resumed'; readonly chunks: number; readonly reason: string }
@@ -22,7 +22,7 @@ export async function resumePausedBatch(
   if (status.state === null) return { kind: 'unknown' };
   if (status.paused === null) return { kind: 'not-paused', state: status.state };
   if (!(await resumeBatch(redis, keys))) return { kind: 'not-paused', state: status.state };
-  const queue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
+  const queue = new Queue(CHUNK_QUEUE, queueOptions(redis, prefix));
   let chunks = 0;
   try {
     // Chunk job ids are `<batch>-c<n>`; other batches' delayed jobs (a 429 pause, a shutdown) stay as they are.

@@ -1,3 +1,6 @@
+import type { QueueOptions } from 'bullmq';
+import type { RedisClient } from './connection.js';
+
 /** Queue names; with the prefix they make BullMQ's keys. */
 export const BATCH_QUEUE = 'batches';
 export const CHUNK_QUEUE = 'chunks';
@@ -27,4 +30,15 @@ export function batchKeys(prefix: string, batchId: string): BatchKeys {
 /** The shared pacing key: one per prefix, so every worker and batch on this Redis shares one rate cap. */
 export function rateKey(prefix: string): string {
   return `${prefix}:rate`;
+}
+
+/**
+ * Events each queue keeps in its BullMQ event stream (BullMQ's default is 10,000). reachscan reads none of them
+ * (dashboards may); a long batch would otherwise leave about 1 MB of old events behind in Redis.
+ */
+export const QUEUE_EVENTS_MAX_LEN = 1_000;
+
+/** Options for every BullMQ Queue reachscan opens: one setting each, since BullMQ keeps it per queue in Redis. */
+export function queueOptions(connection: RedisClient, prefix: string): QueueOptions {
+  return { connection, prefix, streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } } };
 }

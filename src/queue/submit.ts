@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Queue } from 'bullmq';
 import { masters, type RedisClient } from './connection.js';
 import type { BatchJobData } from './job-data.js';
-import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE } from './keys.js';
+import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE, queueOptions } from './keys.js';
 
 export const BATCH_JOB_OPTIONS = {
   attempts: 3,
@@ -22,7 +22,7 @@ export async function batchJobFailure(
   prefix: string,
   batchId: string,
 ): Promise<string | null> {
-  const queue = new Queue(BATCH_QUEUE, { connection: redis, prefix });
+  const queue = new Queue(BATCH_QUEUE, queueOptions(redis, prefix));
   try {
     const job = await queue.getJob(batchId);
     if (!job) return 'the batch job is gone from the queue';
@@ -55,7 +55,7 @@ export async function submitBatch(
   prefix: string,
   data: BatchJobData,
 ): Promise<'new' | 'resumed'> {
-  const queue = new Queue(BATCH_QUEUE, { connection: redis, prefix });
+  const queue = new Queue(BATCH_QUEUE, queueOptions(redis, prefix));
   try {
     const keys = batchKeys(prefix, data.batchId);
     const existing = await queue.getJob(data.batchId);
@@ -91,7 +91,7 @@ export async function submitBatch(
 /** Removes every job of both queues and every other key under a prefix (a throwaway run's). */
 export async function dropQueues(redis: RedisClient, prefix: string): Promise<void> {
   for (const name of [CHUNK_QUEUE, BATCH_QUEUE]) {
-    const queue = new Queue(name, { connection: redis, prefix });
+    const queue = new Queue(name, queueOptions(redis, prefix));
     try {
       await queue.obliterate({ force: true });
     } finally {

@@ -9,7 +9,7 @@ import { createBatchProcessor } from './batch-processor.js';
 import { createChunkProcessor } from './chunk-processor.js';
 import { createRedis } from './connection.js';
 import { BreakerBoard } from './error-breaker.js';
-import { BATCH_QUEUE, CHUNK_QUEUE } from './keys.js';
+import { BATCH_QUEUE, CHUNK_QUEUE, queueOptions } from './keys.js';
 
 export interface WorkerOptions {
   readonly redisUrl: string;
@@ -49,7 +49,7 @@ export function startWorkers(options: WorkerOptions): Workers {
   const stalledInterval = Math.min(30_000, Math.max(500, Math.floor(lockDuration / 2)));
   // Commands issued in the same tick (answers saved, gate slots taken by many lookups) go out in one write.
   const redis = createRedis(options.redisUrl, 'worker', { enableAutoPipelining: true });
-  const chunkQueue = new Queue(CHUNK_QUEUE, { connection: redis, prefix });
+  const chunkQueue = new Queue(CHUNK_QUEUE, queueOptions(redis, prefix));
   const limit = pLimit(options.concurrency);
   const stopping = new AbortController();
   const upstreamMetrics = new UpstreamMetricsRecorder({ redis, prefix, logger });

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { readStatus, type BatchState } from '../queue/batch-state.js';
 import type { RedisClient } from '../queue/connection.js';
-import { batchKeys } from '../queue/keys.js';
+import { batchKeys, queueOptions } from '../queue/keys.js';
 import { assertScheduleDefinition, SCHEDULE_QUEUE, type ScheduleDefinition } from './definition.js';
 import { readRuns, type ScheduleRun } from './runs.js';
 
@@ -27,7 +27,7 @@ export interface ScheduleEntry {
 
 /** The schedulers in Redis (what workers will run), soonest first, each with its last run. */
 export async function listSchedules(redis: RedisClient, prefix: string): Promise<ScheduleEntry[]> {
-  const queue = new Queue(SCHEDULE_QUEUE, { connection: redis, prefix });
+  const queue = new Queue(SCHEDULE_QUEUE, queueOptions(redis, prefix));
   try {
     const [schedulers, runs] = await Promise.all([
       queue.getJobSchedulers(0, -1, true),

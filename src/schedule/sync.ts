@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../queue/connection.js';
+import { queueOptions } from '../queue/keys.js';
 import { SCHEDULE_QUEUE, SCHEDULED_SCAN_JOB, type ScheduleDefinition } from './definition.js';
 import { forgetRuns } from './runs.js';
 
@@ -44,7 +45,7 @@ export async function syncSchedules(
   prefix: string,
   definitions: readonly ScheduleDefinition[],
 ): Promise<SyncEntry[]> {
-  const queue = new Queue(SCHEDULE_QUEUE, { connection: redis, prefix });
+  const queue = new Queue(SCHEDULE_QUEUE, queueOptions(redis, prefix));
   try {
     const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
     const entries: SyncEntry[] = [];
