@@ -31,7 +31,9 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log('npm run bench -- [--scenario B1,B2,B3,B4,B5] [--scale N | --quick] [--profile DIR]');
-  console.log('  --profile DIR  write a CPU profile (.cpuprofile) of every reachscan process the scenarios start');
+  console.log(
+    '  --profile DIR  write a CPU profile (.cpuprofile) of every reachscan process the scenarios start',
+  );
   for (const s of SCENARIOS) console.log(`  ${s.id}  ${s.title}`);
   process.exit(0);
 }
