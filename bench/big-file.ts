@@ -78,7 +78,7 @@ async function planRun(
   const plan = JSON.parse(stdout) as { rows: number; unique: number };
   if (plan.unique !== Math.min(unique, plan.rows))
     throw new Error(`expected ${unique} unique numbers, got ${plan.unique}`);
-  return { rows: plan.rows, seconds, peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024 };
+  return { rows: plan.rows, seconds, peakMb: Number(readFileSync(rssFile, 'utf8').split(' ')[0]) / 1024 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'reachscan-bench-big-'));

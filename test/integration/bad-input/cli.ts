@@ -10,7 +10,7 @@ import { BIN } from '../../support/simulator-process.js';
 export const fixture = (name: string) =>
   join(import.meta.dirname, '..', '..', '..', 'fixtures', 'bad-input', name);
 
-/** Writes its peak RSS (KB) to REACHSCAN_BENCH_RSS_FILE when the process exits. */
+/** Writes its peak RSS (KB) and CPU time to REACHSCAN_BENCH_RSS_FILE when the process exits. */
 const RSS_PRELOAD = join(import.meta.dirname, '..', '..', '..', 'bench', 'lib', 'report-rss.mjs');
 
 export interface CliRun {
@@ -60,7 +60,8 @@ export async function reachscan(
     stderr,
     said,
     outDir,
-    peakMb: existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : Number.NaN,
+    // The preload writes "<peak RSS KB> <CPU µs>".
+    peakMb: existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').split(' ')[0]) / 1024 : Number.NaN,
   };
 }
 
