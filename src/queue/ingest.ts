@@ -93,18 +93,23 @@ export async function ingest(
     emitting.catch(() => undefined);
   };
 
-  for await (const item of readInput(data.inputPath, shape, data.displayName)) {
-    if (item.kind === 'reject' || item.index < data.cursor.records) continue;
-    bytesRead = item.bytes;
-    const phone = normalisePhone(item.fields[data.phoneColumn] ?? '', country);
-    if (phone.kind === 'valid') numbers.add(phone.e164);
-    records++;
-    if (records >= data.chunkSize) await handOver();
-    // A turn of the event loop now and then: records parsed from one file read are all handed over in
-    // microtasks, so without it the Redis replies an emit waits for would be read only once per file read.
-    else if (records % 50 === 0) await new Promise(setImmediate);
+  try {
+    for await (const item of readInput(data.inputPath, shape, data.displayName)) {
+      if (item.kind === 'reject' || item.index < data.cursor.records) continue;
+      bytesRead = item.bytes;
+      const phone = normalisePhone(item.fields[data.phoneColumn] ?? '', country);
+      if (phone.kind === 'valid') numbers.add(phone.e164);
+      records++;
+      if (records >= data.chunkSize) await handOver();
+      // A turn of the event loop now and then: records parsed from one file read are all handed over in
+      // microtasks, so without it the Redis replies an emit waits for would be read only once per file read.
+      else if (records % 50 === 0) await new Promise(setImmediate);
+    }
+    if (records > 0) await handOver();
+  } finally {
+    // Never leave an emit running behind a failed read: the batch may be closed as failed next.
+    await emitting.catch(() => undefined);
   }
-  if (records > 0) await handOver();
   await emitting;
   await redis.hset(keys.meta, {
     ingested: 1,
