@@ -13,10 +13,11 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readProcessReport } from './lib/harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,7 +79,7 @@ async function planRun(
   const plan = JSON.parse(stdout) as { rows: number; unique: number };
   if (plan.unique !== Math.min(unique, plan.rows))
     throw new Error(`expected ${unique} unique numbers, got ${plan.unique}`);
-  return { rows: plan.rows, seconds, peakMb: Number(readFileSync(rssFile, 'utf8').split(' ')[0]) / 1024 };
+  return { rows: plan.rows, seconds, peakMb: readProcessReport(rssFile)?.peakRssMb ?? Number.NaN };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'reachscan-bench-big-'));

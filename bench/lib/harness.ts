@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -42,6 +42,13 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** What report-rss.mjs wrote when its process exited ("<peak RSS KB> <CPU µs>"), or null if nothing was. */
+export function readProcessReport(file: string): { peakRssMb: number; cpuSeconds: number } | null {
+  if (!existsSync(file)) return null;
+  const [rss, cpu] = readFileSync(file, 'utf8').split(' ');
+  return { peakRssMb: Number(rss) / 1024, cpuSeconds: Number(cpu) / 1e6 };
+}
+
 /** Starts `reachscan <args>` as its own process, reporting its peak RSS when it exits. */
 export function startReachscan(args: readonly string[], env: Record<string, string | undefined>) {
   const rssFile = join(scratch('rss'), 'rss');
@@ -62,15 +69,8 @@ export function startReachscan(args: readonly string[], env: Record<string, stri
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<RunResult>((resolve) =>
     child.once('exit', (code) => {
-      let peakRssMb: number | null = null;
-      let cpuSeconds: number | null = null;
-      try {
-        const [rss, cpu] = readFileSync(rssFile, 'utf8').split(' ');
-        peakRssMb = Number(rss) / 1024;
-        cpuSeconds = Number(cpu) / 1e6;
-      } catch {
-        // killed before it could say
-      }
+      // null when it was killed before it could say
+      const { peakRssMb, cpuSeconds } = readProcessReport(rssFile) ?? { peakRssMb: null, cpuSeconds: null };
       resolve({ code, seconds: (performance.now() - started) / 1000, peakRssMb, cpuSeconds, stdout, stderr });
     }),
   );

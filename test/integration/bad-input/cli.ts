@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { inject } from 'vitest';
+import { readProcessReport } from '../../../bench/lib/harness.js';
 import { BIN } from '../../support/simulator-process.js';
 
 export const fixture = (name: string) =>
@@ -60,8 +61,7 @@ export async function reachscan(
     stderr,
     said,
     outDir,
-    // The preload writes "<peak RSS KB> <CPU µs>".
-    peakMb: existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').split(' ')[0]) / 1024 : Number.NaN,
+    peakMb: readProcessReport(rssFile)?.peakRssMb ?? Number.NaN,
   };
 }
 
