@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify';
 import { Redis } from 'ioredis';
 import { normalisePhone } from '../../src/input/phone.js';
 import { sniffInput } from '../../src/input/sniff.js';
-import { ingest } from '../../src/queue/ingest.js';
+import { ingest } from '../../src/batch/ingest.js';
 import type { BatchJobData } from '../../src/queue/job-data.js';
 import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE } from '../../src/queue/keys.js';
 import { round, scratch, writeCrmFile } from '../lib/harness.js';

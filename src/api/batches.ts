@@ -1,11 +1,11 @@
 import { resumePausedBatch } from '../batch/resume.js';
 import type { Readable } from 'node:stream';
-import { prepareBatch, type ScanSettings } from '../batch/request.js';
+import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
-import { submitBatch } from '../queue/submit.js';
-import { batchProgress, type ApiBatchState } from './batch-progress.js';
+import { submitBatch } from '../batch/submit.js';
+import { batchProgress, type ApiBatchState } from '../batch/progress.js';
 import {
   SERVED_FILES,
   type BatchRecord,
@@ -13,11 +13,11 @@ import {
   type RetryRecord,
   type ServedFile,
 } from './data-dir.js';
-import { partialResults } from './partial-results.js';
+import { partialResults } from '../batch/partial-results.js';
 import { HttpProblem } from './problem.js';
 import { etaSeconds, RateTracker } from './rate.js';
-import { buildRetryInput, settingsOf } from './retry.js';
-import type { RetryMerger } from './retry-merger.js';
+import { buildRetryInput, settingsOf } from '../batch/retry.js';
+import type { RetryMerger } from '../batch/retry-merger.js';
 import type { SavedUpload } from './upload.js';
 
 /** `GET /batches/:id`: the contract API clients read. */

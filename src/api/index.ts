@@ -1,7 +1,7 @@
 export { buildApiServer, CSV_TYPES, PARTIAL_HEADER, type ApiServerDeps } from './server.js';
-export { loadApiConfig, API_DEFAULTS, type ApiConfig } from './config.js';
+export { loadApiConfig, API_DEFAULTS, type ApiConfig } from '../config/api.js';
 export { BatchService, type BatchView } from './batches.js';
-export { RetryMerger } from './retry-merger.js';
+export { RetryMerger } from '../batch/retry-merger.js';
 export { DataDir, BATCH_ID } from './data-dir.js';
 export { openQueues, DASHBOARD_PATH } from './dashboard.js';
 export { BATCH_OPTIONS } from './options.js';

@@ -1,8 +1,8 @@
 import { UsageError } from '../core/errors.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { countryFlag, durationFlag, numberFlag } from '../cli/args.js';
-import type { ScanSettings } from '../batch/request.js';
-import { SCAN_DEFAULTS } from '../batch/request.js';
+import type { ScanSettings } from '../batch/prepare.js';
+import { SCAN_DEFAULTS } from '../batch/prepare.js';
 import type { HistoryOptions } from '../history/state-store.js';
 import { PROVIDER_NAMES } from '../providers/create-provider.js';
 import { HttpProblem } from './problem.js';

@@ -16,7 +16,7 @@ import { readMetricsSnapshot, renderMetrics } from '../metrics/exporter.js';
 import type { RedisClient } from '../queue/connection.js';
 import { createTokenCheck, presentedToken } from './auth.js';
 import type { BatchService, BatchView } from './batches.js';
-import type { ApiConfig } from './config.js';
+import type { ApiConfig } from '../config/api.js';
 import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
 import { assertBatchId, type DataDir, type ServedFile } from './data-dir.js';
 import { parseBatchOptions, type ServerSettings } from './options.js';

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../queue/connection.js';
-import { readStatus, resumeBatch } from '../queue/batch-state.js';
+import { readStatus, resumeBatch } from './state.js';
 import { batchKeys, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
 
 export type ResumeResult =

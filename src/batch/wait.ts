@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClient } from '../queue/connection.js';
 import { ReachscanError } from '../core/errors.js';
-import { readStatus, type BatchStatus } from '../queue/batch-state.js';
+import { readStatus, type BatchStatus } from './state.js';
 import { batchKeys } from '../queue/keys.js';
-import { batchJobFailure } from '../queue/submit.js';
+import { batchJobFailure } from './submit.js';
 
 /** How long a waiting client tolerates an unreachable Redis (a restart) before it gives up. */
 export const REDIS_PATIENCE_MS = 60_000;

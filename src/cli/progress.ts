@@ -1,4 +1,4 @@
-import type { BatchStatus } from '../queue/batch-state.js';
+import type { BatchStatus } from '../batch/state.js';
 
 export interface Progress {
   update(status: BatchStatus): void;

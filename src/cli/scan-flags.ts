@@ -1,10 +1,10 @@
-import { retryBaseFromEnv, SCAN_DEFAULTS, type ScanSettings } from '../batch/request.js';
+import { retryBaseFromEnv, SCAN_DEFAULTS, type ScanSettings } from '../batch/prepare.js';
 import type { Env } from '../config/env.js';
 import { UsageError } from '../core/errors.js';
 import { countryFlag, durationFlag, numberFlag } from './args.js';
 import { providerFlag } from './commands/plan.js';
 import { historyOptions } from './runtime.js';
-import { DEFAULT_BREAKER, type BreakerSettings } from '../queue/error-breaker.js';
+import { DEFAULT_BREAKER, type BreakerSettings } from '../batch/error-breaker.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
 export const SCAN_FLAGS = {

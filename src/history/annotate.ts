@@ -1,6 +1,6 @@
 import type { ProviderName } from '../core/lookup-result.js';
-import { SOURCE } from '../output/columns.js';
-import type { CarrierAnswer, StoredAnswer } from '../output/answer.js';
+import { SOURCE } from '../core/columns.js';
+import type { CarrierAnswer, StoredAnswer } from '../core/answer.js';
 import { changesSince } from './changes.js';
 import { noConnectivity } from './no-connectivity.js';
 import { answerOfState, nextState, type NumberState } from './number-state.js';

@@ -1,4 +1,4 @@
-import type { CarrierAnswer } from '../output/answer.js';
+import type { CarrierAnswer } from '../core/answer.js';
 import { factReachable, factRoaming, type NumberState } from './number-state.js';
 
 /** What can change between two checks of a number. Names are written to results.csv and changes.csv. */

@@ -1,4 +1,4 @@
-import type { CarrierAnswer } from '../output/answer.js';
+import type { CarrierAnswer } from '../core/answer.js';
 import { factReachable, type NumberState } from './number-state.js';
 
 export type NoConnectivityEvidence = 'status_time' | 'history';

@@ -1,5 +1,5 @@
 import type { ProviderName } from '../core/lookup-result.js';
-import type { CarrierAnswer } from '../output/answer.js';
+import type { CarrierAnswer } from '../core/answer.js';
 
 /**
  * What the store remembers about one number: its latest carrier answer, when it was asked, and the history

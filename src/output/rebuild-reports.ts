@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse } from 'csv-parse';
 import { InputError } from '../input/errors.js';
-import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from './columns.js';
+import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
 import { ReportFiles } from './report-files.js';
 import { OUTPUT_FOLDER_MODE } from './csv-file.js';

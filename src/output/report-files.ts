@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResultFields } from './columns.js';
+import type { ResultFields } from '../core/columns.js';
 import { CsvFileWriter, OUTPUT_FILE_MODE } from './csv-file.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';

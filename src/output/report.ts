@@ -1,6 +1,6 @@
 import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/changes.js';
 import { daysWithoutConnectivity } from '../history/no-connectivity.js';
-import type { ResultFields } from './columns.js';
+import type { ResultFields } from '../core/columns.js';
 
 /** One row of the stale list's top (largest gap first), for the reports. */
 export interface StaleEntry {

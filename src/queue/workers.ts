@@ -5,10 +5,10 @@ import type { Logger } from '../logging/logger.js';
 import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
 import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
-import { createBatchProcessor } from './batch-processor.js';
-import { createChunkProcessor } from './chunk-processor.js';
+import { createBatchProcessor } from '../batch/finalize.js';
+import { createChunkProcessor } from '../batch/lookup-chunk.js';
 import { createRedis } from './connection.js';
-import { BreakerBoard } from './error-breaker.js';
+import { BreakerBoard } from '../batch/error-breaker.js';
 import { BATCH_QUEUE, CHUNK_QUEUE, queueOptions } from './keys.js';
 
 export interface WorkerOptions {

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { SCAN_DEFAULTS } from '../batch/request.js';
+import { SCAN_DEFAULTS } from '../batch/prepare.js';
 import { countryFlag, durationFlag } from '../cli/args.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_NAMES } from '../providers/create-provider.js';

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { readStatus, type BatchState } from '../queue/batch-state.js';
+import { readStatus, type BatchState } from '../batch/state.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys, queueOptions } from '../queue/keys.js';
 import { assertScheduleDefinition, SCHEDULE_QUEUE, type ScheduleDefinition } from './definition.js';

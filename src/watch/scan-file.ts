@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { prepareBatch, type ScanSettings } from '../batch/request.js';
+import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
 import { waitForBatch } from '../batch/wait.js';
 import { UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
 import { outputFiles } from '../output/write-outputs.js';
-import { readStatus } from '../queue/batch-state.js';
+import { readStatus } from '../batch/state.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
-import { submitBatch } from '../queue/submit.js';
+import { submitBatch } from '../batch/submit.js';
 
 /** How scanning one taken file ended, and so where the file goes. */
 export type ScanOutcome =

@@ -1,6 +1,6 @@
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ScanSettings } from '../batch/request.js';
+import type { ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
 import type { RedisClient } from '../queue/connection.js';
 import { makeOutputFolder, moveEntry, writeNote, type InboxLayout } from './inbox.js';

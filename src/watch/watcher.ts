@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ScanSettings } from '../batch/request.js';
+import type { ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
 import type { RedisClient } from '../queue/connection.js';
 import {

@@ -1,5 +1,5 @@
-import type { CarrierAnswer } from '../../src/output/answer.js';
-import type { ResultFields } from '../../src/output/columns.js';
+import type { CarrierAnswer } from '../../src/core/answer.js';
+import type { ResultFields } from '../../src/core/columns.js';
 
 /** A carrier answer for tests: reachable with data and SMS, at home, `OK`; override what a case is about. */
 export const carrierAnswer = (over: Partial<CarrierAnswer> = {}): CarrierAnswer => ({

@@ -6,7 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import { StateStore } from '../../history/state-store.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
-import { buildPlan, formatPlan } from '../../plan/plan.js';
+import { buildPlan, formatPlan } from '../../batch/plan.js';
 import { PROVIDER_NAMES } from '../../providers/create-provider.js';
 import { createRedis, redisAnswers } from '../../queue/connection.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';

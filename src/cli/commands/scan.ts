@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { prepareBatch, SCAN_DEFAULTS } from '../../batch/request.js';
+import { prepareBatch, SCAN_DEFAULTS } from '../../batch/prepare.js';
 import { waitForBatch, type BatchEnd } from '../../batch/wait.js';
 import { systemClock } from '../../core/clock.js';
 import { ReachscanError, UsageError } from '../../core/errors.js';
@@ -9,7 +9,7 @@ import { createLogger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
 import { createRedis } from '../../queue/connection.js';
-import { dropQueues, submitBatch } from '../../queue/submit.js';
+import { dropQueues, submitBatch } from '../../batch/submit.js';
 import type { Workers } from '../../queue/workers.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { printPlan, providerFlag } from './plan.js';

@@ -1,11 +1,11 @@
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { retryBaseFromEnv, SCAN_DEFAULTS } from '../../batch/request.js';
+import { retryBaseFromEnv, SCAN_DEFAULTS } from '../../batch/prepare.js';
 import { BatchService } from '../../api/batches.js';
-import { loadApiConfig } from '../../api/config.js';
+import { loadApiConfig } from '../../config/api.js';
 import { openQueues } from '../../api/dashboard.js';
 import { DataDir } from '../../api/data-dir.js';
-import { RetryMerger } from '../../api/retry-merger.js';
+import { RetryMerger } from '../../batch/retry-merger.js';
 import { buildApiServer } from '../../api/server.js';
 import { systemClock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';

@@ -1,7 +1,7 @@
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
-import { retryBaseFromEnv } from '../../batch/request.js';
+import { retryBaseFromEnv } from '../../batch/prepare.js';
 import { UsageError } from '../../core/errors.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';

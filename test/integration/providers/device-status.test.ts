@@ -169,7 +169,7 @@ describe('device-status provider over HTTP', () => {
       failure: { code: 'ERROR_UPSTREAM', retry: 'retryable', httpStatus: 503, upstreamCode: 'UNAVAILABLE' },
     });
     // Once retries run out, the CAMARA code is what the status columns show.
-    const { answerFromOutcome } = await import('../../../src/output/answer.js');
+    const { answerFromOutcome } = await import('../../../src/core/answer.js');
     expect(answerFromOutcome(outcome, '').reachability_status).toBe('UNAVAILABLE');
     await ok.close();
   });

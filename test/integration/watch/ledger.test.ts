@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createRedis } from '../../../src/queue/connection.js';
-import { dropQueues } from '../../../src/queue/submit.js';
+import { dropQueues } from '../../../src/batch/submit.js';
 import { createLedger, type HeldLock, type LedgerEntry } from '../../../src/watch/ledger.js';
 
 const redis = createRedis(inject('redisUrl'), 'client');

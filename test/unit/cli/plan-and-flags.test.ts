@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { durationFlag } from '../../../src/cli/args.js';
-import { formatDuration, formatPlan, type Plan } from '../../../src/plan/plan.js';
+import { formatDuration, formatPlan, type Plan } from '../../../src/batch/plan.js';
 
 describe('--max-age durations', () => {
   it('reads a number with its unit, and 0 for never', () => {

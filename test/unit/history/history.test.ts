@@ -3,7 +3,7 @@ import { cachedAnswer, liveAnswer } from '../../../src/history/annotate.js';
 import { changesSince } from '../../../src/history/changes.js';
 import { nextState, isFresh, type NumberState } from '../../../src/history/number-state.js';
 import { decodeState, encodeState } from '../../../src/history/state-store.js';
-import type { CarrierAnswer, StoredAnswer } from '../../../src/output/answer.js';
+import type { CarrierAnswer, StoredAnswer } from '../../../src/core/answer.js';
 import { carrierAnswer } from '../../support/rows.js';
 
 const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAnswer, encodeAnswer } from '../../../src/output/answer.js';
-import { resultHeader } from '../../../src/output/columns.js';
+import { decodeAnswer, encodeAnswer } from '../../../src/core/answer.js';
+import { resultHeader } from '../../../src/core/columns.js';
 import { ReportAccumulator } from '../../../src/output/report.js';
 import { resultRow } from '../../support/rows.js';
 

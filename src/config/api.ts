@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { readEnv, type Env } from '../config/env.js';
+import { readEnv, type Env } from './env.js';
 import { ConfigError } from '../core/errors.js';
 
 /** `reachscan serve`'s settings, read once at start-up. */

@@ -1,21 +1,21 @@
-import { DEFAULT_BREAKER } from '../queue/error-breaker.js';
+import { DEFAULT_BREAKER } from './error-breaker.js';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import type { ScanSettings } from '../batch/request.js';
+import type { ScanSettings } from './prepare.js';
 import type { CountryCode } from '../core/e164.js';
 import { readInput } from '../input/reader.js';
-import { LOCAL_STATUS, RESULT_COLUMNS } from '../output/columns.js';
+import { LOCAL_STATUS, RESULT_COLUMNS } from '../core/columns.js';
 import { CsvFileWriter } from '../output/csv-file.js';
 import { rebuildReports } from '../output/rebuild-reports.js';
 import type { BatchReport } from '../output/report.js';
 import { partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
-import type { BatchRecord, DataDir } from './data-dir.js';
-import { readReport } from './batch-progress.js';
-import { saveUpload, type SavedUpload } from './upload.js';
+import type { BatchRecord, DataDir } from '../api/data-dir.js';
+import { readReport } from './progress.js';
+import { saveUpload, type SavedUpload } from '../api/upload.js';
 
 /** The files of a batch and of its retry do not line up: merging again will not help. */
 export class RetryMismatchError extends Error {

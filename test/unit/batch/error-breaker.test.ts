@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BreakerBoard, ErrorWindow, pauseReason } from '../../../src/queue/error-breaker.js';
+import { BreakerBoard, ErrorWindow, pauseReason } from '../../../src/batch/error-breaker.js';
 
 describe('ErrorWindow', () => {
   it('never trips before the window is full, however bad the start', () => {

@@ -1,5 +1,5 @@
-import type { RedisClient } from './connection.js';
-import type { BatchKeys } from './keys.js';
+import type { RedisClient } from '../queue/connection.js';
+import type { BatchKeys } from '../queue/keys.js';
 
 export type BatchState = 'queued' | 'ingesting' | 'running' | 'paused' | 'finalizing' | 'done' | 'failed';
 

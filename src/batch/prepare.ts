@@ -7,9 +7,9 @@ import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../history/state-store.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
-import type { BreakerSettings } from '../queue/error-breaker.js';
+import type { BreakerSettings } from './error-breaker.js';
 import type { BatchJobData } from '../queue/job-data.js';
-import { deriveBatchId } from '../queue/submit.js';
+import { deriveBatchId } from './submit.js';
 
 /** The options that shape a batch's results, whoever starts it (scan, watch, a schedule, the HTTP API). */
 export interface ScanSettings {

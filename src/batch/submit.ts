@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Queue } from 'bullmq';
-import { masters, type RedisClient } from './connection.js';
-import type { BatchJobData } from './job-data.js';
-import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE, queueOptions } from './keys.js';
+import { masters, type RedisClient } from '../queue/connection.js';
+import type { BatchJobData } from '../queue/job-data.js';
+import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
 
 export const BATCH_JOB_OPTIONS = {
   attempts: 3,

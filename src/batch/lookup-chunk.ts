@@ -1,5 +1,5 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { LimitFunction } from 'p-limit';
 import type { Clock } from '../core/clock.js';
 import { asE164 } from '../core/e164.js';
@@ -8,15 +8,15 @@ import type { Logger } from '../logging/logger.js';
 import { cachedAnswer, liveAnswer } from '../history/annotate.js';
 import { isFresh, type NumberState } from '../history/number-state.js';
 import { StateStore } from '../history/state-store.js';
-import { answerFromOutcome, encodeAnswer } from '../output/answer.js';
+import { answerFromOutcome, encodeAnswer } from '../core/answer.js';
 import type { LookupOutcome } from '../core/lookup-result.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
-import { abortBatch, pauseBatch, readControl } from './batch-state.js';
+import { abortBatch, pauseBatch, readControl } from './state.js';
 import type { BreakerBoard } from './error-breaker.js';
 import { DEFAULT_BREAKER, pauseReason, type CallOutcome } from './error-breaker.js';
-import { assertChunkJobData } from './job-data.js';
-import { batchKeys, rateKey } from './keys.js';
-import { RateGate } from './rate-gate.js';
+import { assertChunkJobData } from '../queue/job-data.js';
+import { batchKeys, rateKey } from '../queue/keys.js';
+import { RateGate } from '../queue/rate-gate.js';
 
 export interface ChunkProcessorDeps {
   readonly redis: RedisClient;

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, type Queue } from 'bullmq';
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { CountryCode } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput } from '../input/reader.js';
-import type { BatchJobData, ChunkJobData } from './job-data.js';
+import type { BatchJobData, ChunkJobData } from '../queue/job-data.js';
 import { ABANDONED_TTL_S } from './submit.js';
-import type { BatchKeys } from './keys.js';
+import type { BatchKeys } from '../queue/keys.js';
 
 /** Chunk jobs queued ahead of the workers before ingest waits (about 50,000 numbers at the default size). */
 const MAX_CHUNKS_AHEAD = 200;

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify';
 import type { CountryCode, E164 } from '../core/e164.js';
 import { normalisePhone } from '../input/phone.js';
 import { readInput, type InputRecord } from '../input/reader.js';
-import { decodeAnswer, resultFields } from '../output/answer.js';
+import { decodeAnswer, resultFields } from '../core/answer.js';
 import { resultsHeader, resultsRow } from '../output/write-outputs.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';

@@ -1,8 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisClient } from '../queue/connection.js';
-import { batchProgress } from './batch-progress.js';
-import type { BatchRecord, DataDir } from './data-dir.js';
+import { batchProgress } from './progress.js';
+import type { BatchRecord, DataDir } from '../api/data-dir.js';
 import { mergeRetry, RetryMismatchError } from './retry.js';
 
 export interface RetryMergerDeps {

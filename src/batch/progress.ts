@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { readStatus, type BatchStatus } from '../queue/batch-state.js';
+import { readStatus, type BatchStatus } from './state.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
-import { batchJobFailure } from '../queue/submit.js';
+import { batchJobFailure } from './submit.js';
 import type { BatchReport } from '../output/report.js';
-import type { DataDir } from './data-dir.js';
+import type { DataDir } from '../api/data-dir.js';
 
 /**
  * A batch's state as the API tells it: the queue's states, plus `retrying` (done, its rows in error being

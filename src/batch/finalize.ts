@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Queue } from 'bullmq';
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { Clock } from '../core/clock.js';
 import type { CountryCode, E164 } from '../core/e164.js';
 import { InputError } from '../input/errors.js';
@@ -7,12 +7,12 @@ import type { Logger } from '../logging/logger.js';
 import { recordBatchRows } from '../metrics/rows.js';
 import { StateStore } from '../history/state-store.js';
 import { rememberAnswers } from '../history/annotate.js';
-import { decodeAnswer, type StoredAnswer } from '../output/answer.js';
+import { decodeAnswer, type StoredAnswer } from '../core/answer.js';
 import { writeOutputs } from '../output/write-outputs.js';
-import { closeBatch, readStatus, setState } from './batch-state.js';
+import { closeBatch, readStatus, setState } from './state.js';
 import { ingest } from './ingest.js';
-import { assertBatchJobData, type BatchJobData } from './job-data.js';
-import { batchKeys } from './keys.js';
+import { assertBatchJobData, type BatchJobData } from '../queue/job-data.js';
+import { batchKeys } from '../queue/keys.js';
 
 export interface BatchProcessorDeps {
   readonly redis: RedisClient;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadApiConfig } from '../../../src/api/config.js';
+import { loadApiConfig } from '../../../src/config/api.js';
 import { ConfigError } from '../../../src/core/errors.js';
 
 const token = '0123456789abcdef0123';

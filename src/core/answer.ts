@@ -1,4 +1,4 @@
-import type { LookupOutcome } from '../core/lookup-result.js';
+import type { LookupOutcome } from './lookup-result.js';
 import type { PhoneCell } from '../input/phone.js';
 import type { CARRIER_COLUMNS } from './columns.js';
 import { LOCAL_STATUS, RESULT_COLUMNS, type ResultFields } from './columns.js';
