@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { normalisePhone } from '../../src/input/phone.js';
 import { sniffInput } from '../../src/input/sniff.js';
 import { ingest } from '../../src/batch/ingest.js';
+import { batchJobHandle } from '../../src/queue/batch-job.js';
 import type { BatchJobData } from '../../src/queue/job-data.js';
 import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE } from '../../src/queue/keys.js';
 import { round, scratch, writeCrmFile } from '../lib/harness.js';
@@ -80,12 +81,11 @@ export const b4Ingest: Scenario = {
       await batchQueue.add('batch', data, { jobId: data.batchId });
       const job = (await Job.fromId(batchQueue, data.batchId)) as Job;
       started = performance.now();
-      const done = await ingest(job, data, {
+      const done = await ingest(data, {
         redis,
         keys: batchKeys(prefix, data.batchId),
-        chunkQueue,
+        job: batchJobHandle(job, '', chunkQueue),
         stopping: new AbortController().signal,
-        token: '',
       });
       const ingestRate = rows / ((performance.now() - started) / 1000);
       log(`reachscan ingest: ${round(ingestRate, 0)} rows/s, ${done.cursor.chunks} chunk jobs`);

@@ -2,9 +2,9 @@ import { UsageError } from '../core/errors.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { countryFlag, durationFlag, numberFlag } from '../cli/args.js';
 import type { ScanSettings } from '../batch/prepare.js';
-import { SCAN_DEFAULTS } from '../batch/prepare.js';
-import type { HistoryOptions } from '../history/state-store.js';
-import { PROVIDER_NAMES } from '../providers/create-provider.js';
+import { SCAN_DEFAULTS } from '../config/defaults.js';
+import type { HistoryOptions } from '../core/settings.js';
+import { PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
 import { breakerFromFlags } from '../cli/scan-flags.js';
 

@@ -5,14 +5,10 @@
  * for everyone in Redis.
  */
 
-export interface BreakerSettings {
-  /** Pause when the failed share of the last `window` calls is above this (0..1); 1 turns the breaker off. */
-  readonly threshold: number;
-  /** Calls the share is taken over; nothing trips before this many calls were seen. */
-  readonly window: number;
-}
+import type { BreakerSettings } from '../core/settings.js';
+import { DEFAULTS } from '../config/defaults.js';
 
-export const DEFAULT_BREAKER: BreakerSettings = { threshold: 0.5, window: 200 };
+export const DEFAULT_BREAKER: BreakerSettings = DEFAULTS.breaker;
 
 /** What one upstream call came to, for the breaker: `null` when it was answered, else what failed. */
 export type CallOutcome = string | null;

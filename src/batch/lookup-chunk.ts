@@ -1,27 +1,25 @@
-import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { RedisClient } from '../queue/connection.js';
 import type { LimitFunction } from 'p-limit';
+import { answerFromOutcome, encodeAnswer } from '../core/answer.js';
 import type { Clock } from '../core/clock.js';
 import { asE164 } from '../core/e164.js';
 import type { LookupFailure } from '../core/errors.js';
-import type { Logger } from '../logging/logger.js';
+import type { LookupOutcome } from '../core/lookup-result.js';
 import { cachedAnswer, liveAnswer } from '../history/annotate.js';
 import { isFresh, type NumberState } from '../history/number-state.js';
 import { StateStore } from '../history/state-store.js';
-import { answerFromOutcome, encodeAnswer } from '../core/answer.js';
-import type { LookupOutcome } from '../core/lookup-result.js';
+import type { Logger } from '../logging/logger.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
+import type { ChunkAttempt, ChunkLookup, ChunkVerdict } from '../queue/chunk-job.js';
+import type { RedisClient } from '../queue/connection.js';
+import type { ChunkJobData } from '../queue/job-data.js';
+import { batchKeys, rateKey, type BatchKeys } from '../queue/keys.js';
+import { RateGate, type ProcessPace } from '../queue/rate-gate.js';
+import { DEFAULT_BREAKER, pauseReason, type BreakerBoard, type CallOutcome, type Trip } from './error-breaker.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
-import type { BreakerBoard } from './error-breaker.js';
-import { DEFAULT_BREAKER, pauseReason, type CallOutcome } from './error-breaker.js';
-import { assertChunkJobData } from '../queue/job-data.js';
-import { batchKeys, rateKey } from '../queue/keys.js';
-import { RateGate } from '../queue/rate-gate.js';
 
-export interface ChunkProcessorDeps {
+export interface ChunkLookupDeps {
   readonly redis: RedisClient;
   readonly prefix: string;
-  readonly chunkQueue: Queue;
   readonly provider: (name: string) => ReachabilityProvider;
   /** Lookups in flight in this process, across all chunks. */
   readonly limit: LimitFunction;
@@ -31,6 +29,8 @@ export interface ChunkProcessorDeps {
   readonly stopping: AbortSignal;
   /** This process's error-ratio windows, one per batch. */
   readonly breaker: BreakerBoard;
+  /** This process's memory of the rate gates (learned pace, recent sends, pauses seen). */
+  readonly pace: ProcessPace;
 }
 
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
@@ -57,171 +57,195 @@ function breakerOutcome(outcome: LookupOutcome): CallOutcome | undefined {
 }
 
 /**
- * Asks the carrier about a chunk's numbers. Answers are saved as they come, so a retried chunk asks only what
- * is still open. What happens to a failure is decided by its class: permanent → final answer; retryable →
- * the chunk is retried with backoff (on its last attempt the error becomes the answer); rate-limited → the
- * whole queue pauses for Retry-After without using an attempt; fatal → the batch stops. When too many of
- * the batch's recent calls fail (the error-ratio breaker), the batch pauses until `reachscan resume`.
+ * Asks the carrier about a chunk's numbers and says what the queue should do next. Answers are saved as they
+ * come, so a retried chunk asks only what is still open. What happens to a failure is decided by its class:
+ * permanent → final answer; retryable → `retry` with backoff (on its last attempt the error becomes the
+ * answer); rate-limited → `pause` of the whole queue for Retry-After without using an attempt; fatal → the
+ * batch stops. When too many of the batch's recent calls fail (the error-ratio breaker), the batch pauses
+ * until `reachscan resume` and its chunks are handed back.
  */
-export function createChunkProcessor(deps: ChunkProcessorDeps) {
-  return async (job: Job, token?: string): Promise<{ answered: number }> => {
-    const data: unknown = job.data;
-    assertChunkJobData(data);
+export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
+  return async (data, attempt) => {
     const keys = batchKeys(deps.prefix, data.batchId);
-    const log = deps.logger.child({ batch: data.batchId, chunk: data.chunk });
     const control = await readControl(deps.redis, keys);
-    if (control.aborted) return { answered: 0 };
-    if (control.paused) return handBack(job, token, PAUSED_RECHECK_MS);
-    const breaker = data.breaker ?? DEFAULT_BREAKER;
-    // Another process may pause the batch while this chunk runs: look again now and then.
-    let pausedHere = false;
-    let lastRead = Date.now();
-    const isPaused = async (): Promise<boolean> => {
-      if (pausedHere) return true;
-      if (Date.now() - lastRead >= PAUSE_READ_EVERY_MS) {
-        lastRead = Date.now();
-        pausedHere = (await readControl(deps.redis, keys)).paused;
-      }
-      return pausedHere;
-    };
-
-    const known = data.numbers.length > 0 ? await deps.redis.hmget(keys.answers, ...data.numbers) : [];
-    const unanswered = data.numbers.filter((_, i) => known[i] === null);
-    // The history: each number's previous state, and answers fresh enough (--max-age) to save a call.
-    const history = new StateStore(deps.redis, data.history);
-    const previous = await history.read(unanswered, deps.clock());
-    const fresh = unanswered.filter((n) => {
-      const state = previous.get(n);
-      return state !== undefined && isFresh(state, data.provider, deps.clock(), data.maxAgeMs);
-    });
-    if (fresh.length > 0) {
-      const entries = fresh.map((n) => [n, encodeAnswer(cachedAnswer(previous.get(n) as NumberState))]);
-      await deps.redis.hset(keys.answers, Object.fromEntries(entries) as Record<string, string>);
-    }
-    const cachedSet = new Set(fresh);
-    const open = unanswered.filter((n) => !cachedSet.has(n));
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const provider = deps.provider(data.provider);
-    const gate = new RateGate(deps.redis, rateKey(deps.prefix), data.ratePerSecond);
-    const roundsSoFar = Number((await deps.redis.hget(keys.meta, `rateLimited:${data.chunk}`)) ?? 0);
-    const mayPause = roundsSoFar < MAX_RATE_LIMIT_ROUNDS;
-
-    let saved = 0;
-    let retryLater = 0;
-    let pausedInPlace = 0;
-    let pauseMs: number | null = null;
-    let fatal: LookupFailure | null = null;
-
-    await Promise.all(
-      open.map((number) =>
-        deps.limit(async () => {
-          if (fatal !== null || pauseMs !== null || deps.stopping.aborted || (await isPaused()))
-            return void retryLater++;
-          // The rate gate paces every upstream request of the lookup, not just the first.
-          const ask = async () => {
-            const result = await provider.lookup(asE164(number), { beforeRequest: () => gate.acquire() });
-            const counted = breakerOutcome(result);
-            const trip =
-              counted === undefined
-                ? null
-                : deps.breaker.record(data.batchId, control.resumes, breaker, counted);
-            if (trip !== null && !pausedHere) {
-              pausedHere = true;
-              const reason = pauseReason(trip, data.batchId);
-              if (
-                await pauseBatch(
-                  deps.redis,
-                  keys,
-                  reason,
-                  control.resumes,
-                  new Date(deps.clock()).toISOString(),
-                )
-              )
-                log.warn(
-                  { failed: trip.failed, calls: trip.calls, mostly: trip.mostly },
-                  'batch paused: too many carrier calls fail',
-                );
-            }
-            return result;
-          };
-          let outcome = await ask();
-          // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in
-          // place; handing the chunk back to the queue would cost far more than the pause itself.
-          for (
-            let round = 0;
-            round < IN_PLACE_429_RETRIES &&
-            outcome.kind === 'failed' &&
-            outcome.failure.retry === 'rate-limited' &&
-            !deps.stopping.aborted;
-            round++
-          ) {
-            await gate.pause(outcome.failure.retryAfterMs ?? DEFAULT_PAUSE_MS);
-            pausedInPlace++;
-            outcome = await ask();
-          }
-          // Paused: a failure is kept open for after the resume, not written down as the row's answer.
-          if (pausedHere && (breakerOutcome(outcome) ?? null) !== null) return void retryLater++;
-          if (outcome.kind === 'failed') {
-            const { failure } = outcome;
-            if (failure.retry === 'fatal') {
-              fatal ??= failure;
-              return;
-            }
-            if (failure.retry === 'rate-limited' && mayPause) {
-              const wait = failure.retryAfterMs ?? DEFAULT_PAUSE_MS;
-              pauseMs = Math.max(pauseMs ?? 0, wait);
-              await gate.pause(wait);
-              retryLater++;
-              return;
-            }
-            if ((failure.retry === 'retryable' || failure.retry === 'rate-limited') && !lastAttempt) {
-              return void retryLater++;
-            }
-          } else if (outcome.transient && !lastAttempt) {
-            return void retryLater++;
-          }
-          // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
-          const checkedAt = deps.clock();
-          const carrier = answerFromOutcome(outcome, new Date(checkedAt).toISOString());
-          const entry = liveAnswer(carrier, previous.get(number) ?? null, data.provider, checkedAt);
-          await deps.redis.hset(keys.answers, number, encodeAnswer(entry));
-          saved++;
-        }),
-      ),
-    );
-
-    if (pausedInPlace > 0) await deps.redis.hincrby(keys.meta, 'pauses', pausedInPlace);
-    if (fatal !== null) {
-      const failure: LookupFailure = fatal;
-      await abortBatch(deps.redis, keys, `the carrier refused our credentials (${failure.detail})`);
-      log.error({ failure }, 'batch stopped: credentials refused');
-      throw new UnrecoverableError(failure.detail);
-    }
-    if (pauseMs !== null) {
-      const rounds = await deps.redis.hincrby(keys.meta, `rateLimited:${data.chunk}`, 1);
-      await deps.redis.hincrby(keys.meta, 'pauses', 1);
-      log.info({ pauseMs, rounds }, 'carrier rate limit: pausing the queue');
-      await deps.chunkQueue.rateLimit(pauseMs);
-      throw new RateLimitError();
-    }
-    if (pausedHere && retryLater > 0) {
-      log.info({ open: retryLater }, 'batch paused: chunk handed back');
-      return handBack(job, token, PAUSED_RECHECK_MS);
-    }
-    if (deps.stopping.aborted && retryLater > 0) {
-      // Shutting down: hand the rest back without using an attempt; another worker takes it.
-      return handBack(job, token, 0);
-    }
-    if (retryLater > 0) {
-      await deps.redis.hincrby(keys.meta, 'retries', 1);
-      throw new Error(`${retryLater} of ${open.length} numbers to retry`);
-    }
-    return { answered: saved + fresh.length };
+    if (control.aborted) return { kind: 'done', answered: 0 };
+    if (control.paused) return { kind: 'hand-back', delayMs: PAUSED_RECHECK_MS };
+    return new ChunkRun(deps, data, keys, control.resumes, attempt).run();
   };
 }
 
-/** Puts a chunk back in the queue, due after `delayMs`, without using one of its attempts. */
-async function handBack(job: Job, token: string | undefined, delayMs: number): Promise<never> {
-  await job.moveToDelayed(Date.now() + delayMs, token ?? '');
-  throw new DelayedError();
+/** One run of one chunk: its open numbers, what each call came to, and the verdict they add up to. */
+class ChunkRun {
+  private readonly log: Logger;
+  private readonly gate: RateGate;
+  private readonly provider: ReachabilityProvider;
+  private previous: ReadonlyMap<string, NumberState> = new Map();
+  // Another process may pause the batch while this chunk runs: looked at again now and then.
+  private pausedHere = false;
+  private pauseReadAt: number;
+  private saved = 0;
+  private retryLater = 0;
+  private pausedInPlace = 0;
+  private pauseMs: number | null = null;
+  private fatal: LookupFailure | null = null;
+  private mayPause = true;
+
+  constructor(
+    private readonly deps: ChunkLookupDeps,
+    private readonly data: ChunkJobData,
+    private readonly keys: BatchKeys,
+    private readonly resumes: number,
+    private readonly attempt: ChunkAttempt,
+  ) {
+    this.log = deps.logger.child({ batch: data.batchId, chunk: data.chunk });
+    // The gate paces on the wall clock: the batch's own clock may be moved (tests of days of history).
+    this.gate = new RateGate(deps.redis, rateKey(deps.prefix), data.ratePerSecond, deps.pace);
+    this.provider = deps.provider(data.provider);
+    this.pauseReadAt = Date.now();
+  }
+
+  async run(): Promise<ChunkVerdict> {
+    const { open, cached } = await this.openNumbers();
+    const rounds = await this.deps.redis.hget(this.keys.meta, `rateLimited:${this.data.chunk}`);
+    this.mayPause = Number(rounds ?? 0) < MAX_RATE_LIMIT_ROUNDS;
+    await Promise.all(open.map((number) => this.deps.limit(() => this.lookUp(number))));
+    return this.verdict(open.length, cached);
+  }
+
+  /**
+   * The chunk's numbers still without an answer, less those the history answers (`--max-age`), whose cached
+   * answers are saved now. Also reads each open number's previous state, for the answers to come.
+   */
+  private async openNumbers(): Promise<{ open: string[]; cached: number }> {
+    const { redis, clock } = this.deps;
+    const { numbers } = this.data;
+    const known = numbers.length > 0 ? await redis.hmget(this.keys.answers, ...numbers) : [];
+    const unanswered = numbers.filter((_, i) => known[i] === null);
+    this.previous = await new StateStore(redis, this.data.history).read(unanswered, clock());
+    const fresh = new Map<string, NumberState>();
+    for (const n of unanswered) {
+      const state = this.previous.get(n);
+      if (state !== undefined && isFresh(state, this.data.provider, clock(), this.data.maxAgeMs))
+        fresh.set(n, state);
+    }
+    if (fresh.size > 0) {
+      const entries = [...fresh].map(([n, state]) => [n, encodeAnswer(cachedAnswer(state))]);
+      await redis.hset(this.keys.answers, Object.fromEntries(entries) as Record<string, string>);
+    }
+    return { open: unanswered.filter((n) => !fresh.has(n)), cached: fresh.size };
+  }
+
+  /** One number: asked (429s waited out in place a few times), then its outcome settled. */
+  private async lookUp(number: string): Promise<void> {
+    if (this.fatal !== null || this.pauseMs !== null || this.deps.stopping.aborted || (await this.isPaused())) {
+      this.retryLater++;
+      return;
+    }
+    let outcome = await this.ask(number);
+    // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in place;
+    // handing the chunk back to the queue would cost far more than the pause itself.
+    for (let round = 0; round < IN_PLACE_429_RETRIES && isRateLimited(outcome) && !this.deps.stopping.aborted; round++) {
+      await this.gate.pause(retryAfter(outcome));
+      this.pausedInPlace++;
+      outcome = await this.ask(number);
+    }
+    await this.settle(number, outcome);
+  }
+
+  /** One call through the rate gate (every upstream request of the lookup is paced), counted by the breaker. */
+  private async ask(number: string): Promise<LookupOutcome> {
+    const result = await this.provider.lookup(asE164(number), { beforeRequest: () => this.gate.acquire() });
+    const counted = breakerOutcome(result);
+    if (counted === undefined) return result;
+    const settings = this.data.breaker ?? DEFAULT_BREAKER;
+    const trip = this.deps.breaker.record(this.data.batchId, this.resumes, settings, counted);
+    if (trip !== null && !this.pausedHere) await this.pauseForErrors(trip);
+    return result;
+  }
+
+  /** The breaker tripped: the batch pauses for everyone, until `reachscan resume`. */
+  private async pauseForErrors(trip: Trip): Promise<void> {
+    this.pausedHere = true;
+    const at = new Date(this.deps.clock()).toISOString();
+    const reason = pauseReason(trip, this.data.batchId);
+    if (await pauseBatch(this.deps.redis, this.keys, reason, this.resumes, at))
+      this.log.warn(
+        { failed: trip.failed, calls: trip.calls, mostly: trip.mostly },
+        'batch paused: too many carrier calls fail',
+      );
+  }
+
+  private async isPaused(): Promise<boolean> {
+    if (this.pausedHere) return true;
+    if (Date.now() - this.pauseReadAt >= PAUSE_READ_EVERY_MS) {
+      this.pauseReadAt = Date.now();
+      this.pausedHere = (await readControl(this.deps.redis, this.keys)).paused;
+    }
+    return this.pausedHere;
+  }
+
+  /** Decides what a number's outcome means: its final answer (saved), a retry later, a pause, or the end. */
+  private async settle(number: string, outcome: LookupOutcome): Promise<void> {
+    // Paused: a failure is kept open for after the resume, not written down as the row's answer.
+    if (this.pausedHere && (breakerOutcome(outcome) ?? null) !== null) return void this.retryLater++;
+    const { lastAttempt } = this.attempt;
+    if (outcome.kind === 'failed') {
+      const { failure } = outcome;
+      if (failure.retry === 'fatal') return void (this.fatal ??= failure);
+      if (failure.retry === 'rate-limited' && this.mayPause) {
+        const wait = retryAfter(outcome);
+        this.pauseMs = Math.max(this.pauseMs ?? 0, wait);
+        await this.gate.pause(wait);
+        return void this.retryLater++;
+      }
+      if ((failure.retry === 'retryable' || failure.retry === 'rate-limited') && !lastAttempt)
+        return void this.retryLater++;
+    } else if (outcome.transient && !lastAttempt) {
+      return void this.retryLater++;
+    }
+    // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
+    const checkedAt = this.deps.clock();
+    const carrier = answerFromOutcome(outcome, new Date(checkedAt).toISOString());
+    const entry = liveAnswer(carrier, this.previous.get(number) ?? null, this.data.provider, checkedAt);
+    await this.deps.redis.hset(this.keys.answers, number, encodeAnswer(entry));
+    this.saved++;
+  }
+
+  /** What the chunk's numbers add up to, with the batch's counters kept. */
+  private async verdict(open: number, cached: number): Promise<ChunkVerdict> {
+    const { redis } = this.deps;
+    const { meta } = this.keys;
+    if (this.pausedInPlace > 0) await redis.hincrby(meta, 'pauses', this.pausedInPlace);
+    if (this.fatal !== null) {
+      const failure: LookupFailure = this.fatal;
+      await abortBatch(redis, this.keys, `the carrier refused our credentials (${failure.detail})`);
+      this.log.error({ failure }, 'batch stopped: credentials refused');
+      return { kind: 'fatal', reason: failure.detail };
+    }
+    if (this.pauseMs !== null) {
+      const rounds = await redis.hincrby(meta, `rateLimited:${this.data.chunk}`, 1);
+      await redis.hincrby(meta, 'pauses', 1);
+      this.log.info({ pauseMs: this.pauseMs, rounds }, 'carrier rate limit: pausing the queue');
+      return { kind: 'pause', ms: this.pauseMs };
+    }
+    if (this.pausedHere && this.retryLater > 0) {
+      this.log.info({ open: this.retryLater }, 'batch paused: chunk handed back');
+      return { kind: 'hand-back', delayMs: PAUSED_RECHECK_MS };
+    }
+    // Shutting down: the rest goes back without using an attempt; another worker takes it.
+    if (this.deps.stopping.aborted && this.retryLater > 0) return { kind: 'hand-back', delayMs: 0 };
+    if (this.retryLater > 0) {
+      await redis.hincrby(meta, 'retries', 1);
+      return { kind: 'retry', reason: `${this.retryLater} of ${open} numbers to retry` };
+    }
+    return { kind: 'done', answered: this.saved + cached };
+  }
+}
+
+function isRateLimited(outcome: LookupOutcome): boolean {
+  return outcome.kind === 'failed' && outcome.failure.retry === 'rate-limited';
+}
+
+function retryAfter(outcome: LookupOutcome): number {
+  return (outcome.kind === 'failed' ? outcome.failure.retryAfterMs : undefined) ?? DEFAULT_PAUSE_MS;
 }

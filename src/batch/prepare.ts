@@ -1,13 +1,10 @@
 import { basename, resolve } from 'node:path';
-import type { Env } from '../config/env.js';
-import { readInteger } from '../config/env.js';
-import { ConfigError } from '../core/errors.js';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import type { HistoryOptions } from '../history/state-store.js';
+import type { HistoryOptions } from '../core/settings.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
-import type { BreakerSettings } from './error-breaker.js';
+import type { BreakerSettings } from '../core/settings.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { deriveBatchId } from './submit.js';
 
@@ -30,15 +27,7 @@ export interface ScanSettings {
   readonly breaker: BreakerSettings;
 }
 
-export const SCAN_DEFAULTS = { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0 } as const;
 
-/** REACHSCAN_RETRY_BASE_MS: the first retry delay of a chunk with transient failures. */
-export function retryBaseFromEnv(env: Env): number {
-  const problems: string[] = [];
-  const value = readInteger(env, 'REACHSCAN_RETRY_BASE_MS', 1_000, problems, { min: 1, max: 600_000 });
-  if (problems.length > 0) throw new ConfigError(problems);
-  return value;
-}
 
 export interface BatchRequest {
   /** The input as the user named it (messages) and its absolute path (workers read it). */

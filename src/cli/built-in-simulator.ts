@@ -1,4 +1,5 @@
 import type { Env } from '../config/env.js';
+import { simulatorSeed } from '../config/settings.js';
 import type { Clock } from '../core/clock.js';
 
 export interface BuiltInSimulator {
@@ -16,9 +17,10 @@ export async function startBuiltInSimulator(env: Env, clock?: Clock): Promise<Bu
   // Loaded on demand: production paths never load the simulator.
   const { startSimulator, createThrowawayApplication } = await import('../simulator/index.js');
   const app = createThrowawayApplication();
+  const seed = simulatorSeed(env);
   const sim = await startSimulator({
     applications: [{ applicationId: app.applicationId, publicKey: app.publicKeyPem }],
-    ...(env.REACHSCAN_SIMULATOR_SEED ? { seed: env.REACHSCAN_SIMULATOR_SEED } : {}),
+    ...(seed !== undefined ? { seed } : {}),
     ...(clock !== undefined ? { clock } : {}),
   });
   return {

@@ -1,10 +1,13 @@
-import { retryBaseFromEnv, SCAN_DEFAULTS, type ScanSettings } from '../batch/prepare.js';
+import { type ScanSettings } from '../batch/prepare.js';
+import { SCAN_DEFAULTS } from '../config/defaults.js';
+import { retryBaseFromEnv } from '../config/settings.js';
 import type { Env } from '../config/env.js';
 import { UsageError } from '../core/errors.js';
 import { countryFlag, durationFlag, numberFlag } from './args.js';
 import { providerFlag } from './commands/plan.js';
-import { historyOptions } from './runtime.js';
-import { DEFAULT_BREAKER, type BreakerSettings } from '../batch/error-breaker.js';
+import { historyOptions } from '../config/settings.js';
+import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
+import { type BreakerSettings } from '../core/settings.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
 export const SCAN_FLAGS = {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readEnv, type Env } from './env.js';
 import { ConfigError } from '../core/errors.js';
+import { API_DEFAULTS } from './defaults.js';
 
 /** `reachscan serve`'s settings, read once at start-up. */
 export interface ApiConfig {
@@ -15,7 +16,6 @@ export interface ApiConfig {
   readonly maxUploadBytes: number;
 }
 
-export const API_DEFAULTS = { host: '127.0.0.1', port: 8080, dataDir: './data', maxUploadMb: 100 } as const;
 
 /** A token shorter than this is refused: it could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;

@@ -1,15 +1,9 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
+import { VONAGE_DEFAULTS } from './defaults.js';
 import { readEnv, readInteger, type Env } from './env.js';
 
-export const VONAGE_DEFAULTS = {
-  apiBaseUrl: 'https://api-eu.vonage.com',
-  purpose: 'FraudPreventionAndDetection',
-  identityInsightsPath: '/identity-insights/v1/requests',
-  deviceStatusPath: '/camara/device-status/v050',
-  httpTimeoutMs: 10_000,
-} as const;
 
 /** Everything needed to call Vonage's network APIs. The key is a KeyObject: it never exists as text here. */
 export interface VonageConfig {

@@ -1,5 +1,5 @@
 import type { LookupOutcome } from './lookup-result.js';
-import type { PhoneCell } from '../input/phone.js';
+import type { PhoneCell } from './e164.js';
 import type { CARRIER_COLUMNS } from './columns.js';
 import { LOCAL_STATUS, RESULT_COLUMNS, type ResultFields } from './columns.js';
 

@@ -15,6 +15,13 @@ const SEPARATORS = /[\s\-.()/\u00a0]/g;
 
 export type { CountryCode };
 
+/** What a phone cell holds, as far as reachscan is concerned. */
+export type PhoneCell =
+  | { readonly kind: 'valid'; readonly e164: E164 }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** A number Excel already turned into scientific notation (`4.47911E+11`): its digits are gone. */
+  | { readonly kind: 'excel-mangled' };
+
 /**
  * Parses a phone number as written by a person or a CRM into E.164, or returns null when it is not a valid
  * number. International forms (`+44…`, `0044…`) need no country; national forms need `defaultCountry`.

@@ -74,3 +74,8 @@ export class UsageError extends ReachscanError {
     super('USAGE', message);
   }
 }
+
+/** The message of anything thrown, for logs and one-line errors. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

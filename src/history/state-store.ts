@@ -1,19 +1,8 @@
 import type { RedisClient } from '../queue/connection.js';
 import type { ProviderName } from '../core/lookup-result.js';
+import type { HistoryOptions } from '../core/settings.js';
 import type { NumberState } from './number-state.js';
 
-/** How the history is kept: where (key prefix) and for how long. Chosen by whoever submits the batch. */
-export interface HistoryOptions {
-  /**
-   * Key prefix of the per-number hashes, with a hash tag, e.g. `{reachscan-state}:`: every state key lands in
-   * one Redis Cluster slot, so a pipeline of them is valid on a cluster.
-   */
-  readonly prefix: string;
-  /** A number not checked for this long is forgotten (Redis expires its hash; reads ignore it already). */
-  readonly retentionDays: number;
-}
-
-export const DEFAULT_RETENTION_DAYS = 400;
 const DAY_MS = 86_400_000;
 
 /** Provider names are stored as two letters; the hash holds one per number, so every byte counts. */

@@ -1,11 +1,4 @@
-import { parseE164, type CountryCode, type E164 } from '../core/e164.js';
-
-/** What a phone cell holds, as far as reachscan is concerned. */
-export type PhoneCell =
-  | { readonly kind: 'valid'; readonly e164: E164 }
-  | { readonly kind: 'invalid'; readonly reason: string }
-  /** A number Excel already turned into scientific notation (`4.47911E+11`): its digits are gone. */
-  | { readonly kind: 'excel-mangled' };
+import { parseE164, type CountryCode, type PhoneCell } from '../core/e164.js';
 
 const EXCEL_SCIENTIFIC = /^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$/;
 const DIGITS_ONLY = /^\d+$/;

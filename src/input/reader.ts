@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { parse, type CsvError } from 'csv-parse';
-import { DELIMITERS, type InputShape } from './sniff.js';
+import { type InputShape } from './sniff.js';
+import { DELIMITERS } from '../core/settings.js';
 import { detectEncoding, latin1ToWindows1252, type InputEncoding } from './encoding.js';
 
 /** One data record (the header is not one): `index` counts data records from 0, `line` is where it starts. */

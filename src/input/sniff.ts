@@ -2,9 +2,7 @@ import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { InputError } from './errors.js';
 import { decodeBytes, detectEncoding, encodingNote, type InputEncoding } from './encoding.js';
-
-export const DELIMITERS = [',', ';', '\t', '|'] as const;
-export type Delimiter = (typeof DELIMITERS)[number];
+import { DELIMITERS, type Delimiter } from '../core/settings.js';
 
 export interface InputShape {
   readonly delimiter: Delimiter;

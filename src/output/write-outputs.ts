@@ -1,9 +1,14 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CountryCode, E164 } from '../core/e164.js';
-import { normalisePhone, type PhoneCell } from '../input/phone.js';
-import { readInput, type InputRecord } from '../input/reader.js';
-import type { InputShape } from '../input/sniff.js';
+import type { E164 } from '../core/e164.js';
+import {
+  readNumberedRecords,
+  recordGroups,
+  validNumbers,
+  type NumberedRecord,
+  type RecordSource,
+} from '../input/batch-records.js';
+import type { InputReject } from '../input/reader.js';
 import { resultFields, type StoredAnswer } from '../core/answer.js';
 import { resultHeader, resultValues, type ResultFields } from '../core/columns.js';
 import { CsvFileWriter, OUTPUT_FOLDER_MODE } from './csv-file.js';
@@ -14,11 +19,8 @@ import { outputFiles, partialPath, ReportFiles } from './report-files.js';
 export { outputFiles } from './report-files.js';
 
 export interface OutputJob {
-  readonly inputPath: string;
-  readonly displayName: string;
-  readonly shape: InputShape;
-  readonly phoneColumn: number;
-  readonly defaultCountry?: CountryCode;
+  /** The batch's input, read once more. */
+  readonly source: RecordSource;
   readonly outDir: string;
   readonly staleDays: number;
   /** Neutralise input cells a spreadsheet would run as formulas (default on). */
@@ -62,24 +64,24 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   const names = outputFiles(job.staleDays);
   const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
   // Header cells come from the input too.
-  const header = resultsHeader(job.shape.headers, job.formulaGuard);
+  const header = resultsHeader(job.source.shape.headers, job.formulaGuard);
   const results = new CsvFileWriter(partialPath(job.outDir, names.results), header, { bom: job.bom });
   const rejects = new CsvFileWriter(partialPath(job.outDir, names.rejects), ['line', 'raw', 'reason'], {
     bom: job.bom,
   });
-  const reports = new ReportFiles(job.outDir, header, job.shape.headers.length, job.staleDays, {
+  const reports = new ReportFiles(job.outDir, header, job.source.shape.headers.length, job.staleDays, {
     bom: job.bom,
   });
 
-  type Group = { record: InputRecord; phone: PhoneCell }[];
-  let group: Group = [];
   // A group's answers are asked for as soon as it is read and written out once the next group is read; the
   // history learns a group while the next is written. Groups are still written one at a time, in file order.
-  let asked: { group: Group; answers: Promise<ReadonlyMap<string, StoredAnswer>> } | null = null;
+  type Asked = { group: readonly NumberedRecord[]; answers: Promise<ReadonlyMap<string, StoredAnswer>> };
+  let asked: Asked | null = null;
   let remembering: Promise<void> = Promise.resolve();
-  const write = async ({ group: rows, answers: pending }: NonNullable<typeof asked>) => {
+  const write = async ({ group, answers: pending }: Asked) => {
     const answers = await pending;
-    for (const { record, phone } of rows) {
+    for (const record of group) {
+      const { phone } = record;
       const fields = resultFields(phone, phone.kind === 'valid' ? answers.get(phone.e164) : undefined);
       const row = resultsRow(record.fields, fields, job.formulaGuard);
       await results.write(row);
@@ -90,34 +92,20 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
     // Awaited (and so thrown) by the next group or at the end; not an unhandled rejection meanwhile.
     remembering.catch(() => undefined);
   };
-  const flush = async () => {
-    const rows = group;
-    group = [];
-    const numbers = [...new Set(rows.flatMap((g) => (g.phone.kind === 'valid' ? [g.phone.e164] : [])))];
-    const next = {
-      group: rows,
+  const onReject = async (reject: InputReject) => {
+    reports.addReject();
+    await rejects.write([String(reject.line), guard(reject.raw), reject.reason]);
+  };
+  for await (const group of recordGroups(readNumberedRecords(job.source), GROUP, onReject)) {
+    const numbers = validNumbers(group);
+    const next: Asked = {
+      group,
       answers: numbers.length > 0 ? job.answers(numbers) : Promise.resolve(new Map<string, StoredAnswer>()),
     };
     next.answers.catch(() => undefined);
     if (asked !== null) await write(asked);
     asked = next;
-  };
-
-  for await (const item of readInput(job.inputPath, job.shape, job.displayName)) {
-    if (item.kind === 'reject') {
-      reports.addReject();
-      await rejects.write([String(item.line), guard(item.raw), item.reason]);
-      continue;
-    }
-    group.push({
-      record: item,
-      phone: normalisePhone(item.fields[job.phoneColumn] ?? '', job.defaultCountry),
-    });
-    if (group.length >= GROUP) await flush();
-    // A turn of the event loop now and then, so Redis replies are read while a file read's records are handled.
-    else if (group.length % 100 === 0) await new Promise(setImmediate);
   }
-  await flush();
   if (asked !== null) await write(asked);
   await remembering;
   await Promise.all([results.close(), rejects.close()]);

@@ -17,11 +17,6 @@ export interface ProviderDeps {
   readonly observer?: UpstreamObserver;
 }
 
-export const PROVIDER_NAMES = [
-  'identity-insights',
-  'device-status',
-] as const satisfies readonly ProviderName[];
-
 /** Wires a provider from validated configuration. */
 export function createProvider(
   config: VonageConfig,

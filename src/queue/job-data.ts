@@ -1,7 +1,7 @@
 import type { ProviderName } from '../core/lookup-result.js';
-import type { HistoryOptions } from '../history/state-store.js';
-import type { Delimiter } from '../input/sniff.js';
-import type { BreakerSettings } from '../batch/error-breaker.js';
+import type { HistoryOptions } from '../core/settings.js';
+import type { Delimiter } from '../core/settings.js';
+import type { BreakerSettings } from '../core/settings.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
 export interface BatchJobData {

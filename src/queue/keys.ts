@@ -1,16 +1,14 @@
 import type { QueueOptions } from 'bullmq';
+import { hashTagged } from '../core/settings.js';
 import type { RedisClient } from './connection.js';
 
 /** Queue names; with the prefix they make BullMQ's keys. */
 export const BATCH_QUEUE = 'batches';
 export const CHUNK_QUEUE = 'chunks';
 
-/**
- * Every key reachscan writes carries one hash tag, `{name}`, so on Redis Cluster all of them live in one slot
- * and BullMQ's multi-key scripts and ours keep working.
- */
+/** BullMQ's prefix for a queue prefix name: the name in a hash tag (see {@link hashTagged}). */
 export function bullPrefix(name: string): string {
-  return `{${name}}`;
+  return hashTagged(name);
 }
 
 export interface BatchKeys {

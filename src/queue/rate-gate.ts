@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { RedisClient } from './connection.js';
 
 /**
@@ -52,8 +53,6 @@ interface GateCommands {
 /** How long a process trusts its last look at the shared pause when no rate applies (one Redis call per 100 ms, not per request). */
 const PAUSE_LOOK_MS = 100;
 
-/** Per pause key, in this process: the pause deadline last seen (or set here), and when it was looked up. */
-const pauseSeen = new Map<string, { untilMs: number; lookedAtMs: number }>();
 
 /**
  * `--rate R` paces at 98% of R: requests leave a little later than their slot now and then, and at exactly R a
@@ -76,7 +75,7 @@ export const LEARN = {
 /** A pace measured over less than this is noise: the decrease alone applies. */
 const MIN_MEASURE_MS = 200;
 
-interface Learned {
+export interface Learned {
   /** Requests per second this process allows itself; null until the first 429. */
   rate: number | null;
   updatedAtMs: number;
@@ -87,35 +86,44 @@ interface Learned {
   /** When this process's recent requests left (the last second's). */
   readonly sent: number[];
 }
-const learnedByKey = new Map<string, Learned>();
-
-function learnedFor(key: string): Learned {
-  let learned = learnedByKey.get(key);
-  if (learned === undefined) {
-    learned = {
-      rate: null,
-      updatedAtMs: 0,
-      lastDecreaseAtMs: 0,
-      nextSlotMs: 0,
-      pausedUntilMs: 0,
-      sent: [],
-    };
-    learnedByKey.set(key, learned);
-  }
-  return learned;
-}
-
-/** The pace this process has learned for a gate key (null: none yet), for logs and tests. */
-export function learnedRate(key: string): number | null {
-  return learnedByKey.get(key)?.rate ?? null;
-}
-
 /**
- * Send times of this process's paced requests in the last second, per gate key. GCRA hands out evenly spaced
- * slots, but a request whose timer fires late (a busy event loop) leaves together with the next ones; a
- * carrier counting any 1-second window then sees more than the rate. This trailing window is the last check.
+ * What one process remembers between requests, per gate key: the pause deadline it last saw, the pace it learned
+ * from 429s, and when its recent requests left. One per worker process, shared by all its gates.
  */
-const sentByKey = new Map<string, number[]>();
+export class ProcessPace {
+  /** Per pause key: the pause deadline last seen (or set here), and when it was looked up. */
+  readonly pauseSeen = new Map<string, { untilMs: number; lookedAtMs: number }>();
+  private readonly learnedByKey = new Map<string, Learned>();
+  /**
+   * Send times of this process's paced requests in the last second, per gate key. GCRA hands out evenly spaced
+   * slots, but a request whose timer fires late (a busy event loop) leaves together with the next ones; a
+   * carrier counting any 1-second window then sees more than the rate. This trailing window is the last check.
+   */
+  private readonly sentByKey = new Map<string, number[]>();
+
+  learned(key: string): Learned {
+    let learned = this.learnedByKey.get(key);
+    if (learned === undefined) {
+      learned = { rate: null, updatedAtMs: 0, lastDecreaseAtMs: 0, nextSlotMs: 0, pausedUntilMs: 0, sent: [] };
+      this.learnedByKey.set(key, learned);
+    }
+    return learned;
+  }
+
+  sent(key: string): number[] {
+    let sent = this.sentByKey.get(key);
+    if (sent === undefined) {
+      sent = [];
+      this.sentByKey.set(key, sent);
+    }
+    return sent;
+  }
+
+  /** The pace this process has learned for a gate key (null: none yet), for logs and tests. */
+  learnedRate(key: string): number | null {
+    return this.learnedByKey.get(key)?.rate ?? null;
+  }
+}
 
 export class RateGate {
   private readonly intervalMs: number;
@@ -128,6 +136,8 @@ export class RateGate {
     redis: RedisClient,
     private readonly key: string,
     ratePerSecond: number,
+    private readonly pace: ProcessPace,
+    private readonly clock: Clock = systemClock,
   ) {
     this.intervalMs = ratePerSecond > 0 ? 1000 / (ratePerSecond * RATE_HEADROOM) : 0;
     this.perSecond = Math.max(1, Math.floor(ratePerSecond * RATE_HEADROOM));
@@ -157,13 +167,9 @@ export class RateGate {
 
   /** Holds a request while this process already sent `perSecond` in the last 1000 ms. */
   private async withinTrailingSecond(options: { signal?: AbortSignal }): Promise<void> {
-    let sent = sentByKey.get(this.key);
-    if (sent === undefined) {
-      sent = [];
-      sentByKey.set(this.key, sent);
-    }
+    const sent = this.pace.sent(this.key);
     for (;;) {
-      const now = Date.now();
+      const now = this.clock();
       let expired = 0;
       while (expired < sent.length && (sent[expired] as number) <= now - 1000) expired++;
       if (expired > 0) sent.splice(0, expired);
@@ -182,18 +188,18 @@ export class RateGate {
    */
   private async waitOutPause(options: { signal?: AbortSignal }): Promise<void> {
     for (;;) {
-      const now = Date.now();
-      let seen = pauseSeen.get(this.pauseKey);
+      const now = this.clock();
+      let seen = this.pace.pauseSeen.get(this.pauseKey);
       if (seen === undefined || now - seen.lookedAtMs >= PAUSE_LOOK_MS) {
         const left = await this.commands.reachscanGatePauseLeft(this.pauseKey);
         seen = { untilMs: Math.max(left > 0 ? now + left : 0, seen?.untilMs ?? 0), lookedAtMs: now };
-        pauseSeen.set(this.pauseKey, seen);
+        this.pace.pauseSeen.set(this.pauseKey, seen);
       }
       if (seen.untilMs <= now) break;
       await sleep(seen.untilMs - now, undefined, options);
     }
-    const learned = learnedFor(this.key);
-    let now = Date.now();
+    const learned = this.pace.learned(this.key);
+    let now = this.clock();
     if (learned.rate !== null) {
       // Additive increase, then this request's slot at the learned pace.
       learned.rate *= 1 + (LEARN.increasePerSecond * (now - learned.updatedAtMs)) / 1000;
@@ -201,7 +207,7 @@ export class RateGate {
       const slot = Math.max(now, learned.nextSlotMs);
       learned.nextSlotMs = slot + 1000 / learned.rate;
       if (slot > now) await sleep(slot - now, undefined, options);
-      now = Date.now();
+      now = this.clock();
     }
     learned.sent.push(now);
     while ((learned.sent[0] ?? now) <= now - 1000) learned.sent.shift();
@@ -210,8 +216,8 @@ export class RateGate {
   /** Nobody sends before `ms` from now (a 429's Retry-After); without --rate, this process also slows down. */
   async pause(ms: number): Promise<void> {
     if (this.intervalMs === 0) {
-      const learned = learnedFor(this.key);
-      const now = Date.now();
+      const learned = this.pace.learned(this.key);
+      const now = this.clock();
       // One decrease per burst: the other requests in flight hit the same cap, not a lower one.
       if (now - learned.lastDecreaseAtMs >= LEARN.quietAfterDecreaseMs) {
         // The pace measured since the last pause ended (at most a second back): seconds spent paused are not
@@ -234,10 +240,10 @@ export class RateGate {
       learned.pausedUntilMs = Math.max(learned.pausedUntilMs, now + Math.max(1, Math.round(ms)));
     }
     const wait = Math.max(1, Math.round(ms));
-    const seen = pauseSeen.get(this.pauseKey);
-    const untilMs = Date.now() + wait;
+    const seen = this.pace.pauseSeen.get(this.pauseKey);
+    const untilMs = this.clock() + wait;
     if (seen === undefined || seen.untilMs < untilMs)
-      pauseSeen.set(this.pauseKey, { untilMs, lookedAtMs: seen?.lookedAtMs ?? 0 });
+      this.pace.pauseSeen.set(this.pauseKey, { untilMs, lookedAtMs: seen?.lookedAtMs ?? 0 });
     await this.commands.reachscanGatePause(this.pauseKey, String(wait));
   }
 }

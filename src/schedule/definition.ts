@@ -1,6 +1,6 @@
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import { PROVIDER_NAMES } from '../providers/create-provider.js';
+import { PROVIDER_NAMES } from '../core/lookup-result.js';
 
 /** The BullMQ queue (under the queue prefix) that holds one job scheduler per job file. */
 export const SCHEDULE_QUEUE = 'schedules';

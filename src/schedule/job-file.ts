@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
-import { SCAN_DEFAULTS } from '../batch/prepare.js';
+import { SCAN_DEFAULTS } from '../config/defaults.js';
 import { countryFlag, durationFlag } from '../cli/args.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import { PROVIDER_NAMES } from '../providers/create-provider.js';
+import { PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { SCHEDULE_DATA_VERSION, type ScheduleDefinition } from './definition.js';
 

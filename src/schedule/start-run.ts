@@ -1,10 +1,11 @@
 import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { prepareBatch, SCAN_DEFAULTS } from '../batch/prepare.js';
+import { prepareBatch } from '../batch/prepare.js';
+import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { Clock } from '../core/clock.js';
 import { ReachscanError } from '../core/errors.js';
-import type { HistoryOptions } from '../history/state-store.js';
+import type { HistoryOptions } from '../core/settings.js';
 import { InputError } from '../input/errors.js';
 import { OUTPUT_FOLDER_MODE } from '../output/csv-file.js';
 import { readStatus } from '../batch/state.js';

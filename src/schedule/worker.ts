@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Clock } from '../core/clock.js';
-import type { HistoryOptions } from '../history/state-store.js';
+import type { HistoryOptions } from '../core/settings.js';
 import type { Logger } from '../logging/logger.js';
 import { createRedis } from '../queue/connection.js';
 import { assertScheduleDefinition, SCHEDULE_QUEUE } from './definition.js';

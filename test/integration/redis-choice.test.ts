@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { chooseRedis } from '../../src/cli/runtime.js';
+import { chooseRedis } from '../../src/queue/redis-choice.js';
 import { freePort } from '../../src/queue/private-redis.js';
 
 describe('choosing Redis for a scan', () => {

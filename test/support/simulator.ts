@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { VonageConfig } from '../../src/config/vonage.js';
-import { VONAGE_DEFAULTS } from '../../src/config/vonage.js';
+import { VONAGE_DEFAULTS } from '../../src/config/defaults.js';
 import { createLogger, type Logger } from '../../src/logging/logger.js';
 import { createProvider } from '../../src/providers/create-provider.js';
 import type { ReachabilityProvider } from '../../src/providers/provider.js';

@@ -13,7 +13,7 @@ import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simula
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { logLevel } from '../runtime.js';
+import { logLevel } from '../../config/settings.js';
 
 /** One printed row: the input as given, then the columns results.csv carries. */
 export type LookupRow = { readonly input: string } & ResultFields;

@@ -7,13 +7,14 @@ import { StateStore } from '../../history/state-store.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
 import { buildPlan, formatPlan } from '../../batch/plan.js';
-import { PROVIDER_NAMES } from '../../providers/create-provider.js';
+import { PROVIDER_NAMES } from '../../core/lookup-result.js';
 import { createRedis, redisAnswers } from '../../queue/connection.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { PLAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { DEFAULT_REDIS_URL, historyOptions } from '../runtime.js';
+import { redisUrlFromEnv } from '../../config/settings.js';
+import { historyOptions } from '../../config/settings.js';
 
 export interface PlanRequest {
   readonly file: string;
@@ -71,7 +72,7 @@ export async function printPlan(request: PlanRequest, io: CliIo): Promise<ExitCo
   const inputPath = resolve(request.file);
   const shape = await sniffInput(inputPath, request.file);
   const phoneColumn = choosePhoneColumn(request.file, shape.headers, request.column);
-  const url = io.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const url = redisUrlFromEnv(io.env).url;
   const useHistory = request.maxAgeMs > 0 && (await redisAnswers(url));
   const redis = useHistory ? createRedis(url, 'client') : null;
   try {

@@ -6,7 +6,7 @@ import { parseCommandArgs, numberFlag } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { REPORT_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { SCAN_DEFAULTS } from './scan.js';
+import { SCAN_DEFAULTS } from '../../config/defaults.js';
 
 /** `reachscan report <results.csv>`: every report again, from a results file. */
 export async function runReport(argv: readonly string[], io: CliIo): Promise<ExitCode> {

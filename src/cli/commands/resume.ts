@@ -5,7 +5,8 @@ import { parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { RESUME_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, queuePrefix } from '../runtime.js';
+import { chooseRedis } from '../../queue/redis-choice.js';
+import { queuePrefix } from '../../config/settings.js';
 
 /** `reachscan resume <batch-id>`: lifts the error-ratio breaker's pause of a batch. */
 export async function runResume(argv: readonly string[], io: CliIo): Promise<ExitCode> {

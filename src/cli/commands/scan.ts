@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { prepareBatch, SCAN_DEFAULTS } from '../../batch/prepare.js';
+import { prepareBatch } from '../../batch/prepare.js';
+import { SCAN_DEFAULTS } from '../../config/defaults.js';
 import { waitForBatch, type BatchEnd } from '../../batch/wait.js';
 import { systemClock } from '../../core/clock.js';
 import { ReachscanError, UsageError } from '../../core/errors.js';
@@ -10,7 +11,7 @@ import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
 import { createRedis } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../batch/submit.js';
-import type { Workers } from '../../queue/workers.js';
+import type { Workers } from '../../batch/worker.js';
 import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
 import { printPlan, providerFlag } from './plan.js';
 import type { BuiltInSimulator } from '../built-in-simulator.js';
@@ -19,16 +20,14 @@ import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
-import {
-  chooseRedis,
-  jobLockFromEnv,
-  logLevel,
-  startScanCarrier,
-  type ProviderRegistry,
-  queuePrefix,
-  startProcessWorkers,
-  type RedisChoice,
-} from '../runtime.js';
+import { startProcessWorkers } from '../../batch/worker.js';
+import { startScanCarrier } from '../scan-carrier.js';
+import { type ProviderRegistry } from '../../providers/registry.js';
+import { type RedisChoice } from '../../queue/redis-choice.js';
+import { chooseRedis } from '../../queue/redis-choice.js';
+import { jobLockFromEnv } from '../../config/settings.js';
+import { queuePrefix } from '../../config/settings.js';
+import { logLevel } from '../../config/settings.js';
 
 /** After this long without any progress, the waiting scan says what may be wrong (once). */
 const STALL_HINT_MS = 15_000;

@@ -12,7 +12,8 @@ import {
 import { parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chooseRedis, queuePrefix } from '../runtime.js';
+import { chooseRedis } from '../../queue/redis-choice.js';
+import { queuePrefix } from '../../config/settings.js';
 
 export const SCHEDULE_HELP = `Usage: reachscan schedule sync [--dir DIR]
        reachscan schedule list [--json]

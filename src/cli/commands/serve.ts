@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { retryBaseFromEnv, SCAN_DEFAULTS } from '../../batch/prepare.js';
+import { SCAN_DEFAULTS } from '../../config/defaults.js';
+import { retryBaseFromEnv } from '../../config/settings.js';
 import { BatchService } from '../../api/batches.js';
 import { loadApiConfig } from '../../config/api.js';
 import { openQueues } from '../../api/dashboard.js';
@@ -11,19 +12,17 @@ import { systemClock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createRedis } from '../../queue/connection.js';
-import type { Workers } from '../../queue/workers.js';
+import type { Workers } from '../../batch/worker.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import {
-  chooseRedis,
-  historyOptions,
-  jobLockFromEnv,
-  logLevel,
-  providersFromEnv,
-  queuePrefix,
-  startProcessWorkers,
-} from '../runtime.js';
+import { startProcessWorkers } from '../../batch/worker.js';
+import { providersFromEnv } from '../../providers/registry.js';
+import { chooseRedis } from '../../queue/redis-choice.js';
+import { jobLockFromEnv } from '../../config/settings.js';
+import { historyOptions } from '../../config/settings.js';
+import { queuePrefix } from '../../config/settings.js';
+import { logLevel } from '../../config/settings.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 

@@ -2,29 +2,24 @@ import { systemClock } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createRedis } from '../../queue/connection.js';
-import type { Workers } from '../../queue/workers.js';
+import type { Workers } from '../../batch/worker.js';
 import { createLedger, openInbox, runWatcher, watcherIdentity, WORK_FOLDERS } from '../../watch/index.js';
 import { durationFlag, parseCommandArgs } from '../args.js';
 import type { BuiltInSimulator } from '../built-in-simulator.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import {
-  chooseRedis,
-  jobLockFromEnv,
-  logLevel,
-  startScanCarrier,
-  type ProviderRegistry,
-  queuePrefix,
-  startProcessWorkers,
-} from '../runtime.js';
+import { startProcessWorkers } from '../../batch/worker.js';
+import { startScanCarrier } from '../scan-carrier.js';
+import { type ProviderRegistry } from '../../providers/registry.js';
+import { chooseRedis } from '../../queue/redis-choice.js';
+import { jobLockFromEnv } from '../../config/settings.js';
+import { queuePrefix } from '../../config/settings.js';
+import { logLevel } from '../../config/settings.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
-export const WATCH_DEFAULTS = {
-  poll: '1s',
-  settle: '5s',
-  dedupeWindow: '24h',
-  lockTtl: '30s',
-} as const;
+import { WATCH_DEFAULTS } from '../../config/defaults.js';
+
+export { WATCH_DEFAULTS };
 
 export const WATCH_HELP = `Usage: reachscan watch <inbox> --out DIR [options]
 

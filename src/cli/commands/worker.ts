@@ -1,22 +1,20 @@
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
-import { retryBaseFromEnv } from '../../batch/prepare.js';
+import { retryBaseFromEnv } from '../../config/settings.js';
 import { UsageError } from '../../core/errors.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { WORKER_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import {
-  chooseRedis,
-  historyOptions,
-  jobLockFromEnv,
-  logLevel,
-  providersFromEnv,
-  queuePrefix,
-  startProcessWorkers,
-} from '../runtime.js';
-import { SCAN_DEFAULTS } from './scan.js';
+import { startProcessWorkers } from '../../batch/worker.js';
+import { providersFromEnv } from '../../providers/registry.js';
+import { chooseRedis } from '../../queue/redis-choice.js';
+import { jobLockFromEnv } from '../../config/settings.js';
+import { historyOptions } from '../../config/settings.js';
+import { queuePrefix } from '../../config/settings.js';
+import { logLevel } from '../../config/settings.js';
+import { SCAN_DEFAULTS } from '../../config/defaults.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
 export async function runWorker(argv: readonly string[], io: CliIo): Promise<ExitCode> {

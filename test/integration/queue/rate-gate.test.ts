@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RateGate } from '../../../src/queue/rate-gate.js';
+import { LEARN, ProcessPace, RateGate } from '../../../src/queue/rate-gate.js';
 
 /** The most timestamps that fall in any window [t, t + 1000) ms. */
 function busiestSecond(times: readonly number[]): number {
@@ -23,7 +23,7 @@ describe('RateGate with a rate', () => {
 
   it('never lets more than the paced rate leave in any second, even when the event loop stalls', async () => {
     const key = `{gate-test-${randomUUID()}}:rate`;
-    const gate = new RateGate(redis, key, 10); // 9.8/s: at most 9 in any second
+    const gate = new RateGate(redis, key, 10, new ProcessPace()); // 9.8/s: at most 9 in any second
     const sent: number[] = [];
     const requests = Array.from({ length: 30 }, () => gate.acquire().then(() => sent.push(Date.now())));
     // Half a second in, the event loop is blocked for 1.2 s: the slots due meanwhile all come due at once.
@@ -35,6 +35,36 @@ describe('RateGate with a rate', () => {
     await Promise.all(requests);
     expect(sent).toHaveLength(30);
     expect(busiestSecond(sent)).toBeLessThanOrEqual(9);
+    await redis.del(key, `${key}:pause`);
+  });
+});
+
+describe('RateGate without a rate', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'));
+  });
+  afterAll(() => redis.quit());
+
+  it("learns the carrier's cap from a 429: the pace it sent at, less the decrease, in this process only", async () => {
+    const key = `{gate-test-${randomUUID()}}:rate`;
+    const pace = new ProcessPace();
+    const gate = new RateGate(redis, key, 0, pace);
+    expect(pace.learnedRate(key)).toBeNull();
+    // Requests every ~10 ms for 1.5 s, then the carrier answers 429: the pace is measured over the last second.
+    const sent: number[] = [];
+    for (const started = Date.now(); Date.now() - started < 1_500; ) {
+      await gate.acquire();
+      sent.push(Date.now());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const sentPerSecond = sent.filter((t) => t > Date.now() - 1_000).length;
+    await gate.pause(5);
+    const learned = pace.learnedRate(key) as number;
+    expect(learned).toBeGreaterThan(sentPerSecond * LEARN.decrease * 0.8);
+    expect(learned).toBeLessThan(sentPerSecond * LEARN.decrease * 1.2);
+    // Another process (another ProcessPace) has learned nothing.
+    expect(new ProcessPace().learnedRate(key)).toBeNull();
     await redis.del(key, `${key}:pause`);
   });
 });

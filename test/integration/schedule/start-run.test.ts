@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitForBatch } from '../../../src/batch/wait.js';
 import { silentLogger } from '../../../src/logging/logger.js';
 import { createRedis } from '../../../src/queue/connection.js';
-import { startWorkers } from '../../../src/queue/workers.js';
+import { startWorkers } from '../../../src/batch/worker.js';
 import { parseJobFile } from '../../../src/schedule/job-file.js';
 import { ScheduledRunError, startScheduledRun, type RunDeps } from '../../../src/schedule/start-run.js';
 import { providerFor, startTestSimulator, type TestSimulator } from '../../support/simulator.js';

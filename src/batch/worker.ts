@@ -1,0 +1,88 @@
+import pLimit from 'p-limit';
+import { DEFAULTS } from '../config/defaults.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../logging/logger.js';
+import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
+import type { UpstreamObserver } from '../providers/http/transport.js';
+import type { ReachabilityProvider } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { ProcessPace } from '../queue/rate-gate.js';
+import { startQueueWorkers } from '../queue/workers.js';
+import { BreakerBoard } from './error-breaker.js';
+import { createBatchSteps } from './finalize.js';
+import { createChunkLookup } from './lookup-chunk.js';
+
+export interface WorkerOptions {
+  readonly redisUrl: string;
+  /** BullMQ prefix with its hash tag, e.g. `{reachscan}`. */
+  readonly prefix: string;
+  /** Upstream lookups in flight in this process. */
+  readonly concurrency: number;
+  /** The provider for a batch's provider name; built once per process, from this process's credentials. */
+  readonly provider: (name: string) => ReachabilityProvider;
+  readonly logger: Logger;
+  /** The batch's clock (checks, history); pacing and BullMQ's schedules keep the wall clock. */
+  readonly clock: Clock;
+  /**
+   * How long a job stays locked to this process without renewal (REACHSCAN_JOB_LOCK_MS): a dead worker's jobs
+   * are taken over by another after about 1.5 times this. Default 60 s.
+   */
+  readonly lockMs?: number;
+}
+
+export interface Workers {
+  /** Stops taking jobs, lets the ones in hand finish (or go back to the queue), and disconnects. */
+  close(): Promise<void>;
+  /** Counts upstream requests for `/metrics` (in Redis, with every other worker's): give it to the providers. */
+  readonly observeUpstream: UpstreamObserver;
+}
+
+/**
+ * A reachscan worker: the queue's workers running this use case's batch steps and chunk lookups, with this
+ * process's lookup limit, error-ratio windows, rate-gate memory and upstream counters.
+ */
+export function startWorkers(options: WorkerOptions): Workers {
+  const { prefix, logger, clock } = options;
+  const limit = pLimit(options.concurrency);
+  let upstreamMetrics: UpstreamMetricsRecorder | null = null;
+  const queueWorkers = startQueueWorkers({
+    redisUrl: options.redisUrl,
+    prefix,
+    logger,
+    lockMs: options.lockMs ?? DEFAULTS.jobLockMs,
+    // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
+    chunkJobs: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
+    batchSteps: ({ redis, stopping }) => createBatchSteps({ redis, prefix, logger, clock, stopping }),
+    chunkLookup: (context) => {
+      const { redis, stopping } = context;
+      const recorder = new UpstreamMetricsRecorder({ redis, prefix, logger });
+      upstreamMetrics = recorder;
+      context.onClose(() => recorder.close());
+      return createChunkLookup({
+        redis,
+        prefix,
+        provider: options.provider,
+        limit,
+        logger,
+        clock,
+        stopping,
+        breaker: new BreakerBoard(),
+        pace: new ProcessPace(),
+      });
+    },
+  });
+  return {
+    observeUpstream: (event) => upstreamMetrics?.observe(event),
+    close: () => queueWorkers.close(),
+  };
+}
+
+/** This process's workers, asking this process's providers, whose every upstream request they count. */
+export function startProcessWorkers(
+  providers: ProviderRegistry,
+  options: Omit<WorkerOptions, 'provider'>,
+): Workers {
+  const workers = startWorkers({ ...options, provider: (name) => providers.get(name) });
+  providers.observe(workers.observeUpstream);
+  return workers;
+}

@@ -1,0 +1,32 @@
+/** Plain setting types every layer passes around (values and checks live in config/). */
+
+/** How the history is kept: where (key prefix) and for how long. Chosen by whoever submits the batch. */
+export interface HistoryOptions {
+  /**
+   * Key prefix of the per-number hashes, with a hash tag, e.g. `{reachscan-state}:`: every state key lands in
+   * one Redis Cluster slot, so a pipeline of them is valid on a cluster.
+   */
+  readonly prefix: string;
+  /** A number not checked for this long is forgotten (Redis expires its hash; reads ignore it already). */
+  readonly retentionDays: number;
+}
+
+/** When the error-ratio breaker pauses a batch. */
+export interface BreakerSettings {
+  /** Pause when the failed share of the last `window` calls is above this (0..1); 1 turns the breaker off. */
+  readonly threshold: number;
+  /** Calls the share is taken over; nothing trips before this many calls were seen. */
+  readonly window: number;
+}
+
+/** The field delimiters reachscan reads. */
+export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+
+/**
+ * Every key reachscan writes carries a hash tag, `{name}`, so on Redis Cluster all of a prefix's keys live in
+ * one slot and BullMQ's multi-key scripts and ours keep working.
+ */
+export function hashTagged(name: string): string {
+  return `{${name}}`;
+}
