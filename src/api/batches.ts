@@ -6,13 +6,9 @@ import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
 import { submitBatch } from '../batch/submit.js';
 import { batchProgress, type ApiBatchState } from '../batch/progress.js';
-import {
-  SERVED_FILES,
-  type BatchRecord,
-  type DataDir,
-  type RetryRecord,
-  type ServedFile,
-} from './data-dir.js';
+import { SERVED_FILES, type DataDir, type ServedFile } from './data-dir.js';
+import { type RetryRecord } from '../batch/files.js';
+import { type BatchRecord } from '../batch/files.js';
 import { partialResults } from '../batch/partial-results.js';
 import { HttpProblem } from './problem.js';
 import { etaSeconds, RateTracker } from './rate.js';

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../queue/connection.js';
 import { BATCH_QUEUE, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
-import { SCHEDULE_QUEUE } from '../schedule/definition.js';
+import { SCHEDULE_QUEUE } from '../queue/keys.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
 

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertBatchJobData, type BatchJobData } from '../queue/job-data.js';
+import type { Readable } from 'node:stream';
+import type { BatchFiles, BatchRecord, SavedInput } from '../batch/files.js';
+import { assertBatchJobData } from '../queue/job-data.js';
 import { HttpProblem } from './problem.js';
+import { saveUpload } from './upload.js';
 
 /** Batch ids are 24 lower-case hex characters (see deriveBatchId); anything else never reaches a path. */
 export const BATCH_ID = /^[0-9a-f]{24}$/;
@@ -23,39 +26,13 @@ export const SERVED_FILES = {
 } as const;
 export type ServedFile = keyof typeof SERVED_FILES;
 
-/** A retry of a batch's rows in error, as its original batch remembers it. */
-export interface RetryRecord {
-  readonly id: string;
-  readonly rows: number;
-  readonly requestedAt: string;
-  readonly state: 'running' | 'merged' | 'failed';
-  readonly mergedAt?: string;
-  readonly failure?: string;
-}
-
-/** What the API keeps about a batch it accepted (`batch.json`): enough to serve it once Redis forgets it. */
-export interface BatchRecord {
-  readonly version: 1;
-  readonly id: string;
-  /** The upload is `uploads/<inputSha256>.csv`. */
-  readonly inputSha256: string;
-  readonly displayName: string;
-  readonly submittedAt: string;
-  /** The job as queued: shape and options (its paths are never used to open anything). */
-  readonly job: BatchJobData;
-  /** Set on a retry batch: the batch whose rows in error it asks again. */
-  readonly retryOf: string | null;
-  /** The latest retry of this batch's rows in error. */
-  readonly retry: RetryRecord | null;
-}
-
 const FOLDER_MODE = 0o750;
 
 /**
  * The API's folder: `uploads/` (inputs, named by content) and `batches/<id>/` (outputs, `batch.json`). Every
  * path is built here from a validated id or hash and a fixed name.
  */
-export class DataDir {
+export class DataDir implements BatchFiles {
   readonly uploads: string;
   readonly batches: string;
 
@@ -91,6 +68,11 @@ export class DataDir {
   uploadPath(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new TypeError('an upload is named by its SHA-256');
     return join(this.uploads, `${sha256}.csv`);
+  }
+
+  /** An input made here (a retry's), with no size limit of the API's. */
+  saveInput(source: Readable): Promise<SavedInput> {
+    return saveUpload(source, this, Number.POSITIVE_INFINITY);
   }
 
   async readRecord(id: string): Promise<BatchRecord | null> {

@@ -4,15 +4,12 @@ import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import type { SavedInput } from '../batch/files.js';
 import type { DataDir } from './data-dir.js';
 import { HttpProblem } from './problem.js';
 
-export interface SavedUpload {
-  /** `uploads/<sha256>.csv`: the same bytes always land in the same file. */
-  readonly path: string;
-  readonly sha256: string;
-  readonly bytes: number;
-}
+/** An upload as stored: named by its SHA-256. */
+export type SavedUpload = SavedInput;
 
 export function tooLarge(maxBytes: number): HttpProblem {
   return new HttpProblem(

@@ -37,7 +37,9 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
       const keys = keysOf(data);
       await redis.hsetnx(keys.meta, 'startedAt', now());
       await setState(redis, keys, 'ingesting', { outDir: data.outDir });
-      deps.logger.child({ batch: data.batchId }).info({ file: data.displayName, from: data.cursor.records }, 'reading input');
+      deps.logger
+        .child({ batch: data.batchId })
+        .info({ file: data.displayName, from: data.cursor.records }, 'reading input');
       return ingest(data, { redis, keys, job, stopping: deps.stopping });
     },
     // The dedupe claims are done with once the file is read (their count is in the meta as `unique`): dropped

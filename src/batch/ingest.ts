@@ -40,7 +40,10 @@ export async function ingest(data: BatchJobData, deps: IngestDeps): Promise<Batc
   const emit = async (chunkNumbers: readonly string[], chunkRecords: number, chunkBytes: number) => {
     const chunk = current.cursor.chunks;
     const cursor = { records: current.cursor.records + chunkRecords, chunks: chunk + 1 };
-    const owned = await claim(redis, keys, chunkNumbers, chunk, { records: cursor.records, bytesRead: chunkBytes });
+    const owned = await claim(redis, keys, chunkNumbers, chunk, {
+      records: cursor.records,
+      bytesRead: chunkBytes,
+    });
     if (owned.length > 0) await deps.job.addChunk(chunkJob(data, chunk, owned), data.retryBaseMs);
     current = { ...current, cursor };
     await deps.job.save(current);
@@ -51,7 +54,10 @@ export async function ingest(data: BatchJobData, deps: IngestDeps): Promise<Batc
   // time. Chunks are still emitted one at a time and in order, so claims and cursor stay exact.
   let emitting: Promise<void> = Promise.resolve();
   try {
-    for await (const group of recordGroups(readNumberedRecords(source, data.cursor.records), data.chunkSize)) {
+    for await (const group of recordGroups(
+      readNumberedRecords(source, data.cursor.records),
+      data.chunkSize,
+    )) {
       await emitting;
       emitting = emit(validNumbers(group), group.length, group.at(-1)?.bytes ?? 0);
       // Not an unhandled rejection meanwhile: the next group (or the end of the file) awaits it and throws.

@@ -14,7 +14,13 @@ import type { RedisClient } from '../queue/connection.js';
 import type { ChunkJobData } from '../queue/job-data.js';
 import { batchKeys, rateKey, type BatchKeys } from '../queue/keys.js';
 import { RateGate, type ProcessPace } from '../queue/rate-gate.js';
-import { DEFAULT_BREAKER, pauseReason, type BreakerBoard, type CallOutcome, type Trip } from './error-breaker.js';
+import {
+  DEFAULT_BREAKER,
+  pauseReason,
+  type BreakerBoard,
+  type CallOutcome,
+  type Trip,
+} from './error-breaker.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
 
 export interface ChunkLookupDeps {
@@ -137,14 +143,23 @@ class ChunkRun {
 
   /** One number: asked (429s waited out in place a few times), then its outcome settled. */
   private async lookUp(number: string): Promise<void> {
-    if (this.fatal !== null || this.pauseMs !== null || this.deps.stopping.aborted || (await this.isPaused())) {
+    if (
+      this.fatal !== null ||
+      this.pauseMs !== null ||
+      this.deps.stopping.aborted ||
+      (await this.isPaused())
+    ) {
       this.retryLater++;
       return;
     }
     let outcome = await this.ask(number);
     // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in place;
     // handing the chunk back to the queue would cost far more than the pause itself.
-    for (let round = 0; round < IN_PLACE_429_RETRIES && isRateLimited(outcome) && !this.deps.stopping.aborted; round++) {
+    for (
+      let round = 0;
+      round < IN_PLACE_429_RETRIES && isRateLimited(outcome) && !this.deps.stopping.aborted;
+      round++
+    ) {
       await this.gate.pause(retryAfter(outcome));
       this.pausedInPlace++;
       outcome = await this.ask(number);

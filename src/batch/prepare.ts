@@ -27,8 +27,6 @@ export interface ScanSettings {
   readonly breaker: BreakerSettings;
 }
 
-
-
 export interface BatchRequest {
   /** The input as the user named it (messages) and its absolute path (workers read it). */
   readonly file: string;

@@ -4,7 +4,7 @@ import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
 import { batchJobFailure } from './submit.js';
 import type { BatchReport } from '../output/report.js';
-import type { DataDir } from '../api/data-dir.js';
+import type { BatchFiles } from './files.js';
 
 /**
  * A batch's state as the API tells it: the queue's states, plus `retrying` (done, its rows in error being
@@ -29,7 +29,7 @@ const IN_FLIGHT = new Set(['queued', 'ingesting', 'running', 'paused', 'finalizi
 export async function batchProgress(
   redis: RedisClient,
   prefix: string,
-  dataDir: DataDir,
+  dataDir: BatchFiles,
   id: string,
 ): Promise<BatchProgress> {
   const keys = batchKeys(prefix, id);
@@ -71,7 +71,7 @@ export async function batchProgress(
   };
 }
 
-export async function readReport(dataDir: DataDir, id: string): Promise<BatchReport | null> {
+export async function readReport(dataDir: BatchFiles, id: string): Promise<BatchReport | null> {
   try {
     return JSON.parse(await readFile(dataDir.file(id, 'report.json'), 'utf8')) as BatchReport;
   } catch (error) {

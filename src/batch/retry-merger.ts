@@ -2,13 +2,13 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchProgress } from './progress.js';
-import type { BatchRecord, DataDir } from '../api/data-dir.js';
+import type { BatchFiles, BatchRecord } from './files.js';
 import { mergeRetry, RetryMismatchError } from './retry.js';
 
 export interface RetryMergerDeps {
   readonly redis: RedisClient;
   readonly prefix: string;
-  readonly dataDir: DataDir;
+  readonly dataDir: BatchFiles;
   readonly logger: Logger;
   readonly clock: Clock;
   /** How often retries in flight are looked at, in ms. Default 1,000. */

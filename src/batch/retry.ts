@@ -13,9 +13,9 @@ import { rebuildReports } from '../output/rebuild-reports.js';
 import type { BatchReport } from '../output/report.js';
 import { partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
-import type { BatchRecord, DataDir } from '../api/data-dir.js';
+import type { BatchFiles, BatchRecord } from './files.js';
 import { readReport } from './progress.js';
-import { saveUpload, type SavedUpload } from '../api/upload.js';
+import type { SavedInput } from './files.js';
 
 /** The files of a batch and of its retry do not line up: merging again will not help. */
 export class RetryMismatchError extends Error {
@@ -60,9 +60,9 @@ function csvRecords(path: string): AsyncIterator<string[]> {
  * side by side). Returns the upload and the 0-based indices of those rows, or null when there are none.
  */
 export async function buildRetryInput(
-  dataDir: DataDir,
+  dataDir: BatchFiles,
   record: BatchRecord,
-): Promise<{ upload: SavedUpload; rows: number[] } | null> {
+): Promise<{ upload: SavedInput; rows: number[] } | null> {
   const { job } = record;
   const errorColumn = job.headers.length + RESULT_COLUMNS.indexOf('error');
   const statusColumn = job.headers.length + RESULT_COLUMNS.indexOf('reachability_status');
@@ -95,7 +95,7 @@ export async function buildRetryInput(
   const source = Readable.from(retryRecords());
   source.on('error', (error) => csv.destroy(error));
   source.pipe(csv);
-  const upload = await saveUpload(csv, dataDir, Number.POSITIVE_INFINITY);
+  const upload = await dataDir.saveInput(csv);
   if (rows.length === 0) return null;
   await writeFile(dataDir.file(record.id, 'retry-rows.txt'), `${rows.join('\n')}\n`, { mode: 0o640 });
   return { upload, rows };
@@ -106,7 +106,7 @@ export async function buildRetryInput(
  * replaced by position (`retry-rows.txt`), so merging the same retry twice gives the same files.
  */
 export async function mergeRetry(
-  dataDir: DataDir,
+  dataDir: BatchFiles,
   original: BatchRecord,
   retryId: string,
   finishedAt: string,

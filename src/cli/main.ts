@@ -6,7 +6,7 @@ import { runReport } from './commands/report.js';
 import { runScan } from './commands/scan.js';
 import { runWorker } from './commands/worker.js';
 import { runResume } from './commands/resume.js';
-import { runSimulate } from './commands/simulate.js';
+import { runSimulate } from './simulate/command.js';
 import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
 import { runServe, SERVE_HELP } from './commands/serve.js';

@@ -2,7 +2,7 @@ import type { Env } from '../config/env.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
 import { providersFromEnv, type ProviderRegistry } from '../providers/registry.js';
-import { startBuiltInSimulator, type BuiltInSimulator } from './built-in-simulator.js';
+import { startBuiltInSimulator, type BuiltInSimulator } from './simulate/built-in.js';
 
 /** The carrier a scanning command (scan, watch) talks to, and the credentials its in-process worker uses. */
 export interface ScanCarrier {

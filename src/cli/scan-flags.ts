@@ -1,13 +1,9 @@
-import { type ScanSettings } from '../batch/prepare.js';
+import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import { retryBaseFromEnv } from '../config/settings.js';
+import { historyOptions, retryBaseFromEnv } from '../config/settings.js';
 import type { Env } from '../config/env.js';
 import { UsageError } from '../core/errors.js';
-import { countryFlag, durationFlag, numberFlag } from './args.js';
-import { providerFlag } from './commands/plan.js';
-import { historyOptions } from '../config/settings.js';
-import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
-import { type BreakerSettings } from '../core/settings.js';
+import { breakerFromFlags, countryFlag, durationFlag, numberFlag, providerFlag } from '../config/options.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
 export const SCAN_FLAGS = {
@@ -42,20 +38,6 @@ export interface ScanFlagValues {
   readonly 'no-formula-guard'?: boolean | undefined;
   readonly 'error-threshold'?: string | undefined;
   readonly 'error-window'?: string | undefined;
-}
-
-/** `--error-threshold` and `--error-window`: when the error-ratio breaker pauses a batch. */
-export function breakerFromFlags(values: {
-  readonly 'error-threshold'?: string | undefined;
-  readonly 'error-window'?: string | undefined;
-}): BreakerSettings {
-  return {
-    threshold:
-      numberFlag(values['error-threshold'], 'error-threshold', { min: 0.01, max: 1, integer: false }) ??
-      DEFAULT_BREAKER.threshold,
-    window:
-      numberFlag(values['error-window'], 'error-window', { min: 10, max: 100_000 }) ?? DEFAULT_BREAKER.window,
-  };
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */

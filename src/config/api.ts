@@ -16,7 +16,6 @@ export interface ApiConfig {
   readonly maxUploadBytes: number;
 }
 
-
 /** A token shorter than this is refused: it could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;
 

@@ -4,7 +4,6 @@ import { ConfigError } from '../core/errors.js';
 import { VONAGE_DEFAULTS } from './defaults.js';
 import { readEnv, readInteger, type Env } from './env.js';
 
-
 /** Everything needed to call Vonage's network APIs. The key is a KeyObject: it never exists as text here. */
 export interface VonageConfig {
   readonly applicationId: string;

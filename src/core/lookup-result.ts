@@ -30,7 +30,10 @@ export interface RoamingAnswer {
 export type ProviderName = 'identity-insights' | 'device-status';
 
 /** Every provider reachscan speaks, as `--provider` takes them. */
-export const PROVIDER_NAMES = ['identity-insights', 'device-status'] as const satisfies readonly ProviderName[];
+export const PROVIDER_NAMES = [
+  'identity-insights',
+  'device-status',
+] as const satisfies readonly ProviderName[];
 
 /** The carrier answered (each insight may still carry a non-OK status of its own). */
 export interface AnsweredLookup {

@@ -28,7 +28,10 @@ const YIELD_EVERY = 50;
  * in file order with their normalised number, rejects in their place. Records before `fromIndex` (a resumed
  * ingest's cursor) are skipped without normalising them.
  */
-export async function* readNumberedRecords(source: RecordSource, fromIndex = 0): AsyncGenerator<NumberedItem> {
+export async function* readNumberedRecords(
+  source: RecordSource,
+  fromIndex = 0,
+): AsyncGenerator<NumberedItem> {
   for await (const item of readInput(source.path, source.shape, source.displayName)) {
     if (item.kind === 'reject') {
       yield item;

@@ -39,8 +39,16 @@ export function providersFromEnv(
         throw new UsageError(`unknown provider "${name}"`);
       let provider = built.get(name);
       if (!provider) {
-        const deps = { logger, connections, observer: (event: Parameters<UpstreamObserver>[0]) => observer?.(event) };
-        provider = createProvider(loadVonageConfig(env), { ...deps, ...(clock ? { clock } : {}) }, name as ProviderName);
+        const deps = {
+          logger,
+          connections,
+          observer: (event: Parameters<UpstreamObserver>[0]) => observer?.(event),
+        };
+        provider = createProvider(
+          loadVonageConfig(env),
+          { ...deps, ...(clock ? { clock } : {}) },
+          name as ProviderName,
+        );
         built.set(name, provider);
       }
       return provider;

@@ -52,7 +52,10 @@ export function createBatchJobProcessor(steps: BatchSteps, deps: { chunkQueue: Q
     let data: BatchJobData = raw;
     try {
       if (data.step === 'ingest') {
-        data = { ...(await steps.ingest(data, batchJobHandle(job, token ?? '', deps.chunkQueue))), step: 'wait' };
+        data = {
+          ...(await steps.ingest(data, batchJobHandle(job, token ?? '', deps.chunkQueue))),
+          step: 'wait',
+        };
         await job.updateData(data);
         await steps.ingested(data);
       }

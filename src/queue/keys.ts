@@ -5,6 +5,8 @@ import type { RedisClient } from './connection.js';
 /** Queue names; with the prefix they make BullMQ's keys. */
 export const BATCH_QUEUE = 'batches';
 export const CHUNK_QUEUE = 'chunks';
+/** Scheduled scans (`reachscan schedule sync`): BullMQ job schedulers, run by every worker. */
+export const SCHEDULE_QUEUE = 'schedules';
 
 /** BullMQ's prefix for a queue prefix name: the name in a hash tag (see {@link hashTagged}). */
 export function bullPrefix(name: string): string {

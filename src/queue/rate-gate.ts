@@ -53,7 +53,6 @@ interface GateCommands {
 /** How long a process trusts its last look at the shared pause when no rate applies (one Redis call per 100 ms, not per request). */
 const PAUSE_LOOK_MS = 100;
 
-
 /**
  * `--rate R` paces at 98% of R: requests leave a little later than their slot now and then, and at exactly R a
  * carrier counting any 1-second window would see R + 1 and answer 429 (a whole second's pause).
@@ -104,7 +103,14 @@ export class ProcessPace {
   learned(key: string): Learned {
     let learned = this.learnedByKey.get(key);
     if (learned === undefined) {
-      learned = { rate: null, updatedAtMs: 0, lastDecreaseAtMs: 0, nextSlotMs: 0, pausedUntilMs: 0, sent: [] };
+      learned = {
+        rate: null,
+        updatedAtMs: 0,
+        lastDecreaseAtMs: 0,
+        nextSlotMs: 0,
+        pausedUntilMs: 0,
+        sent: [],
+      };
       this.learnedByKey.set(key, learned);
     }
     return learned;

@@ -48,7 +48,11 @@ export function startQueueWorkers(options: QueueWorkerOptions): QueueWorkers {
   const chunkQueue = new Queue(CHUNK_QUEUE, queueOptions(redis, prefix));
   const stopping = new AbortController();
   const closers: (() => Promise<void>)[] = [];
-  const context: WorkerContext = { redis, stopping: stopping.signal, onClose: (close) => closers.push(close) };
+  const context: WorkerContext = {
+    redis,
+    stopping: stopping.signal,
+    onClose: (close) => closers.push(close),
+  };
 
   // Connections handed to BullMQ stay ours to close.
   const batchConnection = createRedis(options.redisUrl, 'worker');
@@ -66,13 +70,17 @@ export function startQueueWorkers(options: QueueWorkerOptions): QueueWorkers {
     createBatchJobProcessor(options.batchSteps(context), { chunkQueue }),
     { ...common, connection: batchConnection, concurrency: 2 },
   );
-  const chunkWorker = new Worker(CHUNK_QUEUE, createChunkJobProcessor(options.chunkLookup(context), { chunkQueue }), {
-    ...common,
-    connection: chunkConnection,
-    concurrency: options.chunkJobs,
-    // BullMQ honours a manual rateLimit() (our 429 pause) only when a limiter is set; this one never binds.
-    limiter: { max: 1_000_000, duration: 1_000 },
-  });
+  const chunkWorker = new Worker(
+    CHUNK_QUEUE,
+    createChunkJobProcessor(options.chunkLookup(context), { chunkQueue }),
+    {
+      ...common,
+      connection: chunkConnection,
+      concurrency: options.chunkJobs,
+      // BullMQ honours a manual rateLimit() (our 429 pause) only when a limiter is set; this one never binds.
+      limiter: { max: 1_000_000, duration: 1_000 },
+    },
+  );
   // Every Queue, Worker and connection gets an error listener: an unhandled 'error' event would end the process.
   const onError = (component: string) => (error: Error) =>
     logger.error({ err: error.message, component }, 'worker error');

@@ -2,8 +2,6 @@ import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_NAMES } from '../core/lookup-result.js';
 
-/** The BullMQ queue (under the queue prefix) that holds one job scheduler per job file. */
-export const SCHEDULE_QUEUE = 'schedules';
 /** The name of the jobs the schedulers produce, one per tick. */
 export const SCHEDULED_SCAN_JOB = 'scheduled-scan';
 /** Bumped when the job data's shape changes, so `schedule sync` rewrites every scheduler once. */

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import { countryFlag, durationFlag } from '../cli/args.js';
+import { durationFlag } from '../config/options.js';
+import { countryFlag } from '../config/options.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';

@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import { readStatus, type BatchState } from '../batch/state.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys, queueOptions } from '../queue/keys.js';
-import { assertScheduleDefinition, SCHEDULE_QUEUE, type ScheduleDefinition } from './definition.js';
+import { assertScheduleDefinition, type ScheduleDefinition } from './definition.js';
+import { SCHEDULE_QUEUE } from '../queue/keys.js';
 import { readRuns, type ScheduleRun } from './runs.js';
 
 export interface LastRun extends ScheduleRun {

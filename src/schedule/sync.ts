@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../queue/connection.js';
 import { queueOptions } from '../queue/keys.js';
-import { SCHEDULE_QUEUE, SCHEDULED_SCAN_JOB, type ScheduleDefinition } from './definition.js';
+import { SCHEDULED_SCAN_JOB, type ScheduleDefinition } from './definition.js';
+import { SCHEDULE_QUEUE } from '../queue/keys.js';
 import { forgetRuns } from './runs.js';
 
 /** Options of every job a scheduler produces. */

@@ -3,7 +3,8 @@ import type { Clock } from '../core/clock.js';
 import type { HistoryOptions } from '../core/settings.js';
 import type { Logger } from '../logging/logger.js';
 import { createRedis } from '../queue/connection.js';
-import { assertScheduleDefinition, SCHEDULE_QUEUE } from './definition.js';
+import { assertScheduleDefinition } from './definition.js';
+import { SCHEDULE_QUEUE } from '../queue/keys.js';
 import { recordRun } from './runs.js';
 import { ScheduledRunError, startScheduledRun } from './start-run.js';
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** Largest request body read, API and `/_sim` alike. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
 /** Reads a request body up to `limitBytes`; null when it is larger (the caller answers 413). */
 export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
@@ -11,6 +14,15 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** The body parsed as JSON, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function sendJson(

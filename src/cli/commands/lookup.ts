@@ -8,8 +8,10 @@ import { answerFromOutcome, resultFields, type StoredAnswer } from '../../core/a
 import { HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../../core/columns.js';
 import { createProvider } from '../../providers/create-provider.js';
 import { lookupWithRetries } from '../../providers/retry.js';
-import { parseCommandArgs, countryFlag, numberFlag } from '../args.js';
-import { startBuiltInSimulator, type BuiltInSimulator } from '../built-in-simulator.js';
+import { parseCommandArgs } from '../args.js';
+import { countryFlag } from '../../config/options.js';
+import { numberFlag } from '../../config/options.js';
+import { startBuiltInSimulator, type BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';
 import type { CliIo } from '../io.js';

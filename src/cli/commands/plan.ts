@@ -7,14 +7,13 @@ import { StateStore } from '../../history/state-store.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
 import { buildPlan, formatPlan } from '../../batch/plan.js';
-import { PROVIDER_NAMES } from '../../core/lookup-result.js';
 import { createRedis, redisAnswers } from '../../queue/connection.js';
-import { parseCommandArgs, countryFlag, durationFlag, numberFlag } from '../args.js';
+import { parseCommandArgs } from '../args.js';
+import { countryFlag, durationFlag, numberFlag, providerFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { PLAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { redisUrlFromEnv } from '../../config/settings.js';
-import { historyOptions } from '../../config/settings.js';
+import { historyOptions, redisUrlFromEnv } from '../../config/settings.js';
 
 export interface PlanRequest {
   readonly file: string;
@@ -57,14 +56,6 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<ExitC
     },
     io,
   );
-}
-
-export function providerFlag(value: string): ProviderName {
-  const provider = PROVIDER_NAMES.find((p) => p === value);
-  if (provider === undefined) {
-    throw new UsageError(`--provider must be ${PROVIDER_NAMES.join(' or ')} (got "${value}")`);
-  }
-  return provider;
 }
 
 /** Shared by `plan` and `scan --dry-run`. Reads the history when Redis answers; never starts or queues anything. */

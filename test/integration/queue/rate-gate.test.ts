@@ -53,7 +53,7 @@ describe('RateGate without a rate', () => {
     expect(pace.learnedRate(key)).toBeNull();
     // Requests every ~10 ms for 1.5 s, then the carrier answers 429: the pace is measured over the last second.
     const sent: number[] = [];
-    for (const started = Date.now(); Date.now() - started < 1_500; ) {
+    for (const started = Date.now(); Date.now() - started < 1_500;) {
       await gate.acquire();
       sent.push(Date.now());
       await new Promise((r) => setTimeout(r, 10));

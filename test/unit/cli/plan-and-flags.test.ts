@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationFlag } from '../../../src/cli/args.js';
+import { durationFlag } from '../../../src/config/options.js';
 import { formatDuration, formatPlan, type Plan } from '../../../src/batch/plan.js';
 
 describe('--max-age durations', () => {

@@ -7,7 +7,13 @@ import { parseE164 } from '../../../src/core/e164.js';
  */
 describe('phone validation compiles metadata patterns once', () => {
   it('builds no whole-number pattern again when it validates numbers of kinds it has seen', () => {
-    const samples = ['+447400123456', '07400 123457', '+1 415 555 0100', '+33 6 12 34 56 78', '+4915112345678'];
+    const samples = [
+      '+447400123456',
+      '07400 123457',
+      '+1 415 555 0100',
+      '+33 6 12 34 56 78',
+      '+4915112345678',
+    ];
     for (const s of samples) parseE164(s, 'GB');
     const Original = globalThis.RegExp;
     let built = 0;
@@ -20,9 +26,21 @@ describe('phone validation compiles metadata patterns once', () => {
       },
     });
     try {
-      const again = ['+447400999888', '07400 555666', '+1 415 555 0199', '+33 6 98 76 54 32', '+4915198765432'];
+      const again = [
+        '+447400999888',
+        '07400 555666',
+        '+1 415 555 0199',
+        '+33 6 98 76 54 32',
+        '+4915198765432',
+      ];
       const parsed = again.map((s) => parseE164(s, 'GB'));
-      expect(parsed).toEqual(['+447400999888', '+447400555666', '+14155550199', '+33698765432', '+4915198765432']);
+      expect(parsed).toEqual([
+        '+447400999888',
+        '+447400555666',
+        '+14155550199',
+        '+33698765432',
+        '+4915198765432',
+      ]);
     } finally {
       globalThis.RegExp = Original;
     }

@@ -1,6 +1,6 @@
-import type { Env } from '../config/env.js';
-import { simulatorSeed } from '../config/settings.js';
-import type { Clock } from '../core/clock.js';
+import type { Env } from '../../config/env.js';
+import { simulatorSeed } from '../../config/settings.js';
+import type { Clock } from '../../core/clock.js';
 
 export interface BuiltInSimulator {
   /** The caller's environment with the Vonage settings pointed at the simulator. */
@@ -15,7 +15,7 @@ export interface BuiltInSimulator {
  */
 export async function startBuiltInSimulator(env: Env, clock?: Clock): Promise<BuiltInSimulator> {
   // Loaded on demand: production paths never load the simulator.
-  const { startSimulator, createThrowawayApplication } = await import('../simulator/index.js');
+  const { startSimulator, createThrowawayApplication } = await import('../../simulator/index.js');
   const app = createThrowawayApplication();
   const seed = simulatorSeed(env);
   const sim = await startSimulator({
