@@ -4,8 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../queue/connection.js';
-import { BATCH_QUEUE, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
-import { SCHEDULE_QUEUE } from '../queue/keys.js';
+import { BATCH_QUEUE, CHUNK_QUEUE, queueOptions, SCHEDULE_QUEUE } from '../queue/keys.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
 

@@ -1,14 +1,11 @@
 import { UsageError } from '../core/errors.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import { durationFlag } from '../config/options.js';
-import { countryFlag } from '../config/options.js';
-import { numberFlag } from '../config/options.js';
+import { breakerFromFlags, countryFlag, durationFlag, numberFlag } from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { HistoryOptions } from '../core/settings.js';
 import { PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
-import { breakerFromFlags } from '../config/options.js';
 
 /** Batch options an upload may carry (query string or multipart fields), named as `reachscan scan`'s flags. */
 export const BATCH_OPTIONS = [

@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { CountryCode, E164 } from '../core/e164.js';
-import { decodeAnswer, type StoredAnswer } from '../core/answer.js';
+import type { CountryCode } from '../core/e164.js';
 import { errorMessage } from '../core/errors.js';
 import { rememberAnswers } from '../history/annotate.js';
 import { StateStore } from '../history/state-store.js';
@@ -11,7 +10,8 @@ import { writeOutputs } from '../output/write-outputs.js';
 import type { BatchSteps } from '../queue/batch-job.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
-import { batchKeys, type BatchKeys } from '../queue/keys.js';
+import { batchKeys } from '../queue/keys.js';
+import { fetchAnswers } from './answers.js';
 import { ingest } from './ingest.js';
 import { closeBatch, readStatus, setState } from './state.js';
 
@@ -99,7 +99,7 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
       provider: data.provider,
       startedAt: status.startedAt ?? data.submittedAt,
     },
-    answers: (numbers) => fetchAnswers(redis, keys, numbers),
+    answers: (numbers) => fetchAnswers(redis, keys.answers, numbers),
     // The history learns this batch's answers only now, when they are final.
     remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
     now: clock,
@@ -112,20 +112,4 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
   );
   log.info({ rows: report.rows.total, exitCode }, 'batch done');
   return { exitCode };
-}
-
-/** A group's answers, as far as the batch has them; numbers without one are missing from the map. */
-export async function fetchAnswers(
-  redis: RedisClient,
-  keys: BatchKeys,
-  numbers: readonly E164[],
-): Promise<Map<E164, StoredAnswer>> {
-  const map = new Map<E164, StoredAnswer>();
-  if (numbers.length === 0) return map;
-  const values = await redis.hmget(keys.answers, ...numbers);
-  numbers.forEach((n, i) => {
-    const value = values[i];
-    if (value !== null && value !== undefined) map.set(n, decodeAnswer(value));
-  });
-  return map;
 }

@@ -5,6 +5,7 @@ import type { BatchJobHandle } from '../queue/batch-job.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData, ChunkJobData } from '../queue/job-data.js';
 import type { BatchKeys } from '../queue/keys.js';
+import { defineScript } from '../queue/scripts.js';
 import { ABANDONED_TTL_S } from './submit.js';
 
 /** Chunk jobs queued ahead of the workers before ingest waits (about 50,000 numbers at the default size). */
@@ -110,32 +111,24 @@ async function claim(
   chunk: number,
   progress: { records: number; bytesRead: number },
 ): Promise<string[]> {
-  if (!('reachscanClaimChunk' in redis))
-    redis.defineCommand('reachscanClaimChunk', { numberOfKeys: 3, lua: CLAIM_CHUNK });
   // The numbers go as one argument and come back as one flag string: 250 arguments and replies each cost
   // more to encode and decode than the claims take in Redis.
-  const flags = await (redis as unknown as ClaimCommands).reachscanClaimChunk(
-    keys.owners,
-    keys.answers,
-    keys.meta,
-    String(chunk),
-    String(ABANDONED_TTL_S),
-    String(progress.records),
-    String(progress.bytesRead),
-    numbers.join(' '),
+  const flags = await claimChunk(
+    redis,
+    [keys.owners, keys.answers, keys.meta],
+    [chunk, ABANDONED_TTL_S, progress.records, progress.bytesRead, numbers.join(' ')],
   );
   return numbers.filter((_, i) => flags.charCodeAt(i) === 49 /* '1' */);
-}
-
-interface ClaimCommands {
-  reachscanClaimChunk(...args: string[]): Promise<string>;
 }
 
 /**
  * KEYS: owners, answers, meta. ARGV: chunk, ttl (s), records read, bytes read, the chunk's numbers separated by
  * spaces. Returns one character per number: '1' when this chunk owns it, '0' when an earlier chunk does.
  */
-const CLAIM_CHUNK = `
+const claimChunk = defineScript<string>({
+  name: 'reachscanClaimChunk',
+  keys: 3,
+  lua: `
 local owners, chunk = KEYS[1], ARGV[1]
 local flags = {}
 for n in string.gmatch(ARGV[5], '%S+') do
@@ -149,4 +142,5 @@ redis.call('EXPIRE', owners, ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[3], 'records', ARGV[3], 'unique', redis.call('HLEN', owners), 'bytesRead', ARGV[4])
 return table.concat(flags)
-`;
+`,
+});

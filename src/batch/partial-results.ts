@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { CountryCode, E164 } from '../core/e164.js';
-import { normalisePhone } from '../input/phone.js';
-import { readInput, type InputRecord } from '../input/reader.js';
-import { decodeAnswer, resultFields } from '../core/answer.js';
+import { resultFields } from '../core/answer.js';
+import type { CountryCode } from '../core/e164.js';
+import { readNumberedRecords, recordGroups, validNumbers } from '../input/batch-records.js';
 import { resultsHeader, resultsRow } from '../output/write-outputs.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
+import { fetchAnswers } from './answers.js';
 
 /** Input records read between two answer look-ups. */
 const GROUP = 500;
@@ -36,27 +36,19 @@ async function* partialRows(
   inputPath: string,
 ): AsyncGenerator<string[]> {
   yield resultsHeader(job.headers, job.formulaGuard);
-  const country = (job.defaultCountry ?? undefined) as CountryCode | undefined;
-  const shape = { delimiter: job.delimiter, headers: job.headers, sizeBytes: 0 };
-  let group: { record: InputRecord; e164: E164 }[] = [];
-  const flush = async function* () {
-    const numbers = [...new Set(group.map((g) => g.e164))];
-    const values = numbers.length > 0 ? await redis.hmget(answersKey, ...numbers) : [];
-    const answers = new Map(numbers.map((n, i) => [n, values[i] ?? null]));
-    for (const { record, e164 } of group) {
-      const stored = answers.get(e164);
-      if (stored === null || stored === undefined) continue;
-      const fields = resultFields({ kind: 'valid', e164 } as const, decodeAnswer(stored));
-      yield resultsRow(record.fields, fields, job.formulaGuard);
-    }
-    group = [];
+  const source = {
+    path: inputPath,
+    shape: { delimiter: job.delimiter, headers: job.headers, sizeBytes: 0 },
+    displayName: job.displayName,
+    phoneColumn: job.phoneColumn,
+    defaultCountry: (job.defaultCountry ?? undefined) as CountryCode | undefined,
   };
-  for await (const item of readInput(inputPath, shape, job.displayName)) {
-    if (item.kind === 'reject') continue;
-    const phone = normalisePhone(item.fields[job.phoneColumn] ?? '', country);
-    if (phone.kind !== 'valid') continue;
-    group.push({ record: item, e164: phone.e164 });
-    if (group.length >= GROUP) yield* flush();
+  for await (const group of recordGroups(readNumberedRecords(source), GROUP)) {
+    const answers = await fetchAnswers(redis, answersKey, validNumbers(group));
+    for (const record of group) {
+      const answer = record.phone.kind === 'valid' ? answers.get(record.phone.e164) : undefined;
+      if (answer !== undefined)
+        yield resultsRow(record.fields, resultFields(record.phone, answer), job.formulaGuard);
+    }
   }
-  yield* flush();
 }

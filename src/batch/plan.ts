@@ -2,8 +2,7 @@ import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { isFresh } from '../history/number-state.js';
 import type { StateStore } from '../history/state-store.js';
-import { normalisePhone } from '../input/phone.js';
-import { readInput } from '../input/reader.js';
+import { readNumberedRecords, recordGroups } from '../input/batch-records.js';
 import type { InputShape } from '../input/sniff.js';
 
 /**
@@ -73,19 +72,24 @@ export async function buildPlan(input: PlanInput): Promise<Plan> {
     }
     pending = [];
   };
-  for await (const item of readInput(input.inputPath, input.shape, input.displayName)) {
-    if (item.kind === 'reject') {
-      rejected++;
-      continue;
+  const source = {
+    path: input.inputPath,
+    shape: input.shape,
+    displayName: input.displayName,
+    phoneColumn: input.phoneColumn,
+    defaultCountry: input.defaultCountry,
+  };
+  const onReject = () => void rejected++;
+  for await (const group of recordGroups(readNumberedRecords(source), GROUP, onReject)) {
+    rows += group.length;
+    for (const { phone } of group) {
+      if (phone.kind !== 'valid') continue;
+      valid++;
+      if (seen.has(phone.e164)) continue;
+      seen.add(phone.e164);
+      pending.push(phone.e164);
     }
-    rows++;
-    const phone = normalisePhone(item.fields[input.phoneColumn] ?? '', input.defaultCountry);
-    if (phone.kind !== 'valid') continue;
-    valid++;
-    if (seen.has(phone.e164)) continue;
-    seen.add(phone.e164);
-    pending.push(phone.e164);
-    if (pending.length >= GROUP) await countCached();
+    await countCached();
   }
   await countCached();
   const live = seen.size - cached;

@@ -1,10 +1,9 @@
 import { basename, resolve } from 'node:path';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import type { HistoryOptions } from '../core/settings.js';
+import type { BreakerSettings, HistoryOptions } from '../core/settings.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
-import type { BreakerSettings } from '../core/settings.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { deriveBatchId } from './submit.js';
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisClient } from '../queue/connection.js';
+import { defineScript } from '../queue/scripts.js';
 import { batchProgress } from './progress.js';
 import type { BatchFiles, BatchRecord } from './files.js';
 import { mergeRetry, RetryMismatchError } from './retry.js';
@@ -21,7 +22,12 @@ const lockKey = (prefix: string, id: string) => `${prefix}:api:retry-lock:${id}`
 /** Longer than any merge of a large file; a crashed merger's lock just expires. */
 const LOCK_MS = 10 * 60_000;
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** KEYS: the lock. ARGV: its owner. Deletes the lock only when this process still holds it. */
+const releaseLock = defineScript<number>({
+  name: 'reachscanReleaseLock',
+  keys: 1,
+  lua: `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+});
 
 /**
  * Merges each retry into its batch as soon as the retry is done, without anyone asking: a loop in every API
@@ -103,7 +109,7 @@ export class RetryMerger {
       }
       logger.error({ batch: id, err: (error as Error).message }, 'retry merge failed');
     } finally {
-      await redis.eval(RELEASE, 1, lock, this.owner).catch(() => undefined);
+      await releaseLock(redis, [lock], [this.owner]).catch(() => undefined);
     }
   }
 

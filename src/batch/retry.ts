@@ -13,9 +13,8 @@ import { rebuildReports } from '../output/rebuild-reports.js';
 import type { BatchReport } from '../output/report.js';
 import { partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
-import type { BatchFiles, BatchRecord } from './files.js';
+import type { BatchFiles, BatchRecord, SavedInput } from './files.js';
 import { readReport } from './progress.js';
-import type { SavedInput } from './files.js';
 
 /** The files of a batch and of its retry do not line up: merging again will not help. */
 export class RetryMismatchError extends Error {

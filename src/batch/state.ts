@@ -1,5 +1,6 @@
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchKeys } from '../queue/keys.js';
+import { defineScript } from '../queue/scripts.js';
 
 export type BatchState = 'queued' | 'ingesting' | 'running' | 'paused' | 'finalizing' | 'done' | 'failed';
 
@@ -89,34 +90,12 @@ export async function pauseBatch(
   resumes: number,
   at: string,
 ): Promise<boolean> {
-  const done = await redis.eval(
-    `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
-     if tonumber(redis.call('HGET', KEYS[1], 'resumes') or '0') ~= tonumber(ARGV[2]) then return 0 end
-     local state = redis.call('HGET', KEYS[1], 'state')
-     if state == 'done' or state == 'failed' then return 0 end
-     redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'pausedAt', ARGV[3])
-     redis.call('HINCRBY', KEYS[1], 'breakerTrips', 1)
-     return 1`,
-    1,
-    keys.meta,
-    reason,
-    String(resumes),
-    at,
-  );
-  return done === 1;
+  return (await pauseScript(redis, [keys.meta], [reason, resumes, at])) === 1;
 }
 
 /** Lifts a pause; the next calls start a clean error window. False when the batch was not paused. */
 export async function resumeBatch(redis: RedisClient, keys: BatchKeys): Promise<boolean> {
-  const done = await redis.eval(
-    `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
-     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt')
-     redis.call('HINCRBY', KEYS[1], 'resumes', 1)
-     return 1`,
-    1,
-    keys.meta,
-  );
-  return done === 1;
+  return (await resumeScript(redis, [keys.meta])) === 1;
 }
 
 /** Drops the per-batch working data and keeps only the small outcome record, with an expiry. */
@@ -133,3 +112,26 @@ export async function closeBatch(
     .expire(keys.meta, FINISHED_META_TTL_S)
     .exec();
 }
+
+/** KEYS: meta. ARGV: reason, resumes seen, at. 1 when this call paused the batch. */
+const pauseScript = defineScript<number>({
+  name: 'reachscanPauseBatch',
+  keys: 1,
+  lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
+     if tonumber(redis.call('HGET', KEYS[1], 'resumes') or '0') ~= tonumber(ARGV[2]) then return 0 end
+     local state = redis.call('HGET', KEYS[1], 'state')
+     if state == 'done' or state == 'failed' then return 0 end
+     redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'pausedAt', ARGV[3])
+     redis.call('HINCRBY', KEYS[1], 'breakerTrips', 1)
+     return 1`,
+});
+
+/** KEYS: meta. 1 when the batch was paused and is now resumed. */
+const resumeScript = defineScript<number>({
+  name: 'reachscanResumeBatch',
+  keys: 1,
+  lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
+     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt')
+     redis.call('HINCRBY', KEYS[1], 'resumes', 1)
+     return 1`,
+});

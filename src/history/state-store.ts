@@ -1,4 +1,5 @@
 import type { RedisClient } from '../queue/connection.js';
+import { defineScript } from '../queue/scripts.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../core/settings.js';
 import type { NumberState } from './number-state.js';
@@ -99,9 +100,9 @@ export class StateStore {
     const states = new Map<string, NumberState>();
     if (numbers.length === 0) return states;
     // One script call for the whole group instead of one HGETALL per number: same keys, one round trip.
-    const replies = await withStateCommands(this.redis).reachscanReadStates(
-      numbers.length,
-      ...numbers.map((n) => this.key(n)),
+    const replies = await readStates(
+      this.redis,
+      numbers.map((n) => this.key(n)),
     );
     const oldest = nowMs - this.options.retentionDays * DAY_MS;
     numbers.forEach((n, i) => {
@@ -121,7 +122,6 @@ export class StateStore {
    * call per group (the keys share one hash tag, so this holds on Redis Cluster too).
    */
   async write(entries: Iterable<readonly [string, Readonly<Record<string, string>>]>): Promise<number> {
-    const redis = withStateCommands(this.redis);
     const keys: string[] = [];
     const args: string[] = [String(Math.round(this.options.retentionDays * 86_400))];
     for (const [number, fields] of entries) {
@@ -130,27 +130,29 @@ export class StateStore {
       args.push(fields.c ?? '0', String(pairs.length), ...pairs);
     }
     if (keys.length === 0) return 0;
-    return redis.reachscanRememberStates(keys.length, ...keys, ...args);
+    return rememberStates(this.redis, keys, args);
   }
 }
 
-interface StateCommands {
-  reachscanRememberStates(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
-  reachscanReadStates(numberOfKeys: number, ...keys: string[]): Promise<string[][]>;
-}
-
 /** KEYS: the states. Returns each one's HGETALL (empty when absent), in order. */
-const READ_STATES_LUA = `
+const readStates = defineScript<string[][]>({
+  name: 'reachscanReadStates',
+  readOnly: true,
+  lua: `
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
 return out
-`;
+`,
+});
 
 /**
  * KEYS: the states. ARGV: ttl seconds, then per key its checked-at seconds, its count of field/value items,
  * and those items. Returns how many were written (a state older than the stored one is not).
+ * Keys are given per call: a group has as many keys as it has numbers.
  */
-const REMEMBER_STATES_LUA = `
+const rememberStates = defineScript<number>({
+  name: 'reachscanRememberStates',
+  lua: `
 local ttl = ARGV[1]
 local at = 2
 local written = 0
@@ -167,16 +169,5 @@ for i, key in ipairs(KEYS) do
   at = at + 2 + n
 end
 return written
-`;
-
-function withStateCommands(redis: RedisClient): RedisClient & StateCommands {
-  const typed = redis as RedisClient & Partial<StateCommands>;
-  // numberOfKeys is given per call: a group has as many keys as it has numbers.
-  if (typeof typed.reachscanRememberStates !== 'function') {
-    redis.defineCommand('reachscanRememberStates', { lua: REMEMBER_STATES_LUA });
-  }
-  if (typeof typed.reachscanReadStates !== 'function') {
-    redis.defineCommand('reachscanReadStates', { lua: READ_STATES_LUA, readOnly: true });
-  }
-  return redis as RedisClient & StateCommands;
-}
+`,
+});

@@ -1,7 +1,5 @@
 import type { ProviderName } from '../core/lookup-result.js';
-import type { HistoryOptions } from '../core/settings.js';
-import type { Delimiter } from '../core/settings.js';
-import type { BreakerSettings } from '../core/settings.js';
+import type { BreakerSettings, Delimiter, HistoryOptions } from '../core/settings.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
 export interface BatchJobData {

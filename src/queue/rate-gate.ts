@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { RedisClient } from './connection.js';
+import { defineScript } from './scripts.js';
 
 /**
  * One pacing schedule in Redis shared by every worker: GCRA ("virtual scheduling") with reservation. Each
@@ -11,7 +12,10 @@ import type { RedisClient } from './connection.js';
  *
  * Returns the milliseconds to wait (0 = go now).
  */
-const RESERVE = `
+const reserve = defineScript<number>({
+  name: 'reachscanGateReserve',
+  keys: 2,
+  lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
@@ -21,10 +25,14 @@ if tat < now then tat = now end
 if tat < pauseUntil then tat = pauseUntil end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 60000)
 return math.ceil(tat - now)
-`;
+`,
+});
 
 /** Sets the pause deadline to now + ARGV[1] ms, never shortening one already set. */
-const PAUSE = `
+const setPause = defineScript<number>({
+  name: 'reachscanGatePause',
+  keys: 1,
+  lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local untilMs = now + tonumber(ARGV[1])
@@ -33,22 +41,21 @@ if untilMs > current then
   redis.call('SET', KEYS[1], tostring(untilMs), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
 end
 return 0
-`;
+`,
+});
 
 /** Milliseconds left of a pause, 0 when none. */
-const PAUSE_LEFT = `
+const pauseLeft = defineScript<number>({
+  name: 'reachscanGatePauseLeft',
+  keys: 1,
+  lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local pauseUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
 if pauseUntil <= now then return 0 end
 return math.ceil(pauseUntil - now)
-`;
-
-interface GateCommands {
-  reachscanGateReserve(slotKey: string, pauseKey: string, intervalMs: string): Promise<number>;
-  reachscanGatePause(pauseKey: string, ms: string): Promise<number>;
-  reachscanGatePauseLeft(pauseKey: string): Promise<number>;
-}
+`,
+});
 
 /** How long a process trusts its last look at the shared pause when no rate applies (one Redis call per 100 ms, not per request). */
 const PAUSE_LOOK_MS = 100;
@@ -135,11 +142,10 @@ export class RateGate {
   private readonly intervalMs: number;
   /** Most requests this process sends in any trailing second at this rate. */
   private readonly perSecond: number;
-  private readonly commands: GateCommands;
   private readonly pauseKey: string;
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly key: string,
     ratePerSecond: number,
     private readonly pace: ProcessPace,
@@ -148,13 +154,6 @@ export class RateGate {
     this.intervalMs = ratePerSecond > 0 ? 1000 / (ratePerSecond * RATE_HEADROOM) : 0;
     this.perSecond = Math.max(1, Math.floor(ratePerSecond * RATE_HEADROOM));
     this.pauseKey = `${key}:pause`;
-    // defineCommand sends each script once and then calls it by SHA.
-    if (!('reachscanGateReserve' in redis)) {
-      redis.defineCommand('reachscanGateReserve', { numberOfKeys: 2, lua: RESERVE });
-      redis.defineCommand('reachscanGatePause', { numberOfKeys: 1, lua: PAUSE });
-      redis.defineCommand('reachscanGatePauseLeft', { numberOfKeys: 1, lua: PAUSE_LEFT });
-    }
-    this.commands = redis as unknown as GateCommands;
   }
 
   /** Waits for this request's slot, and past any pause a 429 set meanwhile. */
@@ -162,11 +161,11 @@ export class RateGate {
     const options = signal ? { signal } : {};
     if (this.intervalMs === 0) return this.waitOutPause(options);
     for (;;) {
-      const wait = await this.commands.reachscanGateReserve(this.key, this.pauseKey, String(this.intervalMs));
+      const wait = await reserve(this.redis, [this.key, this.pauseKey], [this.intervalMs]);
       // A slot due now was checked against the pause just now; only a later slot needs a second look.
       if (wait <= 0) break;
       await sleep(wait, undefined, options);
-      if ((await this.commands.reachscanGatePauseLeft(this.pauseKey)) === 0) break;
+      if ((await pauseLeft(this.redis, [this.pauseKey])) === 0) break;
     }
     await this.withinTrailingSecond(options);
   }
@@ -197,7 +196,7 @@ export class RateGate {
       const now = this.clock();
       let seen = this.pace.pauseSeen.get(this.pauseKey);
       if (seen === undefined || now - seen.lookedAtMs >= PAUSE_LOOK_MS) {
-        const left = await this.commands.reachscanGatePauseLeft(this.pauseKey);
+        const left = await pauseLeft(this.redis, [this.pauseKey]);
         seen = { untilMs: Math.max(left > 0 ? now + left : 0, seen?.untilMs ?? 0), lookedAtMs: now };
         this.pace.pauseSeen.set(this.pauseKey, seen);
       }
@@ -250,6 +249,6 @@ export class RateGate {
     const untilMs = this.clock() + wait;
     if (seen === undefined || seen.untilMs < untilMs)
       this.pace.pauseSeen.set(this.pauseKey, { untilMs, lookedAtMs: seen?.lookedAtMs ?? 0 });
-    await this.commands.reachscanGatePause(this.pauseKey, String(wait));
+    await setPause(this.redis, [this.pauseKey], [wait]);
   }
 }

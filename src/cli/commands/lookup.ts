@@ -9,8 +9,7 @@ import { HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../../core/c
 import { createProvider } from '../../providers/create-provider.js';
 import { lookupWithRetries } from '../../providers/retry.js';
 import { parseCommandArgs } from '../args.js';
-import { countryFlag } from '../../config/options.js';
-import { numberFlag } from '../../config/options.js';
+import { countryFlag, numberFlag } from '../../config/options.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';

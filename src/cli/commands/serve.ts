@@ -1,7 +1,13 @@
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
-import { retryBaseFromEnv } from '../../config/settings.js';
+import {
+  historyOptions,
+  jobLockFromEnv,
+  logLevel,
+  queuePrefix,
+  retryBaseFromEnv,
+} from '../../config/settings.js';
 import { BatchService } from '../../api/batches.js';
 import { loadApiConfig } from '../../config/api.js';
 import { openQueues } from '../../api/dashboard.js';
@@ -20,10 +26,6 @@ import type { CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { providersFromEnv } from '../../providers/registry.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
-import { jobLockFromEnv } from '../../config/settings.js';
-import { historyOptions } from '../../config/settings.js';
-import { queuePrefix } from '../../config/settings.js';
-import { logLevel } from '../../config/settings.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 

@@ -1,7 +1,13 @@
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
-import { retryBaseFromEnv } from '../../config/settings.js';
+import {
+  historyOptions,
+  jobLockFromEnv,
+  logLevel,
+  queuePrefix,
+  retryBaseFromEnv,
+} from '../../config/settings.js';
 import { UsageError } from '../../core/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { numberFlag } from '../../config/options.js';
@@ -11,10 +17,6 @@ import type { CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { providersFromEnv } from '../../providers/registry.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
-import { jobLockFromEnv } from '../../config/settings.js';
-import { historyOptions } from '../../config/settings.js';
-import { queuePrefix } from '../../config/settings.js';
-import { logLevel } from '../../config/settings.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import type { E164 } from '../../core/e164.js';
-import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
-import { parseRetryAfterMs } from '../../core/retry-after.js';
+import { FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
+import { httpFailure } from '../http/failure.js';
 import { parseJsonObject, scrubUpstreamText, unexpectedBody } from '../http/json.js';
 import type { HttpResponse, HttpTransport } from '../http/transport.js';
 
@@ -131,17 +131,4 @@ function oauthText(res: HttpResponse, phoneNumber: E164): string {
   const json = parseJsonObject(res.body);
   const parts = [json?.error, json?.error_description].filter((p): p is string => typeof p === 'string');
   return scrubUpstreamText(parts.join(': '), phoneNumber).slice(0, 300);
-}
-
-/** A failure for an unexpected status; `text` is the carrier's own words, already scrubbed. */
-export function httpFailure(res: HttpResponse, nowMs: number, text: string): LookupFailure {
-  const { code, retry } = classifyHttpStatus(res.status);
-  const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], nowMs);
-  return {
-    code,
-    retry,
-    detail: `HTTP ${res.status}${text ? `: ${text}` : ''}`,
-    httpStatus: res.status,
-    ...(retryAfterMs !== null ? { retryAfterMs } : {}),
-  };
 }

@@ -8,13 +8,8 @@ import type { ApplicationJwtSource } from '../auth/application-jwt.js';
 import { parseJsonObject, scrubUpstreamText, unexpectedBody } from '../http/json.js';
 import type { HttpTransport } from '../http/transport.js';
 import type { ReachabilityProvider } from '../provider.js';
-import {
-  exchangeToken,
-  httpFailure,
-  type BackChannelDeps,
-  type Scope,
-  type TokenOutcome,
-} from './back-channel.js';
+import { exchangeToken, type BackChannelDeps, type Scope, type TokenOutcome } from './back-channel.js';
+import { httpFailure } from '../http/failure.js';
 import { TokenCache } from './token-cache.js';
 
 export interface DeviceStatusDeps {

@@ -1,5 +1,5 @@
 import type { E164 } from '../../core/e164.js';
-import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
+import { FAILURE_CODE, RETRY_CLASS } from '../../core/errors.js';
 import { isTransientInsightStatus } from '../../core/insight-status.js';
 import type {
   InsightStatus,
@@ -7,7 +7,7 @@ import type {
   ReachabilityAnswer,
   RoamingAnswer,
 } from '../../core/lookup-result.js';
-import { parseRetryAfterMs } from '../../core/retry-after.js';
+import { httpFailure } from '../http/failure.js';
 import { scrubUpstreamText } from '../http/json.js';
 import type { HttpResponse } from '../http/transport.js';
 
@@ -27,7 +27,7 @@ export function mapIdentityInsightsResponse(
       kind: 'failed',
       provider: PROVIDER,
       phoneNumber,
-      failure: httpFailure(response, nowMs, phoneNumber),
+      failure: httpFailure(response, nowMs, problemText(response.body, phoneNumber)),
     };
   }
   const body = parseJson(response.body);
@@ -111,21 +111,8 @@ function readTimestamp(raw: unknown): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-function httpFailure(response: HttpResponse, nowMs: number, phoneNumber: E164): LookupFailure {
-  const { code, retry } = classifyHttpStatus(response.status);
-  const detail = `HTTP ${response.status}${problemSummary(response.body, phoneNumber)}`;
-  const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], nowMs);
-  return {
-    code,
-    retry,
-    detail,
-    httpStatus: response.status,
-    ...(retryAfterMs !== null ? { retryAfterMs } : {}),
-  };
-}
-
-/** ": title: detail [name: reason]" from a problem+json body, scrubbed, bounded in length. */
-function problemSummary(body: string, phoneNumber: E164): string {
+/** "title: detail [name: reason]" from a problem+json body, scrubbed, bounded in length. */
+function problemText(body: string, phoneNumber: E164): string {
   const problem = parseJson(body);
   if (!isRecord(problem)) return '';
   const parts: string[] = [];
@@ -137,7 +124,7 @@ function problemSummary(body: string, phoneNumber: E164): string {
     }
   }
   const text = scrubUpstreamText(parts.join(': ').replace(/\s+/g, ' '), phoneNumber);
-  return text === '' ? '' : `: ${text.length > 300 ? `${text.slice(0, 297)}...` : text}`;
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
 function parseJson(text: string): unknown {
