@@ -127,7 +127,6 @@ async function claim(
  */
 const claimChunk = defineScript<string>({
   name: 'reachscanClaimChunk',
-  keys: 3,
   lua: `
 local owners, chunk = KEYS[1], ARGV[1]
 local flags = {}

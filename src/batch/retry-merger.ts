@@ -25,7 +25,6 @@ const LOCK_MS = 10 * 60_000;
 /** KEYS: the lock. ARGV: its owner. Deletes the lock only when this process still holds it. */
 const releaseLock = defineScript<number>({
   name: 'reachscanReleaseLock',
-  keys: 1,
   lua: `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
 });
 

@@ -116,7 +116,6 @@ export async function closeBatch(
 /** KEYS: meta. ARGV: reason, resumes seen, at. 1 when this call paused the batch. */
 const pauseScript = defineScript<number>({
   name: 'reachscanPauseBatch',
-  keys: 1,
   lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
      if tonumber(redis.call('HGET', KEYS[1], 'resumes') or '0') ~= tonumber(ARGV[2]) then return 0 end
      local state = redis.call('HGET', KEYS[1], 'state')
@@ -129,7 +128,6 @@ const pauseScript = defineScript<number>({
 /** KEYS: meta. 1 when the batch was paused and is now resumed. */
 const resumeScript = defineScript<number>({
   name: 'reachscanResumeBatch',
-  keys: 1,
   lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
      redis.call('HDEL', KEYS[1], 'paused', 'pausedAt')
      redis.call('HINCRBY', KEYS[1], 'resumes', 1)

@@ -137,7 +137,6 @@ export class StateStore {
 /** KEYS: the states. Returns each one's HGETALL (empty when absent), in order. */
 const readStates = defineScript<string[][]>({
   name: 'reachscanReadStates',
-  readOnly: true,
   lua: `
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end

@@ -14,7 +14,6 @@ import { defineScript } from './scripts.js';
  */
 const reserve = defineScript<number>({
   name: 'reachscanGateReserve',
-  keys: 2,
   lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -31,7 +30,6 @@ return math.ceil(tat - now)
 /** Sets the pause deadline to now + ARGV[1] ms, never shortening one already set. */
 const setPause = defineScript<number>({
   name: 'reachscanGatePause',
-  keys: 1,
   lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -47,7 +45,6 @@ return 0
 /** Milliseconds left of a pause, 0 when none. */
 const pauseLeft = defineScript<number>({
   name: 'reachscanGatePauseLeft',
-  keys: 1,
   lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
