@@ -1,4 +1,4 @@
-/** Exit codes, documented in `--help` and the README; scripts rely on them. */
+/** Exit codes, documented in `--help` and docs/outputs.md#exit-codes; scripts rely on them. */
 export const EXIT = {
   /** Every number answered. */
   ok: 0,

@@ -22,10 +22,14 @@ Exit codes:
   3  infrastructure or credentials (configuration, Redis, carrier authentication)
   130  interrupted (Ctrl-C): run the same scan command again to resume
 
-Configuration comes from the environment (see the README): VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY or
-VONAGE_PRIVATE_KEY_PATH, VONAGE_API_BASE_URL, VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH,
-REACHSCAN_HTTP_TIMEOUT_MS, REACHSCAN_LOG_LEVEL, REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX,
-REACHSCAN_STATE_RETENTION_DAYS.
+Configuration comes from the environment; every variable, with its default, is in docs/configuration.md:
+  carrier  VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY or VONAGE_PRIVATE_KEY_PATH, VONAGE_API_BASE_URL,
+           VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH, VONAGE_DEVICE_STATUS_PATH, REACHSCAN_HTTP_TIMEOUT_MS
+  Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS
+  jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
+  serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
+           REACHSCAN_DATA_DIR
+  other    REACHSCAN_LOG_LEVEL, REACHSCAN_SIMULATOR_SEED
 `;
 
 export const LOOKUP_HELP = `Usage: reachscan lookup <number>... [options]
@@ -51,7 +55,9 @@ and seed, and dials for latency, a rate cap and faults. Counters at GET /_sim/st
 /_sim/dials.
 
 Without --public-key it makes a throwaway application key pair, writes the private key to --key-out (or a
-private temporary folder) and prints the environment to point reachscan at it.
+private temporary folder) and prints the environment to point reachscan at it. A private key already at
+--key-out is used again, so clients holding that file are still accepted after a restart (give the same
+--application-id too); delete the file for a new key pair.
 
 Options:
   --host HOST                  listen address (default 127.0.0.1)
@@ -60,7 +66,7 @@ Options:
   --anchor ISO-DATE            the time answers count back from (default 00:00 UTC today)
   --application-id UUID        accept this application id (default: a random one)
   --public-key PATH            accept JWTs signed by the private half of this public key
-  --key-out PATH               where to write the throwaway private key (mode 0600)
+  --key-out PATH               where to write the throwaway private key (mode 0600); kept when already there
   --latency-ms N               added to every answer (default 0)
   --jitter-ms N                plus a uniform random 0..N ms (default 0)
   --rate-cap N                 requests per second over a sliding 1 s window, 429 beyond (default 0 = none)

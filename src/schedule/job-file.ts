@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import { durationFlag } from '../config/options.js';
-import { countryFlag } from '../config/options.js';
+import { countryFlag, durationFlag } from '../config/options.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';
@@ -41,6 +40,9 @@ export interface JobFileInput {
   readonly baseDir: string;
 }
 
+type FileProblem = (reason: string) => void;
+type FieldProblem = (field: string, reason: string) => void;
+
 /**
  * Checks one job file and builds its definition. Every problem is reported, each naming the file and the
  * field, e.g. `jobs/nightly-fleet.json: "timezone": unknown time zone "Europe/Pari"`.
@@ -51,112 +53,19 @@ export function parseJobFile(input: JobFileInput): JobFileResult {
   const fieldProblem = (field: string, reason: string) =>
     problems.push(`${input.label}: "${field}": ${reason}`);
 
-  const id = input.fileName.replace(/\.json$/, '');
-  if (!JOB_ID_PATTERN.test(id)) {
-    fileProblem(
-      `the file name is the schedule's id and may hold only letters, digits, _ and - (at most 64), before ".json"`,
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(input.text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    fileProblem(`not valid JSON (${(error as Error).message})`);
-    return { ok: false, problems };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    fileProblem('must hold one JSON object ({"source": …, "cron": …, …})');
-    return { ok: false, problems };
-  }
-  const fields = raw as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if ((JOB_FIELDS as readonly string[]).includes(key)) continue;
-    const meant = JOB_FIELDS.find((f) => f.toLowerCase() === key.toLowerCase());
-    fieldProblem(
-      key,
-      meant !== undefined
-        ? `unknown field; did you mean "${meant}"?`
-        : `unknown field (the fields are ${JOB_FIELDS.join(', ')})`,
-    );
-  }
-  for (const key of REQUIRED_FIELDS) {
-    if (fields[key] === undefined) fieldProblem(key, 'is required');
-  }
+  const id = jobId(input.fileName, fileProblem);
+  const fields = readJsonObject(input.text, fileProblem);
+  if (fields === null) return { ok: false, problems };
+  checkFieldNames(fields, fieldProblem);
 
-  const text = (field: string): string | undefined => {
-    const value = fields[field];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') {
-      fieldProblem(field, `must be a non-empty string (got ${JSON.stringify(value)})`);
-      return undefined;
-    }
-    return value;
-  };
-  const path = (field: string) => {
-    const value = text(field);
-    return value === undefined ? undefined : isAbsolute(value) ? value : resolve(input.baseDir, value);
-  };
-  const number = (field: string, min: number, max: number, integer: boolean): number | undefined => {
-    const value = fields[field];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-      fieldProblem(
-        field,
-        `must be ${integer ? 'a whole number' : 'a number'} (got ${JSON.stringify(value)})`,
-      );
-      return undefined;
-    }
-    if (value < min || value > max) {
-      fieldProblem(field, `must be between ${min} and ${max} (got ${value})`);
-      return undefined;
-    }
-    return value;
-  };
+  // Each group reports what it cannot use and goes on, so one pass tells every problem of the file.
+  const job = new JobFields(fields, input.baseDir, fieldProblem);
+  const target = readScanTarget(job);
+  const { cron, timezone } = readWhen(job);
+  const options = readScanOptions(job);
+  const enabled = readEnabled(job);
 
-  const description = text('description');
-  const source = path('source');
-  const out = path('out');
-  const providerValue = fields.provider;
-  let provider: ProviderName = 'identity-insights';
-  if (providerValue !== undefined) {
-    if ((PROVIDER_NAMES as readonly unknown[]).includes(providerValue))
-      provider = providerValue as ProviderName;
-    else
-      fieldProblem(
-        'provider',
-        `must be ${PROVIDER_NAMES.join(' or ')} (got ${JSON.stringify(providerValue)})`,
-      );
-  }
-  const timezone = text('timezone');
-  const timezoneKnown = timezone !== undefined && isTimeZone(timezone);
-  if (timezone !== undefined && !timezoneKnown) {
-    fieldProblem('timezone', `unknown time zone "${timezone}"`);
-  }
-  const cron = text('cron');
-  if (cron !== undefined) {
-    // Checked in UTC when the zone is wrong, so both problems are told at once.
-    const problem = cronProblem(cron, timezoneKnown ? timezone : 'UTC');
-    if (problem !== null) fieldProblem('cron', problem);
-  }
-  const staleDays = number('staleDays', 1, 36_500, true);
-  const rate = number('rate', 0, 100_000, false);
-  const maxAgeMs = optional(
-    'maxAge',
-    (value) => durationFlag(value, 'maxAge'),
-    'a duration such as 90s, 30m, 24h or 7d, or "0"',
-  );
-  const defaultCountry = optional(
-    'defaultCountry',
-    (value) => countryFlag(value),
-    'an ISO country code such as GB, or null',
-  );
-  // null says "detect it", as leaving the field out does.
-  const column = fields.column === null ? undefined : text('column');
-  const enabled = fields.enabled;
-  if (enabled !== undefined && typeof enabled !== 'boolean') {
-    fieldProblem('enabled', `must be true or false (got ${JSON.stringify(enabled)})`);
-  }
-
+  const { source, out } = target;
   if (
     problems.length > 0 ||
     source === undefined ||
@@ -172,35 +81,184 @@ export function parseJobFile(input: JobFileInput): JobFileResult {
       version: SCHEDULE_DATA_VERSION,
       id,
       jobFile: input.label,
-      description: description ?? null,
+      description: target.description ?? null,
       source,
-      provider,
+      provider: target.provider,
       cron: cron.trim().split(/\s+/).join(' '),
       timezone,
       out,
-      staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
-      maxAgeMs: maxAgeMs ?? 0,
-      column: column ?? null,
-      defaultCountry: defaultCountry ?? null,
-      rate: rate ?? SCAN_DEFAULTS.rate,
-      enabled: enabled !== false,
+      ...options,
+      enabled,
     },
   };
+}
+
+/** The schedule's id: the file name without `.json`. */
+function jobId(fileName: string, fileProblem: FileProblem): string {
+  const id = fileName.replace(/\.json$/, '');
+  if (!JOB_ID_PATTERN.test(id)) {
+    fileProblem(
+      `the file name is the schedule's id and may hold only letters, digits, _ and - (at most 64), before ".json"`,
+    );
+  }
+  return id;
+}
+
+/** The file's one JSON object, or null (with the problem) when it holds anything else. */
+function readJsonObject(text: string, fileProblem: FileProblem): Record<string, unknown> | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    fileProblem(`not valid JSON (${(error as Error).message})`);
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    fileProblem('must hold one JSON object ({"source": …, "cron": …, …})');
+    return null;
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** Unknown fields (with the field meant, when only its case differs) and missing required ones. */
+function checkFieldNames(fields: Readonly<Record<string, unknown>>, fieldProblem: FieldProblem): void {
+  for (const key of Object.keys(fields)) {
+    if ((JOB_FIELDS as readonly string[]).includes(key)) continue;
+    const meant = JOB_FIELDS.find((f) => f.toLowerCase() === key.toLowerCase());
+    fieldProblem(
+      key,
+      meant !== undefined
+        ? `unknown field; did you mean "${meant}"?`
+        : `unknown field (the fields are ${JOB_FIELDS.join(', ')})`,
+    );
+  }
+  for (const key of REQUIRED_FIELDS) {
+    if (fields[key] === undefined) fieldProblem(key, 'is required');
+  }
+}
+
+/** A job file's fields, read one at a time: a value that cannot be used is reported, then read as absent. */
+class JobFields {
+  constructor(
+    private readonly fields: Readonly<Record<string, unknown>>,
+    /** Relative paths resolve against this folder (the job file's). */
+    private readonly baseDir: string,
+    readonly problem: FieldProblem,
+  ) {}
+
+  value(field: string): unknown {
+    return this.fields[field];
+  }
+
+  text(field: string): string | undefined {
+    const value = this.fields[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.problem(field, `must be a non-empty string (got ${JSON.stringify(value)})`);
+      return undefined;
+    }
+    return value;
+  }
+
+  path(field: string): string | undefined {
+    const value = this.text(field);
+    return value === undefined ? undefined : isAbsolute(value) ? value : resolve(this.baseDir, value);
+  }
+
+  number(field: string, min: number, max: number, integer: boolean): number | undefined {
+    const value = this.fields[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      this.problem(
+        field,
+        `must be ${integer ? 'a whole number' : 'a number'} (got ${JSON.stringify(value)})`,
+      );
+      return undefined;
+    }
+    if (value < min || value > max) {
+      this.problem(field, `must be between ${min} and ${max} (got ${value})`);
+      return undefined;
+    }
+    return value;
+  }
 
   /** A string field read with one of the command line's grammars (its message names a flag: ours names the field). */
-  function optional<T>(
-    field: string,
-    read: (value: string) => T | undefined,
-    expected: string,
-  ): T | undefined {
-    const value = fields[field];
+  withGrammar<T>(field: string, read: (value: string) => T | undefined, expected: string): T | undefined {
+    const value = this.fields[field];
     if (value === undefined || value === null) return undefined;
     try {
       if (typeof value !== 'string') throw new TypeError('not a string');
       return read(value);
     } catch {
-      fieldProblem(field, `must be ${expected} (got ${JSON.stringify(value)})`);
+      this.problem(field, `must be ${expected} (got ${JSON.stringify(value)})`);
       return undefined;
     }
   }
+}
+
+/** What to scan, where each run writes, and with which provider. */
+function readScanTarget(job: JobFields) {
+  const description = job.text('description');
+  const source = job.path('source');
+  const out = job.path('out');
+  return { description, source, out, provider: readProvider(job) };
+}
+
+function readProvider(job: JobFields): ProviderName {
+  const value = job.value('provider');
+  if (value === undefined) return 'identity-insights';
+  if ((PROVIDER_NAMES as readonly unknown[]).includes(value)) return value as ProviderName;
+  job.problem('provider', `must be ${PROVIDER_NAMES.join(' or ')} (got ${JSON.stringify(value)})`);
+  return 'identity-insights';
+}
+
+/** When it runs: the time zone, then the cron pattern read in it. */
+function readWhen(job: JobFields): { cron: string | undefined; timezone: string | undefined } {
+  const timezone = job.text('timezone');
+  const timezoneKnown = timezone !== undefined && isTimeZone(timezone);
+  if (timezone !== undefined && !timezoneKnown) {
+    job.problem('timezone', `unknown time zone "${timezone}"`);
+  }
+  const cron = job.text('cron');
+  if (cron !== undefined) {
+    // Checked in UTC when the zone is wrong, so both problems are told at once.
+    const problem = cronProblem(cron, timezoneKnown ? timezone : 'UTC');
+    if (problem !== null) job.problem('cron', problem);
+  }
+  return { cron, timezone };
+}
+
+type ScanOptions = Pick<ScheduleDefinition, 'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate'>;
+
+/** How each run scans; a field left out takes `reachscan scan`'s default. */
+function readScanOptions(job: JobFields): ScanOptions {
+  const staleDays = job.number('staleDays', 1, 36_500, true);
+  const rate = job.number('rate', 0, 100_000, false);
+  const maxAgeMs = job.withGrammar(
+    'maxAge',
+    (value) => durationFlag(value, 'maxAge'),
+    'a duration such as 90s, 30m, 24h or 7d, or "0"',
+  );
+  const defaultCountry = job.withGrammar(
+    'defaultCountry',
+    (value) => countryFlag(value),
+    'an ISO country code such as GB, or null',
+  );
+  // null says "detect it", as leaving the field out does.
+  const column = job.value('column') === null ? undefined : job.text('column');
+  return {
+    staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
+    maxAgeMs: maxAgeMs ?? 0,
+    column: column ?? null,
+    defaultCountry: defaultCountry ?? null,
+    rate: rate ?? SCAN_DEFAULTS.rate,
+  };
+}
+
+function readEnabled(job: JobFields): boolean {
+  const enabled = job.value('enabled');
+  if (enabled !== undefined && typeof enabled !== 'boolean') {
+    job.problem('enabled', `must be true or false (got ${JSON.stringify(enabled)})`);
+  }
+  return enabled !== false;
 }

@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
 import { readStatus, type BatchState } from '../batch/state.js';
 import type { RedisClient } from '../queue/connection.js';
-import { batchKeys, queueOptions } from '../queue/keys.js';
+import { batchKeys, queueOptions, SCHEDULE_QUEUE } from '../queue/keys.js';
 import { assertScheduleDefinition, type ScheduleDefinition } from './definition.js';
-import { SCHEDULE_QUEUE } from '../queue/keys.js';
 import { readRuns, type ScheduleRun } from './runs.js';
 
 export interface LastRun extends ScheduleRun {

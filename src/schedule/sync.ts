@@ -1,8 +1,7 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../queue/connection.js';
-import { queueOptions } from '../queue/keys.js';
+import { queueOptions, SCHEDULE_QUEUE } from '../queue/keys.js';
 import { SCHEDULED_SCAN_JOB, type ScheduleDefinition } from './definition.js';
-import { SCHEDULE_QUEUE } from '../queue/keys.js';
 import { forgetRuns } from './runs.js';
 
 /** Options of every job a scheduler produces. */

@@ -3,10 +3,10 @@ import type { Clock } from '../core/clock.js';
 import type { HistoryOptions } from '../core/settings.js';
 import type { Logger } from '../logging/logger.js';
 import { createRedis } from '../queue/connection.js';
-import { assertScheduleDefinition } from './definition.js';
+import { assertScheduleDefinition, type ScheduleDefinition } from './definition.js';
 import { SCHEDULE_QUEUE } from '../queue/keys.js';
 import { recordRun } from './runs.js';
-import { ScheduledRunError, startScheduledRun } from './start-run.js';
+import { ScheduledRunError, startScheduledRun, type RunDeps } from './start-run.js';
 
 export interface ScheduleWorkerOptions {
   readonly redisUrl: string;
@@ -42,7 +42,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): ScheduleWor
   // One connection for BullMQ's blocking calls, one for ours; both wait out a Redis restart.
   const connection = createRedis(options.redisUrl, 'worker');
   const redis = createRedis(options.redisUrl, 'worker');
-  const deps = {
+  const deps: RunDeps = {
     redis,
     prefix,
     history: options.history,
@@ -52,57 +52,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): ScheduleWor
 
   const worker = new Worker(
     SCHEDULE_QUEUE,
-    async (job: Job) => {
-      try {
-        assertScheduleDefinition(job.data);
-      } catch (error) {
-        // Written by another reachscan version: its file must be synced again by this one.
-        logger.error(
-          { job: job.id, err: (error as Error).message },
-          `scheduled job ${job.id ?? '?'} cannot be read by this worker; run reachscan schedule sync again`,
-        );
-        throw new UnrecoverableError((error as Error).message);
-      }
-      const definition = job.data;
-      const tick = tickOf(job);
-      const log = logger.child({ schedule: definition.id, tick: new Date(tick).toISOString() });
-      const record = (fields: { batchId: string | null; outDir: string | null; error: string | null }) =>
-        recordRun(redis, prefix, definition.id, {
-          tick: new Date(tick).toISOString(),
-          at: new Date(options.clock()).toISOString(),
-          ...fields,
-        });
-      try {
-        const started = await startScheduledRun(deps, definition, tick);
-        if (started.kind === 'already-started') {
-          log.info(
-            { batch: started.batchId },
-            `scheduled scan ${definition.id}: this tick already started its batch`,
-          );
-        } else {
-          log.info(
-            { batch: started.batchId, outDir: started.outDir, how: started.how },
-            `scheduled scan ${definition.id} started: batch ${started.batchId} → ${started.outDir}`,
-          );
-        }
-        await record({ batchId: started.batchId, outDir: started.outDir, error: null });
-        return { batchId: started.batchId, outDir: started.outDir };
-      } catch (error) {
-        const message = (error as Error).message;
-        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (error instanceof ScheduledRunError || lastAttempt) {
-          log.error({ err: message }, `scheduled scan ${definition.id} not started: ${message}`);
-          await record({ batchId: null, outDir: null, error: message }).catch(() => undefined);
-        } else {
-          log.warn(
-            { err: message, attempt: job.attemptsMade + 1 },
-            `scheduled scan ${definition.id}: will retry`,
-          );
-        }
-        if (error instanceof ScheduledRunError) throw new UnrecoverableError(message);
-        throw error;
-      }
-    },
+    (job: Job) => runTick(job, deps, logger),
     // One tick at a time is plenty: starting a batch takes milliseconds; the scan itself runs on the batch workers.
     { connection, prefix, concurrency: 1 },
   );
@@ -122,4 +72,67 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): ScheduleWor
       return closing;
     },
   };
+}
+
+/** One scheduled job: starts its tick's batch, logs and records what happened, and says whether to retry. */
+async function runTick(
+  job: Job,
+  deps: RunDeps,
+  logger: Logger,
+): Promise<{ batchId: string; outDir: string }> {
+  const definition = readDefinition(job, logger);
+  const tick = tickOf(job);
+  const log = logger.child({ schedule: definition.id, tick: new Date(tick).toISOString() });
+  const record = (fields: { batchId: string | null; outDir: string | null; error: string | null }) =>
+    recordRun(deps.redis, deps.prefix, definition.id, {
+      tick: new Date(tick).toISOString(),
+      at: new Date(deps.clock()).toISOString(),
+      ...fields,
+    });
+  try {
+    const started = await startScheduledRun(deps, definition, tick);
+    if (started.kind === 'already-started') {
+      log.info(
+        { batch: started.batchId },
+        `scheduled scan ${definition.id}: this tick already started its batch`,
+      );
+    } else {
+      log.info(
+        { batch: started.batchId, outDir: started.outDir, how: started.how },
+        `scheduled scan ${definition.id} started: batch ${started.batchId} → ${started.outDir}`,
+      );
+    }
+    await record({ batchId: started.batchId, outDir: started.outDir, error: null });
+    return { batchId: started.batchId, outDir: started.outDir };
+  } catch (error) {
+    const message = (error as Error).message;
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (error instanceof ScheduledRunError || lastAttempt) {
+      log.error({ err: message }, `scheduled scan ${definition.id} not started: ${message}`);
+      await record({ batchId: null, outDir: null, error: message }).catch(() => undefined);
+    } else {
+      log.warn(
+        { err: message, attempt: job.attemptsMade + 1 },
+        `scheduled scan ${definition.id}: will retry`,
+      );
+    }
+    if (error instanceof ScheduledRunError) throw new UnrecoverableError(message);
+    throw error;
+  }
+}
+
+/** The job's definition, or an unrecoverable failure when this worker cannot read it. */
+function readDefinition(job: Job, logger: Logger): ScheduleDefinition {
+  const data: unknown = job.data;
+  try {
+    assertScheduleDefinition(data);
+  } catch (error) {
+    // Written by another reachscan version: its file must be synced again by this one.
+    logger.error(
+      { job: job.id, err: (error as Error).message },
+      `scheduled job ${job.id ?? '?'} cannot be read by this worker; run reachscan schedule sync again`,
+    );
+    throw new UnrecoverableError((error as Error).message);
+  }
+  return data;
 }

@@ -62,7 +62,8 @@ const NON_MOBILE = new Set([
 ]);
 
 /**
- * The published rules (README, "Simulator"): for a valid mobile number and seed, eight hash draws decide
+ * The published rules (docs/simulator.md, "Outcome rules"): for a valid mobile number and seed, eight hash
+ * draws decide
  *  - d0 status: 2% unknown subscriber, 1% no coverage, 1% unauthorized, 2% partial success, else OK;
  *  - d1 connectivity: 70% DATA+SMS, 8% DATA only, 7% SMS only, 15% not reachable;
  *  - d2 when it changed: reachable within the last 30 days, not reachable within the last 180 days;

@@ -6,7 +6,8 @@ const GB = { mcc: 234, countries: ['GB'] } as const;
 /**
  * Vonage's Playground Virtual Operator (+990). Only +990123400 … +990123499 in steps of 11 exist. The roaming
  * column follows Vonage's published Device Status rule (even last digits → roaming in GB, odd → at home,
- * …11 → MCC 901 with no country, …22 → Germany); the rest is ours, documented in the README.
+ * …11 → MCC 901 with no country, …22 → Germany); the rest is ours, documented in docs/simulator.md ("Outcome
+ * rules").
  *
  * | number     | reachability                        | roaming             |
  * |------------|-------------------------------------|---------------------|

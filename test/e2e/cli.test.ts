@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { spawnReachscan, simulatorEnv, type ReachscanProcess } from '../support/reachscan-process.js';
 import { BIN, startSimulatorProcess } from '../support/simulator-process.js';
 
 const run = promisify(execFile);
@@ -139,4 +143,80 @@ describe('reachscan simulate', () => {
       await sim.stop();
     }
   });
+
+  it('keeps the key pair already at --key-out when it starts again, so clients holding it are still accepted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reachscan-keyout-'));
+    const keyFile = join(dir, 'keys', 'private.key');
+    const args = ['simulate', '--port', '0', '--application-id', randomUUID(), '--key-out', keyFile];
+    try {
+      const first = spawnReachscan(args, {});
+      await listening(first);
+      const env = simulatorEnv(first.stdout());
+      const key = readFileSync(keyFile, 'utf8');
+      expect(first.stdout()).not.toContain('Reusing');
+      first.child.kill('SIGTERM');
+      expect((await first.done).code).toBe(0);
+
+      // A restart (Docker's restart policy, say): same file, same key, and the first run's client still works.
+      const second = spawnReachscan(args, {});
+      try {
+        const url = await listening(second);
+        expect(second.stdout()).toContain(`Reusing the key pair in ${keyFile}`);
+        expect(second.stdout()).not.toContain('PRIVATE KEY');
+        expect(readFileSync(keyFile, 'utf8')).toBe(key);
+        expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+        expect(simulatorEnv(second.stdout()).VONAGE_PRIVATE_KEY_PATH).toBe(keyFile);
+        const r = await reachscan(['lookup', '+990123422'], { ...env, VONAGE_API_BASE_URL: url });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+      } finally {
+        second.child.kill('SIGTERM');
+        expect((await second.done).code).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a --key-out file that holds no private key with one line naming it (exit 3), and leaves it as it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reachscan-keyout-'));
+    try {
+      const publicOnly = join(dir, 'public.pem');
+      const { publicKey } = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
+      writeFileSync(publicOnly, publicKey);
+      const garbage = join(dir, 'garbage.key');
+      writeFileSync(garbage, '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n');
+      for (const file of [publicOnly, garbage, dir]) {
+        const before = statSync(file).isFile() ? readFileSync(file, 'utf8') : null;
+        const r = await reachscan(['simulate', '--port', '0', '--key-out', file]);
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(new RegExp(`^reachscan: --key-out ${escapeRegExp(file)}\\b`));
+        expect(r.stderr).not.toContain('BEGIN');
+        expect(r.stderr).not.toContain('bm90IGEga2V5');
+        if (before !== null) expect(readFileSync(file, 'utf8')).toBe(before);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Waits until `reachscan simulate` says where it listens; its URL. */
+async function listening(p: ReachscanProcess): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const match = /listening on (http:\/\/\S+)/.exec(p.stdout());
+    if (match?.[1]) return match[1];
+    if (p.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`simulator did not start:\n${p.stdout()}\n${p.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,12 +1,13 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../core/errors.js';
+import { ConfigError, UsageError } from '../../core/errors.js';
 import type { DialsPatch, FaultRates } from '../../simulator/dials.js';
 import { asUsageError } from '../args.js';
 import { numberFlag } from '../../config/options.js';
+import { parsePrivateKey } from '../../config/vonage.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SIMULATE_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -92,6 +93,7 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
   let applicationId = values['application-id'];
   let publicKey: string;
   let keyFile: string | null = null;
+  let keyReused = false;
   let cleanup = () => {};
   if (values['public-key'] !== undefined) {
     if (applicationId === undefined) throw new UsageError('--public-key needs --application-id');
@@ -102,19 +104,28 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
       throw new UsageError(`--public-key ${values['public-key']}: not a readable PEM public key`);
     }
   } else {
-    const app = createThrowawayApplication(applicationId);
-    applicationId = app.applicationId;
-    publicKey = app.publicKeyPem;
-    if (values['key-out'] !== undefined) {
-      keyFile = resolve(values['key-out']);
-      mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+    keyFile = values['key-out'] !== undefined ? resolve(values['key-out']) : null;
+    // A key pair already at --key-out is kept, so clients holding that file (workers started before a restart
+    // of the simulator) are still accepted.
+    const kept = keyFile !== null ? publicKeyOfKeyFile(keyFile) : null;
+    if (kept !== null) {
+      applicationId ??= randomUUID();
+      publicKey = kept;
+      keyReused = true;
     } else {
-      const dir = mkdtempSync(join(tmpdir(), 'reachscan-sim-'));
-      keyFile = join(dir, 'private.key');
-      cleanup = () => rmSync(dir, { recursive: true, force: true });
+      const app = createThrowawayApplication(applicationId);
+      applicationId = app.applicationId;
+      publicKey = app.publicKeyPem;
+      if (keyFile !== null) {
+        mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+      } else {
+        const dir = mkdtempSync(join(tmpdir(), 'reachscan-sim-'));
+        keyFile = join(dir, 'private.key');
+        cleanup = () => rmSync(dir, { recursive: true, force: true });
+      }
+      writeFileSync(keyFile, app.privateKeyPem, { mode: 0o600 });
+      chmodSync(keyFile, 0o600);
     }
-    writeFileSync(keyFile, app.privateKeyPem, { mode: 0o600 });
-    chmodSync(keyFile, 0o600);
   }
 
   let sim;
@@ -139,6 +150,7 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
   io.stdout.write(
     [
       `reachscan simulator listening on ${sim.url} (seed ${values.seed ?? 'reachscan'})`,
+      ...(keyReused ? [`Reusing the key pair in ${keyFile} (delete that file for a new one).`] : []),
       'Point reachscan at it with:',
       `  export VONAGE_API_BASE_URL=${clientUrl}`,
       `  export VONAGE_APPLICATION_ID=${applicationId}`,
@@ -154,4 +166,33 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
   await sim.close();
   cleanup();
   return EXIT.ok;
+}
+
+/**
+ * The public key of the private key already at `path`, or null when there is no file there. A file that cannot
+ * be read, or holds no RSA private key, is a one-line error naming the path (never the file's text).
+ */
+function publicKeyOfKeyFile(path: string): string | null {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new ConfigError([`--key-out ${path}: cannot be read (${code ?? 'unknown error'})`]);
+  }
+  const problems: string[] = [];
+  const key = parsePrivateKey(pem, `--key-out ${path}`, problems);
+  if (key === undefined) {
+    throw new ConfigError([
+      `${problems[0] ?? `--key-out ${path} is not a private key`}; delete it for a new key pair`,
+    ]);
+  }
+  // Still mode 0600, as when it was written (best effort: the file may belong to someone else).
+  try {
+    chmodSync(path, 0o600);
+  } catch {
+    // Only read from here on: a looser mode is the owner's choice.
+  }
+  return createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
 }
