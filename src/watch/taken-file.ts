@@ -44,27 +44,32 @@ export interface TakenFileDeps {
  * was given, and whether the same content was scanned recently from another file.
  */
 export async function handleTakenFile(deps: TakenFileDeps, taken: TakenFile): Promise<TakenOutcome> {
-  const { layout, ledger, say } = deps;
-  const { stamped, sha } = taken;
-  const iso = () => new Date(deps.clock()).toISOString();
-  const processingPath = join(layout.processing, stamped);
-  const fail = async (name: string, reason: string): Promise<TakenOutcome> => {
-    if (await moveEntry(processingPath, join(layout.failed, stamped)))
-      await writeNote(layout.failed, errorNoteName(stamped), reason);
-    say(`failed ${name}: ${reason} → ${WORK_FOLDERS.failed}/${stamped}`);
-    return { kind: 'filed' };
-  };
+  const entry = await deps.ledger.read(taken.sha);
+  const ours = entry?.file === taken.stamped ? entry : null;
+  const name = ours?.name ?? originalNameOf(taken.stamped);
+  return (await fileFromLedger(deps, taken, entry, ours, name)) ?? scanAndFile(deps, taken, ours, name);
+}
 
-  const entry = await ledger.read(sha);
-  const ours = entry?.file === stamped ? entry : null;
-  const name = ours?.name ?? originalNameOf(stamped);
+/**
+ * Files a taken file without scanning it when the ledger already knows its end: this very file finished (or
+ * failed) before a restart, or the same content was scanned within the dedupe window. Null: it is scanned.
+ */
+async function fileFromLedger(
+  deps: TakenFileDeps,
+  { stamped, sha }: TakenFile,
+  entry: LedgerEntry | null,
+  ours: LedgerEntry | null,
+  name: string,
+): Promise<TakenOutcome | null> {
+  const { layout, say } = deps;
+  const processingPath = join(layout.processing, stamped);
   // Finished before a restart, but not yet moved.
   if (ours?.state === 'done') {
     await moveEntry(processingPath, join(layout.done, stamped));
     say(`done ${name} → ${ours.outDir}`);
     return { kind: 'filed' };
   }
-  if (ours?.state === 'failed') return fail(name, ours.reason ?? 'failed');
+  if (ours?.state === 'failed') return fileAsFailed(deps, stamped, name, ours.reason ?? 'failed');
   const scannedAt = entry?.finishedAt ?? entry?.claimedAt ?? '';
   if (
     ours === null &&
@@ -81,7 +86,20 @@ export async function handleTakenFile(deps: TakenFileDeps, taken: TakenFile): Pr
     say(`duplicate ${name}: same content as ${entry.name}, scanned at ${scannedAt} → ${entry.outDir}`);
     return { kind: 'filed' };
   }
+  return null;
+}
 
+/** Scans the file, recording it in the ledger as it goes, and files it by the outcome. */
+async function scanAndFile(
+  deps: TakenFileDeps,
+  taken: TakenFile,
+  ours: LedgerEntry | null,
+  name: string,
+): Promise<TakenOutcome> {
+  const { layout, ledger, say } = deps;
+  const { stamped, sha } = taken;
+  const iso = () => new Date(deps.clock()).toISOString();
+  const processingPath = join(layout.processing, stamped);
   // A resumed file keeps its folder, so its batch id (content, options, folder) and its batch stay the same.
   const outDir = ours?.outDir ?? join(layout.outbox, folderOf(stamped));
   const claimedAt = ours?.claimedAt ?? iso();
@@ -113,7 +131,7 @@ export async function handleTakenFile(deps: TakenFileDeps, taken: TakenFile): Pr
       await record({ state: 'failed', finishedAt: iso(), reason: outcome.reason });
       // Nothing was written for it: no empty folder in the outbox.
       await rmdir(outDir).catch(() => undefined);
-      return fail(name, outcome.reason);
+      return fileAsFailed(deps, stamped, name, outcome.reason);
     case 'retry-later':
       return { kind: 'retry-later', reason: outcome.reason };
     case 'stopped':
@@ -124,4 +142,18 @@ export async function handleTakenFile(deps: TakenFileDeps, taken: TakenFile): Pr
       );
       return { kind: 'left' };
   }
+}
+
+/** Moves a taken file to failed/ with a note saying why. */
+async function fileAsFailed(
+  deps: TakenFileDeps,
+  stamped: string,
+  name: string,
+  reason: string,
+): Promise<TakenOutcome> {
+  const { layout, say } = deps;
+  if (await moveEntry(join(layout.processing, stamped), join(layout.failed, stamped)))
+    await writeNote(layout.failed, errorNoteName(stamped), reason);
+  say(`failed ${name}: ${reason} → ${WORK_FOLDERS.failed}/${stamped}`);
+  return { kind: 'filed' };
 }

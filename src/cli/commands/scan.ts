@@ -1,225 +1,288 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { prepareBatch } from '../../batch/prepare.js';
+import { prepareBatch, type PreparedBatch, type ScanSettings } from '../../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
-import { waitForBatch, type BatchEnd } from '../../batch/wait.js';
 import { systemClock } from '../../core/clock.js';
 import { ReachscanError, UsageError } from '../../core/errors.js';
-import { createLogger } from '../../logging/logger.js';
+import { createLogger, type Logger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
-import { createRedis } from '../../queue/connection.js';
+import { createRedis, type RedisClient } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../batch/submit.js';
 import type { Workers } from '../../batch/worker.js';
 import { parseCommandArgs } from '../args.js';
-import { durationFlag } from '../../config/options.js';
-import { countryFlag } from '../../config/options.js';
-import { numberFlag } from '../../config/options.js';
-import { printPlan } from './plan.js';
-import { providerFlag } from '../../config/options.js';
+import { countryFlag, durationFlag, numberFlag, providerFlag } from '../../config/options.js';
+import { printPlan, type PlanRequest } from './plan.js';
 import type { BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SCAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
-import { createProgress } from '../progress.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
-import { type RedisChoice } from '../../queue/redis-choice.js';
-import { chooseRedis } from '../../queue/redis-choice.js';
-import { jobLockFromEnv } from '../../config/settings.js';
-import { queuePrefix } from '../../config/settings.js';
-import { logLevel } from '../../config/settings.js';
-
-/** After this long without any progress, the waiting scan says what may be wrong (once). */
-const STALL_HINT_MS = 15_000;
+import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
+import { jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
+import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
 
 export { SCAN_DEFAULTS };
 
+/** A scan the flags ask for, checked before anything starts: the input, the output folder, the settings. */
+interface ScanRequest {
+  readonly file: string;
+  /** Absolute, and known to take files. */
+  readonly outDir: string;
+  readonly simulate: boolean;
+  /** False with --no-worker: reachscan worker processes do the lookups. */
+  readonly inProcessWorker: boolean;
+  readonly concurrency: number;
+  readonly settings: ScanSettings;
+  readonly lockMs: number;
+}
+
+/** What a scan started and must stop again, recorded as each part starts so that cleanUp stops only those. */
+interface Started {
+  sim: BuiltInSimulator | null;
+  providers: ProviderRegistry | null;
+  redisChoice: RedisChoice | null;
+  redis: RedisClient | null;
+  prefix: string | null;
+  workers: Workers | null;
+}
+
+/** Where this run's batch is queued. */
+interface RunQueues {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  readonly redisChoice: RedisChoice;
+}
+
+type Say = (line: string) => void;
+
+/** `reachscan scan <file> --out DIR`: scans one file and waits for it (or, with --dry-run, prints its plan). */
 export async function runScan(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    ...SCAN_FLAGS,
-    out: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseScanArgs(argv);
   if (values.help) {
     io.stdout.write(SCAN_HELP);
     return EXIT.ok;
   }
   if (positionals.length !== 1)
     throw new UsageError('scan needs exactly one input file: reachscan scan <file> --out DIR');
+  const file = positionals[0] as string;
   const maxAgeMs = durationFlag(values['max-age'], 'max-age') ?? 0;
-  if (values['dry-run']) {
-    return printPlan(
-      {
-        file: positionals[0] as string,
-        provider: providerFlag(values.provider),
-        column: values.column,
-        defaultCountry: countryFlag(values['default-country']),
-        maxAgeMs,
-        rate: numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? 0,
-        simulate: values.simulate,
-        json: false,
-      },
-      io,
-    );
-  }
+  if (values['dry-run']) return printPlan(planRequest(values, file, maxAgeMs), io);
+  return scan(await checkScanRequest(values, file, io), io);
+}
+
+function parseScanArgs(argv: readonly string[]) {
+  return parseCommandArgs(argv, {
+    ...SCAN_FLAGS,
+    out: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+  });
+}
+
+type ScanArgs = ReturnType<typeof parseScanArgs>['values'];
+
+/** `--dry-run`: what `reachscan plan` would say about the same file and flags. */
+function planRequest(values: ScanArgs, file: string, maxAgeMs: number): PlanRequest {
+  return {
+    file,
+    provider: providerFlag(values.provider),
+    column: values.column,
+    defaultCountry: countryFlag(values['default-country']),
+    maxAgeMs,
+    rate: numberFlag(values.rate, 'rate', { min: 0, max: 100_000, integer: false }) ?? 0,
+    simulate: values.simulate,
+    json: false,
+  };
+}
+
+/** Checks the flags a real scan needs, and that the output folder takes files. */
+async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Promise<ScanRequest> {
   if (values.out === undefined)
     throw new UsageError('scan needs --out DIR, the folder for results.csv and the reports');
   const concurrency = inProcessConcurrency(values);
   const settings = scanSettingsFromFlags(values, io.env);
   const lockMs = jobLockFromEnv(io.env);
-  const file = positionals[0] as string;
   const outDir = resolve(values.out);
   await assertWritableFolder(outDir, values.out);
-  const say = (line: string) => io.stderr.write(`reachscan: ${line}\n`);
+  return {
+    file,
+    outDir,
+    simulate: values.simulate,
+    inProcessWorker: !values['no-worker'],
+    concurrency,
+    settings,
+    lockMs,
+  };
+}
+
+/** Prepares the batch, starts what it needs, submits or joins it, waits, and reports; then stops it all. */
+async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
+  const say: Say = (line) => io.stderr.write(`reachscan: ${line}\n`);
   const clock = io.clock ?? systemClock;
 
   // Everything about the input that can be wrong is found before anything is queued or paid for.
   const prepared = await prepareBatch({
-    file,
-    outDir,
+    file: request.file,
+    outDir: request.outDir,
     submittedAt: new Date(clock()).toISOString(),
-    settings,
+    settings: request.settings,
   });
-  const { data } = prepared;
-  const batchId = data.batchId;
 
   const logger = createLogger({ level: logLevel(io.env) });
-  let sim: BuiltInSimulator | null = null;
-  let redisChoice: RedisChoice | null = null;
-  let workers: Workers | null = null;
-  let providers: ProviderRegistry | null = null;
-  const redisHolder: { client: ReturnType<typeof createRedis> | null } = { client: null };
-  let usedPrefix: string | null = null;
+  const started: Started = {
+    sim: null,
+    providers: null,
+    redisChoice: null,
+    redis: null,
+    prefix: null,
+    workers: null,
+  };
   try {
-    ({ sim, providers } = await startScanCarrier(
-      io.env,
-      { simulate: values.simulate, inProcessWorker: !values['no-worker'], concurrency, clock: io.clock },
-      logger,
-      say,
-    ));
-    redisChoice = await chooseRedis(io.env, !values['no-worker'], say);
-    // A simulated run gets queues of its own: real workers on the shared prefix must not take its jobs (they
-    // would call the carrier), and its in-process worker must not answer real batches with simulated data.
-    const prefix: string = values.simulate
-      ? `${queuePrefix(io.env).slice(0, -1)}-simulate-${randomUUID()}}`
-      : queuePrefix(io.env);
-    usedPrefix = prefix;
-    const redis = createRedis(redisChoice.url, 'client');
-    redisHolder.client = redis;
-    redis.on('error', () => {});
-    if (providers !== null) {
-      workers = startProcessWorkers(providers, {
-        redisUrl: redisChoice.url,
-        prefix,
-        concurrency,
-        logger,
+    const queues = await startCarrierAndRedis(started, request, io, logger, say);
+    await submitOrJoin(queues, request, prepared, say);
+    const outcome = await waitWithProgress(
+      {
+        redis: queues.redis,
+        prefix: queues.prefix,
+        batchId: prepared.data.batchId,
+        sizeBytes: prepared.sizeBytes,
+        resumeEnv: resumeEnv(queues, request.simulate),
         clock,
-        lockMs,
-      });
-    }
-    const how = await submitBatch(redis, prefix, data);
-    say(
-      `${how === 'resumed' ? 'resuming' : 'started'} batch ${batchId}: ${basename(file)}, phone column "${prepared.phoneHeader}"` +
-        `${values['no-worker'] ? ' (waiting for reachscan worker processes)' : ''}`,
+        say,
+      },
+      io,
     );
-    for (const note of prepared.notes) say(note);
-
-    const progress = createProgress(io.stderr, () => Date.now(), prepared.sizeBytes);
-    const interrupt: { signal: string | null } = { signal: null };
-    const stopWaiting = new AbortController();
-    void io.stopSignal.then((signal) => {
-      interrupt.signal = signal;
-      stopWaiting.abort();
-    });
-    let hinted = false;
-    let pausedSaid: string | null = null;
-    // `reachscan resume` must reach this run's queues: say how when they are not the usual ones.
-    const resumeEnv = [
-      ...(redisChoice.stopPrivate !== null ? [`REDIS_URL=${redisChoice.url}`] : []),
-      ...(values.simulate ? [`REACHSCAN_QUEUE_PREFIX=${prefix.slice(1, -1)}`] : []),
-    ];
-    let lastMove = { at: Date.now(), mark: '' };
-    let end: BatchEnd;
-    try {
-      end = await waitForBatch(redis, prefix, batchId, {
-        signal: stopWaiting.signal,
-        onStatus: (status) => {
-          if (status.paused !== null && status.paused !== pausedSaid) {
-            progress.finish();
-            say(`batch ${batchId} paused: ${status.paused}`);
-            say(
-              resumeEnv.length > 0
-                ? `waiting; from another terminal: ${resumeEnv.join(' ')} reachscan resume ${batchId}`
-                : `waiting; Ctrl-C stops waiting (the batch stays paused; run this command again to follow it)`,
-            );
-            pausedSaid = status.paused;
-          } else if (status.paused === null && pausedSaid !== null) {
-            say(`batch ${batchId} resumed`);
-            pausedSaid = null;
-          }
-          progress.update(status);
-          const mark = `${status.state}:${status.records}:${status.answered}`;
-          if (mark !== lastMove.mark) lastMove = { at: Date.now(), mark };
-          else if (!hinted && status.paused === null && Date.now() - lastMove.at > STALL_HINT_MS) {
-            progress.finish();
-            say(
-              status.state === 'queued'
-                ? `batch ${batchId} is still queued: is a reachscan worker running against the same Redis?`
-                : `no progress for ${STALL_HINT_MS / 1000} s: a worker may have died; another takes its jobs over within a minute or two`,
-            );
-            hinted = true;
-          }
-        },
-      });
-    } catch (error) {
-      if (error instanceof ReachscanError)
-        throw new ReachscanError(error.code, `${error.message}; run the same command again to resume`);
-      throw error;
-    }
-    progress.finish();
-    if (interrupt.signal !== null) {
-      say(
-        redisChoice.stopPrivate !== null || values.simulate
-          ? `${interrupt.signal}: stopping; a ${values.simulate ? 'simulated run' : 'run on a private Redis'} cannot be resumed, the next one starts over`
-          : `${interrupt.signal}: stopping; run the same command again to resume batch ${batchId}`,
-      );
-      return EXIT.interrupted;
-    }
-    if (end.kind === 'job-failed') {
-      say(`batch ${batchId} failed in the queue (${end.reason}); run the same command again to resume it`);
-      return EXIT.infrastructure;
-    }
-    if (end.kind === 'stopped') throw new ReachscanError('INTERRUPTED', 'stopped waiting for the batch');
-    const status = end.status;
-    if (status.state === 'failed') {
-      const failure = status.failure ?? 'the batch failed';
-      say(
-        failure.startsWith(file) || failure.startsWith(basename(file))
-          ? failure
-          : `batch ${batchId} stopped: ${failure}`,
-      );
-      return status.exitCode === 2 ? EXIT.usage : EXIT.infrastructure;
-    }
-    const names = outputFiles(settings.staleDays);
-    const report = JSON.parse(await readFile(resolve(outDir, names.reportJson), 'utf8')) as BatchReport;
-    io.stdout.write(summary(report, outDir, names));
-    return status.exitCode === 0 ? EXIT.ok : EXIT.rowErrors;
+    return await finish(outcome, queues, request, prepared.data.batchId, io, say);
   } finally {
-    await workers?.close();
-    await providers?.close();
-    // A simulated run's queues are its own and cannot be resumed (its simulator is gone): leave nothing behind.
-    if (values.simulate && redisHolder.client !== null && usedPrefix !== null) {
-      await dropQueues(redisHolder.client, usedPrefix).catch(() => undefined);
-    }
-    await redisHolder.client?.quit().catch(() => undefined);
-    await redisChoice?.stopPrivate?.();
-    await sim?.close();
+    await cleanUp(started, request.simulate);
     logger.flush();
   }
+}
+
+/**
+ * Starts the carrier (or the built-in simulator), picks Redis and this run's queues, and starts the in-process
+ * worker unless --no-worker; each part is recorded in `started` as soon as it runs.
+ */
+async function startCarrierAndRedis(
+  started: Started,
+  request: ScanRequest,
+  io: CliIo,
+  logger: Logger,
+  say: Say,
+): Promise<RunQueues> {
+  const carrier = await startScanCarrier(
+    io.env,
+    {
+      simulate: request.simulate,
+      inProcessWorker: request.inProcessWorker,
+      concurrency: request.concurrency,
+      clock: io.clock,
+    },
+    logger,
+    say,
+  );
+  started.sim = carrier.sim;
+  started.providers = carrier.providers;
+  const redisChoice = await chooseRedis(io.env, request.inProcessWorker, say);
+  started.redisChoice = redisChoice;
+  // A simulated run gets queues of its own: real workers on the shared prefix must not take its jobs (they
+  // would call the carrier), and its in-process worker must not answer real batches with simulated data.
+  const prefix: string = request.simulate
+    ? `${queuePrefix(io.env).slice(0, -1)}-simulate-${randomUUID()}}`
+    : queuePrefix(io.env);
+  started.prefix = prefix;
+  const redis = createRedis(redisChoice.url, 'client');
+  started.redis = redis;
+  redis.on('error', () => {});
+  if (carrier.providers !== null) {
+    started.workers = startProcessWorkers(carrier.providers, {
+      redisUrl: redisChoice.url,
+      prefix,
+      concurrency: request.concurrency,
+      logger,
+      clock: io.clock ?? systemClock,
+      lockMs: request.lockMs,
+    });
+  }
+  return { redis, prefix, redisChoice };
+}
+
+/** Submits the batch, or joins (resumes) the one the same request started before, and says which. */
+async function submitOrJoin(
+  queues: RunQueues,
+  request: ScanRequest,
+  prepared: PreparedBatch,
+  say: Say,
+): Promise<void> {
+  const how = await submitBatch(queues.redis, queues.prefix, prepared.data);
+  say(
+    `${how === 'resumed' ? 'resuming' : 'started'} batch ${prepared.data.batchId}: ${basename(request.file)}, phone column "${prepared.phoneHeader}"` +
+      `${!request.inProcessWorker ? ' (waiting for reachscan worker processes)' : ''}`,
+  );
+  for (const note of prepared.notes) say(note);
+}
+
+/** `reachscan resume` must reach this run's queues: what to set when they are not the usual ones. */
+function resumeEnv(queues: RunQueues, simulate: boolean): string[] {
+  return [
+    ...(queues.redisChoice.stopPrivate !== null ? [`REDIS_URL=${queues.redisChoice.url}`] : []),
+    ...(simulate ? [`REACHSCAN_QUEUE_PREFIX=${queues.prefix.slice(1, -1)}`] : []),
+  ];
+}
+
+/** The exit code for how waiting ended, with the summary on stdout or the reason on stderr. */
+async function finish(
+  { end, interrupted }: WaitOutcome,
+  queues: RunQueues,
+  request: ScanRequest,
+  batchId: string,
+  io: CliIo,
+  say: Say,
+): Promise<ExitCode> {
+  if (interrupted !== null) {
+    say(
+      queues.redisChoice.stopPrivate !== null || request.simulate
+        ? `${interrupted}: stopping; a ${request.simulate ? 'simulated run' : 'run on a private Redis'} cannot be resumed, the next one starts over`
+        : `${interrupted}: stopping; run the same command again to resume batch ${batchId}`,
+    );
+    return EXIT.interrupted;
+  }
+  if (end.kind === 'job-failed') {
+    say(`batch ${batchId} failed in the queue (${end.reason}); run the same command again to resume it`);
+    return EXIT.infrastructure;
+  }
+  if (end.kind === 'stopped') throw new ReachscanError('INTERRUPTED', 'stopped waiting for the batch');
+  const status = end.status;
+  if (status.state === 'failed') {
+    const failure = status.failure ?? 'the batch failed';
+    say(
+      failure.startsWith(request.file) || failure.startsWith(basename(request.file))
+        ? failure
+        : `batch ${batchId} stopped: ${failure}`,
+    );
+    return status.exitCode === 2 ? EXIT.usage : EXIT.infrastructure;
+  }
+  const names = outputFiles(request.settings.staleDays);
+  const report = JSON.parse(await readFile(resolve(request.outDir, names.reportJson), 'utf8')) as BatchReport;
+  io.stdout.write(summary(report, request.outDir, names));
+  return status.exitCode === 0 ? EXIT.ok : EXIT.rowErrors;
+}
+
+/** Stops whatever the scan started: the workers first (they use the rest), the simulator last. */
+async function cleanUp(started: Started, simulate: boolean): Promise<void> {
+  await started.workers?.close();
+  await started.providers?.close();
+  // A simulated run's queues are its own and cannot be resumed (its simulator is gone): leave nothing behind.
+  if (simulate && started.redis !== null && started.prefix !== null) {
+    await dropQueues(started.redis, started.prefix).catch(() => undefined);
+  }
+  await started.redis?.quit().catch(() => undefined);
+  await started.redisChoice?.stopPrivate?.();
+  await started.sim?.close();
 }
 
 function summary(report: BatchReport, outDir: string, names: ReturnType<typeof outputFiles>): string {
