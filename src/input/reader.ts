@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse, type CsvError } from 'csv-parse';
+import { parse, type CsvError, type Parser } from 'csv-parse';
 import { type InputShape } from './sniff.js';
 import { DELIMITERS } from '../core/settings.js';
 import { detectEncoding, latin1ToWindows1252, type InputEncoding } from './encoding.js';
@@ -87,6 +87,19 @@ export async function* readInput(
   }
 }
 
+/** What one pass shares between the parser's callbacks and the loop that yields its items. */
+interface PassState {
+  /** The line start the pass began at. */
+  readonly start: { readonly offset: number; readonly line: number };
+  readonly lines: ReturnType<typeof createLineCounter>;
+  /** Rejects met by the parser, yielded once the records before them are. */
+  readonly pending: InputReject[];
+  /** The end of the last record known to end well: where a restart can count lines from. */
+  checkpoint: { offset: number; line: number };
+  /** Set when a record never ends: the pass stops there. */
+  restart: Restart | null;
+}
+
 /**
  * One csv-parse pass from `start` (a line start) to the end of the file, or until a record that never ends; then
  * the place to resume from.
@@ -99,75 +112,24 @@ async function* readPass(
   start: { offset: number; line: number },
   counters: { index: number; headerSeen: boolean },
 ): AsyncGenerator<InputItem, Restart | null> {
-  const pending: InputReject[] = [];
-  const lineBase = start.line - 1;
-  const lines = createLineCounter(lineBase);
-  let checkpoint = { offset: start.offset, line: start.line };
-  const stop: { restart: Restart | null } = { restart: null };
+  const pass: PassState = {
+    start,
+    lines: createLineCounter(start.line - 1),
+    pending: [],
+    checkpoint: { offset: start.offset, line: start.line },
+    restart: null,
+  };
+  const pending = pass.pending;
   const text = encoding === 'utf-8' ? (s: string) => s : latin1ToWindows1252;
   const source = createReadStream(path, { start: start.offset });
-  const parser = parse({
-    bom: start.offset === 0,
-    encoding: encoding === 'utf-8' ? 'utf8' : 'latin1',
-    delimiter: shape.delimiter,
-    record_delimiter: ['\r\n', '\n', '\r'],
-    // A quote inside an unquoted field is a character, as in Excel: `=HYPERLINK("x")` stays one field.
-    relax_quotes: true,
-    // `raw` for rejects and line counting.
-    raw: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: maxRecordBytes,
-    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      if (stop.restart !== null) return undefined;
-      const body = raw ?? '';
-      let reported = typeof error?.lines === 'number' ? error.lines : 0;
-      // At the end of the file inside a quote, csv-parse has already counted the final CRLF's CR as a line.
-      if (error?.code === 'CSV_QUOTE_NOT_CLOSED' && body.endsWith('\r\n')) reported--;
-      const line = lines.place(reported, body).start;
-      if (error?.code === 'CSV_MAX_RECORD_SIZE' || error?.code === 'CSV_QUOTE_NOT_CLOSED') {
-        stop.restart = {
-          line,
-          reason: error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unclosed-quote' : 'too-large',
-          from: checkpoint,
-        };
-        // Stop reading: what the parser already produced is still delivered, the rest is ignored.
-        source.unpipe(parser);
-        source.destroy();
-        parser.end();
-        return undefined;
-      }
-      const shown = trimBreaks(text(body));
-      pending.push({
-        kind: 'reject',
-        line,
-        raw: shown,
-        reason: describe(error, shown, shape.delimiter),
-      });
-      return undefined;
-    },
-  });
-  // Each record is placed as csv-parse hands it over, in file order like on_skip: `parser.info` then describes
-  // that record (lines read to its end, bytes read). Not on_record: its context object, built per record,
-  // took half of the parser's time.
-  const pushRecord = parser.push.bind(parser);
-  parser.push = (chunk: unknown, encoding?: BufferEncoding) => {
-    if (chunk === null) return pushRecord(chunk, encoding);
-    // What the parser flushes after it was stopped (a runaway record cut short) is not a record.
-    if (stop.restart !== null) return true;
-    const { record: fields, raw } = chunk as { record: string[]; raw: string };
-    const place = lines.place(parser.info.lines, raw);
-    // The last record known to end well: where a restart can count lines from.
-    checkpoint = { offset: start.offset + parser.info.bytes, line: place.end + 1 };
-    const parsed: ParsedRecord = { fields, line: place.start, bytes: parser.info.bytes };
-    return pushRecord(parsed, encoding);
-  };
+  const parser = createPassParser(pass, shape, encoding, maxRecordBytes, source, text);
+  placeRecordsAsPushed(parser, pass);
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
 
   for await (const item of parser as AsyncIterable<ParsedRecord>) {
     const { line } = item;
-    const stopAt = stop.restart;
+    const stopAt = pass.restart;
     // A record the parser cut short when it was stopped, or anything from the restart line on.
     if (stopAt !== null && line >= stopAt.line) continue;
     // Rejects are reported as the parser meets them, which can be ahead of the records read so far.
@@ -186,7 +148,97 @@ async function* readPass(
     };
   }
   yield* pending;
-  return stop.restart;
+  return pass.restart;
+}
+
+/** csv-parse set up for one pass: records with their raw text, skips noted in `pass` (a runaway stops it). */
+function createPassParser(
+  pass: PassState,
+  shape: InputShape,
+  encoding: InputEncoding,
+  maxRecordBytes: number,
+  source: ReadStream,
+  text: (s: string) => string,
+): Parser {
+  const parser = parse({
+    bom: pass.start.offset === 0,
+    encoding: encoding === 'utf-8' ? 'utf8' : 'latin1',
+    delimiter: shape.delimiter,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    // A quote inside an unquoted field is a character, as in Excel: `=HYPERLINK("x")` stays one field.
+    relax_quotes: true,
+    // `raw` for rejects and line counting.
+    raw: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: maxRecordBytes,
+    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
+      if (noteSkip(pass, error, raw ?? '', shape.delimiter, text)) {
+        // Stop reading: what the parser already produced is still delivered, the rest is ignored.
+        source.unpipe(parser);
+        source.destroy();
+        parser.end();
+      }
+      return undefined;
+    },
+  });
+  return parser;
+}
+
+/**
+ * Places a record csv-parse skipped: a reject to report in its place, or, for a record that never ends, the
+ * pass's restart. True when the pass must stop there.
+ */
+function noteSkip(
+  pass: PassState,
+  error: CsvError | undefined,
+  body: string,
+  delimiter: string,
+  text: (s: string) => string,
+): boolean {
+  if (pass.restart !== null) return false;
+  let reported = typeof error?.lines === 'number' ? error.lines : 0;
+  // At the end of the file inside a quote, csv-parse has already counted the final CRLF's CR as a line.
+  if (error?.code === 'CSV_QUOTE_NOT_CLOSED' && body.endsWith('\r\n')) reported--;
+  const line = pass.lines.place(reported, body).start;
+  if (error?.code === 'CSV_MAX_RECORD_SIZE' || error?.code === 'CSV_QUOTE_NOT_CLOSED') {
+    pass.restart = {
+      line,
+      reason: error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unclosed-quote' : 'too-large',
+      from: pass.checkpoint,
+    };
+    return true;
+  }
+  const shown = trimBreaks(text(body));
+  pass.pending.push({
+    kind: 'reject',
+    line,
+    raw: shown,
+    reason: describe(error, shown, delimiter),
+  });
+  return false;
+}
+
+/**
+ * Each record is placed as csv-parse hands it over, in file order like on_skip: `parser.info` then describes
+ * that record (lines read to its end, bytes read). Not on_record: its context object, built per record, took
+ * half of the parser's time.
+ */
+function placeRecordsAsPushed(parser: Parser, pass: PassState): void {
+  const pushRecord = parser.push.bind(parser);
+  const { lines } = pass;
+  const startOffset = pass.start.offset;
+  parser.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk === null) return pushRecord(chunk, encoding);
+    // What the parser flushes after it was stopped (a runaway record cut short) is not a record.
+    if (pass.restart !== null) return true;
+    const { record: fields, raw } = chunk as { record: string[]; raw: string };
+    const place = lines.place(parser.info.lines, raw);
+    // The last record known to end well: where a restart can count lines from.
+    pass.checkpoint = { offset: startOffset + parser.info.bytes, line: place.end + 1 };
+    const parsed: ParsedRecord = { fields, line: place.start, bytes: parser.info.bytes };
+    return pushRecord(parsed, encoding);
+  };
 }
 
 /** What the parser hands on: the fields, the line the record starts on, bytes read to its end. */

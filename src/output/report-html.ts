@@ -7,53 +7,26 @@ import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './rep
  * page shows can be checked against report.json.
  */
 export function renderHtml(report: BatchReport): string {
-  const r = report.reachability;
-  const m = report.roaming;
-  const c = report.changes;
-  const s = report.stale;
-  const total = report.rows.total;
-  const pct = (n: number) => (total === 0 ? '0%' : `${((100 * n) / total).toFixed(1)}%`);
+  return `${pageHead(report)}
+<body>
+${heading(report)}
 
-  const headline = [
-    figure('rows', report.rows.total, `${report.unique_numbers} unique numbers`),
-    figure('reachable', r.reachable, pct(r.reachable)),
-    figure('not reachable', r.not_reachable, pct(r.not_reachable)),
-    figure(`no connectivity ${s.days}+ days`, s.rows, s.file),
-    figure('roaming', m.roaming, pct(m.roaming)),
-    figure('changes', c.rows, c.compared_rows > 0 ? `of ${c.compared_rows} checked before` : 'first check'),
-    figure('in error', report.rows_in_error, `${report.rows.rejected} malformed records`),
-  ].join('');
+${changesSection(report)}
 
-  const changes =
-    c.compared_rows === 0
-      ? `<p>${esc(changesLine(report))}.</p>`
-      : [
-          `<p>${c.rows} of ${c.compared_rows} rows checked before have changed (all in <code>${esc(c.file)}</code>).</p>`,
-          barChart(
-            'changes',
-            CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
-          ),
-          c.sample.length > 0
-            ? table(
-                ['number', 'change', 'before', 'after', 'previous check', 'this check'],
-                c.sample.map((e) => [
-                  e.phone_e164,
-                  CHANGE_LABELS[e.change],
-                  e.before,
-                  e.after,
-                  e.previous_checked_at,
-                  e.checked_at,
-                ]),
-                c.rows > c.sample.length ? `First ${c.sample.length} changes.` : '',
-              )
-            : '',
-        ].join('\n');
+${connectivitySection(report)}
 
-  const countries = Object.entries(m.by_country);
-  const shownCountries = countries.slice(0, 15);
-  const others = countries.slice(15).reduce((sum, [, n]) => sum + n, 0);
-  if (others > 0) shownCountries.push([`${countries.length - 15} others`, others]);
+${noConnectivitySection(report)}
 
+${roamingSection(report)}
+
+${statusCodesSection(report)}
+</body>
+</html>
+`;
+}
+
+/** The document up to `<body>`: the title and the inline style sheet. */
+function pageHead(report: BatchReport): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -72,25 +45,84 @@ table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; } th, td {
 td.n { text-align: right; } caption { text-align: left; color: #5b6576; caption-side: bottom; }
 svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
 </style>
-</head>
-<body>
-<h1>reachscan report: ${esc(report.input_file)}</h1>
+</head>`;
+}
+
+/** The title, which batch and when, and the headline figures. */
+function heading(report: BatchReport): string {
+  return `<h1>reachscan report: ${esc(report.input_file)}</h1>
 <p class="meta">${report.batch_id !== null ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}` : 'Rebuilt from a results file'}; ${esc(report.started_at)} → ${esc(report.finished_at)}; ${report.source.live} rows asked live, ${report.source.cache} answered from the history.</p>
-<section class="figures" id="headline">${headline}</section>
+<section class="figures" id="headline">${headlineFigures(report)}</section>`;
+}
 
-<h2 id="changes">Changes since the previous check</h2>
-${changes}
+function headlineFigures(report: BatchReport): string {
+  const r = report.reachability;
+  const m = report.roaming;
+  const c = report.changes;
+  const s = report.stale;
+  const total = report.rows.total;
+  const pct = (n: number) => (total === 0 ? '0%' : `${((100 * n) / total).toFixed(1)}%`);
+  return [
+    figure('rows', report.rows.total, `${report.unique_numbers} unique numbers`),
+    figure('reachable', r.reachable, pct(r.reachable)),
+    figure('not reachable', r.not_reachable, pct(r.not_reachable)),
+    figure(`no connectivity ${s.days}+ days`, s.rows, s.file),
+    figure('roaming', m.roaming, pct(m.roaming)),
+    figure('changes', c.rows, c.compared_rows > 0 ? `of ${c.compared_rows} checked before` : 'first check'),
+    figure('in error', report.rows_in_error, `${report.rows.rejected} malformed records`),
+  ].join('');
+}
 
-<h2 id="connectivity">Connectivity</h2>
+function changesSection(report: BatchReport): string {
+  const c = report.changes;
+  const changes =
+    c.compared_rows === 0
+      ? `<p>${esc(changesLine(report))}.</p>`
+      : [
+          `<p>${c.rows} of ${c.compared_rows} rows checked before have changed (all in <code>${esc(c.file)}</code>).</p>`,
+          barChart(
+            'changes',
+            CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
+          ),
+          changeSample(c),
+        ].join('\n');
+  return `<h2 id="changes">Changes since the previous check</h2>
+${changes}`;
+}
+
+/** The first changes, one row each (empty when there are none). */
+function changeSample(c: BatchReport['changes']): string {
+  if (c.sample.length === 0) return '';
+  return table(
+    ['number', 'change', 'before', 'after', 'previous check', 'this check'],
+    c.sample.map((e) => [
+      e.phone_e164,
+      CHANGE_LABELS[e.change],
+      e.before,
+      e.after,
+      e.previous_checked_at,
+      e.checked_at,
+    ]),
+    c.rows > c.sample.length ? `First ${c.sample.length} changes.` : '',
+  );
+}
+
+function connectivitySection(report: BatchReport): string {
+  const r = report.reachability;
+  return `<h2 id="connectivity">Connectivity</h2>
 ${barChart('connectivity', [
   ['reachable, with data', r.data],
   ['reachable, SMS only', r.sms_only],
   ['reachable, other', r.reachable - r.data - r.sms_only],
   ['not reachable', r.not_reachable],
   ['unknown', r.unknown],
-])}
+])}`;
+}
 
-<h2 id="no-connectivity">Days without connectivity</h2>
+/** The days-without-connectivity histogram (the stale list's bars highlighted), then the longest gaps. */
+function noConnectivitySection(report: BatchReport): string {
+  const s = report.stale;
+  return `<h2 id="no-connectivity">Days without connectivity</h2>
 <p>Rows not reachable now, by days since they last had connectivity (as of their check). Bars of ${s.days} days or more are the stale list: ${s.rows} rows, ${s.evidence.status_time} by the carrier's status time, ${s.evidence.history} by the history.</p>
 ${columnChart(
   'no-connectivity-days',
@@ -105,20 +137,32 @@ ${
         'stale-top',
       )
     : `<p>No row has gone ${s.days} days without connectivity.</p>`
+}`;
 }
 
-<h2 id="roaming">Roaming</h2>
+function roamingSection(report: BatchReport): string {
+  const m = report.roaming;
+  const countries = countryBars(m.by_country);
+  return `<h2 id="roaming">Roaming</h2>
 <p>${m.roaming} roaming, ${m.not_roaming} at home, ${m.unknown} unknown.</p>
-${shownCountries.length > 0 ? barChart('roaming-countries', shownCountries) : '<p>No roaming devices.</p>'}
+${countries.length > 0 ? barChart('roaming-countries', countries) : '<p>No roaming devices.</p>'}`;
+}
 
-<h2 id="status-codes">Status codes</h2>
+/** A bar for each of the first 15 countries (most rows first), and one for all the others together. */
+function countryBars(byCountry: BatchReport['roaming']['by_country']): [string, number][] {
+  const countries = Object.entries(byCountry);
+  const shown = countries.slice(0, 15);
+  const others = countries.slice(15).reduce((sum, [, n]) => sum + n, 0);
+  if (others > 0) shown.push([`${countries.length - 15} others`, others]);
+  return shown;
+}
+
+function statusCodesSection(report: BatchReport): string {
+  return `<h2 id="status-codes">Status codes</h2>
 ${table(
   ['reachability status', 'rows'],
   Object.entries(report.status_counts.reachability).map(([k, v]) => [k, String(v)]),
-)}
-</body>
-</html>
-`;
+)}`;
 }
 
 function figure(label: string, value: number, note: string): string {

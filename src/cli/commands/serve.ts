@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
 import {
@@ -9,23 +10,24 @@ import {
   retryBaseFromEnv,
 } from '../../config/settings.js';
 import { BatchService } from '../../api/batches.js';
-import { loadApiConfig } from '../../config/api.js';
+import { loadApiConfig, type ApiConfig } from '../../config/api.js';
+import type { Env } from '../../config/env.js';
 import { openQueues } from '../../api/dashboard.js';
 import { DataDir } from '../../api/data-dir.js';
 import { RetryMerger } from '../../batch/retry-merger.js';
-import { buildApiServer } from '../../api/server.js';
-import { systemClock } from '../../core/clock.js';
+import { buildApiServer, type ApiServerDeps } from '../../api/server.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
-import { createLogger } from '../../logging/logger.js';
-import { createRedis } from '../../queue/connection.js';
+import { createLogger, type Logger } from '../../logging/logger.js';
+import { createRedis, type RedisClient } from '../../queue/connection.js';
 import type { Workers } from '../../batch/worker.js';
 import { parseCommandArgs } from '../args.js';
 import { numberFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
-import { providersFromEnv } from '../../providers/registry.js';
-import { chooseRedis } from '../../queue/redis-choice.js';
+import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
+import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 
@@ -51,18 +53,72 @@ Prints "reachscan serve: listening on http://HOST:PORT" once it accepts requests
 taking requests, finishes those in hand (and the worker's jobs), exits 0.
 `;
 
+/** The flags of `reachscan serve`, checked. */
+interface ServeFlags {
+  readonly host: string | undefined;
+  readonly port: string | undefined;
+  readonly worker: boolean;
+  readonly concurrency: number;
+}
+
+/** What serve runs with, all read before anything starts. */
+interface ServeSetup {
+  readonly flags: ServeFlags;
+  readonly config: ApiConfig;
+  readonly server: ApiServerDeps['server'];
+  readonly lockMs: number;
+  readonly prefix: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Providers of the in-process worker (--worker), credentials checked; else null. */
+  readonly providers: ProviderRegistry | null;
+}
+
+/** What has started, filled in as it starts, so a failure part-way stops only that. */
+interface ServeRunning {
+  readonly redisChoice: RedisChoice;
+  readonly redis: RedisClient;
+  readonly dataDir: DataDir;
+  readonly merger: RetryMerger;
+  queues: Queue[];
+  workers: Workers | null;
+}
+
 /** `reachscan serve`: the HTTP API until SIGTERM/SIGINT. */
 export async function runServe(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const flags = parseServeFlags(argv);
+  if (flags === 'help') {
+    io.stdout.write(SERVE_HELP);
+    return EXIT.ok;
+  }
+  const setup = readServeSetup(flags, io);
+  const say = (line: string) => io.stderr.write(`reachscan serve: ${line}\n`);
+  const running = await connectServe(setup, io.env, say);
+  try {
+    const app = await startServe(setup, running);
+    running.merger.start();
+    io.stdout.write(`reachscan serve: listening on ${listeningUrl(app, setup.config)}\n`);
+    say(
+      `data in ${setup.config.dataDir}; ${running.workers !== null ? `a worker runs in this process (concurrency ${flags.concurrency})` : 'batches are done by reachscan worker processes on the same Redis'}`,
+    );
+    const signal = await io.stopSignal;
+    say(`${signal}: finishing the requests in hand`);
+    await app.close();
+    return EXIT.ok;
+  } finally {
+    await shutDownServe(setup, running);
+  }
+}
+
+/** The command line, checked; 'help' for --help. */
+function parseServeFlags(argv: readonly string[]): ServeFlags | 'help' {
   const { values, positionals } = parseCommandArgs(argv, {
     host: { type: 'string' },
     port: { type: 'string' },
     worker: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
   });
-  if (values.help) {
-    io.stdout.write(SERVE_HELP);
-    return EXIT.ok;
-  }
+  if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
   if (!values.worker && values.concurrency !== undefined)
     throw new UsageError(
@@ -70,21 +126,31 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
     );
   const concurrency =
     numberFlag(values.concurrency, 'concurrency', { min: 1, max: 1024 }) ?? SCAN_DEFAULTS.concurrency;
+  return { host: values.host, port: values.port, worker: values.worker, concurrency };
+}
+
+/** The configuration, and the worker's credentials with --worker. */
+function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
   // Everything that can be wrong with the configuration is found before anything starts.
   const config = loadApiConfig(io.env, {
-    ...(values.host !== undefined ? { host: values.host } : {}),
-    ...(values.port !== undefined ? { port: values.port } : {}),
+    ...(flags.host !== undefined ? { host: flags.host } : {}),
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
   });
   const server = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const lockMs = jobLockFromEnv(io.env);
   const prefix = queuePrefix(io.env);
   const logger = createLogger({ level: logLevel(io.env) });
   const clock = io.clock ?? systemClock;
-  const providers = values.worker ? providersFromEnv(io.env, logger, concurrency, io.clock) : null;
+  const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
-  const say = (line: string) => io.stderr.write(`reachscan serve: ${line}\n`);
+  return { flags, config, server, lockMs, prefix, logger, clock, providers };
+}
+
+/** Redis (a private one with --worker when none answers) and the data folder. */
+async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => void): Promise<ServeRunning> {
+  const { config, prefix, logger, clock } = setup;
   // A private Redis only for a self-contained trial (--worker): its batches go when the server stops.
-  const redisChoice = await chooseRedis(io.env, values.worker, say);
+  const redisChoice = await chooseRedis(env, setup.flags.worker, say);
   const dataDir = new DataDir(config.dataDir);
   await dataDir.create().catch(async (error: NodeJS.ErrnoException) => {
     await redisChoice.stopPrivate?.();
@@ -94,62 +160,65 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
   });
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
-
-  let workers: Workers | null = null;
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  let queues: Queue[] = [];
+  return { redisChoice, redis, dataDir, merger, queues: [], workers: null };
+}
+
+/** The queues, the in-process worker with --worker, and the API listening. */
+async function startServe(setup: ServeSetup, running: ServeRunning): Promise<FastifyInstance> {
+  const { config, server, prefix, logger, clock, providers } = setup;
+  const { redis, dataDir, merger } = running;
   const localMetrics = new Registry();
   collectDefaultMetrics({ register: localMetrics, prefix: 'reachscan_api_' });
-  try {
-    queues = await openQueues(redis, prefix);
-    if (providers !== null) {
-      workers = startProcessWorkers(providers, {
-        redisUrl: redisChoice.url,
-        prefix,
-        concurrency,
-        logger,
-        clock,
-        lockMs,
-      });
-    }
-    const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
-    const app = await buildApiServer({
-      config,
-      redis,
+  running.queues = await openQueues(redis, prefix);
+  if (providers !== null) {
+    running.workers = startProcessWorkers(providers, {
+      redisUrl: running.redisChoice.url,
       prefix,
-      dataDir,
-      batches,
-      queues,
-      server,
+      concurrency: setup.flags.concurrency,
       logger,
-      localMetrics,
+      clock,
+      lockMs: setup.lockMs,
     });
-    try {
-      await app.listen({ host: config.host, port: config.port });
-    } catch (error) {
-      await app.close();
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new ReachscanError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port} (${code})`);
-    }
-    merger.start();
-    const address = app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    io.stdout.write(`reachscan serve: listening on http://${host}:${port}\n`);
-    say(
-      `data in ${config.dataDir}; ${workers !== null ? `a worker runs in this process (concurrency ${concurrency})` : 'batches are done by reachscan worker processes on the same Redis'}`,
-    );
-    const signal = await io.stopSignal;
-    say(`${signal}: finishing the requests in hand`);
-    await app.close();
-    return EXIT.ok;
-  } finally {
-    await merger.stop();
-    await workers?.close();
-    await providers?.close();
-    await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
-    await redis.quit().catch(() => redis.disconnect());
-    await redisChoice.stopPrivate?.();
-    logger.flush();
   }
+  const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
+  const app = await buildApiServer({
+    config,
+    redis,
+    prefix,
+    dataDir,
+    batches,
+    queues: running.queues,
+    server,
+    logger,
+    localMetrics,
+  });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ReachscanError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port} (${code})`);
+  }
+  return app;
+}
+
+/** Where clients reach the API: the port picked with --port 0, an IPv6 host in brackets. */
+function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}
+
+/** Stops what started, in order: the retry merger, the worker and its providers, the queues, then Redis. */
+async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<void> {
+  const { redis } = running;
+  await running.merger.stop();
+  await running.workers?.close();
+  await setup.providers?.close();
+  await Promise.all(running.queues.map((queue) => queue.close().catch(() => undefined)));
+  await redis.quit().catch(() => redis.disconnect());
+  await running.redisChoice.stopPrivate?.();
+  setup.logger.flush();
 }

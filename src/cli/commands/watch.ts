@@ -1,9 +1,18 @@
-import { systemClock } from '../../core/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
-import { createLogger } from '../../logging/logger.js';
-import { createRedis } from '../../queue/connection.js';
+import { createLogger, type Logger } from '../../logging/logger.js';
+import { createRedis, type RedisClient } from '../../queue/connection.js';
 import type { Workers } from '../../batch/worker.js';
-import { createLedger, openInbox, runWatcher, watcherIdentity, WORK_FOLDERS } from '../../watch/index.js';
+import {
+  createLedger,
+  openInbox,
+  runWatcher,
+  watcherIdentity,
+  WORK_FOLDERS,
+  type InboxLayout,
+} from '../../watch/index.js';
+import type { Env } from '../../config/env.js';
+import type { ScanSettings } from '../../batch/prepare.js';
 import { parseCommandArgs } from '../args.js';
 import { durationFlag } from '../../config/options.js';
 import type { BuiltInSimulator } from '../simulate/built-in.js';
@@ -13,9 +22,7 @@ import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
-import { jobLockFromEnv } from '../../config/settings.js';
-import { queuePrefix } from '../../config/settings.js';
-import { logLevel } from '../../config/settings.js';
+import { jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
 import { WATCH_DEFAULTS } from '../../config/defaults.js';
@@ -59,6 +66,49 @@ no private one is started).
 Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 bad usage (no such inbox, bad flag); 3 configuration or Redis.
 `;
 
+const WATCH_FLAGS = {
+  ...SCAN_FLAGS,
+  out: { type: 'string' },
+  poll: { type: 'string' },
+  settle: { type: 'string' },
+  'dedupe-window': { type: 'string' },
+  'lock-ttl': { type: 'string' },
+} as const;
+
+type WatchValues = ReturnType<typeof parseCommandArgs<typeof WATCH_FLAGS>>['values'];
+
+/** What watch runs with, every flag checked. */
+interface WatchPlan {
+  readonly values: WatchValues;
+  readonly inbox: string;
+  readonly out: string;
+  readonly pollMs: number;
+  readonly settleMs: number;
+  readonly dedupeWindowMs: number;
+  readonly lockTtlMs: number;
+  readonly concurrency: number;
+  readonly settings: ScanSettings;
+  readonly lockMs: number;
+}
+
+/** What one watch run shares between its parts. */
+interface WatchContext {
+  readonly plan: WatchPlan;
+  readonly io: CliIo;
+  readonly say: (line: string) => void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly ledgerPrefix: string;
+}
+
+/** What has started, filled in as it starts, so a failure part-way stops only that. */
+interface WatchRunning {
+  sim: BuiltInSimulator | null;
+  providers: ProviderRegistry | null;
+  workers: Workers | null;
+  redis: RedisClient | null;
+}
+
 /** A duration flag with its default and bounds, in ms. */
 function boundedDuration(
   value: string | undefined,
@@ -74,18 +124,34 @@ function boundedDuration(
 
 /** `reachscan watch <inbox> --out DIR`: the watched folder, until SIGINT/SIGTERM. */
 export async function runWatch(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    ...SCAN_FLAGS,
-    out: { type: 'string' },
-    poll: { type: 'string' },
-    settle: { type: 'string' },
-    'dedupe-window': { type: 'string' },
-    'lock-ttl': { type: 'string' },
-  });
+  const { values, positionals } = parseCommandArgs(argv, WATCH_FLAGS);
   if (values.help) {
     io.stdout.write(WATCH_HELP);
     return EXIT.ok;
   }
+  const plan = checkWatchFlags(values, positionals, io.env);
+  const layout = await openInbox(plan.inbox, plan.out);
+  const context: WatchContext = {
+    plan,
+    io,
+    say: (line: string) => io.stderr.write(`reachscan watch: ${line}\n`),
+    clock: io.clock ?? systemClock,
+    logger: createLogger({ level: logLevel(io.env) }),
+    // The ledger lives under the configured prefix whatever the mode, so restarts find it.
+    ledgerPrefix: queuePrefix(io.env),
+  };
+  const running: WatchRunning = { sim: null, providers: null, workers: null, redis: null };
+  try {
+    const { redis, batchPrefix } = await startWatchServices(context, running);
+    await watchUntilStopped(context, layout, redis, batchPrefix);
+    return EXIT.ok;
+  } finally {
+    await stopWatchServices(context, running);
+  }
+}
+
+/** The inbox, --out and the durations checked, and the scan settings every file gets. */
+function checkWatchFlags(values: WatchValues, positionals: string[], env: Env): WatchPlan {
   if (positionals.length !== 1)
     throw new UsageError('watch needs exactly one inbox folder: reachscan watch <inbox> --out DIR');
   if (values.out === undefined)
@@ -109,77 +175,100 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
     max: 3_600_000,
   });
   const concurrency = inProcessConcurrency(values);
-  const settings = scanSettingsFromFlags(values, io.env);
-  const lockMs = jobLockFromEnv(io.env);
-  const layout = await openInbox(positionals[0] as string, values.out);
-  const say = (line: string) => io.stderr.write(`reachscan watch: ${line}\n`);
-  const clock = io.clock ?? systemClock;
-  const logger = createLogger({ level: logLevel(io.env) });
-  // The ledger lives under the configured prefix whatever the mode, so restarts find it.
-  const ledgerPrefix = queuePrefix(io.env);
-  let sim: BuiltInSimulator | null = null;
-  let providers: ProviderRegistry | null = null;
-  let workers: Workers | null = null;
-  let redis: ReturnType<typeof createRedis> | null = null;
-  try {
-    ({ sim, providers } = await startScanCarrier(
-      io.env,
-      { simulate: values.simulate, inProcessWorker: !values['no-worker'], concurrency, clock: io.clock },
+  const settings = scanSettingsFromFlags(values, env);
+  const lockMs = jobLockFromEnv(env);
+  return {
+    values,
+    inbox: positionals[0] as string,
+    out: values.out,
+    pollMs,
+    settleMs,
+    dedupeWindowMs,
+    lockTtlMs,
+    concurrency,
+    settings,
+    lockMs,
+  };
+}
+
+/** The carrier (the built-in simulator with --simulate), Redis, and the in-process worker unless --no-worker. */
+async function startWatchServices(
+  { plan, io, say, clock, logger, ledgerPrefix }: WatchContext,
+  running: WatchRunning,
+): Promise<{ redis: RedisClient; batchPrefix: string }> {
+  const { values, concurrency } = plan;
+  const carrier = await startScanCarrier(
+    io.env,
+    { simulate: values.simulate, inProcessWorker: !values['no-worker'], concurrency, clock: io.clock },
+    logger,
+    say,
+  );
+  running.sim = carrier.sim;
+  running.providers = carrier.providers;
+  // No private Redis: the ledger must outlive this process, or a restart would scan files again.
+  const { url } = await chooseRedis(io.env, false, say);
+  // Simulated batches get queues of their own, so real workers never answer them from a carrier (nor the
+  // in-process worker answer real ones with simulated data).
+  const batchPrefix = values.simulate ? `${ledgerPrefix.slice(0, -1)}-simulate}` : ledgerPrefix;
+  const redis = createRedis(url, 'client');
+  running.redis = redis;
+  redis.on('error', () => {});
+  if (running.providers !== null) {
+    running.workers = startProcessWorkers(running.providers, {
+      redisUrl: url,
+      prefix: batchPrefix,
+      concurrency,
       logger,
-      say,
-    ));
-    // No private Redis: the ledger must outlive this process, or a restart would scan files again.
-    const { url } = await chooseRedis(io.env, false, say);
-    // Simulated batches get queues of their own, so real workers never answer them from a carrier (nor the
-    // in-process worker answer real ones with simulated data).
-    const batchPrefix = values.simulate ? `${ledgerPrefix.slice(0, -1)}-simulate}` : ledgerPrefix;
-    const client = createRedis(url, 'client');
-    redis = client;
-    client.on('error', () => {});
-    if (providers !== null) {
-      workers = startProcessWorkers(providers, {
-        redisUrl: url,
-        prefix: batchPrefix,
-        concurrency,
-        logger,
-        clock,
-        lockMs,
-      });
-    }
-    const owner = watcherIdentity();
-    const stop = new AbortController();
-    let signalName = '';
-    void io.stopSignal.then((signal) => {
-      signalName = signal;
-      stop.abort();
+      clock,
+      lockMs: plan.lockMs,
     });
-    say(
-      `watching ${layout.inbox} (poll ${values.poll ?? WATCH_DEFAULTS.poll}, settle ${values.settle ?? WATCH_DEFAULTS.settle}) → ${layout.outbox}` +
-        `${values['no-worker'] ? ' (reachscan worker processes do the lookups)' : ''}; stop with Ctrl-C or SIGTERM`,
-    );
-    await runWatcher(
-      {
-        layout,
-        redis: client,
-        ledger: createLedger(client, ledgerPrefix, layout.inbox, owner, lockTtlMs),
-        batchPrefix,
-        settings,
-        pollMs,
-        settleMs,
-        dedupeWindowMs,
-        owner,
-        clock,
-        say,
-      },
-      stop.signal,
-    );
-    say(`${signalName || 'stop'}: stopped`);
-    return EXIT.ok;
-  } finally {
-    await workers?.close();
-    await providers?.close();
-    await redis?.quit().catch(() => undefined);
-    await sim?.close();
-    logger.flush();
   }
+  return { redis, batchPrefix };
+}
+
+/** Polls the inbox until Ctrl-C or SIGTERM. */
+async function watchUntilStopped(
+  { plan, io, say, clock, ledgerPrefix }: WatchContext,
+  layout: InboxLayout,
+  redis: RedisClient,
+  batchPrefix: string,
+): Promise<void> {
+  const { values } = plan;
+  const owner = watcherIdentity();
+  const stop = new AbortController();
+  let signalName = '';
+  void io.stopSignal.then((signal) => {
+    signalName = signal;
+    stop.abort();
+  });
+  say(
+    `watching ${layout.inbox} (poll ${values.poll ?? WATCH_DEFAULTS.poll}, settle ${values.settle ?? WATCH_DEFAULTS.settle}) → ${layout.outbox}` +
+      `${values['no-worker'] ? ' (reachscan worker processes do the lookups)' : ''}; stop with Ctrl-C or SIGTERM`,
+  );
+  await runWatcher(
+    {
+      layout,
+      redis,
+      ledger: createLedger(redis, ledgerPrefix, layout.inbox, owner, plan.lockTtlMs),
+      batchPrefix,
+      settings: plan.settings,
+      pollMs: plan.pollMs,
+      settleMs: plan.settleMs,
+      dedupeWindowMs: plan.dedupeWindowMs,
+      owner,
+      clock,
+      say,
+    },
+    stop.signal,
+  );
+  say(`${signalName || 'stop'}: stopped`);
+}
+
+/** Stops what started, in order: the worker and its providers, Redis, then the simulator. */
+async function stopWatchServices({ logger }: WatchContext, running: WatchRunning): Promise<void> {
+  await running.workers?.close();
+  await running.providers?.close();
+  await running.redis?.quit().catch(() => undefined);
+  await running.sim?.close();
+  logger.flush();
 }

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import type { DialsPatch, FaultRates } from '../../simulator/dials.js';
+import type { createThrowawayApplication } from '../../simulator/index.js';
 import { asUsageError } from '../args.js';
 import { numberFlag } from '../../config/options.js';
 import { parsePrivateKey } from '../../config/vonage.js';
@@ -23,10 +24,62 @@ const FAULT_FLAGS: Readonly<Record<string, keyof FaultRates>> = {
   'fault-internal-error': 'internalError',
 };
 
+type SimulateValues = ReturnType<typeof parseSimulateArgs>;
+
+/** The application the simulator accepts, and where clients find its private key. */
+interface SimulatedKey {
+  readonly applicationId: string;
+  readonly publicKey: string;
+  /** The private key file to point clients at; null with --public-key (the caller holds the private half). */
+  readonly keyFile: string | null;
+  /** The key pair was already at --key-out and is used again. */
+  readonly keyReused: boolean;
+  /** Removes a key file written to a temporary folder. */
+  readonly cleanup: () => void;
+}
+
 export async function runSimulate(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let values;
+  const values = parseSimulateArgs(argv);
+  if (values.help) {
+    io.stdout.write(SIMULATE_HELP);
+    return EXIT.ok;
+  }
+  const dials = simulatorDials(values);
+  const port = numberFlag(values.port, 'port', { max: 65_535 }) ?? 4010;
+  const anchorMs = anchorOf(values);
+  const simulator = await import('../../simulator/index.js');
+  const key = simulatedKey(values, simulator.createThrowawayApplication);
+  let sim;
   try {
-    ({ values } = parseArgs({
+    sim = await simulator.startSimulator({
+      host: values.host,
+      port,
+      applications: [{ applicationId: key.applicationId, publicKey: key.publicKey }],
+      dials,
+      ...(values.seed !== undefined ? { seed: values.seed } : {}),
+      ...(anchorMs !== undefined ? { anchorMs } : {}),
+    });
+  } catch (error) {
+    key.cleanup();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new UsageError(`port ${port} is in use; pick another with --port (0 = any free port)`);
+    throw error;
+  }
+  // Listening for the stop signal before saying where it listens: whoever reads that line may stop it at once.
+  const stopped = io.stopSignal;
+  io.stdout.write(howToConnect(sim.url, values.seed, key));
+  const signal = await stopped;
+  io.stderr.write(`reachscan simulator: ${signal}, stopping\n`);
+  await sim.close();
+  key.cleanup();
+  return EXIT.ok;
+}
+
+/** The flags, or one usage line for an unknown flag or a missing value. */
+function parseSimulateArgs(argv: readonly string[]) {
+  try {
+    return parseArgs({
       args: [...argv],
       options: {
         host: { type: 'string', default: '127.0.0.1' },
@@ -48,14 +101,14 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
         help: { type: 'boolean', short: 'h', default: false },
         ...Object.fromEntries(Object.keys(FAULT_FLAGS).map((f) => [f, { type: 'string' as const }])),
       },
-    }));
+    }).values;
   } catch (error) {
     throw asUsageError(error);
   }
-  if (values.help) {
-    io.stdout.write(SIMULATE_HELP);
-    return EXIT.ok;
-  }
+}
+
+/** The dials the simulator starts with: latency, rate cap, auth behaviour and the fault rates. */
+function simulatorDials(values: SimulateValues): DialsPatch {
   const faults: Partial<Record<keyof FaultRates, number>> = {};
   for (const [flag, name] of Object.entries(FAULT_FLAGS)) {
     const rate = numberFlag(values[flag as keyof typeof values] as string | undefined, flag, {
@@ -65,7 +118,7 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
     });
     if (rate !== undefined) faults[name] = rate;
   }
-  const dials: DialsPatch = {
+  return {
     latencyMs: numberFlag(values['latency-ms'], 'latency-ms'),
     jitterMs: numberFlag(values['jitter-ms'], 'jitter-ms'),
     rateCapPerSecond: numberFlag(values['rate-cap'], 'rate-cap'),
@@ -81,91 +134,81 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
     accessTokenTtlS: numberFlag(values['access-token-ttl-s'], 'access-token-ttl-s', { min: 1 }),
     faults,
   };
-  const port = numberFlag(values.port, 'port', { max: 65_535 }) ?? 4010;
-  let anchorMs: number | undefined;
-  if (values.anchor !== undefined) {
-    anchorMs = Date.parse(values.anchor);
-    if (Number.isNaN(anchorMs))
-      throw new UsageError(`--anchor must be an ISO date such as 2026-01-31 (got "${values.anchor}")`);
-  }
-  const { startSimulator, createThrowawayApplication } = await import('../../simulator/index.js');
+}
 
+/** --anchor as ms since the epoch, or undefined when not given. */
+function anchorOf(values: SimulateValues): number | undefined {
+  if (values.anchor === undefined) return undefined;
+  const anchorMs = Date.parse(values.anchor);
+  if (Number.isNaN(anchorMs))
+    throw new UsageError(`--anchor must be an ISO date such as 2026-01-31 (got "${values.anchor}")`);
+  return anchorMs;
+}
+
+/**
+ * The application key: --public-key as given, else the key pair already at --key-out, else a new throwaway
+ * one written to --key-out (or a temporary folder).
+ */
+function simulatedKey(
+  values: SimulateValues,
+  throwawayApplication: typeof createThrowawayApplication,
+): SimulatedKey {
   let applicationId = values['application-id'];
-  let publicKey: string;
-  let keyFile: string | null = null;
-  let keyReused = false;
-  let cleanup = () => {};
   if (values['public-key'] !== undefined) {
     if (applicationId === undefined) throw new UsageError('--public-key needs --application-id');
+    let publicKey: string;
     try {
       publicKey = readFileSync(values['public-key'], 'utf8');
       createPublicKey(publicKey);
     } catch {
       throw new UsageError(`--public-key ${values['public-key']}: not a readable PEM public key`);
     }
+    return { applicationId, publicKey, keyFile: null, keyReused: false, cleanup: () => {} };
+  }
+  let keyFile = values['key-out'] !== undefined ? resolve(values['key-out']) : null;
+  // A key pair already at --key-out is kept, so clients holding that file (workers started before a restart
+  // of the simulator) are still accepted.
+  const kept = keyFile !== null ? publicKeyOfKeyFile(keyFile) : null;
+  if (kept !== null) {
+    applicationId ??= randomUUID();
+    return { applicationId, publicKey: kept, keyFile, keyReused: true, cleanup: () => {} };
+  }
+  const app = throwawayApplication(applicationId);
+  let cleanup = () => {};
+  if (keyFile !== null) {
+    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
   } else {
-    keyFile = values['key-out'] !== undefined ? resolve(values['key-out']) : null;
-    // A key pair already at --key-out is kept, so clients holding that file (workers started before a restart
-    // of the simulator) are still accepted.
-    const kept = keyFile !== null ? publicKeyOfKeyFile(keyFile) : null;
-    if (kept !== null) {
-      applicationId ??= randomUUID();
-      publicKey = kept;
-      keyReused = true;
-    } else {
-      const app = createThrowawayApplication(applicationId);
-      applicationId = app.applicationId;
-      publicKey = app.publicKeyPem;
-      if (keyFile !== null) {
-        mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
-      } else {
-        const dir = mkdtempSync(join(tmpdir(), 'reachscan-sim-'));
-        keyFile = join(dir, 'private.key');
-        cleanup = () => rmSync(dir, { recursive: true, force: true });
-      }
-      writeFileSync(keyFile, app.privateKeyPem, { mode: 0o600 });
-      chmodSync(keyFile, 0o600);
-    }
+    const dir = mkdtempSync(join(tmpdir(), 'reachscan-sim-'));
+    keyFile = join(dir, 'private.key');
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
   }
+  writeFileSync(keyFile, app.privateKeyPem, { mode: 0o600 });
+  chmodSync(keyFile, 0o600);
+  return {
+    applicationId: app.applicationId,
+    publicKey: app.publicKeyPem,
+    keyFile,
+    keyReused: false,
+    cleanup,
+  };
+}
 
-  let sim;
-  try {
-    sim = await startSimulator({
-      host: values.host,
-      port,
-      applications: [{ applicationId, publicKey }],
-      dials,
-      ...(values.seed !== undefined ? { seed: values.seed } : {}),
-      ...(anchorMs !== undefined ? { anchorMs } : {}),
-    });
-  } catch (error) {
-    cleanup();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw new UsageError(`port ${port} is in use; pick another with --port (0 = any free port)`);
-    throw error;
-  }
+/** What the simulator prints once it listens: the settings that point reachscan at it. */
+function howToConnect(url: string, seed: string | undefined, key: SimulatedKey): string {
   // Listening on every interface: clients on this machine still reach it through loopback.
-  const clientUrl = sim.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:');
-  io.stdout.write(
-    [
-      `reachscan simulator listening on ${sim.url} (seed ${values.seed ?? 'reachscan'})`,
-      ...(keyReused ? [`Reusing the key pair in ${keyFile} (delete that file for a new one).`] : []),
-      'Point reachscan at it with:',
-      `  export VONAGE_API_BASE_URL=${clientUrl}`,
-      `  export VONAGE_APPLICATION_ID=${applicationId}`,
-      ...(keyFile !== null
-        ? [`  export VONAGE_PRIVATE_KEY_PATH=${keyFile}`]
-        : ['  (sign with the private half of --public-key)']),
-      `Counters: ${sim.url}/_sim/stats   Dials: ${sim.url}/_sim/dials   Stop with Ctrl-C.`,
-      '',
-    ].join('\n'),
-  );
-  const signal = await io.stopSignal;
-  io.stderr.write(`reachscan simulator: ${signal}, stopping\n`);
-  await sim.close();
-  cleanup();
-  return EXIT.ok;
+  const clientUrl = url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:');
+  return [
+    `reachscan simulator listening on ${url} (seed ${seed ?? 'reachscan'})`,
+    ...(key.keyReused ? [`Reusing the key pair in ${key.keyFile} (delete that file for a new one).`] : []),
+    'Point reachscan at it with:',
+    `  export VONAGE_API_BASE_URL=${clientUrl}`,
+    `  export VONAGE_APPLICATION_ID=${key.applicationId}`,
+    ...(key.keyFile !== null
+      ? [`  export VONAGE_PRIVATE_KEY_PATH=${key.keyFile}`]
+      : ['  (sign with the private half of --public-key)']),
+    `Counters: ${url}/_sim/stats   Dials: ${url}/_sim/dials   Stop with Ctrl-C.`,
+    '',
+  ].join('\n');
 }
 
 /**

@@ -6,7 +6,7 @@ import { countriesForMcc } from '../../core/mcc.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
 import { parseJsonObject, scrubUpstreamText, unexpectedBody } from '../http/json.js';
-import type { HttpTransport } from '../http/transport.js';
+import type { HttpResponse, HttpTransport } from '../http/transport.js';
 import type { ReachabilityProvider } from '../provider.js';
 import { exchangeToken, type BackChannelDeps, type Scope, type TokenOutcome } from './back-channel.js';
 import { httpFailure } from '../http/failure.js';
@@ -46,106 +46,121 @@ export function createDeviceStatusProvider(
 ): ReachabilityProvider & { readonly tokens: TokenCache } {
   const tokens = new TokenCache(deps.clock);
   const log = deps.logger.child({ provider: PROVIDER });
-
-  async function call(number: E164, scope: Scope, beforeRequest: () => Promise<void>): Promise<Call> {
-    const key = `${number}|${scope}`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const token: TokenOutcome = await tokens.get(key, () =>
-        exchangeToken(deps, number, scope, beforeRequest),
-      );
-      if (!token.ok) {
-        return 'answer' in token
-          ? { kind: 'answer', code: token.answer.code, message: token.answer.message }
-          : { kind: 'failed', failure: token.failure };
-      }
-      await beforeRequest();
-      const result = await deps.transport.post(`${deps.apiBaseUrl}${deps.path}/${scope}`, {
-        headers: {
-          authorization: `Bearer ${token.token}`,
-          'content-type': 'application/json',
-          accept: 'application/json',
-        },
-        body: JSON.stringify({ device: { phoneNumber: number } }),
-      });
-      if (!result.ok) return { kind: 'failed', failure: result.failure };
-      const res = result.response;
-      const json = parseJsonObject(res.body);
-      if (res.status === 200)
-        return json ? { kind: 'ok', body: json } : { kind: 'failed', failure: unexpectedBody(200) };
-      // A token refused before its time (revoked, clock skew): get a fresh one once.
-      if (res.status === 401 && attempt === 0) {
-        tokens.drop(key, token.token);
-        continue;
-      }
-      const code = typeof json?.code === 'string' ? json.code : '';
-      const message = typeof json?.message === 'string' ? json.message : '';
-      const { retry } = classifyHttpStatus(res.status);
-      // 400, 403 and 404 are this number's answer; 401 again, 409, 429 and 5xx are failures to act on.
-      if ((res.status === 400 || res.status === 403 || res.status === 404) && code !== '') {
-        return { kind: 'answer', code, message };
-      }
-      const failure = {
-        ...httpFailure(
-          res,
-          deps.clock(),
-          scrubUpstreamText([code, message].filter(Boolean).join(': '), number),
-        ),
-        ...(code !== '' ? { upstreamCode: code } : {}),
-      };
-      return {
-        kind: 'failed',
-        failure: res.status === 401 ? { ...failure, retry: RETRY_CLASS.retryable } : { ...failure, retry },
-      };
-    }
-    return {
-      kind: 'failed',
-      failure: {
-        code: FAILURE_CODE.auth,
-        retry: RETRY_CLASS.retryable,
-        detail: 'access token refused twice',
-      },
-    };
-  }
-
   return {
     name: PROVIDER,
     tokens,
     async lookup(phoneNumber: E164, options = {}) {
       const before = options.beforeRequest ?? (() => Promise.resolve());
       const [connectivity, roaming] = await Promise.all([
-        call(phoneNumber, 'connectivity', before),
-        call(phoneNumber, 'roaming', before),
+        call(deps, tokens, phoneNumber, 'connectivity', before),
+        call(deps, tokens, phoneNumber, 'roaming', before),
       ]);
-      // Either insight failing in a way worth acting on fails the lookup: the pair is retried together.
-      // The most severe failure decides: a 401 must stop the batch and a 429 pause it, whatever the other call did.
-      const failed = [connectivity, roaming]
-        .filter((c): c is Extract<Call, { kind: 'failed' }> => c.kind === 'failed')
-        .sort((a, b) => SEVERITY[a.failure.retry] - SEVERITY[b.failure.retry])[0];
-      if (failed) {
-        log.debug({ phone: maskPhone(phoneNumber), failure: failed.failure }, 'lookup failed');
-        return { kind: 'failed', provider: PROVIDER, phoneNumber, failure: failed.failure };
-      }
-      const outcome: LookupOutcome = {
-        kind: 'answered',
-        provider: PROVIDER,
-        phoneNumber,
-        requestId: null,
-        reachability: mapConnectivity(connectivity),
-        roaming: mapRoaming(roaming),
-        transient: false,
-      };
-      log.debug(
-        {
-          phone: maskPhone(phoneNumber),
-          connectivity: outcome.reachability.status.code,
-          roaming: outcome.roaming.status.code,
-        },
-        'lookup answered',
-      );
-      return outcome;
+      return lookupOutcome(log, phoneNumber, connectivity, roaming);
     },
     close: () => deps.transport.close(),
   };
+}
+
+/** One insight for a number: a token for its scope (a fresh one if the API refuses it), then the call. */
+async function call(
+  deps: DeviceStatusDeps,
+  tokens: TokenCache,
+  number: E164,
+  scope: Scope,
+  beforeRequest: () => Promise<void>,
+): Promise<Call> {
+  const key = `${number}|${scope}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const token: TokenOutcome = await tokens.get(key, () =>
+      exchangeToken(deps, number, scope, beforeRequest),
+    );
+    if (!token.ok) {
+      return 'answer' in token
+        ? { kind: 'answer', code: token.answer.code, message: token.answer.message }
+        : { kind: 'failed', failure: token.failure };
+    }
+    await beforeRequest();
+    const result = await deps.transport.post(`${deps.apiBaseUrl}${deps.path}/${scope}`, {
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({ device: { phoneNumber: number } }),
+    });
+    if (!result.ok) return { kind: 'failed', failure: result.failure };
+    const res = result.response;
+    // A token refused before its time (revoked, clock skew): get a fresh one once.
+    if (res.status === 401 && attempt === 0) {
+      tokens.drop(key, token.token);
+      continue;
+    }
+    return callFromResponse(res, number, deps.clock);
+  }
+  return {
+    kind: 'failed',
+    failure: {
+      code: FAILURE_CODE.auth,
+      retry: RETRY_CLASS.retryable,
+      detail: 'access token refused twice',
+    },
+  };
+}
+
+/**
+ * An insight's HTTP answer (other than a first 401, which gets a fresh token instead): its body, the number's
+ * answer, or a failure.
+ */
+function callFromResponse(res: HttpResponse, number: E164, clock: Clock): Call {
+  const json = parseJsonObject(res.body);
+  if (res.status === 200)
+    return json ? { kind: 'ok', body: json } : { kind: 'failed', failure: unexpectedBody(200) };
+  const code = typeof json?.code === 'string' ? json.code : '';
+  const message = typeof json?.message === 'string' ? json.message : '';
+  const { retry } = classifyHttpStatus(res.status);
+  // 400, 403 and 404 are this number's answer; 401 again, 409, 429 and 5xx are failures to act on.
+  if ((res.status === 400 || res.status === 403 || res.status === 404) && code !== '') {
+    return { kind: 'answer', code, message };
+  }
+  const failure = {
+    ...httpFailure(res, clock(), scrubUpstreamText([code, message].filter(Boolean).join(': '), number)),
+    ...(code !== '' ? { upstreamCode: code } : {}),
+  };
+  return {
+    kind: 'failed',
+    failure: res.status === 401 ? { ...failure, retry: RETRY_CLASS.retryable } : { ...failure, retry },
+  };
+}
+
+/** Both insights' calls as one lookup outcome, logged (masked number) at debug level. */
+function lookupOutcome(log: Logger, phoneNumber: E164, connectivity: Call, roaming: Call): LookupOutcome {
+  // Either insight failing in a way worth acting on fails the lookup: the pair is retried together.
+  // The most severe failure decides: a 401 must stop the batch and a 429 pause it, whatever the other call did.
+  const failed = [connectivity, roaming]
+    .filter((c): c is Extract<Call, { kind: 'failed' }> => c.kind === 'failed')
+    .sort((a, b) => SEVERITY[a.failure.retry] - SEVERITY[b.failure.retry])[0];
+  if (failed) {
+    log.debug({ phone: maskPhone(phoneNumber), failure: failed.failure }, 'lookup failed');
+    return { kind: 'failed', provider: PROVIDER, phoneNumber, failure: failed.failure };
+  }
+  const outcome: LookupOutcome = {
+    kind: 'answered',
+    provider: PROVIDER,
+    phoneNumber,
+    requestId: null,
+    reachability: mapConnectivity(connectivity),
+    roaming: mapRoaming(roaming),
+    transient: false,
+  };
+  log.debug(
+    {
+      phone: maskPhone(phoneNumber),
+      connectivity: outcome.reachability.status.code,
+      roaming: outcome.roaming.status.code,
+    },
+    'lookup answered',
+  );
+  return outcome;
 }
 
 const CONNECTIVITY: Readonly<Record<string, { reachable: boolean; connectivity: string[] }>> = {
