@@ -10,7 +10,7 @@ import { SERVED_FILES, type DataDir, type ServedFile } from './data-dir.js';
 import { type BatchRecord, type RetryRecord } from '../batch/files.js';
 import { partialResults } from '../batch/partial-results.js';
 import { HttpProblem } from './problem.js';
-import { etaSeconds, RateTracker } from './rate.js';
+import { etaSeconds, RateTracker } from '../batch/eta.js';
 import { buildRetryInput, settingsOf } from '../batch/retry.js';
 import type { RetryMerger } from '../batch/retry-merger.js';
 import type { SavedUpload } from './upload.js';

@@ -2,7 +2,7 @@ import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { isFresh } from '../history/number-state.js';
 import type { StateStore } from '../history/state-store.js';
-import { readNumberedRecords, recordGroups } from '../input/batch-records.js';
+import { readNumberedRecords } from '../input/batch-records.js';
 import type { InputShape } from '../input/sniff.js';
 
 /**
@@ -79,17 +79,20 @@ export async function buildPlan(input: PlanInput): Promise<Plan> {
     phoneColumn: input.phoneColumn,
     defaultCountry: input.defaultCountry,
   };
-  const onReject = () => void rejected++;
-  for await (const group of recordGroups(readNumberedRecords(source), GROUP, onReject)) {
-    rows += group.length;
-    for (const { phone } of group) {
-      if (phone.kind !== 'valid') continue;
-      valid++;
-      if (seen.has(phone.e164)) continue;
-      seen.add(phone.e164);
-      pending.push(phone.e164);
+  // Record by record, keeping only the numbers: plan has nothing to write, so it holds no group of records.
+  for await (const item of readNumberedRecords(source)) {
+    if (item.kind === 'reject') {
+      rejected++;
+      continue;
     }
-    await countCached();
+    rows++;
+    const { phone } = item;
+    if (phone.kind !== 'valid') continue;
+    valid++;
+    if (seen.has(phone.e164)) continue;
+    seen.add(phone.e164);
+    pending.push(phone.e164);
+    if (pending.length >= GROUP) await countCached();
   }
   await countCached();
   const live = seen.size - cached;

@@ -38,8 +38,11 @@ export async function* readNumberedRecords(
       continue;
     }
     if (item.index < fromIndex) continue;
-    const phone = normalisePhone(item.fields[source.phoneColumn] ?? '', source.defaultCountry);
-    yield { ...item, phone };
+    // The number joins the record the reader made rather than a copy of it: a copy per record doubled what
+    // the garbage collector has to do on a 10-million-row file.
+    const record = item as InputRecord & { phone?: PhoneCell };
+    record.phone = normalisePhone(item.fields[source.phoneColumn] ?? '', source.defaultCountry);
+    yield record as NumberedRecord;
   }
 }
 

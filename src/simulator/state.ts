@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
 import { dayAnchor, deviceStateFor, type DeviceState } from './device-state.js';
@@ -25,6 +26,8 @@ export class SimulatorState {
   private readonly closing = new AbortController();
 
   constructor(options: SimulatorOptions) {
+    // Every request in flight waits out its latency listening for the close: hundreds at once are normal.
+    setMaxListeners(0, this.closing.signal);
     this.seed = options.seed ?? 'reachscan';
     const applications = new Map(options.applications.map((a) => [a.applicationId, toApplicationRecord(a)]));
     this.current = applyDials(DEFAULT_DIALS, options.dials ?? {});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etaSeconds, RateTracker } from '../../../src/api/rate.js';
+import { etaSeconds, RateTracker } from '../../../src/batch/eta.js';
 
 describe('RateTracker', () => {
   it('uses the average since the start until reads span two seconds, then the recent window', () => {
