@@ -1,70 +1,28 @@
 // The layers of src/ and the folders each may import (see docs/how-a-batch-runs.md, "Layout"). Entry points →
 // the use case (batch/) → capabilities → core/config/logging. Each folder lists what it may import, and the
 // lists form no cycle, so an upward import or a cycle between folders fails `npm run lint`.
+
+/** The base every folder may use: no I/O in core; config reads the environment once; logging masks numbers. */
+const BASE = ['config', 'core', 'logging'];
+/** Capabilities, in an order that allows no cycle: metrics → output → history → queue; input and providers stand alone. */
+const CAPABILITIES = ['queue', 'input', 'providers', 'output', 'history', 'metrics'];
+/** What the use case, and so every entry point, may use. */
+const BELOW_BATCH = [...CAPABILITIES, ...BASE];
+
 export const LAYERS = {
   // Entry points: parse what comes in, call the use case.
-  cli: [
-    'api',
-    'watch',
-    'schedule',
-    'batch',
-    'queue',
-    'input',
-    'providers',
-    'output',
-    'history',
-    'metrics',
-    'config',
-    'core',
-    'logging',
-  ],
-  api: [
-    'schedule',
-    'batch',
-    'queue',
-    'input',
-    'providers',
-    'output',
-    'history',
-    'metrics',
-    'config',
-    'core',
-    'logging',
-  ],
-  watch: [
-    'batch',
-    'queue',
-    'input',
-    'providers',
-    'output',
-    'history',
-    'metrics',
-    'config',
-    'core',
-    'logging',
-  ],
-  schedule: [
-    'batch',
-    'queue',
-    'input',
-    'providers',
-    'output',
-    'history',
-    'metrics',
-    'config',
-    'core',
-    'logging',
-  ],
+  cli: ['api', 'watch', 'schedule', 'batch', ...BELOW_BATCH],
+  api: ['schedule', 'batch', ...BELOW_BATCH],
+  watch: ['batch', ...BELOW_BATCH],
+  schedule: ['batch', ...BELOW_BATCH],
   // The use case: one home for a batch's life.
-  batch: ['queue', 'input', 'providers', 'output', 'history', 'metrics', 'config', 'core', 'logging'],
-  // Capabilities, in an order that allows no cycle: metrics → output → history → queue; input and providers stand alone.
-  metrics: ['output', 'history', 'queue', 'providers', 'config', 'core', 'logging'],
-  output: ['history', 'input', 'config', 'core', 'logging'],
-  history: ['queue', 'config', 'core', 'logging'],
-  queue: ['config', 'core', 'logging'],
-  input: ['config', 'core', 'logging'],
-  providers: ['config', 'core', 'logging'],
-  // The base: no I/O in core; config reads the environment once; logging masks numbers.
+  batch: BELOW_BATCH,
+  metrics: ['output', 'history', 'queue', 'providers', ...BASE],
+  output: ['history', 'input', ...BASE],
+  history: ['queue', ...BASE],
+  queue: BASE,
+  input: BASE,
+  providers: BASE,
   config: ['core', 'logging'],
   logging: ['core'],
   core: [],
