@@ -221,7 +221,9 @@ class ChunkRun {
     // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
     const checkedAt = this.deps.clock();
     const carrier = answerFromOutcome(outcome, new Date(checkedAt).toISOString());
-    const entry = liveAnswer(carrier, this.previous.get(number) ?? null, this.data.provider, checkedAt);
+    const simulated = this.provider.servedBySimulator?.() === true;
+    const previous = this.previous.get(number) ?? null;
+    const entry = liveAnswer(carrier, previous, this.data.provider, checkedAt, simulated);
     await this.deps.redis.hset(this.keys.answers, number, encodeAnswer(entry));
     this.saved++;
   }

@@ -94,10 +94,15 @@ checks every phone number's reachability and roaming through Redis-queued worker
                            connectivity, last_status_at, roaming, roaming_countries, roaming_mcc,
                            reachability_status, roaming_status, checked_at, error, source,
                            no_connectivity_since, no_connectivity_evidence, changes, previous_checked_at,
-                           previous_roaming_countries
+                           previous_roaming_countries, last_seen_connected_at, request_id
+                           (last_status_at is the carrier's status time: the last time the network updated
+                           or confirmed the status, not when it changed; source=simulated marks answers of
+                           the built-in simulator)
   rejects.csv              records that are not valid CSV: line, raw, reason
-  no-connectivity-<N>d.csv not reachable now and no connectivity for N or more days, by the carrier's
-                           status time or, without one, by the history; + days_without_connectivity
+  no-connectivity-<N>d.csv not reachable now and no connectivity proven for N or more days: since the
+                           carrier's status time when it is later than the last check that found the device
+                           reachable, else since the first check that found it unreachable;
+                           + days_without_connectivity
   changes.csv              what changed since each number's previous check: went_offline, came_back,
                            started_roaming, stopped_roaming, roaming_country_changed, became_not_found
   report.json, report.md,  counts: changes, reachability, days without connectivity, roaming by country,

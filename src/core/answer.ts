@@ -1,10 +1,12 @@
 import type { LookupOutcome } from './lookup-result.js';
 import type { PhoneCell } from './e164.js';
-import type { CARRIER_COLUMNS } from './columns.js';
+import type { CARRIER_COLUMNS, TRACE_COLUMNS } from './columns.js';
 import { LOCAL_STATUS, RESULT_COLUMNS, type ResultFields } from './columns.js';
 
 /** The columns one carrier answer fills. */
-export type CarrierAnswer = Readonly<Record<(typeof CARRIER_COLUMNS)[number], string>>;
+export type CarrierAnswer = Readonly<
+  Record<(typeof CARRIER_COLUMNS)[number] | (typeof TRACE_COLUMNS)[number], string>
+>;
 
 /** A number's answer as kept between the worker that asked and the step that writes results. */
 export type StoredAnswer = Omit<ResultFields, 'phone_e164'>;
@@ -19,6 +21,7 @@ const NO_HISTORY = {
   changes: '',
   previous_checked_at: '',
   previous_roaming_countries: '',
+  last_seen_connected_at: '',
 } as const;
 
 /** Every answer column empty: the start of a row without a carrier answer. */
@@ -30,6 +33,7 @@ const NO_ANSWER = {
   roaming_countries: '',
   roaming_mcc: '',
   checked_at: '',
+  request_id: '',
 } as const;
 
 /** Flattens a provider outcome into result columns; `checkedAt` is when the carrier was asked. */
@@ -58,6 +62,7 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): Ca
     error: outcome.transient
       ? 'the carrier could not answer for now (transient status after every attempt); try again later'
       : '',
+    request_id: outcome.requestId ?? '',
   };
 }
 
@@ -66,16 +71,21 @@ export function encodeAnswer(answer: StoredAnswer): string {
   return JSON.stringify(STORED.map((c) => answer[c]));
 }
 
+/** Columns an answer stored by the previous release has: later columns were added at the end. */
+const OLDEST_STORED_LENGTH = STORED.length - 2;
+
+/** Decodes a stored answer; one stored before the last columns were added gets them empty. */
 export function decodeAnswer(text: string): StoredAnswer {
   const values = JSON.parse(text) as unknown;
   if (
     !Array.isArray(values) ||
-    values.length !== STORED.length ||
+    values.length < OLDEST_STORED_LENGTH ||
+    values.length > STORED.length ||
     !values.every((v) => typeof v === 'string')
   ) {
     throw new TypeError('stored answer has an unexpected shape');
   }
-  return Object.fromEntries(STORED.map((c, i) => [c, values[i] as string])) as StoredAnswer;
+  return Object.fromEntries(STORED.map((c, i) => [c, values[i] ?? ''])) as StoredAnswer;
 }
 
 /**

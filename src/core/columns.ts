@@ -20,15 +20,30 @@ export const HISTORY_COLUMNS = [
   'changes',
   'previous_checked_at',
   'previous_roaming_countries',
+  'last_seen_connected_at',
 ] as const;
 
+/**
+ * What identifies the carrier's side of an answer, to dispute a charge or a wrong answer with the carrier: the
+ * request id (Identity Insights' `request_id`, or the `x-correlator` sent to a CAMARA API). Always last.
+ */
+export const TRACE_COLUMNS = ['request_id'] as const;
+
 /** The columns reachscan appends to every input row, in this order. Scripts rely on these names. */
-export const RESULT_COLUMNS = ['phone_e164', ...CARRIER_COLUMNS, ...HISTORY_COLUMNS] as const;
+export const RESULT_COLUMNS = [
+  'phone_e164',
+  ...CARRIER_COLUMNS,
+  ...HISTORY_COLUMNS,
+  ...TRACE_COLUMNS,
+] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 export type ResultFields = Readonly<Record<ResultColumn, string>>;
 
-/** `source`: a carrier answer asked for in this run, or one served from the history (`--max-age`). */
-export const SOURCE = { live: 'live', cache: 'cache' } as const;
+/**
+ * `source`: a carrier answer asked for in this run, one served from the history (`--max-age`), or one the
+ * built-in simulator gave in this run: never real carrier data.
+ */
+export const SOURCE = { live: 'live', cache: 'cache', simulated: 'simulated' } as const;
 
 /** Status codes reachscan writes itself when no carrier answer applies. */
 export const LOCAL_STATUS = {

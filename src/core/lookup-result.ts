@@ -13,7 +13,10 @@ export interface ReachabilityAnswer {
   readonly reachable: boolean | null;
   /** `DATA`, `SMS`, or values unknown to us, kept verbatim; empty when not reachable or not said. */
   readonly connectivity: readonly string[];
-  /** ISO 8601: the last time the connectivity status changed; null when not given. */
+  /**
+   * ISO 8601: the last time the network updated or confirmed the status (Vonage `latest_status_at`, CAMARA
+   * `lastStatusTime`), not when it last changed; null when not given.
+   */
   readonly latestStatusAt: string | null;
 }
 
@@ -45,6 +48,14 @@ export interface AnsweredLookup {
   readonly roaming: RoamingAnswer;
   /** Some insight answered with a transient code (`SUPPLIER_ERROR`, `INTERNAL_ERROR`): worth a retry. */
   readonly transient: boolean;
+}
+
+/** The response header the built-in simulator puts on every answer; no carrier sends it. */
+export const SIMULATOR_HEADER = 'x-reachscan-simulator';
+
+/** Whether a response came from the built-in simulator. */
+export function isSimulatorResponse(headers: Readonly<Record<string, string>>): boolean {
+  return headers[SIMULATOR_HEADER] === '1';
 }
 
 /** No usable answer: the failure says why and what to do about it. */

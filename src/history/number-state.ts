@@ -26,6 +26,8 @@ export interface NumberState {
   readonly knownReachable: boolean | null;
   readonly knownRoaming: boolean | null;
   readonly knownRoamingCountries: string;
+  /** The answers came from the built-in simulator: never compared with, nor served for, a real carrier's. */
+  readonly simulated: boolean;
 }
 
 const bool = (value: string): boolean | null => (value === 'true' ? true : value === 'false' ? false : null);
@@ -53,11 +55,13 @@ const timeOf = (iso: string): number | null => {
  * the device and leaves its history as it was.
  */
 export function nextState(
-  previous: NumberState | null,
+  previousState: NumberState | null,
   answer: CarrierAnswer,
   provider: ProviderName,
   checkedAt: number,
+  simulated = false,
 ): NumberState {
+  const previous = sameWorld(previousState, simulated);
   const reachable = factReachable(answer);
   const roaming = factRoaming(answer);
   const knownReachable = reachable ?? previous?.knownReachable ?? null;
@@ -83,7 +87,16 @@ export function nextState(
     knownRoaming: roaming ?? previous?.knownRoaming ?? null,
     knownRoamingCountries:
       roaming !== null ? answer.roaming_countries : (previous?.knownRoamingCountries ?? ''),
+    simulated,
   };
+}
+
+/**
+ * The previous state when it comes from the same world as the new answer (both real or both simulated), else
+ * null: a simulated history is no evidence about a real device, nor the other way round.
+ */
+export function sameWorld(previous: NumberState | null, simulated: boolean): NumberState | null {
+  return previous !== null && previous.simulated === simulated ? previous : null;
 }
 
 /** The carrier answer a state holds, as result columns: what the cache serves. */
@@ -101,6 +114,8 @@ export function answerOfState(state: NumberState): CarrierAnswer {
     roaming_status: state.roamingStatus,
     checked_at: iso(state.checkedAt),
     error: '',
+    // The carrier's id belongs to the run that asked; a served answer asks nobody.
+    request_id: '',
   };
 }
 

@@ -41,6 +41,7 @@ export function encodeState(state: NumberState): Record<string, string> {
   if (state.knownRoaming !== state.roaming) put('km', flag(state.knownRoaming));
   // Kept even when empty: its presence says "differs from mc".
   if (state.knownRoamingCountries !== state.roamingCountries) fields.kc = state.knownRoamingCountries;
+  if (state.simulated) fields.s = '1';
   return fields;
 }
 
@@ -69,6 +70,7 @@ export function decodeState(fields: Readonly<Record<string, string>>): NumberSta
     knownReachable: 'kr' in fields ? flag(fields.kr) : reachable,
     knownRoaming: 'km' in fields ? flag(fields.km) : roaming,
     knownRoamingCountries: 'kc' in fields ? (fields.kc ?? '') : roamingCountries,
+    simulated: fields.s === '1',
   };
 }
 

@@ -1,15 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parse } from 'csv-parse';
+import { parse, type Parser } from 'csv-parse';
+import { pipeline } from 'node:stream';
 import { InputError } from '../input/errors.js';
-import { CARRIER_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
+import { CARRIER_COLUMNS, HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
 import { ReportFiles } from './report-files.js';
 import { OUTPUT_FOLDER_MODE } from './csv-file.js';
 
 /** Our columns as written before the history columns existed: such files still rebuild (without changes). */
 const EARLIER_COLUMNS = ['phone_e164', ...CARRIER_COLUMNS] as const;
+
+/** Our columns before `last_seen_connected_at` and `request_id` were added at the end. */
+const HISTORY_ERA_COLUMNS = [
+  'phone_e164',
+  ...CARRIER_COLUMNS,
+  ...HISTORY_COLUMNS.filter((c) => c !== 'last_seen_connected_at'),
+] as const;
 
 /** Our column names may carry `reachscan_` prefixes when the input had a column of the same name. */
 const bare = (name: string) => name.replace(/^(reachscan_)+/, '');
@@ -41,9 +49,7 @@ export async function rebuildReports(
     throw new InputError(displayName, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
-  const parser = createReadStream(resultsPath).pipe(
-    parse({ bom: true, relax_column_count: true, relax_quotes: true }),
-  );
+  const parser = readCsvRecords(resultsPath, { relax_quotes: true });
   let reports: ReportFiles | null = null;
   let layout: { inputColumns: number; ours: readonly string[] } | null = null;
   const unique = new Set<string>();
@@ -92,7 +98,7 @@ export async function rebuildReports(
 }
 
 function findOurColumns(header: readonly string[], displayName: string) {
-  for (const ours of [RESULT_COLUMNS, EARLIER_COLUMNS] as const) {
+  for (const ours of [RESULT_COLUMNS, HISTORY_ERA_COLUMNS, EARLIER_COLUMNS] as const) {
     const tail = header.slice(-ours.length).map(bare);
     if (header.length >= ours.length && ours.every((name, i) => tail[i] === name)) {
       return { inputColumns: header.length - ours.length, ours };
@@ -118,11 +124,22 @@ async function* withInputErrors(records: AsyncIterable<string[]>, displayName: s
   }
 }
 
+/**
+ * A CSV file's records. Through `pipeline`, so a read error (a file gone, a disk error) ends the iteration
+ * with that error instead of being an unhandled stream error that kills the process.
+ */
+function readCsvRecords(path: string, options: { relax_quotes?: boolean } = {}): Parser {
+  return pipeline(
+    createReadStream(path),
+    parse({ bom: true, relax_column_count: true, ...options }),
+    () => {}, // the error reaches the iteration through the parser, destroyed with it
+  );
+}
+
 async function countRejects(path: string): Promise<number> {
   try {
     let records = -1; // the header
-    for await (const _ of createReadStream(path).pipe(parse({ bom: true, relax_column_count: true })))
-      records++;
+    for await (const _ of readCsvRecords(path)) records++;
     return Math.max(0, records);
   } catch {
     return 0;

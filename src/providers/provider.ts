@@ -18,5 +18,10 @@ export interface LookupOptions {
 export interface ReachabilityProvider {
   readonly name: ProviderName;
   lookup(phoneNumber: E164, options?: LookupOptions): Promise<LookupOutcome>;
+  /**
+   * True once the built-in simulator has answered this provider (it marks every answer): its answers are then
+   * not real carrier data, and results say `source` = `simulated`.
+   */
+  servedBySimulator?(): boolean;
   close(): Promise<void>;
 }

@@ -12,7 +12,8 @@ export interface RedisChoice {
 
 /**
  * REDIS_URL when it answers. When nothing answers at the default address and redis-server is installed, a
- * private throwaway Redis for this run (said on stderr); otherwise one line on how to get Redis.
+ * private throwaway Redis for this run; otherwise one line on how to get Redis. Either way one line says which
+ * Redis the run uses (the history lives there: a user must know whose Redis got it).
  */
 export async function chooseRedis(
   env: Env,
@@ -22,11 +23,14 @@ export async function chooseRedis(
 ): Promise<RedisChoice> {
   const setting = redisUrlFromEnv(env);
   const url = setting.configured ? setting.url : (defaultUrl ?? setting.url);
-  if (await redisAnswers(url)) return { url, stopPrivate: null };
+  if (await redisAnswers(url)) {
+    say(`using Redis at ${redactUrl(url)} (already running)`);
+    return { url, stopPrivate: null };
+  }
   if (!setting.configured && allowPrivate && hasRedisServer()) {
     const redis = await startRedisServer();
     say(
-      `no Redis at ${url}; started a private redis-server for this run at ${redis.url} (its data goes when the run ends)`,
+      `using Redis at ${redis.url} (started a private one for this run: the history is not kept; nothing answered at ${redactUrl(url)})`,
     );
     return { url: redis.url, stopPrivate: () => redis.stop() };
   }

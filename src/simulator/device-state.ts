@@ -25,10 +25,15 @@ export type DeviceState =
       readonly reachable: boolean;
       /** Empty when not reachable. */
       readonly connectivity: readonly ('DATA' | 'SMS')[];
-      /** When the connectivity status last changed, ms since epoch; null when the network omits it. */
+      /**
+       * The status time the network reports (ms since epoch; null when it omits it): the last time it updated or
+       * confirmed the connectivity status, as Vonage's `latest_status_at` and CAMARA's `lastStatusTime` are
+       * specified. A reachable device confirms its status often; an unreachable one was last updated when it
+       * dropped off. (The name predates that reading and is kept for `POST /_sim/devices`.)
+       */
       readonly connectivityChangedAt: number | null;
       readonly roaming: RoamingPlace | null;
-      /** When the roaming status last changed. */
+      /** The roaming status time, on the same terms. */
       readonly roamingChangedAt: number;
       /** Per-insight status overrides, for the Virtual Operator's fixed rows. */
       readonly reachabilityStatus?: 'PARTIAL_SUCCESS' | 'NO_COVERAGE' | 'UNAUTHORIZED';
@@ -66,7 +71,8 @@ const NON_MOBILE = new Set([
  * draws decide
  *  - d0 status: 2% unknown subscriber, 1% no coverage, 1% unauthorized, 2% partial success, else OK;
  *  - d1 connectivity: 70% DATA+SMS, 8% DATA only, 7% SMS only, 15% not reachable;
- *  - d2 when it changed: reachable within the last 30 days, not reachable within the last 180 days;
+ *  - d2 the status time (last updated or confirmed): reachable within the last day, not reachable when it
+ *    dropped off, within the last 180 days;
  *  - d3 roaming: 12% of reachable devices (about 10% of all), d4 picks the place (never the home country),
  *    d5 when roaming last changed (14 days when roaming, 90 days when not).
  * Times count back from `anchorMs` (by default 00:00 UTC of the current day), in whole seconds.
@@ -91,7 +97,7 @@ export function deviceStateFor(phoneNumber: string, seed: string, anchorMs: numb
   const connectivity: ('DATA' | 'SMS')[] =
     d1 < 0.7 ? ['DATA', 'SMS'] : d1 < 0.78 ? ['DATA'] : d1 < 0.85 ? ['SMS'] : [];
   const reachable = connectivity.length > 0;
-  const changedAt = ago(draw(2), reachable ? 30 : 180);
+  const changedAt = ago(draw(2), reachable ? 1 : 180);
 
   let roaming: RoamingPlace | null = null;
   if (reachable && draw(3) < 0.12) {

@@ -33,6 +33,7 @@ const PHONE = /^\+?[0-9]{5,15}$/;
 function deviceStatusRoute(scope: DeviceStatusScope): Route {
   return async (request, context) => {
     const { req, res, reply } = request;
+    const correlator = echoCorrelator(req.headers['x-correlator'], res);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const grant = bearer !== undefined ? context.oauth.tokens.get(bearer) : undefined;
     if (!grant || context.clock() >= grant.expiresAtMs) return reply(401, () => camaraError(res, 401));
@@ -42,6 +43,7 @@ function deviceStatusRoute(scope: DeviceStatusScope): Route {
     const raw = device?.phoneNumber;
     if (typeof raw !== 'string' || !PHONE.test(raw)) return reply(400, () => camaraError(res, 400));
     const number = raw.startsWith('+') ? raw : `+${raw}`;
+    if (correlator !== null) context.stats.requestId(number, correlator);
     // A token is good for one number and one scope only.
     if (grant.scope !== scope || grant.number !== number) return reply(403, () => camaraError(res, 403));
     const perturbed = await request.perturb();
@@ -65,6 +67,13 @@ function deviceStatusRoute(scope: DeviceStatusScope): Route {
         : { roaming: true, countryCode: state.roaming.mcc, countryName: [...state.roaming.countries] };
     reply(200, () => sendJson(res, 200, body));
   };
+}
+
+/** CAMARA: a valid `x-correlator` comes back on the response (it is what the client quotes to the operator). */
+function echoCorrelator(header: string | string[] | undefined, res: ServerResponse): string | null {
+  if (typeof header !== 'string' || !/^[a-zA-Z0-9-_:;./<>{}]{0,256}$/.test(header)) return null;
+  res.setHeader('x-correlator', header);
+  return header;
 }
 
 export const connectivityRoute = deviceStatusRoute('connectivity');

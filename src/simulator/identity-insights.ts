@@ -177,5 +177,7 @@ export const identityInsightsRoute: Route = async (request, context) => {
         : null;
   const state = context.deviceState(valid.phoneNumber);
   const insights = renderInsights(state, valid.insights, forced);
-  reply(200, () => sendJson(res, 200, { request_id: randomUUID(), insights }));
+  const requestId = randomUUID();
+  context.stats.requestId(valid.phoneNumber, requestId);
+  reply(200, () => sendJson(res, 200, { request_id: requestId, insights }));
 };

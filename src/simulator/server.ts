@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { SIMULATOR_HEADER } from '../core/lookup-result.js';
 import type { AddressInfo } from 'node:net';
 import { handleControl } from './control.js';
 import { connectivityRoute, DEVICE_STATUS_PATHS, roamingRoute } from './device-status.js';
@@ -37,6 +38,8 @@ function apiRoutes(): ReadonlyMap<string, Route> {
 /** API paths go through the shared gate to their route, the rest to `/_sim`; a failure answers 500. */
 function requestHandler(state: SimulatorState, routes: ReadonlyMap<string, Route>): RequestListener {
   return (req, res) => {
+    // Every answer says it is simulated, so results can never pass for a real carrier's (source = simulated).
+    res.setHeader(SIMULATOR_HEADER, '1');
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
     const route = routes.get(path);
     const handler = route

@@ -17,11 +17,20 @@ export interface SimulatorStats {
   distinctJwtIds: number;
   /** Most API requests that arrived within any sliding 1000 ms: what a carrier's per-second cap sees. */
   peakPerSecond: number;
+  /**
+   * The request id of each number's latest answer (Identity Insights `request_id`, the echoed CAMARA
+   * `x-correlator`), for the last REQUEST_IDS_KEPT numbers: what a client should have recorded.
+   */
+  requestIds: Record<string, string>;
 }
+
+/** Enough for any test file, small enough for a long benchmark run. */
+const REQUEST_IDS_KEPT = 2_000;
 
 export class StatsCounter {
   private data = StatsCounter.empty();
   private readonly jtis = new Set<string>();
+  private readonly ids = new Map<string, string>();
 
   private static empty(): SimulatorStats {
     return {
@@ -34,6 +43,7 @@ export class StatsCounter {
       connections: 0,
       distinctJwtIds: 0,
       peakPerSecond: 0,
+      requestIds: {},
     };
   }
 
@@ -67,16 +77,22 @@ export class StatsCounter {
   connection(): void {
     this.data.connections++;
   }
+  requestId(phoneNumber: string, id: string): void {
+    this.ids.delete(phoneNumber); // set again last: the first key is the number answered longest ago
+    this.ids.set(phoneNumber, id);
+    if (this.ids.size > REQUEST_IDS_KEPT) this.ids.delete(this.ids.keys().next().value as string);
+  }
   jwtId(jti: string): void {
     this.jtis.add(jti);
     this.data.distinctJwtIds = this.jtis.size;
   }
   snapshot(): SimulatorStats {
-    return structuredClone(this.data);
+    return { ...structuredClone(this.data), requestIds: Object.fromEntries(this.ids) };
   }
   reset(): void {
     this.data = StatsCounter.empty();
     this.jtis.clear();
+    this.ids.clear();
     this.recent = [];
     this.head = 0;
   }

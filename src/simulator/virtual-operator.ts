@@ -11,7 +11,7 @@ const GB = { mcc: 234, countries: ['GB'] } as const;
  *
  * | number     | reachability                        | roaming             |
  * |------------|-------------------------------------|---------------------|
- * | +990123400 | DATA+SMS, changed 2 days ago        | GB (234)            |
+ * | +990123400 | DATA+SMS, status time 2 days ago    | GB (234)            |
  * | +990123411 | DATA only, 5 days                   | MCC 901, no country |
  * | +990123422 | DATA+SMS, 1 day                     | DE (262)            |
  * | +990123433 | SMS only, 12 days                   | not roaming         |

@@ -4,9 +4,11 @@ import { chooseRedis } from '../../src/queue/redis-choice.js';
 import { freePort } from '../../src/queue/private-redis.js';
 
 describe('choosing Redis for a scan', () => {
-  it('uses REDIS_URL when it answers', async () => {
-    const choice = await chooseRedis({ REDIS_URL: inject('redisUrl') }, true, () => {});
+  it('uses REDIS_URL when it answers, and says which Redis it uses', async () => {
+    const said: string[] = [];
+    const choice = await chooseRedis({ REDIS_URL: inject('redisUrl') }, true, (line) => said.push(line));
     expect(choice).toEqual({ url: inject('redisUrl'), stopPrivate: null });
+    expect(said).toEqual([`using Redis at ${inject('redisUrl')} (already running)`]);
   });
 
   it('starts a private redis-server, and says so, when nothing answers at the default address', async () => {
@@ -15,7 +17,9 @@ describe('choosing Redis for a scan', () => {
     const choice = await chooseRedis({}, true, (line) => said.push(line), nowhere);
     try {
       expect(choice.url).not.toBe(nowhere);
-      expect(said[0]).toMatch(/^no Redis at redis:\/\/127\.0\.0\.1:\d+; started a private redis-server/);
+      expect(said).toEqual([
+        `using Redis at ${choice.url} (started a private one for this run: the history is not kept; nothing answered at ${nowhere})`,
+      ]);
       const redis = new Redis(choice.url);
       expect(await redis.ping()).toBe('PONG');
       await redis.quit();

@@ -13,6 +13,7 @@ export const carrierAnswer = (over: Partial<CarrierAnswer> = {}): CarrierAnswer 
   roaming_status: 'OK',
   checked_at: '',
   error: '',
+  request_id: '',
   ...over,
 });
 
@@ -26,5 +27,6 @@ export const resultRow = (over: Partial<ResultFields> = {}): ResultFields => ({
   changes: '',
   previous_checked_at: '',
   previous_roaming_countries: '',
+  last_seen_connected_at: '',
   ...over,
 });

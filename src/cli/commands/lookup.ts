@@ -65,6 +65,7 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
               null,
               provider.name,
               now,
+              provider.servedBySimulator?.() === true,
             );
           }
           const row: LookupRow = { input, ...resultFields(phone, answer) };
@@ -92,7 +93,11 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
 
 /** The table leaves out what only a file needs; --json has every column. */
 const TABLE_COLUMNS = RESULT_COLUMNS.filter(
-  (c) => c !== 'roaming_mcc' && c !== 'checked_at' && !(HISTORY_COLUMNS as readonly string[]).includes(c),
+  (c) =>
+    c !== 'roaming_mcc' &&
+    c !== 'checked_at' &&
+    c !== 'request_id' &&
+    !(HISTORY_COLUMNS as readonly string[]).includes(c),
 );
 
 function formatTable(rows: readonly LookupRow[]): string {

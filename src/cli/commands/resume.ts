@@ -20,7 +20,7 @@ export async function runResume(argv: readonly string[], io: CliIo): Promise<Exi
     throw new UsageError('resume needs exactly one batch id: reachscan resume <batch-id>');
   if (!/^[0-9a-f]{24}$/.test(batchId))
     throw new UsageError(`"${batchId}" is not a batch id (24 hex digits, as scan prints)`);
-  const choice = await chooseRedis(io.env, false, () => {});
+  const choice = await chooseRedis(io.env, false, (line) => io.stderr.write(`reachscan resume: ${line}\n`));
   const redis = createRedis(choice.url, 'client');
   redis.on('error', () => {});
   try {

@@ -39,6 +39,8 @@ interface ScanRequest {
   readonly concurrency: number;
   readonly settings: ScanSettings;
   readonly lockMs: number;
+  /** `--strict`: invalid numbers and malformed records exit 1 too. */
+  readonly strict: boolean;
 }
 
 /** What a scan started and must stop again, recorded as each part starts so that cleanUp stops only those. */
@@ -80,6 +82,7 @@ function parseScanArgs(argv: readonly string[]) {
     ...SCAN_FLAGS,
     out: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
   });
 }
 
@@ -116,6 +119,7 @@ async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Prom
     concurrency,
     settings,
     lockMs,
+    strict: values.strict,
   };
 }
 

@@ -106,7 +106,7 @@ async function scheduleList(argv: readonly string[], io: CliIo): Promise<ExitCod
 }
 
 async function withRedis(io: CliIo, use: (redis: RedisClient) => Promise<ExitCode>): Promise<ExitCode> {
-  const choice = await chooseRedis(io.env, false, () => {});
+  const choice = await chooseRedis(io.env, false, (line) => io.stderr.write(`reachscan schedule: ${line}\n`));
   const redis = createRedis(choice.url, 'client');
   redis.on('error', () => {});
   try {

@@ -35,7 +35,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   // Read before anything starts: a bad value must end the command, not leave workers running.
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const lockMs = jobLockFromEnv(io.env);
-  const redis = await chooseRedis(io.env, false, () => {});
+  const redis = await chooseRedis(io.env, false, (line) => io.stderr.write(`reachscan worker: ${line}\n`));
   const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
     prefix: queuePrefix(io.env),

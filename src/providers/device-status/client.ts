@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { maskPhone, type E164 } from '../../core/e164.js';
 import { classifyHttpStatus, FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
@@ -51,12 +52,15 @@ export function createDeviceStatusProvider(
     tokens,
     async lookup(phoneNumber: E164, options = {}) {
       const before = options.beforeRequest ?? (() => Promise.resolve());
+      // One correlator for both calls of a lookup: what the carrier needs to find them again (request_id).
+      const correlator = randomUUID();
       const [connectivity, roaming] = await Promise.all([
-        call(deps, tokens, phoneNumber, 'connectivity', before),
-        call(deps, tokens, phoneNumber, 'roaming', before),
+        call(deps, tokens, { number: phoneNumber, scope: 'connectivity', correlator }, before),
+        call(deps, tokens, { number: phoneNumber, scope: 'roaming', correlator }, before),
       ]);
-      return lookupOutcome(log, phoneNumber, connectivity, roaming);
+      return lookupOutcome(log, { phoneNumber, correlator }, connectivity, roaming);
     },
+    servedBySimulator: () => deps.transport.servedBySimulator?.() === true,
     close: () => deps.transport.close(),
   };
 }
@@ -65,10 +69,10 @@ export function createDeviceStatusProvider(
 async function call(
   deps: DeviceStatusDeps,
   tokens: TokenCache,
-  number: E164,
-  scope: Scope,
+  target: { readonly number: E164; readonly scope: Scope; readonly correlator: string },
   beforeRequest: () => Promise<void>,
 ): Promise<Call> {
+  const { number, scope } = target;
   const key = `${number}|${scope}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     const token: TokenOutcome = await tokens.get(key, () =>
@@ -85,6 +89,7 @@ async function call(
         authorization: `Bearer ${token.token}`,
         'content-type': 'application/json',
         accept: 'application/json',
+        'x-correlator': target.correlator,
       },
       body: JSON.stringify({ device: { phoneNumber: number } }),
     });
@@ -133,7 +138,13 @@ function callFromResponse(res: HttpResponse, number: E164, clock: Clock): Call {
 }
 
 /** Both insights' calls as one lookup outcome, logged (masked number) at debug level. */
-function lookupOutcome(log: Logger, phoneNumber: E164, connectivity: Call, roaming: Call): LookupOutcome {
+function lookupOutcome(
+  log: Logger,
+  lookup: { readonly phoneNumber: E164; readonly correlator: string },
+  connectivity: Call,
+  roaming: Call,
+): LookupOutcome {
+  const { phoneNumber } = lookup;
   // Either insight failing in a way worth acting on fails the lookup: the pair is retried together.
   // The most severe failure decides: a 401 must stop the batch and a 429 pause it, whatever the other call did.
   const failed = [connectivity, roaming]
@@ -147,7 +158,7 @@ function lookupOutcome(log: Logger, phoneNumber: E164, connectivity: Call, roami
     kind: 'answered',
     provider: PROVIDER,
     phoneNumber,
-    requestId: null,
+    requestId: lookup.correlator,
     reachability: mapConnectivity(connectivity),
     roaming: mapRoaming(roaming),
     transient: false,

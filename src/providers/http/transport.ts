@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
+import { isSimulatorResponse } from '../../core/lookup-result.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -21,6 +22,8 @@ export interface HttpRequest {
 
 export interface HttpTransport {
   post(url: string, init: HttpRequest): Promise<TransportResult>;
+  /** True once any answer came from the built-in simulator (a provider talks to one origin). */
+  servedBySimulator?(): boolean;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     bodyTimeout: options.timeoutMs,
   });
 
+  let simulator = false;
   const observe = (url: string, started: number, status: number | string) => {
     if (options.observer === undefined) return;
     try {
@@ -83,7 +87,9 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         });
         const body = await res.body.text();
         observe(url, started, res.statusCode);
-        return { ok: true, response: { status: res.statusCode, headers: flattenHeaders(res.headers), body } };
+        const headers = flattenHeaders(res.headers);
+        simulator ||= isSimulatorResponse(headers);
+        return { ok: true, response: { status: res.statusCode, headers, body } };
       } catch (error) {
         if (init.signal?.aborted) throw error;
         const failure = classifyTransportError(error, timeout.aborted, options.timeoutMs);
@@ -91,6 +97,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         return { ok: false, failure };
       }
     },
+    servedBySimulator: () => simulator,
     close: () => agent.close(),
   };
 }

@@ -66,6 +66,7 @@ export function createIdentityInsightsProvider(deps: IdentityInsightsDeps): Reac
       );
       return outcome;
     },
+    servedBySimulator: () => deps.transport.servedBySimulator?.() === true,
     close: () => deps.transport.close(),
   };
 }

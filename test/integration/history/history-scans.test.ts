@@ -95,9 +95,16 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
       const report = readReport(run.outDir);
       expect(report.changes).toMatchObject({ compared_rows: 0, rows: 0 });
       expect(changeList(run)).toEqual([]);
+      // The built-in simulator answered: every row says so.
       expect(column(run, 'results.csv', 'source')).toEqual(
-        Object.fromEntries(Object.values(N).map((n) => [n, 'live'])),
+        Object.fromEntries(Object.values(N).map((n) => [n, 'simulated'])),
       );
+      // request_id: the id the carrier gave each answer (Identity Insights' request_id, the CAMARA correlator).
+      const ids = column(run, 'results.csv', 'request_id');
+      const carrierIds = t.sim.stats().requestIds;
+      expect(Object.keys(ids).sort()).toEqual(Object.values(N).sort());
+      for (const n of Object.values(N)) expect(ids[n], n).toBe(carrierIds[n]);
+      expect(new Set(Object.values(ids)).size).toBe(7);
       // Device Status gives no status time: G's 100 days are invisible to it until the history has them.
       expect(staleList(run)).toEqual(provider === 'identity-insights' ? { [N.G]: '100 status_time' } : {});
     });
@@ -148,14 +155,19 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
       day61 = await scan();
       expect(day61.code, day61.stderr).toBe(0);
       expect(changeList(day61)).toEqual([`${N.C} stopped_roaming: FR → home network`]);
-      // A was last seen reachable on day 0; B has been seen only unreachable since day 0.
+      // A was last seen reachable on day 0 and first found unreachable on day 1: proven since day 1, not day 0.
+      // B has been seen only unreachable since day 0.
       expect(staleList(day61)).toEqual({
-        [N.A]: '61 history',
+        [N.A]: '60 history',
         [N.B]: '61 history',
         [N.G]: provider === 'identity-insights' ? '161 status_time' : '61 history',
       });
       const stale = readCsv(join(day61.outDir, 'no-connectivity-60d.csv'));
       expect(stale.map((r) => r.device_id)).toEqual(['A', 'B', 'G', 'A-again']);
+      expect(column(day61, 'results.csv', 'last_seen_connected_at')[N.A]?.slice(0, 10)).toBe(
+        dayIso(0).slice(0, 10),
+      );
+      expect(column(day61, 'results.csv', 'last_seen_connected_at')[N.B]).toBe('');
       const report = readReport(day61.outDir);
       expect(report.stale).toMatchObject({
         rows: 4,
@@ -164,7 +176,7 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
       });
       // Longest gap first; equal gaps in file order.
       expect(report.stale.top.map((e) => e.phone_e164)).toEqual(
-        provider === 'identity-insights' ? [N.G, N.A, N.B, N.A] : [N.A, N.B, N.G, N.A],
+        provider === 'identity-insights' ? [N.G, N.B, N.A, N.A] : [N.B, N.G, N.A, N.A],
       );
       // Unknown answers never count as "not connected": E has been NOT_FOUND since day 1.
       expect(column(day61, 'results.csv', 'no_connectivity_since')[N.E]).toBe('');
@@ -197,14 +209,16 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
           changes: _c,
           previous_checked_at: _p,
           previous_roaming_countries: _q,
+          request_id: _i, // the carrier's id belongs to the run that asked
           ...rest
         } = r;
         return rest;
       };
+      // The history keeps whole seconds.
+      const seconds = (r: Record<string, string>) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.replace(/T(.*)\.\d{3}Z$/, 'T$1.000Z')]));
       expect(readCsv(join(run.outDir, 'results.csv')).map(strip)).toEqual(
-        readCsv(join(day61.outDir, 'results.csv')).map((r) =>
-          strip({ ...r, checked_at: r.checked_at?.replace(/\.\d{3}Z$/, '.000Z') ?? '' }),
-        ),
+        readCsv(join(day61.outDir, 'results.csv')).map((r) => strip(seconds(r))),
       );
       expect(changeList(run)).toEqual([]);
       expect(staleList(run)).toEqual(staleList(day61));
@@ -364,6 +378,18 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
       expect(readCsv(join(out, 'no-connectivity-100d.csv')).map((r) => r.phone_e164)).toEqual(
         provider === 'identity-insights' ? [N.G] : [],
       );
+
+      // A results file of the previous release (without last_seen_connected_at and request_id) still rebuilds.
+      const older = join(out, 'older-results.csv');
+      const lines = readFileSync(join(day61.outDir, 'results.csv'), 'utf8').trimEnd().split('\n');
+      writeFileSync(older, lines.map((l) => l.split(',').slice(0, -2).join(',')).join('\n'));
+      const fromOlder = await runScan(t, [older, '--out', join(out, 'older')], {}, { command: 'report' });
+      expect(fromOlder.code, fromOlder.stderr).toBe(0);
+      const gaps = (dir: string) =>
+        readCsv(join(dir, 'no-connectivity-60d.csv')).map(
+          (r) => `${r.phone_e164} ${r.days_without_connectivity}`,
+        );
+      expect(gaps(join(out, 'older'))).toEqual(gaps(day61.outDir));
     });
   },
 );

@@ -23,7 +23,7 @@ const reasonLines = (stderr: string) =>
   stderr
     .trim()
     .split('\n')
-    .filter((l) => !l.includes('started batch'));
+    .filter((l) => !l.includes('started batch') && !l.includes('using Redis at'));
 
 /** Recomputes report.json's figures from results.csv and the stale file, independently of the report code. */
 function recount(outDir: string, staleDays = 60) {

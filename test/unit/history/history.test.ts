@@ -36,16 +36,56 @@ function run(days: readonly [number, CarrierAnswer][]) {
   return { last, state };
 }
 
-describe('no connectivity from the history', () => {
-  it('counts from the last check that found the device reachable', () => {
+describe('no connectivity: the earliest proven bound', () => {
+  it('counts from the first check that found the device unreachable, not from the last reachable one', () => {
+    // Reachable on day 0, unreachable on days 10 and 70: the gap between day 0 and day 10 is not proven outage.
     const { last } = run([
       [0, answer({})],
       [10, offline],
       [70, offline],
     ]);
     expect(last).toMatchObject({
-      no_connectivity_since: iso(at(0)),
+      no_connectivity_since: iso(at(10)),
       no_connectivity_evidence: 'history',
+      last_seen_connected_at: iso(at(0)),
+    });
+  });
+
+  it('sparse scans: reachable on day 0, unreachable on day 61 proves no connectivity since day 61 only', () => {
+    const { last } = run([
+      [0, answer({})],
+      [61, offline],
+    ]);
+    expect(last).toMatchObject({
+      no_connectivity_since: iso(at(61)),
+      no_connectivity_evidence: 'history',
+      last_seen_connected_at: iso(at(0)),
+    });
+  });
+
+  it('ignores a carrier status time older than a later sighting of the device', () => {
+    // Seen reachable on day 60; on day 70 the carrier says "not reachable" with a status time of day 0.
+    const { last } = run([
+      [60, answer({})],
+      [70, { ...offline, last_status_at: iso(at(0)) }],
+    ]);
+    expect(last).toMatchObject({
+      no_connectivity_since: iso(at(70)),
+      no_connectivity_evidence: 'history',
+      last_seen_connected_at: iso(at(60)),
+    });
+  });
+
+  it('keeps the carrier status time when it is later than the last sighting', () => {
+    // Seen reachable on day 0, unreachable on day 61 with a status time of day 30: proven since day 30.
+    const { last } = run([
+      [0, answer({})],
+      [61, { ...offline, last_status_at: iso(at(30)) }],
+    ]);
+    expect(last).toMatchObject({
+      no_connectivity_since: iso(at(30)),
+      no_connectivity_evidence: 'status_time',
+      last_seen_connected_at: iso(at(0)),
     });
   });
 
@@ -58,6 +98,7 @@ describe('no connectivity from the history', () => {
     expect(last).toMatchObject({
       no_connectivity_since: iso(at(0)),
       no_connectivity_evidence: 'history',
+      last_seen_connected_at: '',
     });
     expect(state?.unreachableSince).toBe(at(0));
   });
@@ -68,18 +109,17 @@ describe('no connectivity from the history', () => {
       [30, answer({})],
       [40, offline],
     ]);
-    expect(last.no_connectivity_since).toBe(iso(at(30)));
+    expect(last.no_connectivity_since).toBe(iso(at(40)));
+    expect(last.last_seen_connected_at).toBe(iso(at(30)));
   });
 
-  it('takes the earlier of the status time and the history: either is enough to qualify', () => {
-    const recentStatus = run([
+  it('takes the earlier bound: the first unreachable check when it precedes the status time', () => {
+    const { last } = run([
       [0, answer({})],
+      [10, offline],
       [70, { ...offline, last_status_at: iso(at(65)) }],
     ]);
-    expect(recentStatus.last).toMatchObject({
-      no_connectivity_since: iso(at(0)),
-      no_connectivity_evidence: 'history',
-    });
+    expect(last).toMatchObject({ no_connectivity_since: iso(at(10)), no_connectivity_evidence: 'history' });
   });
 
   it('never believes a yes/no that comes with a non-success status', () => {
@@ -93,18 +133,20 @@ describe('no connectivity from the history', () => {
     expect(state?.unreachableSince).toBeNull();
   });
 
-  it('prefers the carrier status time when there is one, and never marks unknown or failed rows', () => {
+  it('takes the carrier status time of a number never seen before, and never marks unknown or failed rows', () => {
     const withTime = run([[5, { ...offline, last_status_at: iso(at(-100)) }]]);
     expect(withTime.last).toMatchObject({
       no_connectivity_since: iso(at(-100)),
       no_connectivity_evidence: 'status_time',
+      last_seen_connected_at: '',
     });
     expect(run([[5, notFound]]).last.no_connectivity_since).toBe('');
     const failed = run([
-      [0, offline],
+      [0, answer({})],
       [5, { ...offline, error: 'HTTP 503' }],
     ]);
     expect(failed.last.no_connectivity_since).toBe('');
+    expect(failed.last.last_seen_connected_at).toBe(iso(at(0))); // still what the history knows
     expect(failed.state?.checkedAt).toBe(at(0)); // a row in error leaves the history alone
   });
 });
