@@ -16,8 +16,9 @@ Commands:
   help [command]       show help for a command
 
 Exit codes:
-  0  every number answered
-  1  finished, but some numbers ended in error or were invalid
+  0  every valid number answered (invalid cells and malformed records are counted and listed, not failures)
+  1  finished, but lookups failed after their retries (scan --strict: also invalid numbers or malformed
+     records)
   2  bad usage or bad input
   3  infrastructure or credentials (configuration, Redis, carrier authentication)
   130  interrupted (Ctrl-C): run the same scan command again to resume
@@ -130,6 +131,7 @@ Options:
   --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
   --no-formula-guard       keep input cells that start with = + - @ as they are (by default they get a
                            leading ' so spreadsheets do not run them)
+  --strict                 exit 1 for invalid numbers or malformed records too, not only for failed lookups
   --error-threshold SHARE  pause the batch when more than this share (0.01–1) of its last --error-window
                            carrier calls failed (5xx, timeouts, dropped connections, transient insight
                            errors; not 429s) instead of spending the quota; default 0.5, 1 = never pause.
@@ -141,8 +143,10 @@ scan starts a private one for the run (it keeps no history between runs). The sa
 resumes an interrupted batch. The history (each number's last answer, last seen reachable, unreachable
 streak) lives in the same Redis under REACHSCAN_STATE_PREFIX and is written when a batch's results are final.
 
-Exit codes: 0 every row answered; 1 finished with rows in error (invalid numbers, failed lookups, malformed
-records); 2 bad usage or input; 3 infrastructure or credentials; 130 interrupted.
+Exit codes: 0 every valid number answered (invalid cells and malformed records are findings, counted in the
+summary and listed in results.csv and rejects.csv); 1 lookups failed after their retries, or with --strict
+also invalid numbers or malformed records; 2 bad usage or input; 3 infrastructure or credentials; 130
+interrupted.
 `;
 
 export const WORKER_HELP = `Usage: reachscan worker [--concurrency N]
