@@ -117,7 +117,9 @@ describe('upstream faults: every row ends answered or with a clear error status 
     const lines = scan.stderr
       .trim()
       .split('\n')
-      .filter((l) => l.startsWith('reachscan:') && !l.includes('started batch'));
+      .filter(
+        (l) => l.startsWith('reachscan:') && !l.includes('started batch') && !l.includes('using Redis at'),
+      );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/stopped: the carrier refused our credentials \(HTTP 401/);
     // It stops at the first refusals, not after asking the 2,000 numbers.

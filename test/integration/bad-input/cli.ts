@@ -53,7 +53,13 @@ export async function reachscan(
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const said = stderr
     .split('\n')
-    .filter((l) => l.startsWith('reachscan: ') && !l.includes('using the built-in simulator'))
+    // The lines every run starts with (which carrier, which Redis) are checked elsewhere.
+    .filter(
+      (l) =>
+        l.startsWith('reachscan: ') &&
+        !l.includes('using the built-in simulator') &&
+        !l.startsWith('reachscan: using Redis at '),
+    )
     .map((l) => l.slice('reachscan: '.length));
   return {
     code,

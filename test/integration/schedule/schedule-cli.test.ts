@@ -65,7 +65,7 @@ describe('reachscan schedule sync / list (subprocesses)', () => {
       );
       // The nightly job's export does not exist yet: said, not refused.
       expect(sync.stderr.trim()).toBe(
-        `reachscan: warning: ${jobs.dir}/nightly.json: "source": ${jobs.dir}/fleet.csv does not exist yet; runs fail until it does`,
+        `reachscan: warning: ${jobs.dir}/nightly.json: "source": ${jobs.dir}/fleet.csv does not exist yet; runs fail until it does\nreachscan schedule: using Redis at ${inject('redisUrl')} (already running)`,
       );
 
       const listed = await listJson(env);

@@ -64,7 +64,7 @@ describe('reachscan watch: restarts and several watchers (subprocess)', () => {
           const rows = readResults(join(f.outbox, outputFolder(left as string)));
           expect(rows.map((r) => r.phone)).toEqual(numbers);
           // Every row has the carrier's answer (whatever it is for that number).
-          expect(rows.every((r) => r.reachability_status !== '' && r.source === 'live')).toBe(true);
+          expect(rows.every((r) => r.reachability_status !== '' && r.source === 'simulated')).toBe(true);
           // One batch, resumed: no number was asked twice (the simulator injects no faults, so no retries).
           expect(await timesAsked(sim, numbers)).toEqual(Array(60).fill(1));
         } finally {
