@@ -253,3 +253,26 @@ export function countriesForMcc(mcc: number): readonly string[] {
 export function isKnownMcc(mcc: number): boolean {
   return TABLE[mcc] !== undefined;
 }
+
+/** MCCs that stand for several countries, by their countries sorted and `;`-joined. */
+const MULTI_COUNTRY = new Map(
+  Object.entries(TABLE)
+    .filter(([, entry]) => entry.includes(';'))
+    .map(([mcc, entry]) => [entry.split(';').sort().join(';'), Number(mcc)]),
+);
+
+/**
+ * What one roaming device counts under in the reports' roaming-by-country figures, so that each device counts
+ * once and the groups add up to the roaming count: its country (`DE`); for an MCC that stands for several
+ * countries, the MCC and its countries (`MCC 340 (BL, GF, GP, MF, MQ)`; the MCC found from the countries when
+ * the carrier named only those); `MCC 901` for a network with no country; `unknown` when the carrier named
+ * neither.
+ */
+export function roamingGroup(countries: readonly string[], mcc: number | null): string {
+  const named = [...new Set(countries.filter((c) => c !== ''))].sort();
+  if (named.length === 1) return named[0] as string;
+  if (named.length === 0) return mcc !== null ? `MCC ${mcc}` : 'unknown';
+  const code = mcc ?? MULTI_COUNTRY.get(named.join(';')) ?? null;
+  // Several countries no MCC of the table stands for: still one device, one group.
+  return code !== null ? `MCC ${code} (${named.join(', ')})` : named.join(' + ');
+}

@@ -1,6 +1,7 @@
 import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/changes.js';
 import { daysWithoutConnectivity } from '../history/no-connectivity.js';
 import type { ResultFields } from '../core/columns.js';
+import { roamingGroup } from '../core/mcc.js';
 
 /** One row of the stale list's top (largest gap first), for the reports. */
 export interface StaleEntry {
@@ -57,6 +58,11 @@ export interface BatchReport {
     readonly roaming: number;
     readonly not_roaming: number;
     readonly unknown: number;
+    /**
+     * Roaming rows by where they roam, each row once, so the values add up to `roaming`: an ISO country
+     * (`DE`), an MCC that stands for several countries (`MCC 340 (BL, GF, GP, MF, MQ)`), `MCC 901` (no
+     * country), or `unknown` (the carrier named no place).
+     */
     readonly by_country: Readonly<Record<string, number>>;
   };
   readonly status_counts: {
@@ -158,9 +164,7 @@ export class ReportAccumulator {
     else this.reach.unknown++;
     if (fields.roaming === 'true') {
       this.roam.roaming++;
-      for (const country of fields.roaming_countries.split(';')) {
-        if (country !== '') bump(this.byCountry, country);
-      }
+      bump(this.byCountry, roamingGroupOf(fields));
     } else if (fields.roaming === 'false') this.roam.not_roaming++;
     else this.roam.unknown++;
     bump(this.reachCodes, fields.reachability_status);
@@ -272,6 +276,12 @@ function changeEntries(fields: ResultFields): ChangeEntry[] {
       previous_checked_at: fields.previous_checked_at,
       checked_at: fields.checked_at,
     }));
+}
+
+/** A roaming row's group: one per device, so the groups add up to the roaming rows. */
+function roamingGroupOf(fields: ResultFields): string {
+  const mcc = /^\d+$/.test(fields.roaming_mcc) ? Number(fields.roaming_mcc) : null;
+  return roamingGroup(fields.roaming_countries.split(';'), mcc);
 }
 
 function bump(map: Map<string, number>, key: string): void {

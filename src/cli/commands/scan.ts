@@ -295,14 +295,7 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
     `${report.rows.total} rows → ${outDir}/${names.results}`,
     `  numbers: ${report.rows.valid} valid (${report.unique_numbers} unique, ${report.rows.duplicate} duplicates), ${report.rows.invalid} invalid, ${report.rows.rejected} malformed records → ${names.rejects}`,
     `  reachable: ${r.reachable} (${r.data} with data, ${r.sms_only} SMS only), not reachable: ${r.not_reachable}, unknown: ${r.unknown}`,
-    `  roaming: ${report.roaming.roaming}${
-      Object.keys(report.roaming.by_country).length > 0
-        ? ` (${Object.entries(report.roaming.by_country)
-            .slice(0, 5)
-            .map(([c, n]) => `${c} ${n}`)
-            .join(', ')})`
-        : ''
-    }`,
+    roamingLine(report.roaming),
     `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
     `  ${changesLine(report)}`,
     ...(report.source.cache > 0
@@ -313,6 +306,19 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
     `  rows in error: ${report.rows_in_error}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
+}
+
+/**
+ * The roaming count and where: the five largest groups, then the rest summed, so the parts add up to the count
+ * (each device is in one group). Groups are `;`-separated: a group's own label may hold commas.
+ */
+function roamingLine(roaming: BatchReport['roaming']): string {
+  const groups = Object.entries(roaming.by_country);
+  if (groups.length === 0) return `  roaming: ${roaming.roaming}`;
+  const shown = groups.slice(0, 5).map(([group, n]) => `${group} ${n}`);
+  const rest = groups.slice(5);
+  if (rest.length > 0) shown.push(`${rest.length} others ${rest.reduce((sum, [, n]) => sum + n, 0)}`);
+  return `  roaming: ${roaming.roaming} (${shown.join('; ')})`;
 }
 
 /** The output folder must take files before anything is paid for; found out at the end, it costs a batch. */

@@ -65,10 +65,31 @@ describe('report accumulator', () => {
     expect(r.rows).toEqual({ total: 5, valid: 4, invalid: 1, duplicate: 1, rejected: 1 });
     expect(r.source).toEqual({ live: 3, cache: 1 });
     expect(r.reachability).toEqual({ reachable: 3, not_reachable: 1, unknown: 1, data: 2, sms_only: 1 });
-    expect(r.roaming).toEqual({ roaming: 1, not_roaming: 3, unknown: 1, by_country: { BL: 1, GF: 1 } });
+    expect(r.roaming).toEqual({ roaming: 1, not_roaming: 3, unknown: 1, by_country: { 'BL + GF': 1 } });
     expect(r.status_counts.reachability).toEqual({ OK: 4, INVALID_NUMBER_FORMAT: 1 });
     expect(r.stale).toMatchObject({ days: 60, rows: 0, file: 'no-connectivity-60d.csv' });
     expect(r.rows_in_error).toBe(1);
+  });
+
+  it('counts each roaming device once: an MCC of several countries is one group, the groups add up', () => {
+    const acc = new ReportAccumulator(60);
+    const roaming = (countries: string, mcc = '') =>
+      acc.addRow(row({ roaming: 'true', roaming_countries: countries, roaming_mcc: mcc }));
+    roaming('BL;GF;GP;MF;MQ', '340'); // Device Status: the MCC, and its countries
+    roaming('MQ;GP;BL;MF;GF'); // Identity Insights: the countries only
+    roaming('DE', '262');
+    roaming('DE');
+    roaming('', '901');
+    roaming('');
+    acc.addRow(row({}));
+    const r = acc.build(context, 7, 'f');
+    expect(r.roaming.by_country).toEqual({
+      'MCC 340 (BL, GF, GP, MF, MQ)': 2,
+      DE: 2,
+      'MCC 901': 1,
+      unknown: 1,
+    });
+    expect(Object.values(r.roaming.by_country).reduce((a, b) => a + b, 0)).toBe(r.roaming.roaming);
   });
 
   it('counts days to the check, puts the threshold on a bucket edge and keeps the longest gaps first', () => {
