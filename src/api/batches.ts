@@ -38,8 +38,12 @@ export interface BatchView {
   readonly failure: string | null;
   /** While the error-ratio breaker holds the batch: why (then POST …/resume). */
   readonly paused: string | null;
-  /** Once done: rows whose `error` is set (see report.json). */
+  /** Once done: rows whose `error` is set (see report.json): `invalid_numbers` + `lookups_failed`. */
   readonly rows_in_error: number | null;
+  /** Once done, from report.json: findings about the input, apart from the lookups that failed. */
+  readonly invalid_numbers: number | null;
+  readonly malformed_records: number | null;
+  readonly lookups_failed: number | null;
   readonly retry_of: string | null;
   readonly retry: {
     readonly id: string;
@@ -159,6 +163,10 @@ export class BatchService {
       failure: progress.failure,
       paused: status?.paused ?? null,
       rows_in_error: report?.rows_in_error ?? null,
+      // null from a report.json written before these counts existed
+      invalid_numbers: report?.invalid_numbers ?? null,
+      malformed_records: report?.malformed_records ?? null,
+      lookups_failed: report?.lookups_failed ?? null,
       retry_of: record.retryOf,
       retry:
         retry === null

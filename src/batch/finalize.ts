@@ -12,6 +12,7 @@ import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { batchKeys } from '../queue/keys.js';
 import { fetchAnswers } from './answers.js';
+import { batchExitCode } from './exit-code.js';
 import { ingest } from './ingest.js';
 import { closeBatch, readStatus, setState } from './state.js';
 
@@ -104,7 +105,9 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
     now: clock,
   });
-  const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
+  // Invalid cells and malformed records are findings, not failures: only lookups that failed make it 1
+  // (`scan --strict` applies its own rule to the same counts).
+  const exitCode = batchExitCode(report, false);
   await closeBatch(redis, keys, { state: 'done', finishedAt: report.finished_at, exitCode });
   // Metrics never fail a batch whose outputs are written.
   await recordBatchRows(redis, deps.prefix, keys, report).catch((error: unknown) =>

@@ -23,7 +23,10 @@ export interface BatchStatus {
   readonly failure: string | null;
   /** Set while the error-ratio breaker holds the batch: why, and what to run. */
   readonly paused: string | null;
-  /** Set when done: the exit code the batch deserves (0 all answered, 1 rows in error). */
+  /**
+   * Set when done: the exit code the batch deserves (0 every valid number answered, 1 lookups failed). Never
+   * strict: `scan --strict` applies its rule to report.json's counts.
+   */
   readonly exitCode: number | null;
   readonly outDir: string | null;
 }

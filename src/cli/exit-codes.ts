@@ -1,8 +1,8 @@
 /** Exit codes, documented in `--help` and docs/outputs.md#exit-codes; scripts rely on them. */
 export const EXIT = {
-  /** Every number answered. */
+  /** Every valid number answered (invalid cells and malformed records are findings, not failures). */
   ok: 0,
-  /** Finished, but some numbers ended in error or were invalid. */
+  /** Finished, but lookups failed after their retries (with `scan --strict`: also invalid or malformed input). */
   rowErrors: 1,
   /** Bad usage or bad input. */
   usage: 2,

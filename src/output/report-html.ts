@@ -1,5 +1,5 @@
 import { CHANGE_KINDS } from '../history/changes.js';
-import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
+import { bucketLabel, CHANGE_LABELS, changesLine, sourcesLine, type BatchReport } from './report.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -51,7 +51,7 @@ svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
 /** The title, which batch and when, and the headline figures. */
 function heading(report: BatchReport): string {
   return `<h1>reachscan report: ${esc(report.input_file)}</h1>
-<p class="meta">${report.batch_id !== null ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}` : 'Rebuilt from a results file'}; ${esc(report.started_at)} → ${esc(report.finished_at)}; ${report.source.live} rows asked live, ${report.source.cache} answered from the history.</p>
+<p class="meta">${report.batch_id !== null ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}` : 'Rebuilt from a results file'}; ${esc(report.started_at)} → ${esc(report.finished_at)}; ${sourcesLine(report)}.</p>
 <section class="figures" id="headline">${headlineFigures(report)}</section>`;
 }
 
@@ -60,8 +60,9 @@ function headlineFigures(report: BatchReport): string {
   const m = report.roaming;
   const c = report.changes;
   const s = report.stale;
-  const total = report.rows.total;
-  const pct = (n: number) => (total === 0 ? '0%' : `${((100 * n) / total).toFixed(1)}%`);
+  // Shares of the carrier's answers are of the numbers asked: an invalid cell is no answer.
+  const asked = report.rows.valid;
+  const pct = (n: number) => (asked === 0 ? '0%' : `${((100 * n) / asked).toFixed(1)}%`);
   return [
     figure('rows', report.rows.total, `${report.unique_numbers} unique numbers`),
     figure('reachable', r.reachable, pct(r.reachable)),
@@ -69,8 +70,20 @@ function headlineFigures(report: BatchReport): string {
     figure(`no connectivity ${s.days}+ days`, s.rows, s.file),
     figure('roaming', m.roaming, pct(m.roaming)),
     figure('changes', c.rows, c.compared_rows > 0 ? `of ${c.compared_rows} checked before` : 'first check'),
-    figure('in error', report.rows_in_error, `${report.rows.rejected} malformed records`),
+    ...inputFigures(report),
   ].join('');
+}
+
+/** Failed lookups, apart from what is wrong with the input (findings, not failures). */
+function inputFigures(report: BatchReport): string[] {
+  return [
+    figure('lookups failed', report.lookups_failed, 'no answer after the retries'),
+    figure(
+      'invalid numbers',
+      report.invalid_numbers,
+      `${report.malformed_records} malformed records (rejects.csv)`,
+    ),
+  ];
 }
 
 function changesSection(report: BatchReport): string {

@@ -1,5 +1,5 @@
 import { CHANGE_KINDS } from '../history/changes.js';
-import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
+import { bucketLabel, CHANGE_LABELS, changesLine, sourcesLine, type BatchReport } from './report.js';
 
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
@@ -51,10 +51,10 @@ function summarySection(report: BatchReport): string[] {
   return [
     '## Summary',
     '',
-    `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.rows.invalid} invalid, ` +
+    `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.invalid_numbers} invalid, ` +
       `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers); ` +
-      `${report.source.live} rows asked live, ${report.source.cache} answered from the history; ` +
-      `${report.rows.rejected} records rejected as malformed CSV (rejects.csv); ${report.rows_in_error} rows in error.`,
+      `${sourcesLine(report)}; ` +
+      `${report.malformed_records} records rejected as malformed CSV (rejects.csv); ${lookupsText(report)}`,
     '',
     `**${stale.rows} rows have had no connectivity for ${stale.days} days or more** (${stale.file}; evidence: ` +
       `${stale.evidence.status_time} by the carrier's status time, ${stale.evidence.history} by the history).`,
@@ -112,7 +112,7 @@ function roamingSection(report: BatchReport): string[] {
     ]),
     '',
     Object.keys(m.by_country).length > 0
-      ? shareTable(report, 'roaming in', Object.entries(m.by_country))
+      ? shareTable(report, 'roaming in', Object.entries(m.by_country), m.roaming)
       : 'No roaming devices.',
   ];
 }
@@ -121,19 +121,39 @@ function statusCodesSection(report: BatchReport): string[] {
   return [
     '## Status codes',
     '',
-    shareTable(report, 'reachability status', Object.entries(report.status_counts.reachability)),
+    shareTable(
+      report,
+      'reachability status',
+      Object.entries(report.status_counts.reachability),
+      report.rows.total,
+    ),
     '',
-    shareTable(report, 'roaming status', Object.entries(report.status_counts.roaming)),
+    shareTable(report, 'roaming status', Object.entries(report.status_counts.roaming), report.rows.total),
   ];
 }
 
-/** Rows per value, each with its share of all rows. */
-function shareTable(report: BatchReport, title: string, rows: [string, number][]): string {
-  const pct = (n: number) =>
-    report.rows.total === 0 ? '0%' : `${((100 * n) / report.rows.total).toFixed(1)}%`;
+/**
+ * Rows per value, each with its share of `of`: by default the rows with a valid number, the numbers asked (an
+ * invalid cell is not an answer, so it does not dilute the carrier's answers).
+ */
+function shareTable(
+  report: BatchReport,
+  title: string,
+  rows: [string, number][],
+  of: number = report.rows.valid,
+): string {
+  const pct = (n: number) => (of === 0 ? '0%' : `${((100 * n) / of).toFixed(1)}%`);
   return [
     `| ${title} | rows | share |`,
     '|---|---:|---:|',
     ...rows.map(([k, v]) => `| ${k} | ${v} | ${pct(v)} |`),
   ].join('\n');
+}
+
+/** Failed lookups, apart from the findings about the input; and what the shares below are of. */
+function lookupsText(report: BatchReport): string {
+  return (
+    `${report.lookups_failed} lookups failed after their retries. Shares are of the ${report.rows.valid} ` +
+    'rows with a valid number (the numbers asked); countries of the roaming rows; status codes of all rows.'
+  );
 }

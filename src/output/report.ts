@@ -1,6 +1,6 @@
 import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/changes.js';
 import { daysWithoutConnectivity } from '../history/no-connectivity.js';
-import type { ResultFields } from '../core/columns.js';
+import { SOURCE, type ResultFields } from '../core/columns.js';
 import { roamingGroup } from '../core/mcc.js';
 
 /** One row of the stale list's top (largest gap first), for the reports. */
@@ -45,8 +45,16 @@ export interface BatchReport {
     readonly rejected: number;
   };
   readonly unique_numbers: number;
-  /** Rows answered by the carrier in this run, and rows answered from the history (`--max-age`). */
-  readonly source: { readonly live: number; readonly cache: number };
+  /**
+   * Rows answered by the carrier in this run, rows answered from the history (`--max-age`), and rows answered
+   * by the built-in simulator in this run (not real carrier data).
+   */
+  readonly source: { readonly live: number; readonly cache: number; readonly simulated: number };
+  /**
+   * Reachability of the rows with a valid number (the numbers asked, or answered from the history):
+   * `reachable` + `not_reachable` + `unknown` = `rows.valid`; `unknown` holds the answers that did not say and
+   * the lookups that failed. Rows without a valid number are in `invalid_numbers`, not here.
+   */
   readonly reachability: {
     readonly reachable: number;
     readonly not_reachable: number;
@@ -54,6 +62,7 @@ export interface BatchReport {
     readonly data: number;
     readonly sms_only: number;
   };
+  /** Like `reachability`: `roaming` + `not_roaming` + `unknown` = `rows.valid`. */
   readonly roaming: {
     readonly roaming: number;
     readonly not_roaming: number;
@@ -88,8 +97,22 @@ export interface BatchReport {
     /** The first changes in file order (up to 50). */
     readonly sample: readonly ChangeEntry[];
   };
-  /** Rows whose `error` column is not empty. */
+  /**
+   * Rows whose `error` column is not empty: `invalid_numbers` + `lookups_failed`. Kept for the scripts that read
+   * it; the three counts below tell findings about the input from failed lookups.
+   */
   readonly rows_in_error: number;
+  /** Rows whose cell holds no usable number (`INVALID_NUMBER_FORMAT`, `EXCEL_MANGLED`): never asked. */
+  readonly invalid_numbers: number;
+  /** Records that are not valid CSV (the lines of rejects.csv). */
+  readonly malformed_records: number;
+  /**
+   * Rows with a valid number and no answer after the retries (`error` set: a carrier error, a transient status
+   * every time, `ERROR_NOT_PROCESSED`). What makes a batch exit 1.
+   */
+  readonly lookups_failed: number;
+  /** Answers of the built-in simulator in the results (`source.simulated` > 0): not real carrier data. */
+  readonly simulated: boolean;
 }
 
 export interface ReportContext {
@@ -121,9 +144,10 @@ export class ReportAccumulator {
   private rejected = 0;
   private staleRows = 0;
   private inError = 0;
+  private lookupsFailed = 0;
   private compared = 0;
   private changedRows = 0;
-  private readonly source = { live: 0, cache: 0 };
+  private readonly source = { live: 0, cache: 0, simulated: 0 };
   private readonly evidence = { status_time: 0, history: 0 };
   private readonly reach = { reachable: 0, not_reachable: 0, unknown: 0, data: 0, sms_only: 0 };
   private readonly roam = { roaming: 0, not_roaming: 0, unknown: 0 };
@@ -146,10 +170,7 @@ export class ReportAccumulator {
 
   addRow(fields: ResultFields): RowVerdict {
     this.total++;
-    if (fields.phone_e164 !== '') this.valid++;
-    if (fields.error !== '') this.inError++;
-    if (fields.source === 'live') this.source.live++;
-    else if (fields.source === 'cache') this.source.cache++;
+    this.countKind(fields);
     if (fields.checked_at !== '') {
       if (this.startedAt === null || fields.checked_at < this.startedAt) this.startedAt = fields.checked_at;
       if (this.finishedAt === null || fields.checked_at > this.finishedAt)
@@ -161,12 +182,12 @@ export class ReportAccumulator {
       if (kinds.includes('DATA')) this.reach.data++;
       else if (fields.connectivity === 'SMS') this.reach.sms_only++;
     } else if (fields.reachable === 'false') this.reach.not_reachable++;
-    else this.reach.unknown++;
+    else if (fields.phone_e164 !== '') this.reach.unknown++;
     if (fields.roaming === 'true') {
       this.roam.roaming++;
       bump(this.byCountry, roamingGroupOf(fields));
     } else if (fields.roaming === 'false') this.roam.not_roaming++;
-    else this.roam.unknown++;
+    else if (fields.phone_e164 !== '') this.roam.unknown++;
     bump(this.reachCodes, fields.reachability_status);
     bump(this.roamCodes, fields.roaming_status);
 
@@ -196,6 +217,21 @@ export class ReportAccumulator {
       if (this.sample.length < CHANGE_SAMPLE) this.sample.push(change);
     }
     return { days, stale, changes };
+  }
+
+  /**
+   * What kind of row it is: an invalid cell (never asked: a finding about the input, not an answer of any
+   * kind, so it is left out of the reachability and roaming counts), a lookup that failed, or an answer, and
+   * where that came from.
+   */
+  private countKind(fields: ResultFields): void {
+    if (fields.error !== '') this.inError++;
+    if (fields.phone_e164 === '') return;
+    this.valid++;
+    if (fields.error !== '') this.lookupsFailed++;
+    if (fields.source === SOURCE.live) this.source.live++;
+    else if (fields.source === SOURCE.cache) this.source.cache++;
+    else if (fields.source === SOURCE.simulated) this.source.simulated++;
   }
 
   addReject(): void {
@@ -259,6 +295,10 @@ export class ReportAccumulator {
         sample: [...this.sample],
       },
       rows_in_error: this.inError,
+      invalid_numbers: this.total - this.valid,
+      malformed_records: this.rejected,
+      lookups_failed: this.lookupsFailed,
+      simulated: this.source.simulated > 0,
     };
   }
 }
@@ -317,4 +357,13 @@ export function changesLine(report: BatchReport): string {
   if (report.source.cache > 0 && report.source.live === 0)
     return 'changes: none measured, every answer came from the history (--max-age)';
   return 'changes: none of these numbers had been checked before';
+}
+
+/** Where the answers came from, for the reports. */
+export function sourcesLine(report: BatchReport): string {
+  const { live, cache, simulated } = report.source;
+  return (
+    `${live} rows asked live, ${cache} answered from the history` +
+    (simulated > 0 ? `, ${simulated} answered by the built-in simulator` : '')
+  );
 }

@@ -8,7 +8,7 @@ import { readRuns, type ScheduleRun } from './runs.js';
 export interface LastRun extends ScheduleRun {
   /** The batch's state while its outcome record lasts (a day after it ends); null after that, or with no batch. */
   readonly batchState: BatchState | null;
-  /** The batch's exit code once done (0 every row answered, 1 rows in error). */
+  /** The batch's exit code once done (0 every valid number answered, 1 lookups failed; never strict). */
   readonly exitCode: number | null;
   /** Why the batch stopped, when it failed as a whole. */
   readonly failure: string | null;

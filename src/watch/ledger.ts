@@ -17,7 +17,7 @@ export interface LedgerEntry {
   /** The watcher that last worked on it (host, pid, instance). */
   readonly owner: string;
   readonly finishedAt?: string;
-  /** The batch's exit code when done (0 all answered, 1 rows in error). */
+  /** The batch's exit code when done (0 every valid number answered, 1 lookups failed; never strict). */
   readonly exitCode?: number;
   /** Why it failed. */
   readonly reason?: string;

@@ -12,14 +12,12 @@ import { submitBatch } from '../batch/submit.js';
 
 /** How scanning one taken file ended, and so where the file goes. */
 export type ScanOutcome =
-  /** Outputs written; rows in error (if any) are in them. The file goes to done/. */
-  | {
+  /** Outputs written; failed lookups and invalid rows (if any) are in them. The file goes to done/. */
+  | ({
       readonly kind: 'done';
       readonly exitCode: number;
       readonly batchId: string;
-      readonly rows: number | null;
-      readonly rowsInError: number | null;
-    }
+    } & ReportCounts)
   /** The file itself is unusable (no phone column, binary, empty…): failed/, with this one-line reason. */
   | { readonly kind: 'bad-input'; readonly reason: string }
   /** Not the file's fault (Redis, credentials, a worker crash): it stays in processing/ and is tried again. */
@@ -87,21 +85,31 @@ export async function scanFile(
   }
 }
 
-/** Rows and rows in error from report.json, for the log line; null when it cannot be read. */
-async function readCounts(
-  outDir: string,
-  staleDays: number,
-): Promise<{ rows: number | null; rowsInError: number | null }> {
+/** A finished batch's counts from report.json, for the log line: failed lookups apart from bad input. */
+export interface ReportCounts {
+  /** null when report.json cannot be read. */
+  readonly rows: number | null;
+  readonly lookupsFailed: number;
+  readonly invalidNumbers: number;
+  readonly malformedRecords: number;
+}
+
+async function readCounts(outDir: string, staleDays: number): Promise<ReportCounts> {
+  const count = (value: unknown) => (typeof value === 'number' ? value : 0);
   try {
     const report = JSON.parse(await readFile(join(outDir, outputFiles(staleDays).reportJson), 'utf8')) as {
       rows?: { total?: unknown };
-      rows_in_error?: unknown;
+      lookups_failed?: unknown;
+      invalid_numbers?: unknown;
+      malformed_records?: unknown;
     };
     return {
       rows: typeof report.rows?.total === 'number' ? report.rows.total : null,
-      rowsInError: typeof report.rows_in_error === 'number' ? report.rows_in_error : null,
+      lookupsFailed: count(report.lookups_failed),
+      invalidNumbers: count(report.invalid_numbers),
+      malformedRecords: count(report.malformed_records),
     };
   } catch {
-    return { rows: null, rowsInError: null };
+    return { rows: null, lookupsFailed: 0, invalidNumbers: 0, malformedRecords: 0 };
   }
 }

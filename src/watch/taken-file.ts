@@ -123,7 +123,9 @@ async function scanAndFile(
       await record({ state: 'done', finishedAt: iso(), exitCode: outcome.exitCode });
       await moveEntry(processingPath, join(layout.done, stamped));
       const counts =
-        outcome.rows !== null ? ` (${outcome.rows} rows, ${outcome.rowsInError ?? 0} in error)` : '';
+        outcome.rows !== null
+          ? ` (${outcome.rows} rows; lookups failed: ${outcome.lookupsFailed}, invalid numbers: ${outcome.invalidNumbers}, malformed records: ${outcome.malformedRecords})`
+          : '';
       say(`done ${name} → ${outDir}${counts}`);
       return { kind: 'filed' };
     }

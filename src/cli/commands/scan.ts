@@ -11,6 +11,7 @@ import { changesLine, type BatchReport } from '../../output/report.js';
 import { createRedis, type RedisClient } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../batch/submit.js';
 import type { Workers } from '../../batch/worker.js';
+import { batchExitCode } from '../../batch/exit-code.js';
 import { parseCommandArgs } from '../args.js';
 import { countryFlag, durationFlag, numberFlag, providerFlag } from '../../config/options.js';
 import { printPlan, type PlanRequest } from './plan.js';
@@ -273,7 +274,8 @@ async function finish(
   const names = outputFiles(request.settings.staleDays);
   const report = JSON.parse(await readFile(resolve(request.outDir, names.reportJson), 'utf8')) as BatchReport;
   io.stdout.write(summary(report, request.outDir, names));
-  return status.exitCode === 0 ? EXIT.ok : EXIT.rowErrors;
+  // The batch's own code says whether lookups failed; --strict also fails on the findings about the input.
+  return status.exitCode === 0 && batchExitCode(report, request.strict) === 0 ? EXIT.ok : EXIT.rowErrors;
 }
 
 /** Stops whatever the scan started: the workers first (they use the rest), the simulator last. */
@@ -293,7 +295,7 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
   const r = report.reachability;
   return [
     `${report.rows.total} rows → ${outDir}/${names.results}`,
-    `  numbers: ${report.rows.valid} valid (${report.unique_numbers} unique, ${report.rows.duplicate} duplicates), ${report.rows.invalid} invalid, ${report.rows.rejected} malformed records → ${names.rejects}`,
+    `  numbers: ${report.rows.valid} valid (${report.unique_numbers} unique, ${report.rows.duplicate} duplicates), ${report.invalid_numbers} invalid, ${report.malformed_records} malformed records → ${names.rejects}`,
     `  reachable: ${r.reachable} (${r.data} with data, ${r.sms_only} SMS only), not reachable: ${r.not_reachable}, unknown: ${r.unknown}`,
     roamingLine(report.roaming),
     `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
@@ -303,7 +305,7 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
           `  answered from the history (--max-age): ${report.source.cache} rows, asked live: ${report.source.live}`,
         ]
       : []),
-    `  rows in error: ${report.rows_in_error}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
+    `  lookups failed: ${report.lookups_failed}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
 }

@@ -30,6 +30,9 @@ interface View {
   rate: number | null;
   eta_seconds: number | null;
   rows_in_error: number | null;
+  invalid_numbers: number | null;
+  malformed_records: number | null;
+  lookups_failed: number | null;
   input_file: string;
   links: Record<string, string>;
 }
@@ -67,6 +70,8 @@ describe('reachscan serve: batches over HTTP', () => {
 
       const done = await untilDone(serve, accepted.id);
       expect(done).toMatchObject({ done: 20, total: 20, records: 21, ingested: true, rows_in_error: 1 });
+      // The bad cell is a finding about the input, not a lookup that failed.
+      expect(done).toMatchObject({ invalid_numbers: 1, malformed_records: 0, lookups_failed: 0 });
       expect(done.eta_seconds).toBeNull();
 
       const results = await call(`${serve.url}${done.links.results}`, { token: serve.token });

@@ -78,10 +78,10 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 
   it(
-    'unbalanced quotes: the line that opens the quote is rejected, the lines after it are scanned, exit 1',
+    'unbalanced quotes: the line that opens the quote is rejected, the lines after it are scanned, exit 0 (a finding, not a failure)',
     async () => {
       const run = await scan(fixture('unbalanced-quotes.csv'));
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       expect(run.said).toEqual([started('unbalanced-quotes.csv')]);
       expect(results(run).map((r) => [r.id, r.phone_e164])).toEqual([
         ['1', '+990123400'],
@@ -102,10 +102,10 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 
   it(
-    'ragged rows: too few or too many fields go to rejects.csv with line and reason, exit 1',
+    'ragged rows: too few or too many fields go to rejects.csv with line and reason, exit 0',
     async () => {
       const run = await scan(fixture('ragged-rows.csv'));
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       expect(results(run).map((r) => r.id)).toEqual(['1', '4', '6']);
       expect(rejects(run)).toEqual([
         { line: '3', raw: '2,+990123411', reason: 'wrong field count: expected 3, got 2' },
@@ -133,10 +133,10 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 
   it(
-    'mixed delimiters: lines in another delimiter are rejected with a reason that says so, exit 1',
+    'mixed delimiters: lines in another delimiter are rejected with a reason that says so, exit 0',
     async () => {
       const run = await scan(fixture('mixed-delimiters.csv'));
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       expect(results(run).map((r) => [r.id, r.note])).toEqual([
         ['1', 'a'],
         ['3', 'c, with a comma'],
@@ -179,10 +179,10 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 
   it(
-    'letters: INVALID_NUMBER_FORMAT, no call, exit 1',
+    'letters: INVALID_NUMBER_FORMAT, no call, exit 0 (a finding, not a failure)',
     async () => {
       const run = await scan(fixture('letters.csv'));
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       expect(results(run).map((r) => [r.id, r.phone_e164, r.reachability_status, r.error])).toEqual([
         ['1', '', 'INVALID_NUMBER_FORMAT', 'not a valid phone number'],
         ['2', '', 'INVALID_NUMBER_FORMAT', 'not a valid phone number'],
@@ -196,10 +196,10 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 
   it(
-    'Excel scientific notation: EXCEL_MANGLED (its digits are gone), never guessed, exit 1',
+    'Excel scientific notation: EXCEL_MANGLED (its digits are gone), never guessed, exit 0',
     async () => {
       const run = await scan(fixture('excel-scientific.csv'));
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       expect(results(run).map((r) => [r.phone, r.phone_e164, r.reachability_status])).toEqual([
         ['4.47911E+11', '', 'EXCEL_MANGLED'],
         ['4.47911e+11', '', 'EXCEL_MANGLED'],
@@ -258,7 +258,7 @@ describe('bad input that is scanned: every record accounted for', () => {
     'formula cells: neutralised with a leading \' in the outputs, headers too; Excel\'s ="…" number is read',
     async () => {
       const run = await scan(fixture('formula-cells.csv'));
-      expect(run.code, run.stderr).toBe(1); // row 4's phone is not a number
+      expect(run.code, run.stderr).toBe(0); // row 4's phone is not a number: a finding, not a failure
       const [header] = readFileSync(join(run.outDir, 'results.csv'), 'utf8').split('\n');
       expect(header?.split(',').slice(0, 4)).toEqual(['id', 'phone', 'note', "'=cmd"]);
       expect(results(run).map((r) => [r.phone, r.note, r.phone_e164])).toEqual([
@@ -274,10 +274,10 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 
   it(
-    'a phone column empty in most rows: those rows say "no phone number", the rest are asked, exit 1',
+    'a phone column empty in most rows: those rows say "no phone number", the rest are asked, exit 0',
     async () => {
       const run = await scan(fixture('sparse-phone-column.csv'));
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       const rows = results(run);
       expect(rows).toHaveLength(30);
       const asked = rows.filter((r) => r.phone_e164 !== '');
@@ -330,7 +330,7 @@ describe('big fields and big files', () => {
         `id,phone,note\r\n1,+990123400,ok\r\n2,+990123411,${'y'.repeat(40 * 1024 * 1024)}\r\n3,+990123422,ok\r\n`,
       );
       const run = await scan(file);
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, run.stderr).toBe(0);
       expect(results(run).map((r) => r.id)).toEqual(['1', '3']);
       const [reject] = rejects(run);
       expect(reject?.line).toBe('3');

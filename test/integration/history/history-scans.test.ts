@@ -222,7 +222,7 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
       );
       expect(changeList(run)).toEqual([]);
       expect(staleList(run)).toEqual(staleList(day61));
-      expect(readReport(run.outDir).source).toEqual({ live: 0, cache: 8 });
+      expect(readReport(run.outDir).source).toEqual({ live: 0, cache: 8, simulated: 0 });
 
       // Another provider's answers are not served for this one.
       const other = provider === 'identity-insights' ? 'device-status' : 'identity-insights';
@@ -363,6 +363,10 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
         'no_connectivity_days',
         'changes',
         'rows_in_error',
+        'invalid_numbers',
+        'malformed_records',
+        'lookups_failed',
+        'simulated',
       ] as const) {
         expect(figures[key], key).toEqual(original[key]);
       }

@@ -169,7 +169,7 @@ describe('no secret and no full phone number leaves the program where it must no
       ['scan', people, '--out', pathOf('out', 'ii'), '--default-country', 'GB'],
       envFor({ REACHSCAN_STATE_PREFIX: sharedState }),
     );
-    expect(ii.code, ii.p.stderr()).toBe(1);
+    expect(ii.code, ii.p.stderr()).toBe(0); // C9's bad cell is a finding, not a failed lookup
     const ds = await run(
       'scan device-status',
       [
@@ -184,7 +184,7 @@ describe('no secret and no full phone number leaves the program where it must no
       ],
       envFor(),
     );
-    expect(ds.code, ds.p.stderr()).toBe(1);
+    expect(ds.code, ds.p.stderr()).toBe(0);
     expect(proxy.exchanges.some((e) => e.path === '/oauth2/token' && e.status === 200)).toBe(true);
     // A file whose first record is taken for the header: the error names the headers.
     const headerless = input('headerless.csv', HEADERLESS_CSV);
@@ -223,7 +223,7 @@ describe('no secret and no full phone number leaves the program where it must no
     const code = await scan.exited;
     expect(await worker.stop()).toBe(0);
     await simControl('PATCH', '/_sim/dials', { latencyMs: 0 });
-    expect(code, scan.stderr()).toBe(1);
+    expect(code, scan.stderr()).toBe(0);
     const changes = readFileSync(pathOf('out', 'no-worker', 'changes.csv'), 'utf8');
     expect(changes).toContain('went_offline');
   }, 90_000);

@@ -91,7 +91,9 @@ describe('reachscan watch: taking files (subprocess)', () => {
 
         const log = watcher.stderr();
         expect(log).toMatch(/taken crm\.csv → processing\/crm-\d{8}T\d{6}Z\.csv/);
-        expect(log).toContain(`done crm.csv → ${outDir} (20 rows, 0 in error)`);
+        expect(log).toContain(
+          `done crm.csv → ${outDir} (20 rows; lookups failed: 0, invalid numbers: 0, malformed records: 0)`,
+        );
         expect(log).toContain('ignored notes.pdf: only .csv, .txt and .tsv files are taken');
         expect(log).not.toMatch(/upload|hidden/);
         // No full phone number reaches the log.
@@ -171,7 +173,9 @@ describe('reachscan watch: taking files (subprocess)', () => {
         expect(watcher.stderr()).toMatch(
           /failed no-phone\.csv: no-phone\.csv: .* → failed\/no-phone-\d{8}T\d{6}Z\.csv/,
         );
-        expect(watcher.stderr()).toMatch(/done some-bad\.tsv → .* \(3 rows, 1 in error\)/);
+        expect(watcher.stderr()).toMatch(
+          /done some-bad\.tsv → .* \(3 rows; lookups failed: 0, invalid numbers: 1, malformed records: 0\)/,
+        );
       } finally {
         expect(await watcher.stop()).toBe(0);
       }

@@ -63,12 +63,65 @@ describe('report accumulator', () => {
     acc.addReject();
     const r = acc.build(context, 3, 'f');
     expect(r.rows).toEqual({ total: 5, valid: 4, invalid: 1, duplicate: 1, rejected: 1 });
-    expect(r.source).toEqual({ live: 3, cache: 1 });
-    expect(r.reachability).toEqual({ reachable: 3, not_reachable: 1, unknown: 1, data: 2, sms_only: 1 });
-    expect(r.roaming).toEqual({ roaming: 1, not_roaming: 3, unknown: 1, by_country: { 'BL + GF': 1 } });
+    expect(r.source).toEqual({ live: 3, cache: 1, simulated: 0 });
+    // The invalid cell was never asked: it is in none of the answers' counts.
+    expect(r.reachability).toEqual({ reachable: 3, not_reachable: 1, unknown: 0, data: 2, sms_only: 1 });
+    expect(r.roaming).toEqual({ roaming: 1, not_roaming: 3, unknown: 0, by_country: { 'BL + GF': 1 } });
     expect(r.status_counts.reachability).toEqual({ OK: 4, INVALID_NUMBER_FORMAT: 1 });
     expect(r.stale).toMatchObject({ days: 60, rows: 0, file: 'no-connectivity-60d.csv' });
-    expect(r.rows_in_error).toBe(1);
+    expect(r).toMatchObject({
+      rows_in_error: 1,
+      invalid_numbers: 1,
+      malformed_records: 1,
+      lookups_failed: 0,
+      simulated: false,
+    });
+  });
+
+  it('counts failed lookups apart from invalid cells and malformed records; rows_in_error holds both kinds', () => {
+    const acc = new ReportAccumulator(60);
+    acc.addRow(row({ source: 'simulated' }));
+    acc.addRow(
+      row({
+        reachable: '',
+        connectivity: '',
+        roaming: '',
+        reachability_status: 'ERROR_UPSTREAM',
+        roaming_status: 'ERROR_UPSTREAM',
+        error: 'HTTP 503',
+        source: 'simulated',
+      }),
+    );
+    for (const status of ['INVALID_NUMBER_FORMAT', 'EXCEL_MANGLED'])
+      acc.addRow(
+        row({
+          phone_e164: '',
+          reachable: '',
+          connectivity: '',
+          roaming: '',
+          reachability_status: status,
+          roaming_status: status,
+          error: 'x',
+          source: '',
+        }),
+      );
+    acc.addReject();
+    acc.addReject();
+    acc.addReject();
+    const r = acc.build(context, 2, 'f');
+    expect(r).toMatchObject({
+      invalid_numbers: 2,
+      malformed_records: 3,
+      lookups_failed: 1,
+      rows_in_error: 3,
+      simulated: true,
+      source: { live: 0, cache: 0, simulated: 2 },
+      reachability: { reachable: 1, not_reachable: 0, unknown: 1 },
+      roaming: { roaming: 0, not_roaming: 1, unknown: 1 },
+    });
+    expect(r.reachability.reachable + r.reachability.not_reachable + r.reachability.unknown).toBe(
+      r.rows.valid,
+    );
   });
 
   it('counts each roaming device once: an MCC of several countries is one group, the groups add up', () => {
