@@ -1,5 +1,13 @@
 import { CHANGE_KINDS } from '../history/changes.js';
-import { bucketLabel, CHANGE_LABELS, changesLine, sourcesLine, type BatchReport } from './report.js';
+import {
+  bucketLabel,
+  CHANGE_LABELS,
+  changesLine,
+  SIMULATED_BANNER,
+  simulatedNote,
+  sourcesLine,
+  type BatchReport,
+} from './report.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -9,7 +17,7 @@ import { bucketLabel, CHANGE_LABELS, changesLine, sourcesLine, type BatchReport 
 export function renderHtml(report: BatchReport): string {
   return `${pageHead(report)}
 <body>
-${heading(report)}
+${simulatedBanner(report)}${heading(report)}
 
 ${changesSection(report)}
 
@@ -46,6 +54,16 @@ td.n { text-align: right; } caption { text-align: left; color: #5b6576; caption-
 svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
 </style>
 </head>`;
+}
+
+/**
+ * On a simulated run, a banner above everything else: a demo's page must not pass for carrier data once it is
+ * mailed on. Styled inline so it stands on its own. Empty otherwise.
+ */
+function simulatedBanner(report: BatchReport): string {
+  if (!report.simulated) return '';
+  return `<div id="simulated-banner" role="alert" style="background: #fff4d6; border: 2px solid #d89b00; border-radius: 6px; padding: .7rem 1rem; margin-bottom: 1.2rem;"><strong>${esc(SIMULATED_BANNER)}</strong>: ${esc(simulatedNote(report))}</div>
+`;
 }
 
 /** The title, which batch and when, and the headline figures. */

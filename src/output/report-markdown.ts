@@ -1,9 +1,18 @@
 import { CHANGE_KINDS } from '../history/changes.js';
-import { bucketLabel, CHANGE_LABELS, changesLine, sourcesLine, type BatchReport } from './report.js';
+import {
+  bucketLabel,
+  CHANGE_LABELS,
+  changesLine,
+  SIMULATED_BANNER,
+  simulatedNote,
+  sourcesLine,
+  type BatchReport,
+} from './report.js';
 
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
   return [
+    ...simulatedBanner(report),
     ...heading(report),
     '',
     ...changesSection(report),
@@ -19,6 +28,11 @@ export function renderMarkdown(report: BatchReport): string {
     ...statusCodesSection(report),
     '',
   ].join('\n');
+}
+
+/** On a simulated run, a warning before anything else; nothing otherwise. */
+function simulatedBanner(report: BatchReport): string[] {
+  return report.simulated ? [`> **${SIMULATED_BANNER}**: ${simulatedNote(report)}`, ''] : [];
 }
 
 /** The title, then which batch and when. */

@@ -367,3 +367,14 @@ export function sourcesLine(report: BatchReport): string {
     (simulated > 0 ? `, ${simulated} answered by the built-in simulator` : '')
   );
 }
+
+/** The banner at the top of a simulated run's reports. */
+export const SIMULATED_BANNER = 'Simulated carrier — not real data';
+
+/** What the banner says next: how many answers the simulator gave. */
+export function simulatedNote(report: BatchReport): string {
+  return (
+    `${report.source.simulated} of the answers came from reachscan's built-in carrier simulator, not from a ` +
+    'carrier (results.csv says source=simulated). Use these figures to try reachscan, never to decide about a device.'
+  );
+}

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
 
 /**
  * The system's Chromium (Debian's `chromium` package; no browser is downloaded). CHROMIUM_PATH overrides.
@@ -19,4 +21,16 @@ export function chromiumPath(): string {
   throw new Error(
     'no Chromium found: install Debian\'s "chromium" package (apt-get install chromium) or set CHROMIUM_PATH',
   );
+}
+
+/** Opens a local file (a report.html) in headless Chromium, hands the page to `use`, and closes the browser. */
+export async function withLocalPage<T>(file: string, use: (page: Page) => Promise<T>): Promise<T> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(pathToFileURL(file).href);
+    return await use(page);
+  } finally {
+    await browser.close();
+  }
 }
