@@ -1,5 +1,6 @@
 import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
+import { histogramSvg } from './report-histogram.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -124,9 +125,12 @@ function noConnectivitySection(report: BatchReport): string {
   const s = report.stale;
   return `<h2 id="no-connectivity">Days without connectivity</h2>
 <p>Rows not reachable now, by days since they last had connectivity (as of their check). Bars of ${s.days} days or more are the stale list: ${s.rows} rows, ${s.evidence.status_time} by the carrier's status time, ${s.evidence.history} by the history.</p>
-${columnChart(
-  'no-connectivity-days',
-  report.no_connectivity_days.map((b) => [bucketLabel(b), b.rows, b.from >= s.days]),
+${histogramSvg('no-connectivity-days', report.no_connectivity_days, s.days, bucketLabel, String)}
+${table(
+  ['days without connectivity', 'rows'],
+  report.no_connectivity_days.map((b) => [`${bucketLabel(b)} days`, String(b.rows)]),
+  '',
+  'no-connectivity-table',
 )}
 ${
   s.top.length > 0
@@ -189,27 +193,6 @@ function barChart(name: string, rows: readonly (readonly [string, number])[]): s
     })
     .join('');
   return `<svg role="img" aria-label="${name}" data-chart="${name}" width="${labelWidth + BAR_WIDTH + 60}" height="${height}" viewBox="0 0 ${labelWidth + BAR_WIDTH + 60} ${height}">${bars}</svg>`;
-}
-
-/** Vertical bars (a histogram); highlighted bars are drawn in the warning colour. */
-function columnChart(name: string, rows: readonly (readonly [string, number, boolean])[]): string {
-  const max = Math.max(1, ...rows.map(([, v]) => v));
-  const plot = 200;
-  const columnWidth = 64;
-  const width = rows.length * columnWidth + 10;
-  const height = plot + 44;
-  const columns = rows
-    .map(([label, value, warn], i) => {
-      const x = i * columnWidth + 8;
-      const h = (plot * value) / max;
-      return (
-        `<rect data-chart="${name}" data-label="${esc(label)}" data-value="${value}" x="${x}" y="${(plot - h + 18).toFixed(2)}" width="${columnWidth - 14}" height="${h.toFixed(2)}" fill="${warn ? '#d8503b' : '#8a97ab'}"></rect>` +
-        `<text x="${x + (columnWidth - 14) / 2}" y="${(plot - h + 13).toFixed(2)}" text-anchor="middle">${value}</text>` +
-        `<text x="${x + (columnWidth - 14) / 2}" y="${plot + 36}" text-anchor="middle">${esc(label)}</text>`
-      );
-    })
-    .join('');
-  return `<svg role="img" aria-label="${name} (days)" data-chart="${name}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${columns}</svg>`;
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], caption = '', id = ''): string {
