@@ -8,8 +8,8 @@ import type { HistogramBucket } from './report.js';
  * (its `to - from + 1`), the bars touch, and the edges are the axis ticks. A bar's height is its row count, not
  * rows per day: a density would flatten the long-gap bars this chart exists to show, and people read a bar's
  * height as its count (printed on the bar, and in the table under the chart). The open last bucket ("365+") has
- * no span to scale: it is drawn past the end of the axis at a fixed width, lighter and dashed, so it does not pass for a
- * measured one.
+ * no span to scale: it is drawn past the end of the axis at a fixed width, lighter and dashed, so it does not
+ * pass for a measured one.
  */
 export interface HistogramLayout {
   readonly bars: readonly HistogramBar[];
