@@ -25,7 +25,10 @@ describe('days-without-connectivity histogram, to scale', () => {
     expect(layout.axisEnd).toBe(365);
     expect(layout.pxPerDay).toBeCloseTo(HISTOGRAM_SIZE.plotWidth / 365, 9);
     for (const bar of closed) {
-      expect(bar.width / (bucketSpan(bar.bucket) as number), bar.bucket.from).toBeCloseTo(layout.pxPerDay, 9);
+      expect(bar.width / (bucketSpan(bar.bucket) as number), String(bar.bucket.from)).toBeCloseTo(
+        layout.pxPerDay,
+        9,
+      );
       expect(bar.x).toBeCloseTo(bar.bucket.from * layout.pxPerDay, 9);
     }
     // "180–364" spans 185 days, "0–6" seven: same rows, bars 185/7 apart in width.
