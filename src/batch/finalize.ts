@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import { rememberAnswers } from '../history/annotate.js';
 import { StateStore } from '../history/state-store.js';
 import { InputError } from '../input/errors.js';
+import { defaultIdColumns } from '../input/id-columns.js';
 import type { Logger } from '../logging/logger.js';
 import { recordBatchRows } from '../metrics/rows.js';
 import { writeOutputs } from '../output/write-outputs.js';
@@ -92,6 +93,8 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     staleDays: data.staleDays,
     formulaGuard: data.formulaGuard,
     bom: data.bom,
+    // Jobs queued before id columns existed: the default ones.
+    idColumns: data.idColumns ?? defaultIdColumns(data.headers.length, data.phoneColumn),
     uniqueNumbers: status.unique,
     report: {
       batchId: data.batchId,

@@ -151,6 +151,7 @@ export async function mergeRetry(
   const before = await readReport(dataDir, original.id);
   return rebuildReports(resultsPath, original.displayName, dir, job.staleDays, {
     bom: job.bom,
+    ...(job.idColumns !== undefined ? { idColumns: job.idColumns } : {}),
     batch: {
       batchId: original.id,
       inputFile: original.displayName,

@@ -4,6 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { parse, type Parser } from 'csv-parse';
 import { pipeline } from 'node:stream';
 import { InputError } from '../input/errors.js';
+import { defaultIdColumns } from '../input/id-columns.js';
+import { choosePhoneColumn } from '../input/phone-column.js';
 import { CARRIER_COLUMNS, HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
 import { ReportFiles } from './report-files.js';
@@ -40,6 +42,11 @@ export async function rebuildReports(
      * "rebuilt from a results file".
      */
     batch?: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'> & { readonly finishedAt: string };
+    /**
+     * Positions of the input columns shown beside each number in the longest-gaps list (the batch's). Without
+     * them: the first two input columns but the one that looks like the phone column.
+     */
+    idColumns?: readonly number[];
   },
 ): Promise<BatchReport> {
   try {
@@ -57,7 +64,11 @@ export async function rebuildReports(
   for await (const record of withInputErrors(parser as AsyncIterable<string[]>, displayName)) {
     if (layout === null) {
       layout = findOurColumns(record, displayName);
-      reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, options);
+      const inputHeaders = record.slice(0, layout.inputColumns);
+      reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, {
+        bom: options.bom,
+        idColumns: options.idColumns ?? defaultIdColumns(inputHeaders.length, guessPhoneColumn(inputHeaders)),
+      });
       continue;
     }
     line++;
@@ -95,6 +106,15 @@ export async function rebuildReports(
   );
   await reports.publish();
   return report;
+}
+
+/** The phone column as a scan would have found it without --column; -1 when none looks like one. */
+function guessPhoneColumn(headers: readonly string[]): number {
+  try {
+    return choosePhoneColumn('', headers);
+  } catch {
+    return -1;
+  }
 }
 
 function findOurColumns(header: readonly string[], displayName: string) {

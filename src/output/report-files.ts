@@ -35,21 +35,27 @@ export class ReportFiles {
   private readonly stale: CsvFileWriter;
   private readonly changes: CsvFileWriter;
   private readonly inputColumns: number;
+  private readonly idColumns: readonly number[];
 
   /**
    * @param header results.csv's header (input columns, then ours)
    * @param inputColumns how many of those come from the input
+   * @param options.idColumns positions of the input columns that identify a row in the longest-gaps list
    */
   constructor(
     private readonly outDir: string,
     header: readonly string[],
     inputColumns: number,
     private readonly staleDays: number,
-    options: { bom: boolean },
+    options: { bom: boolean; idColumns?: readonly number[] },
   ) {
     this.names = outputFiles(staleDays);
     this.inputColumns = inputColumns;
-    this.accumulator = new ReportAccumulator(staleDays);
+    this.idColumns = (options.idColumns ?? []).filter((i) => i >= 0 && i < inputColumns);
+    this.accumulator = new ReportAccumulator(
+      staleDays,
+      this.idColumns.map((i) => header[i] ?? ''),
+    );
     this.stale = new CsvFileWriter(
       partialPath(outDir, this.names.stale),
       [...header, 'days_without_connectivity'],
@@ -72,7 +78,10 @@ export class ReportFiles {
 
   /** One results.csv row (`row` as written) and its result columns. */
   async add(row: readonly string[], fields: ResultFields): Promise<void> {
-    const verdict = this.accumulator.addRow(fields);
+    const verdict = this.accumulator.addRow(
+      fields,
+      this.idColumns.map((i) => row[i] ?? ''),
+    );
     if (verdict.stale) await this.stale.write([...row, String(verdict.days)]);
     for (const change of verdict.changes) {
       await this.changes.write([

@@ -1,6 +1,7 @@
 import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
 import { histogramSvg } from './report-histogram.js';
+import { longestGapsTable, type ReportTable } from './report-longest.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -134,9 +135,8 @@ ${table(
 )}
 ${
   s.top.length > 0
-    ? table(
-        ['number', 'days', 'since', 'evidence'],
-        s.top.map((e) => [e.phone_e164, String(e.days), e.since, e.evidence]),
+    ? longest(
+        longestGapsTable(s, { count: String, time: String }),
         `The ${s.top.length} longest; all ${s.rows} are in ${s.file}.`,
         'stale-top',
       )
@@ -193,6 +193,10 @@ function barChart(name: string, rows: readonly (readonly [string, number])[]): s
     })
     .join('');
   return `<svg role="img" aria-label="${name}" data-chart="${name}" width="${labelWidth + BAR_WIDTH + 60}" height="${height}" viewBox="0 0 ${labelWidth + BAR_WIDTH + 60} ${height}">${bars}</svg>`;
+}
+
+function longest({ head, rows }: ReportTable, caption: string, id: string): string {
+  return table(head, rows, caption, id);
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], caption = '', id = ''): string {

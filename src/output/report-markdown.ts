@@ -1,5 +1,6 @@
 import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
+import { longestGapsTable, type ReportTable } from './report-longest.js';
 
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
@@ -92,9 +93,7 @@ function noConnectivitySection(report: BatchReport): string[] {
           '',
           `Longest without connectivity (first ${stale.top.length}):`,
           '',
-          '| number | days | since | evidence |',
-          '|---|---:|---|---|',
-          ...stale.top.map((e) => `| ${e.phone_e164} | ${e.days} | ${e.since} | ${e.evidence} |`),
+          ...markdownTable(longestGapsTable(stale, { count: String, time: String })),
         ]
       : []),
   ];
@@ -136,4 +135,14 @@ function shareTable(report: BatchReport, title: string, rows: [string, number][]
     '|---|---:|---:|',
     ...rows.map(([k, v]) => `| ${k} | ${v} | ${pct(v)} |`),
   ].join('\n');
+}
+
+/** A table whose count columns are right-aligned; `|` in a cell is escaped so it cannot split the row. */
+function markdownTable({ head, numeric, rows }: ReportTable): string[] {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return [
+    `| ${head.map(cell).join(' | ')} |`,
+    `|${numeric.map((n) => (n ? '---:' : '---')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ];
 }

@@ -27,6 +27,8 @@ export interface OutputJob {
   readonly formulaGuard: boolean;
   /** Start CSV files with a UTF-8 BOM, for Excel. */
   readonly bom: boolean;
+  /** Positions of the input columns shown beside each number in the longest-gaps list. */
+  readonly idColumns: readonly number[];
   readonly uniqueNumbers: number;
   readonly report: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>;
   /** Answers for a group of numbers; numbers without one are missing from the map. */
@@ -71,6 +73,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   });
   const reports = new ReportFiles(job.outDir, header, job.source.shape.headers.length, job.staleDays, {
     bom: job.bom,
+    idColumns: job.idColumns,
   });
 
   // A group's answers are asked for as soon as it is read and written out once the next group is read; the
