@@ -1,7 +1,8 @@
 import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
 import { histogramSvg } from './report-histogram.js';
-import { longestGapsTable, type ReportTable } from './report-longest.js';
+import { longestGapsTable } from './report-longest.js';
+import { formatCount, formatShare, formatSpan, formatTime, plural } from './format.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -52,8 +53,13 @@ svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
 
 /** The title, which batch and when, and the headline figures. */
 function heading(report: BatchReport): string {
+  const which =
+    report.batch_id !== null
+      ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}`
+      : 'Rebuilt from a results file';
+  const asked = `${plural(report.source.live, 'row')} asked live, ${formatCount(report.source.cache)} answered from the history`;
   return `<h1>reachscan report: ${esc(report.input_file)}</h1>
-<p class="meta">${report.batch_id !== null ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}` : 'Rebuilt from a results file'}; ${esc(report.started_at)} → ${esc(report.finished_at)}; ${report.source.live} rows asked live, ${report.source.cache} answered from the history.</p>
+<p class="meta">${which}; ${esc(formatSpan(report.started_at, report.finished_at))}; ${asked}.</p>
 <section class="figures" id="headline">${headlineFigures(report)}</section>`;
 }
 
@@ -62,16 +68,19 @@ function headlineFigures(report: BatchReport): string {
   const m = report.roaming;
   const c = report.changes;
   const s = report.stale;
-  const total = report.rows.total;
-  const pct = (n: number) => (total === 0 ? '0%' : `${((100 * n) / total).toFixed(1)}%`);
+  const pct = (n: number) => formatShare(n, report.rows.total);
   return [
-    figure('rows', report.rows.total, `${report.unique_numbers} unique numbers`),
+    figure('rows', report.rows.total, plural(report.unique_numbers, 'unique number')),
     figure('reachable', r.reachable, pct(r.reachable)),
     figure('not reachable', r.not_reachable, pct(r.not_reachable)),
     figure(`no connectivity ${s.days}+ days`, s.rows, s.file),
     figure('roaming', m.roaming, pct(m.roaming)),
-    figure('changes', c.rows, c.compared_rows > 0 ? `of ${c.compared_rows} checked before` : 'first check'),
-    figure('in error', report.rows_in_error, `${report.rows.rejected} malformed records`),
+    figure(
+      'changes',
+      c.rows,
+      c.compared_rows > 0 ? `of ${plural(c.compared_rows, 'row')} checked before` : 'first check',
+    ),
+    figure('in error', report.rows_in_error, plural(report.rows.rejected, 'malformed record')),
   ].join('');
 }
 
@@ -80,14 +89,16 @@ function changesSection(report: BatchReport): string {
   const changes =
     c.compared_rows === 0
       ? `<p>${esc(changesLine(report))}.</p>`
-      : [
-          `<p>${c.rows} of ${c.compared_rows} rows checked before have changed (all in <code>${esc(c.file)}</code>).</p>`,
-          barChart(
-            'changes',
-            CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
-          ),
-          changeSample(c),
-        ].join('\n');
+      : c.rows === 0
+        ? `<p>None of the ${plural(c.compared_rows, 'row')} checked before has changed.</p>`
+        : [
+            `<p>${formatCount(c.rows)} of the ${plural(c.compared_rows, 'row')} checked before ${c.rows === 1 ? 'has' : 'have'} changed (all in <code>${esc(c.file)}</code>).</p>`,
+            barChart(
+              'changes',
+              CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
+            ),
+            changeSample(c),
+          ].join('\n');
   return `<h2 id="changes">Changes since the previous check</h2>
 ${changes}`;
 }
@@ -102,15 +113,16 @@ function changeSample(c: BatchReport['changes']): string {
       CHANGE_LABELS[e.change],
       e.before,
       e.after,
-      e.previous_checked_at,
-      e.checked_at,
+      formatTime(e.previous_checked_at),
+      formatTime(e.checked_at),
     ]),
-    c.rows > c.sample.length ? `First ${c.sample.length} changes.` : '',
+    c.rows > c.sample.length ? `First ${formatCount(c.sample.length)} changes.` : '',
   );
 }
 
 function connectivitySection(report: BatchReport): string {
   const r = report.reachability;
+  if (report.rows.total === 0) return '<h2 id="connectivity">Connectivity</h2>\n<p>The file had no rows.</p>';
   return `<h2 id="connectivity">Connectivity</h2>
 ${barChart('connectivity', [
   ['reachable, with data', r.data],
@@ -124,31 +136,49 @@ ${barChart('connectivity', [
 /** The days-without-connectivity histogram (the stale list's bars highlighted), then the longest gaps. */
 function noConnectivitySection(report: BatchReport): string {
   const s = report.stale;
+  const known = report.no_connectivity_days.reduce((sum, b) => sum + b.rows, 0);
+  const unknownGap = report.reachability.not_reachable - known;
+  const untimed =
+    unknownGap > 0
+      ? ` ${plural(unknownGap, 'row')} not reachable ${unknownGap === 1 ? 'has' : 'have'} no known start of the gap yet.`
+      : '';
+  if (known === 0) {
+    return `<h2 id="no-connectivity">Days without connectivity</h2>
+<p>No row is known to be without connectivity.${untimed}</p>`;
+  }
+  const gaps = longestGapsTable(s, { count: formatCount, time: formatTime });
   return `<h2 id="no-connectivity">Days without connectivity</h2>
-<p>Rows not reachable now, by days since they last had connectivity (as of their check). Bars of ${s.days} days or more are the stale list: ${s.rows} rows, ${s.evidence.status_time} by the carrier's status time, ${s.evidence.history} by the history.</p>
-${histogramSvg('no-connectivity-days', report.no_connectivity_days, s.days, bucketLabel, String)}
+<p>Rows not reachable now, by days since they last had connectivity (as of their check).${untimed} Bars of ${plural(s.days, 'day')} or more are the stale list: ${plural(s.rows, 'row')}, ${formatCount(s.evidence.status_time)} by the carrier's status time, ${formatCount(s.evidence.history)} by the history.</p>
+${histogramSvg('no-connectivity-days', report.no_connectivity_days, s.days, bucketLabel, formatCount)}
 ${table(
   ['days without connectivity', 'rows'],
-  report.no_connectivity_days.map((b) => [`${bucketLabel(b)} days`, String(b.rows)]),
+  report.no_connectivity_days.map((b) => [
+    `${bucketLabel(b)} ${b.from === 1 && b.to === 1 ? 'day' : 'days'}`,
+    formatCount(b.rows),
+  ]),
   '',
   'no-connectivity-table',
 )}
 ${
   s.top.length > 0
-    ? longest(
-        longestGapsTable(s, { count: String, time: String }),
-        `The ${s.top.length} longest; all ${s.rows} are in ${s.file}.`,
+    ? table(
+        gaps.head,
+        gaps.rows,
+        s.top.length < s.rows
+          ? `The ${formatCount(s.top.length)} longest; all ${plural(s.rows, 'row')} are in ${s.file}.`
+          : `All in ${s.file}.`,
         'stale-top',
       )
-    : `<p>No row has gone ${s.days} days without connectivity.</p>`
+    : `<p>No row has gone ${plural(s.days, 'day')} without connectivity.</p>`
 }`;
 }
 
 function roamingSection(report: BatchReport): string {
   const m = report.roaming;
   const countries = countryBars(m.by_country);
+  if (report.rows.total === 0) return '';
   return `<h2 id="roaming">Roaming</h2>
-<p>${m.roaming} roaming, ${m.not_roaming} at home, ${m.unknown} unknown.</p>
+<p>${formatCount(m.roaming)} roaming, ${formatCount(m.not_roaming)} at home, ${formatCount(m.unknown)} unknown.</p>
 ${countries.length > 0 ? barChart('roaming-countries', countries) : '<p>No roaming devices.</p>'}`;
 }
 
@@ -162,15 +192,17 @@ function countryBars(byCountry: BatchReport['roaming']['by_country']): [string, 
 }
 
 function statusCodesSection(report: BatchReport): string {
+  const codes = Object.entries(report.status_counts.reachability);
+  if (codes.length === 0) return '';
   return `<h2 id="status-codes">Status codes</h2>
 ${table(
   ['reachability status', 'rows'],
-  Object.entries(report.status_counts.reachability).map(([k, v]) => [k, String(v)]),
+  codes.map(([k, v]) => [k, formatCount(v)]),
 )}`;
 }
 
 function figure(label: string, value: number, note: string): string {
-  return `<div class="figure" data-figure="${esc(label)}"><b>${value}</b>${esc(label)}<br><span>${esc(note)}</span></div>`;
+  return `<div class="figure" data-figure="${esc(label)}"><b>${formatCount(value)}</b>${esc(label)}<br><span>${esc(note)}</span></div>`;
 }
 
 const BAR_WIDTH = 520;
@@ -188,19 +220,15 @@ function barChart(name: string, rows: readonly (readonly [string, number])[]): s
       return (
         `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${esc(label)}</text>` +
         `<rect data-chart="${name}" data-label="${esc(label)}" data-value="${value}" x="${labelWidth}" y="${y + 3}" width="${width.toFixed(2)}" height="${rowHeight - 8}" fill="#3b6fd8"></rect>` +
-        `<text x="${labelWidth + width + 6}" y="${y + 16}">${value}</text>`
+        `<text x="${labelWidth + width + 6}" y="${y + 16}">${formatCount(value)}</text>`
       );
     })
     .join('');
   return `<svg role="img" aria-label="${name}" data-chart="${name}" width="${labelWidth + BAR_WIDTH + 60}" height="${height}" viewBox="0 0 ${labelWidth + BAR_WIDTH + 60} ${height}">${bars}</svg>`;
 }
 
-function longest({ head, rows }: ReportTable, caption: string, id: string): string {
-  return table(head, rows, caption, id);
-}
-
 function table(head: readonly string[], rows: readonly (readonly string[])[], caption = '', id = ''): string {
-  const numeric = (cell: string) => /^\d+$/.test(cell);
+  const numeric = (cell: string) => /^\d{1,3}(,\d{3})*$/.test(cell);
   return (
     `<table${id !== '' ? ` id="${id}"` : ''}>${caption !== '' ? `<caption>${esc(caption)}</caption>` : ''}` +
     `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +

@@ -1,6 +1,7 @@
 import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
 import { longestGapsTable, type ReportTable } from './report-longest.js';
+import { formatCount, formatShare, formatSpan, formatTime, plural } from './format.js';
 
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
@@ -27,23 +28,29 @@ function heading(report: BatchReport): string[] {
   return [
     `# reachscan report: ${report.input_file}`,
     '',
-    `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${report.started_at} → ${report.finished_at}.`,
+    `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${formatSpan(report.started_at, report.finished_at)}.`,
   ];
 }
 
 function changesSection(report: BatchReport): string[] {
   const c = report.changes;
-  return c.compared_rows === 0
-    ? ['## Changes since the previous check', '', `${changesLine(report)}.`]
-    : [
-        '## Changes since the previous check',
-        '',
-        `${c.rows} of ${c.compared_rows} rows checked before have changed (${c.file}).`,
-        '',
-        '| change | rows |',
-        '|---|---:|',
-        ...CHANGE_KINDS.map((k) => `| ${CHANGE_LABELS[k]} | ${c.by_kind[k]} |`),
-      ];
+  if (c.compared_rows === 0) return ['## Changes since the previous check', '', `${changesLine(report)}.`];
+  if (c.rows === 0) {
+    return [
+      '## Changes since the previous check',
+      '',
+      `None of the ${plural(c.compared_rows, 'row')} checked before has changed.`,
+    ];
+  }
+  return [
+    '## Changes since the previous check',
+    '',
+    `${formatCount(c.rows)} of the ${plural(c.compared_rows, 'row')} checked before ${c.rows === 1 ? 'has' : 'have'} changed (${c.file}).`,
+    '',
+    '| change | rows |',
+    '|---|---:|',
+    ...CHANGE_KINDS.map((k) => `| ${CHANGE_LABELS[k]} | ${formatCount(c.by_kind[k])} |`),
+  ];
 }
 
 /** Row counts, where the answers came from, and the stale list in bold. */
@@ -52,18 +59,19 @@ function summarySection(report: BatchReport): string[] {
   return [
     '## Summary',
     '',
-    `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.rows.invalid} invalid, ` +
-      `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers); ` +
-      `${report.source.live} rows asked live, ${report.source.cache} answered from the history; ` +
-      `${report.rows.rejected} records rejected as malformed CSV (rejects.csv); ${report.rows_in_error} rows in error.`,
+    `${plural(report.rows.total, 'row')} (${plural(report.rows.valid, 'valid number')}, ${formatCount(report.rows.invalid)} invalid, ` +
+      `${plural(report.rows.duplicate, 'duplicate')}, ${plural(report.unique_numbers, 'unique number')}); ` +
+      `${plural(report.source.live, 'row')} asked live, ${formatCount(report.source.cache)} answered from the history; ` +
+      `${plural(report.rows.rejected, 'record')} rejected as malformed CSV (rejects.csv); ${plural(report.rows_in_error, 'row')} in error.`,
     '',
-    `**${stale.rows} rows have had no connectivity for ${stale.days} days or more** (${stale.file}; evidence: ` +
-      `${stale.evidence.status_time} by the carrier's status time, ${stale.evidence.history} by the history).`,
+    `**${plural(stale.rows, 'row')} ${stale.rows === 1 ? 'has' : 'have'} had no connectivity for ${plural(stale.days, 'day')} or more** (${stale.file}; evidence: ` +
+      `${formatCount(stale.evidence.status_time)} by the carrier's status time, ${formatCount(stale.evidence.history)} by the history).`,
   ];
 }
 
 function reachabilitySection(report: BatchReport): string[] {
   const r = report.reachability;
+  if (report.rows.total === 0) return ['## Reachability', '', 'The file had no rows.'];
   return [
     '## Reachability',
     '',
@@ -80,6 +88,8 @@ function reachabilitySection(report: BatchReport): string[] {
 /** The days-without-connectivity histogram, then the longest gaps when there are any. */
 function noConnectivitySection(report: BatchReport): string[] {
   const stale = report.stale;
+  if (report.no_connectivity_days.every((b) => b.rows === 0))
+    return ['## Days without connectivity', '', 'No row is known to be without connectivity.'];
   return [
     '## Days without connectivity',
     '',
@@ -91,9 +101,9 @@ function noConnectivitySection(report: BatchReport): string[] {
     ...(stale.top.length > 0
       ? [
           '',
-          `Longest without connectivity (first ${stale.top.length}):`,
+          `Longest without connectivity (${stale.top.length < stale.rows ? `the ${formatCount(stale.top.length)} longest of ${formatCount(stale.rows)}` : 'all'}):`,
           '',
-          ...markdownTable(longestGapsTable(stale, { count: String, time: String })),
+          ...markdownTable(longestGapsTable(stale, { count: formatCount, time: formatTime })),
         ]
       : []),
   ];
@@ -101,6 +111,7 @@ function noConnectivitySection(report: BatchReport): string[] {
 
 function roamingSection(report: BatchReport): string[] {
   const m = report.roaming;
+  if (report.rows.total === 0) return ['## Roaming', '', 'The file had no rows.'];
   return [
     '## Roaming',
     '',
@@ -117,6 +128,7 @@ function roamingSection(report: BatchReport): string[] {
 }
 
 function statusCodesSection(report: BatchReport): string[] {
+  if (report.rows.total === 0) return ['## Status codes', '', 'None: the file had no rows.'];
   return [
     '## Status codes',
     '',
@@ -128,12 +140,10 @@ function statusCodesSection(report: BatchReport): string[] {
 
 /** Rows per value, each with its share of all rows. */
 function shareTable(report: BatchReport, title: string, rows: [string, number][]): string {
-  const pct = (n: number) =>
-    report.rows.total === 0 ? '0%' : `${((100 * n) / report.rows.total).toFixed(1)}%`;
   return [
     `| ${title} | rows | share |`,
     '|---|---:|---:|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} | ${pct(v)} |`),
+    ...rows.map(([k, v]) => `| ${k} | ${formatCount(v)} | ${formatShare(v, report.rows.total)} |`),
   ].join('\n');
 }
 

@@ -1,6 +1,7 @@
 import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/changes.js';
 import { daysWithoutConnectivity } from '../history/no-connectivity.js';
 import type { ResultFields } from '../core/columns.js';
+import { formatCount, plural } from './format.js';
 
 /** One number of the stale list's top (largest gap first), for the reports. */
 export interface StaleEntry {
@@ -331,7 +332,7 @@ export const CHANGE_LABELS: Readonly<Record<ChangeKind, string>> = {
 export function changesLine(report: BatchReport): string {
   const c = report.changes;
   if (c.compared_rows > 0)
-    return `changed since the previous check: ${c.rows} of ${c.compared_rows} rows → ${c.file}`;
+    return `changed since the previous check: ${formatCount(c.rows)} of ${plural(c.compared_rows, 'row')} → ${c.file}`;
   if (report.source.cache > 0 && report.source.live === 0)
     return 'changes: none measured, every answer came from the history (--max-age)';
   return 'changes: none of these numbers had been checked before';

@@ -8,6 +8,7 @@ import { ReachscanError, UsageError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
+import { formatCount, plural } from '../../output/format.js';
 import { createRedis, type RedisClient } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../batch/submit.js';
 import type { Workers } from '../../batch/worker.js';
@@ -291,26 +292,27 @@ async function cleanUp(started: Started, simulate: boolean): Promise<void> {
 
 function summary(report: BatchReport, outDir: string, names: ReturnType<typeof outputFiles>): string {
   const r = report.reachability;
+  const n = formatCount;
   return [
-    `${report.rows.total} rows → ${outDir}/${names.results}`,
-    `  numbers: ${report.rows.valid} valid (${report.unique_numbers} unique, ${report.rows.duplicate} duplicates), ${report.rows.invalid} invalid, ${report.rows.rejected} malformed records → ${names.rejects}`,
-    `  reachable: ${r.reachable} (${r.data} with data, ${r.sms_only} SMS only), not reachable: ${r.not_reachable}, unknown: ${r.unknown}`,
-    `  roaming: ${report.roaming.roaming}${
+    `${plural(report.rows.total, 'row')} → ${outDir}/${names.results}`,
+    `  numbers: ${n(report.rows.valid)} valid (${n(report.unique_numbers)} unique, ${plural(report.rows.duplicate, 'duplicate')}), ${n(report.rows.invalid)} invalid, ${plural(report.rows.rejected, 'malformed record')} → ${names.rejects}`,
+    `  reachable: ${n(r.reachable)} (${n(r.data)} with data, ${n(r.sms_only)} SMS only), not reachable: ${n(r.not_reachable)}, unknown: ${n(r.unknown)}`,
+    `  roaming: ${n(report.roaming.roaming)}${
       Object.keys(report.roaming.by_country).length > 0
         ? ` (${Object.entries(report.roaming.by_country)
             .slice(0, 5)
-            .map(([c, n]) => `${c} ${n}`)
+            .map(([c, count]) => `${c} ${n(count)}`)
             .join(', ')})`
         : ''
     }`,
-    `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
+    `  no connectivity for ${report.stale.days}+ days: ${plural(report.stale.rows, 'row')} → ${report.stale.file}`,
     `  ${changesLine(report)}`,
     ...(report.source.cache > 0
       ? [
-          `  answered from the history (--max-age): ${report.source.cache} rows, asked live: ${report.source.live}`,
+          `  answered from the history (--max-age): ${plural(report.source.cache, 'row')}, asked live: ${n(report.source.live)}`,
         ]
       : []),
-    `  rows in error: ${report.rows_in_error}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
+    `  rows in error: ${n(report.rows_in_error)}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
 }
