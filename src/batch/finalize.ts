@@ -13,6 +13,7 @@ import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { batchKeys } from '../queue/keys.js';
 import { fetchAnswers } from './answers.js';
+import { labelTrend } from './run-trend.js';
 import { ingest } from './ingest.js';
 import { closeBatch, readStatus, setState } from './state.js';
 
@@ -101,11 +102,13 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
       inputFile: data.displayName,
       provider: data.provider,
       startedAt: status.startedAt ?? data.submittedAt,
+      label: data.label ?? null,
     },
     answers: (numbers) => fetchAnswers(redis, keys.answers, numbers),
     // The history learns this batch's answers only now, when they are final.
     remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
     now: clock,
+    trend: labelTrend(redis, data),
   });
   const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
   await closeBatch(redis, keys, { state: 'done', finishedAt: report.finished_at, exitCode });

@@ -11,6 +11,7 @@ import { LOCAL_STATUS, RESULT_COLUMNS } from '../core/columns.js';
 import { CsvFileWriter } from '../output/csv-file.js';
 import { rebuildReports } from '../output/rebuild-reports.js';
 import type { BatchReport } from '../output/report.js';
+import type { TrendEntry } from '../output/report-trend.js';
 import { partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import type { BatchFiles, BatchRecord, SavedInput } from './files.js';
@@ -109,6 +110,8 @@ export async function mergeRetry(
   original: BatchRecord,
   retryId: string,
   finishedAt: string,
+  /** Records the merged figures as the batch's run in its label's log (see labelTrend). */
+  trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>,
 ): Promise<BatchReport> {
   const { job } = original;
   const replaced = (await readFile(dataDir.file(original.id, 'retry-rows.txt'), 'utf8'))
@@ -158,6 +161,8 @@ export async function mergeRetry(
       provider: job.provider,
       startedAt: before?.started_at ?? original.submittedAt,
       finishedAt,
+      label: job.label ?? null,
     },
+    ...(trend !== undefined ? { trend } : {}),
   });
 }

@@ -8,6 +8,7 @@ import { defaultIdColumns } from '../input/id-columns.js';
 import { choosePhoneColumn } from '../input/phone-column.js';
 import { CARRIER_COLUMNS, HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
+import type { TrendEntry } from './report-trend.js';
 import { ReportFiles } from './report-files.js';
 import { OUTPUT_FOLDER_MODE } from './csv-file.js';
 
@@ -47,6 +48,8 @@ export async function rebuildReports(
      * them: the first two input columns but the one that looks like the phone column.
      */
     idColumns?: readonly number[];
+    /** The batch's trend: records the rebuilt figures in its label's log and returns its runs. */
+    trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>;
   },
 ): Promise<BatchReport> {
   try {
@@ -103,6 +106,7 @@ export async function rebuildReports(
     batch ?? { batchId: null, inputFile: basename(resultsPath), provider: null, startedAt: span.first ?? '' },
     unique.size,
     batch?.finishedAt ?? span.last ?? '',
+    options.trend,
   );
   await reports.publish();
   return report;

@@ -5,6 +5,7 @@ import { CsvFileWriter, OUTPUT_FILE_MODE } from './csv-file.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 import { ReportAccumulator, type BatchReport, type ReportContext } from './report.js';
+import type { TrendEntry } from './report-trend.js';
 
 /** Output file names, fixed: scripts look for them. */
 export function outputFiles(staleDays: number) {
@@ -104,18 +105,23 @@ export class ReportFiles {
     return this.accumulator.span();
   }
 
-  /** Closes the lists and writes the three reports, all still under their partial names. */
+  /**
+   * Closes the lists and writes the three reports, all still under their partial names. `trend`, when given,
+   * records this run in its label's log and returns the label's runs for the reports.
+   */
   async finish(
     context: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>,
     uniqueNumbers: number,
     finishedAt: string,
+    trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>,
   ): Promise<BatchReport> {
     await Promise.all([this.stale.close(), this.changes.close()]);
-    const report = this.accumulator.build(
+    const built = this.accumulator.build(
       { ...context, staleDays: this.staleDays, staleFile: this.names.stale, changesFile: this.names.changes },
       uniqueNumbers,
       finishedAt,
     );
+    const report = trend === undefined ? built : { ...built, trend: await trend(built) };
     const mode = { mode: OUTPUT_FILE_MODE };
     await writeFile(
       partialPath(this.outDir, this.names.reportJson),

@@ -2,6 +2,7 @@ import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
 import { histogramSvg } from './report-histogram.js';
 import { longestGapsTable } from './report-longest.js';
+import { trendSentence, trendTable } from './report-trend.js';
 import { formatCount, formatShare, formatSpan, formatTime, plural } from './format.js';
 
 /**
@@ -13,6 +14,7 @@ export function renderHtml(report: BatchReport): string {
   return `${pageHead(report)}
 <body>
 ${heading(report)}
+${trendSection(report)}
 
 ${changesSection(report)}
 
@@ -82,6 +84,15 @@ function headlineFigures(report: BatchReport): string {
     ),
     figure('in error', report.rows_in_error, plural(report.rows.rejected, 'malformed record')),
   ].join('');
+}
+
+/** The label's last runs, newest first; left out for a run without a label. */
+function trendSection(report: BatchReport): string {
+  if (report.label === null) return '';
+  const sentence = `<p>${esc(trendSentence(report))}</p>`;
+  if (report.trend.length < 2) return `\n<h2 id="trend">Trend</h2>\n${sentence}`;
+  const { head, rows, caption } = trendTable(report);
+  return `\n<h2 id="trend">Trend</h2>\n${sentence}\n${table(head, rows, caption, 'trend-runs')}`;
 }
 
 function changesSection(report: BatchReport): string {

@@ -1,6 +1,7 @@
 import { CHANGE_KINDS } from '../history/changes.js';
 import { bucketLabel, CHANGE_LABELS, changesLine, type BatchReport } from './report.js';
 import { longestGapsTable, type ReportTable } from './report-longest.js';
+import { trendSentence, trendTable } from './report-trend.js';
 import { formatCount, formatShare, formatSpan, formatTime, plural } from './format.js';
 
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
@@ -8,6 +9,7 @@ export function renderMarkdown(report: BatchReport): string {
   return [
     ...heading(report),
     '',
+    ...trendSection(report),
     ...changesSection(report),
     '',
     ...summarySection(report),
@@ -29,6 +31,24 @@ function heading(report: BatchReport): string[] {
     `# reachscan report: ${report.input_file}`,
     '',
     `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${formatSpan(report.started_at, report.finished_at)}.`,
+  ];
+}
+
+/** The label's last runs, newest first; nothing for a run without a label. */
+function trendSection(report: BatchReport): string[] {
+  if (report.label === null) return [];
+  const sentence = trendSentence(report);
+  if (report.trend.length < 2) return ['## Trend', '', sentence, ''];
+  const { head, rows, caption } = trendTable(report);
+  const numeric = head.map((_, i) => i > 0);
+  return [
+    '## Trend',
+    '',
+    sentence,
+    '',
+    ...markdownTable({ head, numeric, rows }),
+    ...(caption !== '' ? ['', caption] : []),
+    '',
   ];
 }
 

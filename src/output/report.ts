@@ -2,6 +2,7 @@ import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/change
 import { daysWithoutConnectivity } from '../history/no-connectivity.js';
 import type { ResultFields } from '../core/columns.js';
 import { formatCount, plural } from './format.js';
+import type { TrendEntry } from './report-trend.js';
 
 /** One number of the stale list's top (largest gap first), for the reports. */
 export interface StaleEntry {
@@ -91,6 +92,10 @@ export interface BatchReport {
   };
   /** Rows whose `error` column is not empty. */
   readonly rows_in_error: number;
+  /** The name runs of this source share (`--label`, a schedule's id, a watched file's name); null: none. */
+  readonly label: string | null;
+  /** The label's last runs, oldest first, this one included (up to 30); empty without a label. */
+  readonly trend: readonly TrendEntry[];
 }
 
 export interface ReportContext {
@@ -101,6 +106,8 @@ export interface ReportContext {
   readonly staleDays: number;
   readonly staleFile: string;
   readonly changesFile: string;
+  /** See {@link BatchReport.label}. */
+  readonly label?: string | null;
 }
 
 const TOP_STALE = 20;
@@ -284,6 +291,9 @@ export class ReportAccumulator {
         sample: [...this.sample],
       },
       rows_in_error: this.inError,
+      label: context.label ?? null,
+      // Filled in by whoever keeps the run log (the finalize step), once this run's figures are known.
+      trend: [],
     };
   }
 }

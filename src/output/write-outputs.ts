@@ -14,6 +14,7 @@ import { resultHeader, resultValues, type ResultFields } from '../core/columns.j
 import { CsvFileWriter, OUTPUT_FOLDER_MODE } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
 import type { BatchReport, ReportContext } from './report.js';
+import type { TrendEntry } from './report-trend.js';
 import { outputFiles, partialPath, ReportFiles } from './report-files.js';
 
 export { outputFiles } from './report-files.js';
@@ -36,6 +37,8 @@ export interface OutputJob {
   /** Hands a group's final answers to the history (idempotent: a number may come again). */
   remember(answers: ReadonlyMap<string, StoredAnswer>): Promise<void>;
   readonly now: () => number;
+  /** Records this run in its label's log and returns the label's runs (absent: no trend). */
+  readonly trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>;
 }
 
 const GROUP = 500;
@@ -112,7 +115,12 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   if (asked !== null) await write(asked);
   await remembering;
   await Promise.all([results.close(), rejects.close()]);
-  const built = await reports.finish(job.report, job.uniqueNumbers, new Date(job.now()).toISOString());
+  const built = await reports.finish(
+    job.report,
+    job.uniqueNumbers,
+    new Date(job.now()).toISOString(),
+    job.trend,
+  );
   for (const name of [names.results, names.rejects]) {
     await rename(partialPath(job.outDir, name), join(job.outDir, name));
   }

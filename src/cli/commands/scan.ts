@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
 import { formatCount, plural } from '../../output/format.js';
+import { trendSummaryLine } from '../../output/report-trend.js';
 import { createRedis, type RedisClient } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../batch/submit.js';
 import type { Workers } from '../../batch/worker.js';
@@ -307,6 +308,7 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
     }`,
     `  no connectivity for ${report.stale.days}+ days: ${plural(report.stale.rows, 'row')} → ${report.stale.file}`,
     `  ${changesLine(report)}`,
+    ...[trendSummaryLine(report)].filter((line) => line !== null).map((line) => `  ${line}`),
     ...(report.source.cache > 0
       ? [
           `  answered from the history (--max-age): ${plural(report.source.cache, 'row')}, asked live: ${n(report.source.live)}`,
