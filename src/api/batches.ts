@@ -2,6 +2,7 @@ import { resumePausedBatch } from '../batch/resume.js';
 import type { Readable } from 'node:stream';
 import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
+import { UsageError } from '../core/errors.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
 import { submitBatch } from '../batch/submit.js';
@@ -100,6 +101,14 @@ export class BatchService {
       displayName,
       submittedAt,
       settings,
+    }).catch((error: unknown) => {
+      // Options that only the file can refute (an `id-columns` name it lacks): the client's mistake, a 400.
+      if (error instanceof UsageError) {
+        throw new HttpProblem(400, `option ${error.message.replace(/--([\w-]+)/g, '"$1"')}`, {
+          option: /^--([\w-]+)/.exec(error.message)?.[1] ?? null,
+        });
+      }
+      throw error;
     });
     const id = prepared.data.batchId;
     await dataDir.createBatchDir(id);

@@ -1,6 +1,13 @@
 import { UsageError } from '../core/errors.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import { breakerFromFlags, countryFlag, durationFlag, numberFlag } from '../config/options.js';
+import {
+  breakerFromFlags,
+  countryFlag,
+  durationFlag,
+  idColumnsFlag,
+  labelFlag,
+  numberFlag,
+} from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { HistoryOptions } from '../core/settings.js';
@@ -19,6 +26,8 @@ export const BATCH_OPTIONS = [
   'bom',
   'error-threshold',
   'error-window',
+  'id-columns',
+  'label',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -79,6 +88,8 @@ export function parseBatchOptions(
       threshold: option('error-threshold', (v) => breakerFromFlags({ 'error-threshold': v }).threshold),
       window: option('error-window', (v) => breakerFromFlags({ 'error-window': v }).window),
     },
+    idColumns: option('id-columns', (v) => idColumnsFlag(v)),
+    label: option('label', (v) => labelFlag(v)),
   };
 }
 

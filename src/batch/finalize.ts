@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import { rememberAnswers } from '../history/annotate.js';
 import { StateStore } from '../history/state-store.js';
 import { InputError } from '../input/errors.js';
+import { defaultIdColumns } from '../input/id-columns.js';
 import type { Logger } from '../logging/logger.js';
 import { recordBatchRows } from '../metrics/rows.js';
 import { writeOutputs } from '../output/write-outputs.js';
@@ -13,6 +14,7 @@ import type { BatchJobData } from '../queue/job-data.js';
 import { batchKeys } from '../queue/keys.js';
 import { fetchAnswers } from './answers.js';
 import { batchExitCode } from './exit-code.js';
+import { labelTrend } from './run-trend.js';
 import { ingest } from './ingest.js';
 import { closeBatch, readStatus, setState } from './state.js';
 
@@ -93,17 +95,21 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     staleDays: data.staleDays,
     formulaGuard: data.formulaGuard,
     bom: data.bom,
+    // Jobs queued before id columns existed: the default ones.
+    idColumns: data.idColumns ?? defaultIdColumns(data.headers.length, data.phoneColumn),
     uniqueNumbers: status.unique,
     report: {
       batchId: data.batchId,
       inputFile: data.displayName,
       provider: data.provider,
       startedAt: status.startedAt ?? data.submittedAt,
+      label: data.label ?? null,
     },
     answers: (numbers) => fetchAnswers(redis, keys.answers, numbers),
     // The history learns this batch's answers only now, when they are final.
     remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
     now: clock,
+    trend: labelTrend(redis, data),
   });
   // Invalid cells and malformed records are findings, not failures: only lookups that failed make it 1
   // (`scan --strict` applies its own rule to the same counts).

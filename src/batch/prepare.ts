@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { BreakerSettings, HistoryOptions } from '../core/settings.js';
+import { chooseIdColumns } from '../input/id-columns.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
 import type { BatchJobData } from '../queue/job-data.js';
@@ -24,6 +25,10 @@ export interface ScanSettings {
   readonly retryBaseMs: number;
   /** The error-ratio breaker (operational: not part of the batch id). */
   readonly breaker: BreakerSettings;
+  /** Input columns named to identify rows in the reports (`--id-columns`); the first two but the phone's when absent. */
+  readonly idColumns?: readonly string[] | undefined;
+  /** The name runs of one source share for the report's trend (`--label`); see {@link BatchRequest.defaultLabel}. */
+  readonly label?: string | undefined;
 }
 
 export interface BatchRequest {
@@ -40,6 +45,8 @@ export interface BatchRequest {
    * the id itself (the HTTP API) leaves the folder out of it.
    */
   readonly idIgnoresOutDir?: boolean;
+  /** The trend's label when the settings give none: a schedule's name, a watched file's name. */
+  readonly defaultLabel?: string;
 }
 
 export interface PreparedBatch {
@@ -65,6 +72,7 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
   const label = request.displayName ?? request.file;
   const shape = await sniffInput(inputPath, label);
   const phoneColumn = choosePhoneColumn(label, shape.headers, settings.column);
+  const idColumns = chooseIdColumns(label, shape.headers, phoneColumn, settings.idColumns);
   const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
   const batchId = await deriveBatchId(inputPath, {
     provider: settings.provider,
@@ -78,6 +86,9 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     ...(request.idIgnoresOutDir === true || givenDir === null ? {} : { outDir: givenDir }),
     maxAgeMs: settings.maxAgeMs,
     history: settings.history.prefix,
+    // Only when asked for, so the ids of batches started without them stay what they were.
+    ...(settings.idColumns !== undefined ? { idColumns } : {}),
+    ...(settings.label !== undefined ? { label: settings.label } : {}),
   });
   const outDir = givenDir ?? resolve((request.outDir as (batchId: string) => string)(batchId));
   const data: BatchJobData = {
@@ -99,6 +110,8 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     bom: settings.bom,
     retryBaseMs: settings.retryBaseMs,
     breaker: settings.breaker,
+    idColumns,
+    label: settings.label ?? request.defaultLabel ?? null,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

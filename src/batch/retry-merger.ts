@@ -5,6 +5,7 @@ import { defineScript } from '../queue/scripts.js';
 import { batchProgress } from './progress.js';
 import type { BatchFiles, BatchRecord } from './files.js';
 import { mergeRetry, RetryMismatchError } from './retry.js';
+import { labelTrend } from './run-trend.js';
 
 export interface RetryMergerDeps {
   readonly redis: RedisClient;
@@ -81,7 +82,8 @@ export class RetryMerger {
       const progress = await batchProgress(redis, prefix, dataDir, retry.id);
       if (progress.state === 'done') {
         const finishedAt = new Date(this.deps.clock()).toISOString();
-        const report = await mergeRetry(dataDir, record, retry.id, finishedAt);
+        // The merged figures replace the run's entry in its label's trend (same batch, same start).
+        const report = await mergeRetry(dataDir, record, retry.id, finishedAt, labelTrend(redis, record.job));
         await this.update(record, { ...retry, state: 'merged', mergedAt: finishedAt });
         logger.info({ batch: id, retry: retry.id, rowsInError: report.rows_in_error }, 'retry merged');
       } else if (progress.state === 'failed' || progress.state === 'lost') {

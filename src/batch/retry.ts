@@ -11,6 +11,7 @@ import { LOCAL_STATUS, RESULT_COLUMNS } from '../core/columns.js';
 import { CsvFileWriter } from '../output/csv-file.js';
 import { rebuildReports } from '../output/rebuild-reports.js';
 import type { BatchReport } from '../output/report.js';
+import type { TrendEntry } from '../output/report-trend.js';
 import { partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import type { BatchFiles, BatchRecord, SavedInput } from './files.js';
@@ -109,6 +110,8 @@ export async function mergeRetry(
   original: BatchRecord,
   retryId: string,
   finishedAt: string,
+  /** Records the merged figures as the batch's run in its label's log (see labelTrend). */
+  trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>,
 ): Promise<BatchReport> {
   const { job } = original;
   const replaced = (await readFile(dataDir.file(original.id, 'retry-rows.txt'), 'utf8'))
@@ -151,12 +154,15 @@ export async function mergeRetry(
   const before = await readReport(dataDir, original.id);
   return rebuildReports(resultsPath, original.displayName, dir, job.staleDays, {
     bom: job.bom,
+    ...(job.idColumns !== undefined ? { idColumns: job.idColumns } : {}),
     batch: {
       batchId: original.id,
       inputFile: original.displayName,
       provider: job.provider,
       startedAt: before?.started_at ?? original.submittedAt,
       finishedAt,
+      label: job.label ?? null,
     },
+    ...(trend !== undefined ? { trend } : {}),
   });
 }

@@ -137,6 +137,10 @@ Options:
                            errors; not 429s) instead of spending the quota; default 0.5, 1 = never pause.
                            scan says why and waits; go on with reachscan resume <batch-id>
   --error-window N         carrier calls the share is taken over (default 200; nothing pauses sooner)
+  --id-columns A,B         input columns shown beside each number in the reports' longest gaps (default: the
+                           first two columns that are not the phone column); an unknown name exits 2
+  --label NAME             runs with the same label share a trend in the report (reachable, not reachable,
+                           stale, changes of the last runs; kept in Redis with the history)
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again

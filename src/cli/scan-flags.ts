@@ -3,7 +3,15 @@ import { SCAN_DEFAULTS } from '../config/defaults.js';
 import { historyOptions, retryBaseFromEnv } from '../config/settings.js';
 import type { Env } from '../config/env.js';
 import { UsageError } from '../core/errors.js';
-import { breakerFromFlags, countryFlag, durationFlag, numberFlag, providerFlag } from '../config/options.js';
+import {
+  breakerFromFlags,
+  countryFlag,
+  durationFlag,
+  idColumnsFlag,
+  labelFlag,
+  numberFlag,
+  providerFlag,
+} from '../config/options.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
 export const SCAN_FLAGS = {
@@ -21,6 +29,8 @@ export const SCAN_FLAGS = {
   'no-formula-guard': { type: 'boolean', default: false },
   'error-threshold': { type: 'string' },
   'error-window': { type: 'string' },
+  'id-columns': { type: 'string' },
+  label: { type: 'string' },
 } as const;
 
 export interface ScanFlagValues {
@@ -38,6 +48,8 @@ export interface ScanFlagValues {
   readonly 'no-formula-guard'?: boolean | undefined;
   readonly 'error-threshold'?: string | undefined;
   readonly 'error-window'?: string | undefined;
+  readonly 'id-columns'?: string | undefined;
+  readonly label?: string | undefined;
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -70,5 +82,7 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     history: historyOptions(env, values.simulate === true),
     retryBaseMs: retryBaseFromEnv(env),
     breaker: breakerFromFlags(values),
+    idColumns: idColumnsFlag(values['id-columns']),
+    label: labelFlag(values.label),
   };
 }

@@ -75,3 +75,31 @@ export function breakerFromFlags(values: {
       DEFAULTS.breaker.window,
   };
 }
+
+/** `--id-columns a,b`: column names, comma-separated, each non-empty (a repeated name counts once). */
+export function idColumnsFlag(value: string | undefined, flag = 'id-columns'): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) {
+    throw new UsageError(
+      `--${flag} must name columns separated by commas, e.g. customer_id,name (got "${value}")`,
+    );
+  }
+  return [...new Set(names)];
+}
+
+/** The most a `--label` may hold; it names a Redis key and heads the report's trend. */
+export const LABEL_MAX_LENGTH = 100;
+
+/** `--label NAME`: the name runs of one source share, for the report's trend. Printable, 1–100 characters. */
+export function labelFlag(value: string | undefined, flag = 'label'): string | undefined {
+  if (value === undefined) return undefined;
+  const label = value.trim();
+  // eslint-disable-next-line no-control-regex
+  if (label === '' || label.length > LABEL_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(label)) {
+    throw new UsageError(
+      `--${flag} must be 1 to ${LABEL_MAX_LENGTH} printable characters (got ${JSON.stringify(value)})`,
+    );
+  }
+  return label;
+}

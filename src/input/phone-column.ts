@@ -26,7 +26,7 @@ const PHONE_HEADERS = [
 ];
 
 /** Headers as messages list them. A file without a header row has a number there: it is masked, like in logs. */
-function listHeaders(headers: readonly string[]): string {
+export function listHeaders(headers: readonly string[]): string {
   const phoneLike = (h: string) => /^[\d\s+\-.()/]+$/.test(h) && (h.match(/\d/g)?.length ?? 0) >= 7;
   return headers.map((h) => JSON.stringify(phoneLike(h) ? maskPhone(h) : h)).join(', ');
 }

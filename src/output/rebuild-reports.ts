@@ -4,8 +4,11 @@ import { basename, dirname, join } from 'node:path';
 import { parse, type Parser } from 'csv-parse';
 import { pipeline } from 'node:stream';
 import { InputError } from '../input/errors.js';
+import { defaultIdColumns } from '../input/id-columns.js';
+import { choosePhoneColumn } from '../input/phone-column.js';
 import { CARRIER_COLUMNS, HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
+import type { TrendEntry } from './report-trend.js';
 import { ReportFiles } from './report-files.js';
 import { OUTPUT_FOLDER_MODE } from './csv-file.js';
 
@@ -40,6 +43,13 @@ export async function rebuildReports(
      * "rebuilt from a results file".
      */
     batch?: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'> & { readonly finishedAt: string };
+    /**
+     * Positions of the input columns shown beside each number in the longest-gaps list (the batch's). Without
+     * them: the first two input columns but the one that looks like the phone column.
+     */
+    idColumns?: readonly number[];
+    /** The batch's trend: records the rebuilt figures in its label's log and returns its runs. */
+    trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>;
   },
 ): Promise<BatchReport> {
   try {
@@ -57,7 +67,11 @@ export async function rebuildReports(
   for await (const record of withInputErrors(parser as AsyncIterable<string[]>, displayName)) {
     if (layout === null) {
       layout = findOurColumns(record, displayName);
-      reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, options);
+      const inputHeaders = record.slice(0, layout.inputColumns);
+      reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, {
+        bom: options.bom,
+        idColumns: options.idColumns ?? defaultIdColumns(inputHeaders.length, guessPhoneColumn(inputHeaders)),
+      });
       continue;
     }
     line++;
@@ -92,9 +106,19 @@ export async function rebuildReports(
     batch ?? { batchId: null, inputFile: basename(resultsPath), provider: null, startedAt: span.first ?? '' },
     unique.size,
     batch?.finishedAt ?? span.last ?? '',
+    options.trend,
   );
   await reports.publish();
   return report;
+}
+
+/** The phone column as a scan would have found it without --column; -1 when none looks like one. */
+function guessPhoneColumn(headers: readonly string[]): number {
+  try {
+    return choosePhoneColumn('', headers);
+  } catch {
+    return -1;
+  }
 }
 
 function findOurColumns(header: readonly string[], displayName: string) {

@@ -5,6 +5,7 @@ import { CsvFileWriter, OUTPUT_FILE_MODE } from './csv-file.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 import { ReportAccumulator, type BatchReport, type ReportContext } from './report.js';
+import type { TrendEntry } from './report-trend.js';
 
 /** Output file names, fixed: scripts look for them. */
 export function outputFiles(staleDays: number) {
@@ -35,21 +36,27 @@ export class ReportFiles {
   private readonly stale: CsvFileWriter;
   private readonly changes: CsvFileWriter;
   private readonly inputColumns: number;
+  private readonly idColumns: readonly number[];
 
   /**
    * @param header results.csv's header (input columns, then ours)
    * @param inputColumns how many of those come from the input
+   * @param options.idColumns positions of the input columns that identify a row in the longest-gaps list
    */
   constructor(
     private readonly outDir: string,
     header: readonly string[],
     inputColumns: number,
     private readonly staleDays: number,
-    options: { bom: boolean },
+    options: { bom: boolean; idColumns?: readonly number[] },
   ) {
     this.names = outputFiles(staleDays);
     this.inputColumns = inputColumns;
-    this.accumulator = new ReportAccumulator(staleDays);
+    this.idColumns = (options.idColumns ?? []).filter((i) => i >= 0 && i < inputColumns);
+    this.accumulator = new ReportAccumulator(
+      staleDays,
+      this.idColumns.map((i) => header[i] ?? ''),
+    );
     this.stale = new CsvFileWriter(
       partialPath(outDir, this.names.stale),
       [...header, 'days_without_connectivity'],
@@ -72,7 +79,10 @@ export class ReportFiles {
 
   /** One results.csv row (`row` as written) and its result columns. */
   async add(row: readonly string[], fields: ResultFields): Promise<void> {
-    const verdict = this.accumulator.addRow(fields);
+    const verdict = this.accumulator.addRow(
+      fields,
+      this.idColumns.map((i) => row[i] ?? ''),
+    );
     if (verdict.stale) await this.stale.write([...row, String(verdict.days)]);
     for (const change of verdict.changes) {
       await this.changes.write([
@@ -95,18 +105,23 @@ export class ReportFiles {
     return this.accumulator.span();
   }
 
-  /** Closes the lists and writes the three reports, all still under their partial names. */
+  /**
+   * Closes the lists and writes the three reports, all still under their partial names. `trend`, when given,
+   * records this run in its label's log and returns the label's runs for the reports.
+   */
   async finish(
     context: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>,
     uniqueNumbers: number,
     finishedAt: string,
+    trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>,
   ): Promise<BatchReport> {
     await Promise.all([this.stale.close(), this.changes.close()]);
-    const report = this.accumulator.build(
+    const built = this.accumulator.build(
       { ...context, staleDays: this.staleDays, staleFile: this.names.stale, changesFile: this.names.changes },
       uniqueNumbers,
       finishedAt,
     );
+    const report = trend === undefined ? built : { ...built, trend: await trend(built) };
     const mode = { mode: OUTPUT_FILE_MODE };
     await writeFile(
       partialPath(this.outDir, this.names.reportJson),

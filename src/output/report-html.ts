@@ -8,6 +8,10 @@ import {
   sourcesLine,
   type BatchReport,
 } from './report.js';
+import { histogramSvg } from './report-histogram.js';
+import { longestGapsTable } from './report-longest.js';
+import { trendSentence, trendTable } from './report-trend.js';
+import { formatCount, formatShare, formatSpan, formatTime, plural } from './format.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched), so it opens from a
@@ -18,6 +22,7 @@ export function renderHtml(report: BatchReport): string {
   return `${pageHead(report)}
 <body>
 ${simulatedBanner(report)}${heading(report)}
+${trendSection(report)}
 
 ${changesSection(report)}
 
@@ -68,8 +73,12 @@ function simulatedBanner(report: BatchReport): string {
 
 /** The title, which batch and when, and the headline figures. */
 function heading(report: BatchReport): string {
+  const which =
+    report.batch_id !== null
+      ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}`
+      : 'Rebuilt from a results file';
   return `<h1>reachscan report: ${esc(report.input_file)}</h1>
-<p class="meta">${report.batch_id !== null ? `Batch ${esc(report.batch_id)}, provider ${esc(report.provider ?? 'unknown')}` : 'Rebuilt from a results file'}; ${esc(report.started_at)} → ${esc(report.finished_at)}; ${sourcesLine(report)}.</p>
+<p class="meta">${which}; ${esc(formatSpan(report.started_at, report.finished_at))}; ${sourcesLine(report)}.</p>
 <section class="figures" id="headline">${headlineFigures(report)}</section>`;
 }
 
@@ -79,15 +88,18 @@ function headlineFigures(report: BatchReport): string {
   const c = report.changes;
   const s = report.stale;
   // Shares of the carrier's answers are of the numbers asked: an invalid cell is no answer.
-  const asked = report.rows.valid;
-  const pct = (n: number) => (asked === 0 ? '0%' : `${((100 * n) / asked).toFixed(1)}%`);
+  const pct = (n: number) => formatShare(n, report.rows.valid);
   return [
-    figure('rows', report.rows.total, `${report.unique_numbers} unique numbers`),
+    figure('rows', report.rows.total, plural(report.unique_numbers, 'unique number')),
     figure('reachable', r.reachable, pct(r.reachable)),
     figure('not reachable', r.not_reachable, pct(r.not_reachable)),
     figure(`no connectivity ${s.days}+ days`, s.rows, s.file),
     figure('roaming', m.roaming, pct(m.roaming)),
-    figure('changes', c.rows, c.compared_rows > 0 ? `of ${c.compared_rows} checked before` : 'first check'),
+    figure(
+      'changes',
+      c.rows,
+      c.compared_rows > 0 ? `of ${plural(c.compared_rows, 'row')} checked before` : 'first check',
+    ),
     ...inputFigures(report),
   ].join('');
 }
@@ -99,9 +111,18 @@ function inputFigures(report: BatchReport): string[] {
     figure(
       'invalid numbers',
       report.invalid_numbers,
-      `${report.malformed_records} malformed records (rejects.csv)`,
+      `${plural(report.malformed_records, 'malformed record')} (rejects.csv)`,
     ),
   ];
+}
+
+/** The label's last runs, newest first; left out for a run without a label. */
+function trendSection(report: BatchReport): string {
+  if (report.label === null) return '';
+  const sentence = `<p>${esc(trendSentence(report))}</p>`;
+  if (report.trend.length < 2) return `\n<h2 id="trend">Trend</h2>\n${sentence}`;
+  const { head, rows, caption } = trendTable(report);
+  return `\n<h2 id="trend">Trend</h2>\n${sentence}\n${table(head, rows, caption, 'trend-runs')}`;
 }
 
 function changesSection(report: BatchReport): string {
@@ -109,14 +130,16 @@ function changesSection(report: BatchReport): string {
   const changes =
     c.compared_rows === 0
       ? `<p>${esc(changesLine(report))}.</p>`
-      : [
-          `<p>${c.rows} of ${c.compared_rows} rows checked before have changed (all in <code>${esc(c.file)}</code>).</p>`,
-          barChart(
-            'changes',
-            CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
-          ),
-          changeSample(c),
-        ].join('\n');
+      : c.rows === 0
+        ? `<p>None of the ${plural(c.compared_rows, 'row')} checked before has changed.</p>`
+        : [
+            `<p>${formatCount(c.rows)} of the ${plural(c.compared_rows, 'row')} checked before ${c.rows === 1 ? 'has' : 'have'} changed (all in <code>${esc(c.file)}</code>).</p>`,
+            barChart(
+              'changes',
+              CHANGE_KINDS.map((k) => [CHANGE_LABELS[k], c.by_kind[k]]),
+            ),
+            changeSample(c),
+          ].join('\n');
   return `<h2 id="changes">Changes since the previous check</h2>
 ${changes}`;
 }
@@ -131,15 +154,16 @@ function changeSample(c: BatchReport['changes']): string {
       CHANGE_LABELS[e.change],
       e.before,
       e.after,
-      e.previous_checked_at,
-      e.checked_at,
+      formatTime(e.previous_checked_at),
+      formatTime(e.checked_at),
     ]),
-    c.rows > c.sample.length ? `First ${c.sample.length} changes.` : '',
+    c.rows > c.sample.length ? `First ${formatCount(c.sample.length)} changes.` : '',
   );
 }
 
 function connectivitySection(report: BatchReport): string {
   const r = report.reachability;
+  if (report.rows.total === 0) return '<h2 id="connectivity">Connectivity</h2>\n<p>The file had no rows.</p>';
   return `<h2 id="connectivity">Connectivity</h2>
 ${barChart('connectivity', [
   ['reachable, with data', r.data],
@@ -153,29 +177,49 @@ ${barChart('connectivity', [
 /** The days-without-connectivity histogram (the stale list's bars highlighted), then the longest gaps. */
 function noConnectivitySection(report: BatchReport): string {
   const s = report.stale;
+  const known = report.no_connectivity_days.reduce((sum, b) => sum + b.rows, 0);
+  const unknownGap = report.reachability.not_reachable - known;
+  const untimed =
+    unknownGap > 0
+      ? ` ${plural(unknownGap, 'row')} not reachable ${unknownGap === 1 ? 'has' : 'have'} no known start of the gap yet.`
+      : '';
+  if (known === 0) {
+    return `<h2 id="no-connectivity">Days without connectivity</h2>
+<p>No row is known to be without connectivity.${untimed}</p>`;
+  }
+  const gaps = longestGapsTable(s, { count: formatCount, time: formatTime });
   return `<h2 id="no-connectivity">Days without connectivity</h2>
-<p>Rows not reachable now, by days since they last had connectivity (as of their check). Bars of ${s.days} days or more are the stale list: ${s.rows} rows, ${s.evidence.status_time} by the carrier's status time, ${s.evidence.history} by the history.</p>
-${columnChart(
-  'no-connectivity-days',
-  report.no_connectivity_days.map((b) => [bucketLabel(b), b.rows, b.from >= s.days]),
+<p>Rows not reachable now, by days since they last had connectivity (as of their check).${untimed} Bars of ${plural(s.days, 'day')} or more are the stale list: ${plural(s.rows, 'row')}, ${formatCount(s.evidence.status_time)} by the carrier's status time, ${formatCount(s.evidence.history)} by the history.</p>
+${histogramSvg('no-connectivity-days', report.no_connectivity_days, s.days, bucketLabel, formatCount)}
+${table(
+  ['days without connectivity', 'rows'],
+  report.no_connectivity_days.map((b) => [
+    `${bucketLabel(b)} ${b.from === 1 && b.to === 1 ? 'day' : 'days'}`,
+    formatCount(b.rows),
+  ]),
+  '',
+  'no-connectivity-table',
 )}
 ${
   s.top.length > 0
     ? table(
-        ['number', 'days', 'since', 'evidence'],
-        s.top.map((e) => [e.phone_e164, String(e.days), e.since, e.evidence]),
-        `The ${s.top.length} longest; all ${s.rows} are in ${s.file}.`,
+        gaps.head,
+        gaps.rows,
+        s.top.length < s.rows
+          ? `The ${formatCount(s.top.length)} longest; all ${plural(s.rows, 'row')} are in ${s.file}.`
+          : `All in ${s.file}.`,
         'stale-top',
       )
-    : `<p>No row has gone ${s.days} days without connectivity.</p>`
+    : `<p>No row has gone ${plural(s.days, 'day')} without connectivity.</p>`
 }`;
 }
 
 function roamingSection(report: BatchReport): string {
   const m = report.roaming;
   const countries = countryBars(m.by_country);
+  if (report.rows.total === 0) return '';
   return `<h2 id="roaming">Roaming</h2>
-<p>${m.roaming} roaming, ${m.not_roaming} at home, ${m.unknown} unknown.</p>
+<p>${formatCount(m.roaming)} roaming, ${formatCount(m.not_roaming)} at home, ${formatCount(m.unknown)} unknown.</p>
 ${countries.length > 0 ? barChart('roaming-countries', countries) : '<p>No roaming devices.</p>'}`;
 }
 
@@ -189,15 +233,17 @@ function countryBars(byCountry: BatchReport['roaming']['by_country']): [string, 
 }
 
 function statusCodesSection(report: BatchReport): string {
+  const codes = Object.entries(report.status_counts.reachability);
+  if (codes.length === 0) return '';
   return `<h2 id="status-codes">Status codes</h2>
 ${table(
   ['reachability status', 'rows'],
-  Object.entries(report.status_counts.reachability).map(([k, v]) => [k, String(v)]),
+  codes.map(([k, v]) => [k, formatCount(v)]),
 )}`;
 }
 
 function figure(label: string, value: number, note: string): string {
-  return `<div class="figure" data-figure="${esc(label)}"><b>${value}</b>${esc(label)}<br><span>${esc(note)}</span></div>`;
+  return `<div class="figure" data-figure="${esc(label)}"><b>${formatCount(value)}</b>${esc(label)}<br><span>${esc(note)}</span></div>`;
 }
 
 const BAR_WIDTH = 520;
@@ -215,36 +261,15 @@ function barChart(name: string, rows: readonly (readonly [string, number])[]): s
       return (
         `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${esc(label)}</text>` +
         `<rect data-chart="${name}" data-label="${esc(label)}" data-value="${value}" x="${labelWidth}" y="${y + 3}" width="${width.toFixed(2)}" height="${rowHeight - 8}" fill="#3b6fd8"></rect>` +
-        `<text x="${labelWidth + width + 6}" y="${y + 16}">${value}</text>`
+        `<text x="${labelWidth + width + 6}" y="${y + 16}">${formatCount(value)}</text>`
       );
     })
     .join('');
   return `<svg role="img" aria-label="${name}" data-chart="${name}" width="${labelWidth + BAR_WIDTH + 60}" height="${height}" viewBox="0 0 ${labelWidth + BAR_WIDTH + 60} ${height}">${bars}</svg>`;
 }
 
-/** Vertical bars (a histogram); highlighted bars are drawn in the warning colour. */
-function columnChart(name: string, rows: readonly (readonly [string, number, boolean])[]): string {
-  const max = Math.max(1, ...rows.map(([, v]) => v));
-  const plot = 200;
-  const columnWidth = 64;
-  const width = rows.length * columnWidth + 10;
-  const height = plot + 44;
-  const columns = rows
-    .map(([label, value, warn], i) => {
-      const x = i * columnWidth + 8;
-      const h = (plot * value) / max;
-      return (
-        `<rect data-chart="${name}" data-label="${esc(label)}" data-value="${value}" x="${x}" y="${(plot - h + 18).toFixed(2)}" width="${columnWidth - 14}" height="${h.toFixed(2)}" fill="${warn ? '#d8503b' : '#8a97ab'}"></rect>` +
-        `<text x="${x + (columnWidth - 14) / 2}" y="${(plot - h + 13).toFixed(2)}" text-anchor="middle">${value}</text>` +
-        `<text x="${x + (columnWidth - 14) / 2}" y="${plot + 36}" text-anchor="middle">${esc(label)}</text>`
-      );
-    })
-    .join('');
-  return `<svg role="img" aria-label="${name} (days)" data-chart="${name}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${columns}</svg>`;
-}
-
 function table(head: readonly string[], rows: readonly (readonly string[])[], caption = '', id = ''): string {
-  const numeric = (cell: string) => /^\d+$/.test(cell);
+  const numeric = (cell: string) => /^\d{1,3}(,\d{3})*$/.test(cell);
   return (
     `<table${id !== '' ? ` id="${id}"` : ''}>${caption !== '' ? `<caption>${esc(caption)}</caption>` : ''}` +
     `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +

@@ -8,6 +8,9 @@ import {
   sourcesLine,
   type BatchReport,
 } from './report.js';
+import { longestGapsTable, type ReportTable } from './report-longest.js';
+import { trendSentence, trendTable } from './report-trend.js';
+import { formatCount, formatShare, formatSpan, formatTime, plural } from './format.js';
 
 /** report.md: the same figures, for people. Changes lead when there are any: they are what a nightly run is for. */
 export function renderMarkdown(report: BatchReport): string {
@@ -15,6 +18,7 @@ export function renderMarkdown(report: BatchReport): string {
     ...simulatedBanner(report),
     ...heading(report),
     '',
+    ...trendSection(report),
     ...changesSection(report),
     '',
     ...summarySection(report),
@@ -40,23 +44,47 @@ function heading(report: BatchReport): string[] {
   return [
     `# reachscan report: ${report.input_file}`,
     '',
-    `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${report.started_at} → ${report.finished_at}.`,
+    `${report.batch_id !== null ? `Batch \`${report.batch_id}\`, provider ${report.provider ?? 'unknown'}, ` : 'Rebuilt from a results file, '}${formatSpan(report.started_at, report.finished_at)}.`,
+  ];
+}
+
+/** The label's last runs, newest first; nothing for a run without a label. */
+function trendSection(report: BatchReport): string[] {
+  if (report.label === null) return [];
+  const sentence = trendSentence(report);
+  if (report.trend.length < 2) return ['## Trend', '', sentence, ''];
+  const { head, rows, caption } = trendTable(report);
+  const numeric = head.map((_, i) => i > 0);
+  return [
+    '## Trend',
+    '',
+    sentence,
+    '',
+    ...markdownTable({ head, numeric, rows }),
+    ...(caption !== '' ? ['', caption] : []),
+    '',
   ];
 }
 
 function changesSection(report: BatchReport): string[] {
   const c = report.changes;
-  return c.compared_rows === 0
-    ? ['## Changes since the previous check', '', `${changesLine(report)}.`]
-    : [
-        '## Changes since the previous check',
-        '',
-        `${c.rows} of ${c.compared_rows} rows checked before have changed (${c.file}).`,
-        '',
-        '| change | rows |',
-        '|---|---:|',
-        ...CHANGE_KINDS.map((k) => `| ${CHANGE_LABELS[k]} | ${c.by_kind[k]} |`),
-      ];
+  if (c.compared_rows === 0) return ['## Changes since the previous check', '', `${changesLine(report)}.`];
+  if (c.rows === 0) {
+    return [
+      '## Changes since the previous check',
+      '',
+      `None of the ${plural(c.compared_rows, 'row')} checked before has changed.`,
+    ];
+  }
+  return [
+    '## Changes since the previous check',
+    '',
+    `${formatCount(c.rows)} of the ${plural(c.compared_rows, 'row')} checked before ${c.rows === 1 ? 'has' : 'have'} changed (${c.file}).`,
+    '',
+    '| change | rows |',
+    '|---|---:|',
+    ...CHANGE_KINDS.map((k) => `| ${CHANGE_LABELS[k]} | ${formatCount(c.by_kind[k])} |`),
+  ];
 }
 
 /** Row counts, where the answers came from, and the stale list in bold. */
@@ -65,18 +93,19 @@ function summarySection(report: BatchReport): string[] {
   return [
     '## Summary',
     '',
-    `${report.rows.total} rows (${report.rows.valid} valid numbers, ${report.invalid_numbers} invalid, ` +
-      `${report.rows.duplicate} duplicates, ${report.unique_numbers} unique numbers); ` +
+    `${plural(report.rows.total, 'row')} (${plural(report.rows.valid, 'valid number')}, ${formatCount(report.invalid_numbers)} invalid, ` +
+      `${plural(report.rows.duplicate, 'duplicate')}, ${plural(report.unique_numbers, 'unique number')}); ` +
       `${sourcesLine(report)}; ` +
-      `${report.malformed_records} records rejected as malformed CSV (rejects.csv); ${lookupsText(report)}`,
+      `${plural(report.malformed_records, 'record')} rejected as malformed CSV (rejects.csv); ${lookupsText(report)}`,
     '',
-    `**${stale.rows} rows have had no connectivity for ${stale.days} days or more** (${stale.file}; evidence: ` +
-      `${stale.evidence.status_time} by the carrier's status time, ${stale.evidence.history} by the history).`,
+    `**${plural(stale.rows, 'row')} ${stale.rows === 1 ? 'has' : 'have'} had no connectivity for ${plural(stale.days, 'day')} or more** (${stale.file}; evidence: ` +
+      `${formatCount(stale.evidence.status_time)} by the carrier's status time, ${formatCount(stale.evidence.history)} by the history).`,
   ];
 }
 
 function reachabilitySection(report: BatchReport): string[] {
   const r = report.reachability;
+  if (report.rows.total === 0) return ['## Reachability', '', 'The file had no rows.'];
   return [
     '## Reachability',
     '',
@@ -93,6 +122,8 @@ function reachabilitySection(report: BatchReport): string[] {
 /** The days-without-connectivity histogram, then the longest gaps when there are any. */
 function noConnectivitySection(report: BatchReport): string[] {
   const stale = report.stale;
+  if (report.no_connectivity_days.every((b) => b.rows === 0))
+    return ['## Days without connectivity', '', 'No row is known to be without connectivity.'];
   return [
     '## Days without connectivity',
     '',
@@ -104,11 +135,9 @@ function noConnectivitySection(report: BatchReport): string[] {
     ...(stale.top.length > 0
       ? [
           '',
-          `Longest without connectivity (first ${stale.top.length}):`,
+          `Longest without connectivity (${stale.top.length < stale.rows ? `the ${formatCount(stale.top.length)} longest of ${formatCount(stale.rows)}` : 'all'}):`,
           '',
-          '| number | days | since | evidence |',
-          '|---|---:|---|---|',
-          ...stale.top.map((e) => `| ${e.phone_e164} | ${e.days} | ${e.since} | ${e.evidence} |`),
+          ...markdownTable(longestGapsTable(stale, { count: formatCount, time: formatTime })),
         ]
       : []),
   ];
@@ -116,6 +145,7 @@ function noConnectivitySection(report: BatchReport): string[] {
 
 function roamingSection(report: BatchReport): string[] {
   const m = report.roaming;
+  if (report.rows.total === 0) return ['## Roaming', '', 'The file had no rows.'];
   return [
     '## Roaming',
     '',
@@ -132,6 +162,7 @@ function roamingSection(report: BatchReport): string[] {
 }
 
 function statusCodesSection(report: BatchReport): string[] {
+  if (report.rows.total === 0) return ['## Status codes', '', 'None: the file had no rows.'];
   return [
     '## Status codes',
     '',
@@ -156,18 +187,28 @@ function shareTable(
   rows: [string, number][],
   of: number = report.rows.valid,
 ): string {
-  const pct = (n: number) => (of === 0 ? '0%' : `${((100 * n) / of).toFixed(1)}%`);
   return [
     `| ${title} | rows | share |`,
     '|---|---:|---:|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} | ${pct(v)} |`),
+    ...rows.map(([k, v]) => `| ${k} | ${formatCount(v)} | ${formatShare(v, of)} |`),
   ].join('\n');
 }
 
 /** Failed lookups, apart from the findings about the input; and what the shares below are of. */
 function lookupsText(report: BatchReport): string {
   return (
-    `${report.lookups_failed} lookups failed after their retries. Shares are of the ${report.rows.valid} ` +
-    'rows with a valid number (the numbers asked); countries of the roaming rows; status codes of all rows.'
+    `${plural(report.lookups_failed, 'lookup')} failed after their retries. Shares are of the ` +
+    `${plural(report.rows.valid, 'row')} with a valid number (the numbers asked); countries of the roaming rows; ` +
+    'status codes of all rows.'
   );
+}
+
+/** A table whose count columns are right-aligned; `|` in a cell is escaped so it cannot split the row. */
+function markdownTable({ head, numeric, rows }: ReportTable): string[] {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return [
+    `| ${head.map(cell).join(' | ')} |`,
+    `|${numeric.map((n) => (n ? '---:' : '---')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ];
 }

@@ -2,13 +2,19 @@ import { CHANGE_KINDS, describeChange, type ChangeKind } from '../history/change
 import { daysWithoutConnectivity } from '../history/no-connectivity.js';
 import { SOURCE, type ResultFields } from '../core/columns.js';
 import { roamingGroup } from '../core/mcc.js';
+import { formatCount, plural } from './format.js';
+import type { TrendEntry } from './report-trend.js';
 
-/** One row of the stale list's top (largest gap first), for the reports. */
+/** One number of the stale list's top (largest gap first), for the reports. */
 export interface StaleEntry {
   readonly phone_e164: string;
   readonly days: number;
   readonly since: string;
   readonly evidence: string;
+  /** The identifying input columns (`stale.id_columns`) of the number's first row: column name → cell. */
+  readonly ids: Readonly<Record<string, string>>;
+  /** Input rows that hold this number (a number listed twice is one entry). */
+  readonly rows: number;
 }
 
 /** One change, for the reports' sample (changes.csv has them all). */
@@ -83,7 +89,9 @@ export interface BatchReport {
     readonly rows: number;
     readonly file: string;
     readonly evidence: { readonly status_time: number; readonly history: number };
-    /** The longest gaps, largest first (up to 20). */
+    /** The input columns each entry of `top` shows (`--id-columns`, else the first two but the phone's). */
+    readonly id_columns: readonly string[];
+    /** The longest gaps, largest first, one entry per number (up to 20). */
     readonly top: readonly StaleEntry[];
   };
   /** Not-reachable rows by days without connectivity (rows whose gap is known). */
@@ -113,6 +121,10 @@ export interface BatchReport {
   readonly lookups_failed: number;
   /** Answers of the built-in simulator in the results (`source.simulated` > 0): not real carrier data. */
   readonly simulated: boolean;
+  /** The name runs of this source share (`--label`, a schedule's id, a watched file's name); null: none. */
+  readonly label: string | null;
+  /** The label's last runs, oldest first, this one included (up to 30); empty without a label. */
+  readonly trend: readonly TrendEntry[];
 }
 
 export interface ReportContext {
@@ -123,6 +135,8 @@ export interface ReportContext {
   readonly staleDays: number;
   readonly staleFile: string;
   readonly changesFile: string;
+  /** See {@link BatchReport.label}. */
+  readonly label?: string | null;
 }
 
 const TOP_STALE = 20;
@@ -162,13 +176,21 @@ export class ReportAccumulator {
   private startedAt: string | null = null;
   private finishedAt: string | null = null;
 
-  constructor(private readonly staleDays: number) {
+  /**
+   * @param idColumns names of the input columns whose cells {@link addRow} is given, to tell rows apart in the
+   *   longest-gaps list
+   */
+  constructor(
+    private readonly staleDays: number,
+    private readonly idColumns: readonly string[] = [],
+  ) {
     // The stale threshold is always a bucket edge, so the histogram shows exactly what the list holds.
     this.edges = [...new Set([...BUCKET_EDGES, staleDays])].sort((a, b) => a - b);
     this.buckets = this.edges.map(() => 0);
   }
 
-  addRow(fields: ResultFields): RowVerdict {
+  /** One results row; `ids` are its cells of the identifying columns, in the constructor's order. */
+  addRow(fields: ResultFields, ids: readonly string[] = []): RowVerdict {
     this.total++;
     this.countKind(fields);
     if (fields.checked_at !== '') {
@@ -206,6 +228,8 @@ export class ReportAccumulator {
         days,
         since: fields.no_connectivity_since,
         evidence: fields.no_connectivity_evidence,
+        ids: Object.fromEntries(this.idColumns.map((name, i) => [name, ids[i] ?? ''])),
+        rows: 1,
       });
     }
 
@@ -244,7 +268,18 @@ export class ReportAccumulator {
     this.buckets[i] = (this.buckets[i] ?? 0) + 1;
   }
 
+  /**
+   * Keeps the longest gaps, one entry per number: a number on several rows (the same answer, so the same days)
+   * counts its rows on the entry of its first row instead of taking several places.
+   */
   private keepTop(entry: StaleEntry): void {
+    const same = this.top.findIndex((e) => e.phone_e164 === entry.phone_e164);
+    if (same >= 0) {
+      const kept = this.top[same] as StaleEntry;
+      this.top[same] = { ...kept, rows: kept.rows + 1, days: Math.max(kept.days, entry.days) };
+      this.top.sort((a, b) => b.days - a.days);
+      return;
+    }
     if (this.top.length >= TOP_STALE && (this.top.at(-1)?.days ?? 0) >= entry.days) return;
     const at = this.top.findIndex((e) => e.days < entry.days);
     this.top.splice(at === -1 ? this.top.length : at, 0, entry);
@@ -280,6 +315,7 @@ export class ReportAccumulator {
         rows: this.staleRows,
         file: context.staleFile,
         evidence: { ...this.evidence },
+        id_columns: [...this.idColumns],
         top: [...this.top],
       },
       no_connectivity_days: this.edges.map((from, i) => ({
@@ -299,6 +335,9 @@ export class ReportAccumulator {
       malformed_records: this.rejected,
       lookups_failed: this.lookupsFailed,
       simulated: this.source.simulated > 0,
+      label: context.label ?? null,
+      // Filled in by whoever keeps the run log (the finalize step), once this run's figures are known.
+      trend: [],
     };
   }
 }
@@ -353,7 +392,7 @@ export const CHANGE_LABELS: Readonly<Record<ChangeKind, string>> = {
 export function changesLine(report: BatchReport): string {
   const c = report.changes;
   if (c.compared_rows > 0)
-    return `changed since the previous check: ${c.rows} of ${c.compared_rows} rows → ${c.file}`;
+    return `changed since the previous check: ${formatCount(c.rows)} of ${plural(c.compared_rows, 'row')} → ${c.file}`;
   if (report.source.cache > 0 && report.source.live === 0)
     return 'changes: none measured, every answer came from the history (--max-age)';
   return 'changes: none of these numbers had been checked before';
@@ -363,8 +402,8 @@ export function changesLine(report: BatchReport): string {
 export function sourcesLine(report: BatchReport): string {
   const { live, cache, simulated } = report.source;
   return (
-    `${live} rows asked live, ${cache} answered from the history` +
-    (simulated > 0 ? `, ${simulated} answered by the built-in simulator` : '')
+    `${plural(live, 'row')} asked live, ${formatCount(cache)} answered from the history` +
+    (simulated > 0 ? `, ${formatCount(simulated)} answered by the built-in simulator` : '')
   );
 }
 

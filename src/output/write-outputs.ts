@@ -14,6 +14,7 @@ import { resultHeader, resultValues, type ResultFields } from '../core/columns.j
 import { CsvFileWriter, OUTPUT_FOLDER_MODE } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
 import type { BatchReport, ReportContext } from './report.js';
+import type { TrendEntry } from './report-trend.js';
 import { outputFiles, partialPath, ReportFiles } from './report-files.js';
 
 export { outputFiles } from './report-files.js';
@@ -27,6 +28,8 @@ export interface OutputJob {
   readonly formulaGuard: boolean;
   /** Start CSV files with a UTF-8 BOM, for Excel. */
   readonly bom: boolean;
+  /** Positions of the input columns shown beside each number in the longest-gaps list. */
+  readonly idColumns: readonly number[];
   readonly uniqueNumbers: number;
   readonly report: Omit<ReportContext, 'staleDays' | 'staleFile' | 'changesFile'>;
   /** Answers for a group of numbers; numbers without one are missing from the map. */
@@ -34,6 +37,8 @@ export interface OutputJob {
   /** Hands a group's final answers to the history (idempotent: a number may come again). */
   remember(answers: ReadonlyMap<string, StoredAnswer>): Promise<void>;
   readonly now: () => number;
+  /** Records this run in its label's log and returns the label's runs (absent: no trend). */
+  readonly trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>;
 }
 
 const GROUP = 500;
@@ -71,6 +76,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   });
   const reports = new ReportFiles(job.outDir, header, job.source.shape.headers.length, job.staleDays, {
     bom: job.bom,
+    idColumns: job.idColumns,
   });
 
   // A group's answers are asked for as soon as it is read and written out once the next group is read; the
@@ -109,7 +115,12 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   if (asked !== null) await write(asked);
   await remembering;
   await Promise.all([results.close(), rejects.close()]);
-  const built = await reports.finish(job.report, job.uniqueNumbers, new Date(job.now()).toISOString());
+  const built = await reports.finish(
+    job.report,
+    job.uniqueNumbers,
+    new Date(job.now()).toISOString(),
+    job.trend,
+  );
   for (const name of [names.results, names.rejects]) {
     await rename(partialPath(job.outDir, name), join(job.outDir, name));
   }

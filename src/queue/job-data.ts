@@ -27,6 +27,10 @@ export interface BatchJobData {
   readonly retryBaseMs: number;
   /** When the batch pauses for failing calls; absent in jobs queued before it existed (defaults apply). */
   readonly breaker?: BreakerSettings;
+  /** Input column positions shown beside each number in the longest-gaps list; absent in older jobs. */
+  readonly idColumns?: readonly number[];
+  /** The name runs of one source share (the report's trend); null or absent: no trend. */
+  readonly label?: string | null;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';

@@ -36,6 +36,10 @@ export interface ScheduleDefinition {
   /** Upstream requests per second for all workers together; 0 = no cap of ours. */
   readonly rate: number;
   readonly enabled: boolean;
+  /** Input columns shown beside each number in the longest-gaps list; absent: the default ones. */
+  readonly idColumns?: readonly string[];
+  /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
+  readonly label?: string;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */
@@ -57,7 +61,12 @@ export function assertScheduleDefinition(data: unknown): asserts data is Schedul
     typeof d.maxAgeMs !== 'number' ||
     !stringOrNull(d.column) ||
     !stringOrNull(d.defaultCountry) ||
-    typeof d.rate !== 'number'
+    typeof d.rate !== 'number' ||
+    !(
+      d.idColumns === undefined ||
+      (Array.isArray(d.idColumns) && d.idColumns.every((c) => typeof c === 'string'))
+    ) ||
+    !(d.label === undefined || typeof d.label === 'string')
   ) {
     throw new TypeError('scheduled scan data has an unexpected shape');
   }

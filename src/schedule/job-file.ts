@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import { countryFlag, durationFlag } from '../config/options.js';
+import { countryFlag, durationFlag, idColumnsFlag, labelFlag } from '../config/options.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';
@@ -23,6 +23,8 @@ export const JOB_FIELDS = [
   'defaultCountry',
   'rate',
   'enabled',
+  'idColumns',
+  'label',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -228,7 +230,10 @@ function readWhen(job: JobFields): { cron: string | undefined; timezone: string 
   return { cron, timezone };
 }
 
-type ScanOptions = Pick<ScheduleDefinition, 'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate'>;
+type ScanOptions = Pick<
+  ScheduleDefinition,
+  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label'
+>;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
 function readScanOptions(job: JobFields): ScanOptions {
@@ -246,13 +251,31 @@ function readScanOptions(job: JobFields): ScanOptions {
   );
   // null says "detect it", as leaving the field out does.
   const column = job.value('column') === null ? undefined : job.text('column');
+  const idColumns = readIdColumns(job);
+  const label = job.withGrammar('label', (value) => labelFlag(value), '1 to 100 printable characters');
   return {
     staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
     maxAgeMs: maxAgeMs ?? 0,
     column: column ?? null,
     defaultCountry: defaultCountry ?? null,
     rate: rate ?? SCAN_DEFAULTS.rate,
+    // Left out when not given, so the definitions of existing job files stay as they were.
+    ...(idColumns !== undefined ? { idColumns } : {}),
+    ...(label !== undefined ? { label } : {}),
   };
+}
+
+/** `idColumns`: a list of column names (`["customer_id", "name"]`), or the flag's `"customer_id,name"`. */
+function readIdColumns(job: JobFields): string[] | undefined {
+  const value = job.value('idColumns');
+  const expected = 'a list of column names such as ["customer_id", "name"]';
+  if (Array.isArray(value)) {
+    if (value.length > 0 && value.every((v) => typeof v === 'string' && v.trim() !== ''))
+      return [...new Set((value as string[]).map((v) => v.trim()))];
+    job.problem('idColumns', `must be ${expected} (got ${JSON.stringify(value)})`);
+    return undefined;
+  }
+  return job.withGrammar('idColumns', (v) => idColumnsFlag(v), expected);
 }
 
 function readEnabled(job: JobFields): boolean {

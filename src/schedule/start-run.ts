@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { prepareBatch } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { Clock } from '../core/clock.js';
-import { ReachscanError } from '../core/errors.js';
+import { ReachscanError, UsageError } from '../core/errors.js';
 import type { HistoryOptions } from '../core/settings.js';
 import { InputError } from '../input/errors.js';
 import { OUTPUT_FOLDER_MODE } from '../output/csv-file.js';
@@ -80,10 +80,19 @@ export async function startScheduledRun(
         history: deps.history,
         retryBaseMs: deps.retryBaseMs,
         breaker: DEFAULT_BREAKER,
+        idColumns: definition.idColumns,
+        label: definition.label,
       },
+      // A schedule's runs are one source: its trend is under its name unless the job file names another.
+      defaultLabel: definition.id,
     });
   } catch (error) {
     if (error instanceof InputError) throw new ScheduledRunError(error.message, { cause: error });
+    // An `idColumns` name the source lacks: retrying will not make it appear.
+    if (error instanceof UsageError) {
+      const message = error.message.replace(/^--id-columns:/, '"idColumns":');
+      throw new ScheduledRunError(`${definition.jobFile}: ${message}`, { cause: error });
+    }
     throw error;
   }
   const { batchId } = prepared.data;

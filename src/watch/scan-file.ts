@@ -54,6 +54,8 @@ export async function scanFile(
       displayName: request.displayName,
       submittedAt: request.submittedAt,
       settings: request.settings,
+      // Files dropped again under one name are one source: their runs share a trend (unless --label says).
+      defaultLabel: request.displayName,
     });
   } catch (error) {
     if (error instanceof InputError || error instanceof UsageError)

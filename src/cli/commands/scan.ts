@@ -8,6 +8,8 @@ import { ReachscanError, UsageError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
 import { changesLine, type BatchReport } from '../../output/report.js';
+import { formatCount, plural } from '../../output/format.js';
+import { trendSummaryLine } from '../../output/report-trend.js';
 import { createRedis, type RedisClient } from '../../queue/connection.js';
 import { dropQueues, submitBatch } from '../../batch/submit.js';
 import type { Workers } from '../../batch/worker.js';
@@ -293,19 +295,21 @@ async function cleanUp(started: Started, simulate: boolean): Promise<void> {
 
 function summary(report: BatchReport, outDir: string, names: ReturnType<typeof outputFiles>): string {
   const r = report.reachability;
+  const n = formatCount;
   return [
-    `${report.rows.total} rows → ${outDir}/${names.results}`,
-    `  numbers: ${report.rows.valid} valid (${report.unique_numbers} unique, ${report.rows.duplicate} duplicates), ${report.invalid_numbers} invalid, ${report.malformed_records} malformed records → ${names.rejects}`,
-    `  reachable: ${r.reachable} (${r.data} with data, ${r.sms_only} SMS only), not reachable: ${r.not_reachable}, unknown: ${r.unknown}`,
+    `${plural(report.rows.total, 'row')} → ${outDir}/${names.results}`,
+    `  numbers: ${n(report.rows.valid)} valid (${n(report.unique_numbers)} unique, ${plural(report.rows.duplicate, 'duplicate')}), ${n(report.invalid_numbers)} invalid, ${plural(report.malformed_records, 'malformed record')} → ${names.rejects}`,
+    `  reachable: ${n(r.reachable)} (${n(r.data)} with data, ${n(r.sms_only)} SMS only), not reachable: ${n(r.not_reachable)}, unknown: ${n(r.unknown)}`,
     roamingLine(report.roaming),
-    `  no connectivity for ${report.stale.days}+ days: ${report.stale.rows} → ${report.stale.file}`,
+    `  no connectivity for ${report.stale.days}+ days: ${plural(report.stale.rows, 'row')} → ${report.stale.file}`,
     `  ${changesLine(report)}`,
+    ...[trendSummaryLine(report)].filter((line) => line !== null).map((line) => `  ${line}`),
     ...(report.source.cache > 0
       ? [
-          `  answered from the history (--max-age): ${report.source.cache} rows, asked live: ${report.source.live}`,
+          `  answered from the history (--max-age): ${plural(report.source.cache, 'row')}, asked live: ${n(report.source.live)}`,
         ]
       : []),
-    `  lookups failed: ${report.lookups_failed}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
+    `  lookups failed: ${n(report.lookups_failed)}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
 }
@@ -316,11 +320,13 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
  */
 function roamingLine(roaming: BatchReport['roaming']): string {
   const groups = Object.entries(roaming.by_country);
-  if (groups.length === 0) return `  roaming: ${roaming.roaming}`;
-  const shown = groups.slice(0, 5).map(([group, n]) => `${group} ${n}`);
+  if (groups.length === 0) return `  roaming: ${formatCount(roaming.roaming)}`;
+  const shown = groups.slice(0, 5).map(([group, n]) => `${group} ${formatCount(n)}`);
   const rest = groups.slice(5);
-  if (rest.length > 0) shown.push(`${rest.length} others ${rest.reduce((sum, [, n]) => sum + n, 0)}`);
-  return `  roaming: ${roaming.roaming} (${shown.join('; ')})`;
+  if (rest.length > 0) {
+    shown.push(`${plural(rest.length, 'other')} ${formatCount(rest.reduce((sum, [, n]) => sum + n, 0))}`);
+  }
+  return `  roaming: ${formatCount(roaming.roaming)} (${shown.join('; ')})`;
 }
 
 /** The output folder must take files before anything is paid for; found out at the end, it costs a batch. */

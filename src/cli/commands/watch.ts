@@ -57,8 +57,9 @@ Options:
                             ${WATCH_DEFAULTS.dedupeWindow}; 0 = scan every file, restarts are still protected)
   --lock-ttl DURATION       how long a file stays locked after its watcher dies (default ${WATCH_DEFAULTS.lockTtl})
   --provider, --column, --default-country, --concurrency, --rate, --chunk-size, --stale-days, --max-age,
-  --simulate, --no-worker, --bom, --no-formula-guard, --error-threshold, --error-window: as for
-  reachscan scan, for every file
+  --simulate, --no-worker, --bom, --no-formula-guard, --error-threshold, --error-window, --id-columns,
+  --label: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
+  without --label, the runs of files dropped under one name share the report's trend
 
 Durations: 90s, 1.5s, 30m, 24h, 7d. Redis: REDIS_URL must answer (a watcher needs a Redis that outlives it:
 no private one is started).

@@ -174,9 +174,14 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
         evidence:
           provider === 'identity-insights' ? { status_time: 1, history: 3 } : { status_time: 0, history: 4 },
       });
-      // Longest gap first; equal gaps in file order.
-      expect(report.stale.top.map((e) => e.phone_e164)).toEqual(
-        provider === 'identity-insights' ? [N.G, N.B, N.A, N.A] : [N.B, N.G, N.A, N.A],
+      // Longest gap first; equal gaps in file order; one entry per number (A is on two rows, the first one's
+      // device_id shown: the file's first column other than the phone's).
+      expect(report.stale.top.map((e) => [e.phone_e164, e.ids, e.rows])).toEqual(
+        (provider === 'identity-insights' ? [N.G, N.B, N.A] : [N.B, N.G, N.A]).map((n) => [
+          n,
+          { device_id: n === N.G ? 'G' : n === N.B ? 'B' : 'A' },
+          n === N.A ? 2 : 1,
+        ]),
       );
       // Unknown answers never count as "not connected": E has been NOT_FOUND since day 1.
       expect(column(day61, 'results.csv', 'no_connectivity_since')[N.E]).toBe('');
@@ -327,8 +332,9 @@ describe.each<ProviderName>(['identity-insights', 'device-status'])(
         const staleRows = await page.$$eval('#stale-top tbody tr', (trs): string[][] =>
           trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
         );
-        expect(staleRows.map((row) => row.slice(0, 2))).toEqual(
-          report.stale.top.map((e) => [e.phone_e164, String(e.days)]),
+        // device_id, number, rows, days: who the number belongs to comes first.
+        expect(staleRows.map((row) => row.slice(0, 4))).toEqual(
+          report.stale.top.map((e) => [e.ids.device_id, e.phone_e164, String(e.rows), String(e.days)]),
         );
         expect(fetched).toEqual([]);
         expect(problems).toEqual([]);

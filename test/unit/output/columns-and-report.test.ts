@@ -176,6 +176,49 @@ describe('report accumulator', () => {
     expect(buckets).toMatchObject({ '30-44': 1, '45-59': 1, '365-': 1, '0-6': 0 });
   });
 
+  it('lists each number once among the longest gaps, with its identifying columns and its rows', () => {
+    const acc = new ReportAccumulator(60, ['customer_id', 'name']);
+    const gone = (phone: string, since: string, ids: string[]) =>
+      acc.addRow(
+        row({
+          phone_e164: phone,
+          reachable: 'false',
+          connectivity: '',
+          no_connectivity_since: since,
+          no_connectivity_evidence: 'history',
+        }),
+        ids,
+      );
+    gone('+1', '2025-06-01T00:00:00.000Z', ['C1', 'Ada']);
+    gone('+2', '2025-09-01T00:00:00.000Z', ['C2', 'Alan']);
+    gone('+1', '2025-06-01T00:00:00.000Z', ['C9', 'Ada again']);
+    gone('+1', '2025-06-01T00:00:00.000Z', ['C10', 'Ada thrice']);
+    for (let i = 0; i < 30; i++) gone(`+3${i}`, '2025-12-01T00:00:00.000Z', [`D${i}`, '']);
+    const r = acc.build(context, 32, 'f');
+    expect(r.stale.rows).toBe(34);
+    expect(r.stale.id_columns).toEqual(['customer_id', 'name']);
+    expect(r.stale.top).toHaveLength(20);
+    expect(new Set(r.stale.top.map((e) => e.phone_e164)).size).toBe(20);
+    expect(r.stale.top.slice(0, 2)).toEqual([
+      {
+        phone_e164: '+1',
+        days: 273,
+        since: '2025-06-01T00:00:00.000Z',
+        evidence: 'history',
+        ids: { customer_id: 'C1', name: 'Ada' },
+        rows: 3,
+      },
+      {
+        phone_e164: '+2',
+        days: 181,
+        since: '2025-09-01T00:00:00.000Z',
+        evidence: 'history',
+        ids: { customer_id: 'C2', name: 'Alan' },
+        rows: 1,
+      },
+    ]);
+  });
+
   it('lists each change of a row with its two sides', () => {
     const acc = new ReportAccumulator(60);
     const verdict = acc.addRow(
