@@ -121,19 +121,19 @@ describe('counts that mean what they say, and exit codes', () => {
       reachability: { reachable: 3, not_reachable: 0, unknown: 0 },
       roaming: { roaming: 0, not_roaming: 3, unknown: 0 },
     });
-    expect(run.stdout).toMatch(/^ {2}numbers: 3 valid .*, 2 invalid, 1 malformed records → rejects\.csv$/m);
+    expect(run.stdout).toMatch(/^ {2}numbers: 3 valid .*, 2 invalid, 1 malformed record → rejects\.csv$/m);
     expect(run.stdout).toMatch(/^ {2}lookups failed: 0; report: /m);
     expect(run.stdout).not.toMatch(/in error/);
     // Every number asked answered reachable: 100%, not 3 of 5 rows.
     const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
     expect(md).toMatch(/^\| reachable \| 3 \| 100\.0% \|$/m);
-    expect(md).toContain('1 records rejected as malformed CSV (rejects.csv); 0 lookups failed');
+    expect(md).toContain('1 record rejected as malformed CSV (rejects.csv); 0 lookups failed');
     expect(md).not.toMatch(/in error/);
     const figures = headline(readFileSync(join(run.outDir, 'report.html'), 'utf8'));
     expect(figures).toMatchObject({
       reachable: [3, '100.0%'],
       'lookups failed': [0, expect.any(String)],
-      'invalid numbers': [2, '1 malformed records (rejects.csv)'],
+      'invalid numbers': [2, '1 malformed record (rejects.csv)'],
     });
     expect(figures['in error']).toBeUndefined();
     expect((await runScan(t, [writeInput(mixed), '--strict'])).code).toBe(1);
