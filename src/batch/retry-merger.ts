@@ -83,7 +83,15 @@ export class RetryMerger {
         const finishedAt = new Date(this.deps.clock()).toISOString();
         const report = await mergeRetry(dataDir, record, retry.id, finishedAt);
         await this.update(record, { ...retry, state: 'merged', mergedAt: finishedAt });
-        logger.info({ batch: id, retry: retry.id, rowsInError: report.rows_in_error }, 'retry merged');
+        logger.info(
+          {
+            batch: id,
+            retry: retry.id,
+            lookupsFailed: report.lookups_failed,
+            rowsInError: report.rows_in_error,
+          },
+          'retry merged',
+        );
       } else if (progress.state === 'failed' || progress.state === 'lost') {
         await this.update(record, {
           ...retry,
