@@ -85,7 +85,15 @@ export class RetryMerger {
         // The merged figures replace the run's entry in its label's trend (same batch, same start).
         const report = await mergeRetry(dataDir, record, retry.id, finishedAt, labelTrend(redis, record.job));
         await this.update(record, { ...retry, state: 'merged', mergedAt: finishedAt });
-        logger.info({ batch: id, retry: retry.id, rowsInError: report.rows_in_error }, 'retry merged');
+        logger.info(
+          {
+            batch: id,
+            retry: retry.id,
+            lookupsFailed: report.lookups_failed,
+            rowsInError: report.rows_in_error,
+          },
+          'retry merged',
+        );
       } else if (progress.state === 'failed' || progress.state === 'lost') {
         await this.update(record, {
           ...retry,

@@ -107,7 +107,9 @@ checks every phone number's reachability and roaming through Redis-queued worker
   changes.csv              what changed since each number's previous check: went_offline, came_back,
                            started_roaming, stopped_roaming, roaming_country_changed, became_not_found
   report.json, report.md,  counts: changes, reachability, days without connectivity, roaming by country,
-  report.html              status codes, stale rows (report.html: one self-contained page with charts)
+  report.html              status codes, stale rows; invalid_numbers, malformed_records and lookups_failed
+                           apart; a "Simulated carrier — not real data" banner on a simulated run
+                           (report.html: one self-contained page with charts)
 
 Options:
   --out DIR                output folder (created if missing)
