@@ -13,7 +13,8 @@ import type { BatchJobData } from '../queue/job-data.js';
 import { batchKeys } from '../queue/keys.js';
 import { fetchAnswers } from './answers.js';
 import { ingest } from './ingest.js';
-import { closeBatch, readStatus, setState } from './state.js';
+import { PAUSED_RECHECK_MS } from './lookup-chunk.js';
+import { closeBatch, readControl, readStatus, setState } from './state.js';
 
 export interface BatchStepDeps {
   readonly redis: RedisClient;
@@ -46,6 +47,8 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
     // now rather than at the end, they do not add to Redis's peak while answers and history grow.
     ingested: async (data) => void (await redis.del(keysOf(data).owners)),
     waiting: (data) => setState(redis, keysOf(data), 'running'),
+    // Checked before the chunks are waited for, so chunks a resume queues are always waited for.
+    held: async (data) => ((await readControl(redis, keysOf(data))).paused ? PAUSED_RECHECK_MS : 0),
     finalize: (data) => finalize(data, deps),
     async failed(data, error, lastAttempt) {
       // A file that cannot be read will not get better with retries.
