@@ -53,7 +53,7 @@ export async function resumePausedBatch(
 }
 
 /** Chunk job states in which the job will run again, and then asks every number of its own without an answer. */
-const WILL_RUN = new Set(['delayed', 'waiting', 'prioritized', 'waiting-children']);
+const WILL_RUN = new Set(['delayed', 'waiting', 'prioritized']);
 
 /**
  * Asks again the numbers whose saved answer is a refusal: their answers are dropped, so a chunk job still in

@@ -142,8 +142,10 @@ Options:
   --strict                 exit 1 for invalid numbers or malformed records too, not only for failed lookups
   --error-threshold SHARE  pause the batch when more than this share (0.01–1) of its last --error-window
                            carrier calls failed (5xx, timeouts, dropped connections, transient insight
-                           errors; not 429s) instead of spending the quota; default 0.5, 1 = never pause.
-                           scan says why and waits; go on with reachscan resume <batch-id>
+                           errors; refusals of the setup: UNAUTHORIZED, INVALID_PURPOSE, 403
+                           PERMISSION_DENIED, HTTP 400/415/422; not 429s) instead of spending the quota;
+                           default 0.5, 1 = never pause. scan says why and what to fix, and waits; go on
+                           with reachscan resume <batch-id>
   --error-window N         carrier calls the share is taken over (default 200; nothing pauses sooner)
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
