@@ -62,8 +62,9 @@ function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowE
  * come, so a retried chunk asks only what is still open. What happens to a failure is decided by its class:
  * permanent → final answer; retryable → `retry` with backoff (on its last attempt the error becomes the
  * answer); rate-limited → `pause` of the whole queue for Retry-After without using an attempt; fatal → the
- * batch stops. When too many of the batch's recent calls fail (the error-ratio breaker), the batch pauses
- * until `reachscan resume` and its chunks are handed back.
+ * batch stops. When too many of the batch's recent calls fail or are refused for a setup mistake (the
+ * error-ratio breaker, see `call-outcome.ts`), the batch pauses until `reachscan resume` and its chunks are
+ * handed back.
  */
 export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
   return async (data, attempt) => {
