@@ -16,7 +16,8 @@ import { fetchAnswers } from './answers.js';
 import { batchExitCode } from './exit-code.js';
 import { labelTrend } from './run-trend.js';
 import { ingest } from './ingest.js';
-import { closeBatch, readStatus, setState } from './state.js';
+import { PAUSED_RECHECK_MS } from './lookup-chunk.js';
+import { closeBatch, readControl, readStatus, setState } from './state.js';
 
 export interface BatchStepDeps {
   readonly redis: RedisClient;
@@ -49,6 +50,8 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
     // now rather than at the end, they do not add to Redis's peak while answers and history grow.
     ingested: async (data) => void (await redis.del(keysOf(data).owners)),
     waiting: (data) => setState(redis, keysOf(data), 'running'),
+    // Checked before the chunks are waited for, so chunks a resume queues are always waited for.
+    held: async (data) => ((await readControl(redis, keysOf(data))).paused ? PAUSED_RECHECK_MS : 0),
     finalize: (data) => finalize(data, deps),
     async failed(data, error, lastAttempt) {
       // A file that cannot be read will not get better with retries.

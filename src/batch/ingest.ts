@@ -77,7 +77,8 @@ export async function ingest(data: BatchJobData, deps: IngestDeps): Promise<Batc
   return current;
 }
 
-function chunkJob(data: BatchJobData, chunk: number, numbers: string[]): ChunkJobData {
+/** The chunk job that asks `numbers` for a batch. */
+export function chunkJob(data: BatchJobData, chunk: number, numbers: string[]): ChunkJobData {
   return {
     batchId: data.batchId,
     chunk,

@@ -14,13 +14,15 @@ import type { RedisClient } from '../queue/connection.js';
 import type { ChunkJobData } from '../queue/job-data.js';
 import { batchKeys, rateKey, type BatchKeys } from '../queue/keys.js';
 import { RateGate, type ProcessPace } from '../queue/rate-gate.js';
+import { classifyCall, countsAsFailure, type CallOutcome } from './call-outcome.js';
 import {
   DEFAULT_BREAKER,
   pauseReason,
   type BreakerBoard,
-  type CallOutcome,
   type Trip,
+  type WindowEntry,
 } from './error-breaker.js';
+import { ABANDONED_TTL_S } from './submit.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
 
 export interface ChunkLookupDeps {
@@ -49,17 +51,10 @@ export const PAUSED_RECHECK_MS = 60_000;
 /** How long a process trusts what it last read of a batch's pause before reading it again. */
 const PAUSE_READ_EVERY_MS = 1_000;
 
-/**
- * What a call came to for the error-ratio breaker: null when the carrier answered (a "no such number" is an
- * answer too), else what failed; undefined for calls it does not count.
- */
-function breakerOutcome(outcome: LookupOutcome): CallOutcome | undefined {
-  if (outcome.kind === 'answered') return outcome.transient ? 'transient insight errors' : null;
-  const { failure } = outcome;
-  if (failure.retry === 'permanent') return null;
-  // 429s have their own handling (pauses, the learned cap), and a 401 stops the batch by itself.
-  if (failure.retry !== 'retryable') return undefined;
-  return failure.httpStatus !== undefined ? `HTTP ${failure.httpStatus}` : failure.code;
+/** What a call came to in the breaker's window: null when answered, else what failed (and why, for setup). */
+function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowEntry {
+  if (call.kind === 'answered') return null;
+  return call.kind === 'setup' ? { label: call.label, cause: call.cause } : call.label;
 }
 
 /**
@@ -67,8 +62,9 @@ function breakerOutcome(outcome: LookupOutcome): CallOutcome | undefined {
  * come, so a retried chunk asks only what is still open. What happens to a failure is decided by its class:
  * permanent → final answer; retryable → `retry` with backoff (on its last attempt the error becomes the
  * answer); rate-limited → `pause` of the whole queue for Retry-After without using an attempt; fatal → the
- * batch stops. When too many of the batch's recent calls fail (the error-ratio breaker), the batch pauses
- * until `reachscan resume` and its chunks are handed back.
+ * batch stops. When too many of the batch's recent calls fail or are refused for a setup mistake (the
+ * error-ratio breaker, see `call-outcome.ts`), the batch pauses until `reachscan resume` and its chunks are
+ * handed back.
  */
 export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
   return async (data, attempt) => {
@@ -170,10 +166,10 @@ class ChunkRun {
   /** One call through the rate gate (every upstream request of the lookup is paced), counted by the breaker. */
   private async ask(number: string): Promise<LookupOutcome> {
     const result = await this.provider.lookup(asE164(number), { beforeRequest: () => this.gate.acquire() });
-    const counted = breakerOutcome(result);
-    if (counted === undefined) return result;
+    const call = classifyCall(result);
+    if (call.kind === 'uncounted') return result;
     const settings = this.data.breaker ?? DEFAULT_BREAKER;
-    const trip = this.deps.breaker.record(this.data.batchId, this.resumes, settings, counted);
+    const trip = this.deps.breaker.record(this.data.batchId, this.resumes, settings, windowEntry(call));
     if (trip !== null && !this.pausedHere) await this.pauseForErrors(trip);
     return result;
   }
@@ -183,9 +179,10 @@ class ChunkRun {
     this.pausedHere = true;
     const at = new Date(this.deps.clock()).toISOString();
     const reason = pauseReason(trip, this.data.batchId);
-    if (await pauseBatch(this.deps.redis, this.keys, reason, this.resumes, at))
+    const cause = trip.setup !== undefined ? 'setup' : 'errors';
+    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause, resumes: this.resumes, at }))
       this.log.warn(
-        { failed: trip.failed, calls: trip.calls, mostly: trip.mostly },
+        { failed: trip.failed, calls: trip.calls, mostly: trip.mostly, reason },
         'batch paused: too many carrier calls fail',
       );
   }
@@ -201,8 +198,9 @@ class ChunkRun {
 
   /** Decides what a number's outcome means: its final answer (saved), a retry later, a pause, or the end. */
   private async settle(number: string, outcome: LookupOutcome): Promise<void> {
-    // Paused: a failure is kept open for after the resume, not written down as the row's answer.
-    if (this.pausedHere && (breakerOutcome(outcome) ?? null) !== null) return void this.retryLater++;
+    // Paused: a failure (a refusal too) is kept open for after the resume, not written down as the row's answer.
+    const call = classifyCall(outcome);
+    if (this.pausedHere && countsAsFailure(call)) return void this.retryLater++;
     const { lastAttempt } = this.attempt;
     if (outcome.kind === 'failed') {
       const { failure } = outcome;
@@ -218,13 +216,32 @@ class ChunkRun {
     } else if (outcome.transient && !lastAttempt) {
       return void this.retryLater++;
     }
-    // Saved at once: a worker that dies mid-chunk loses no answer it has paid for.
+    await this.save(number, outcome, call.kind === 'setup');
+  }
+
+  /**
+   * Saves a number's final answer at once: a worker that dies mid-chunk loses no answer it has paid for. A
+   * refusal is also listed: it stays this row's answer unless the batch pauses for such refusals, and is then
+   * asked again on resume.
+   */
+  private async save(number: string, outcome: LookupOutcome, refusal: boolean): Promise<void> {
     const checkedAt = this.deps.clock();
     const carrier = answerFromOutcome(outcome, new Date(checkedAt).toISOString());
     const simulated = this.provider.servedBySimulator?.() === true;
     const previous = this.previous.get(number) ?? null;
-    const entry = liveAnswer(carrier, previous, this.data.provider, checkedAt, simulated);
-    await this.deps.redis.hset(this.keys.answers, number, encodeAnswer(entry));
+    const answer = encodeAnswer(liveAnswer(carrier, previous, this.data.provider, checkedAt, simulated));
+    const { redis } = this.deps;
+    const { answers, refused } = this.keys;
+    if (refusal) {
+      await redis
+        .multi()
+        .hset(answers, number, answer)
+        .hset(refused, number, this.data.chunk)
+        .expire(refused, ABANDONED_TTL_S)
+        .exec();
+    } else {
+      await redis.hset(answers, number, answer);
+    }
     this.saved++;
   }
 

@@ -83,17 +83,35 @@ export async function readControl(
 }
 
 /**
+ * Why the breaker paused a batch: too many carrier failures, or a setup failure (the application, its
+ * purpose, its credentials, the request's shape), whose refusals saved before the pause are asked again on
+ * resume.
+ */
+export type PauseCause = 'errors' | 'setup';
+
+/**
  * Pauses a batch (the error-ratio breaker): its chunks stop calling and wait. Only the first trip since the
  * last resume counts; true when this call paused it.
  */
 export async function pauseBatch(
   redis: RedisClient,
   keys: BatchKeys,
-  reason: string,
-  resumes: number,
-  at: string,
+  pause: {
+    readonly reason: string;
+    readonly cause: PauseCause;
+    readonly resumes: number;
+    readonly at: string;
+  },
 ): Promise<boolean> {
-  return (await pauseScript(redis, [keys.meta], [reason, resumes, at])) === 1;
+  const args = [pause.reason, pause.resumes, pause.at, pause.cause];
+  return (await pauseScript(redis, [keys.meta], args)) === 1;
+}
+
+/** Why the batch is paused, or null when it is not. */
+export async function pauseCause(redis: RedisClient, keys: BatchKeys): Promise<PauseCause | null> {
+  const [paused, cause] = await redis.hmget(keys.meta, 'paused', 'pausedFor');
+  if (paused === null) return null;
+  return cause === 'setup' ? 'setup' : 'errors';
 }
 
 /** Lifts a pause; the next calls start a clean error window. False when the batch was not paused. */
@@ -110,20 +128,20 @@ export async function closeBatch(
   const answered = await redis.hlen(keys.answers);
   await redis
     .multi()
-    .del(keys.owners, keys.answers)
+    .del(keys.owners, keys.answers, keys.refused)
     .hset(keys.meta, { ...outcome, answered })
     .expire(keys.meta, FINISHED_META_TTL_S)
     .exec();
 }
 
-/** KEYS: meta. ARGV: reason, resumes seen, at. 1 when this call paused the batch. */
+/** KEYS: meta. ARGV: reason, resumes seen, at, cause. 1 when this call paused the batch. */
 const pauseScript = defineScript<number>({
   name: 'reachscanPauseBatch',
   lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
      if tonumber(redis.call('HGET', KEYS[1], 'resumes') or '0') ~= tonumber(ARGV[2]) then return 0 end
      local state = redis.call('HGET', KEYS[1], 'state')
      if state == 'done' or state == 'failed' then return 0 end
-     redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'pausedAt', ARGV[3])
+     redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'pausedAt', ARGV[3], 'pausedFor', ARGV[4])
      redis.call('HINCRBY', KEYS[1], 'breakerTrips', 1)
      return 1`,
 });
@@ -132,7 +150,7 @@ const pauseScript = defineScript<number>({
 const resumeScript = defineScript<number>({
   name: 'reachscanResumeBatch',
   lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
-     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt')
+     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt', 'pausedFor')
      redis.call('HINCRBY', KEYS[1], 'resumes', 1)
      return 1`,
 });

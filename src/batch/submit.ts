@@ -74,7 +74,7 @@ export async function submitBatch(
       }
       await existing.remove().catch(() => undefined);
     }
-    await redis.del(keys.meta, keys.owners, keys.answers);
+    await redis.del(keys.meta, keys.owners, keys.answers, keys.refused);
     await redis
       .multi()
       .hset(keys.meta, { state: 'queued', outDir: data.outDir, submittedAt: data.submittedAt })

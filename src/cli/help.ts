@@ -85,6 +85,14 @@ Options:
   --fault-malformed P          share answered 200 with a truncated body
   --fault-supplier-error P     share answered 200 with every insight at SUPPLIER_ERROR
   --fault-internal-error P     share answered 200 with every insight at INTERNAL_ERROR
+  --fault-unauthorized P       Identity Insights: share answered 200 with the --refused-insights at UNAUTHORIZED
+  --fault-invalid-purpose P    Identity Insights: share answered 200 with every insight at INVALID_PURPOSE
+  --fault-permission-denied P  Device Status: share of /connectivity and /roaming calls (those of the
+                               --refused-insights) answered 403 PERMISSION_DENIED
+  --fault-400 P                share answered 400 (invalid JSON; Device Status: INVALID_ARGUMENT)
+  --fault-422 P                Identity Insights: share answered 422 with invalid_parameters
+  --refused-insights LIST      reachability and/or roaming, comma-separated: the insights that
+                               --fault-unauthorized and --fault-permission-denied refuse (default both)
 `;
 
 export const SCAN_HELP = `Usage: reachscan scan <file> --out DIR [options]
@@ -136,8 +144,10 @@ Options:
   --strict                 exit 1 for invalid numbers or malformed records too, not only for failed lookups
   --error-threshold SHARE  pause the batch when more than this share (0.01–1) of its last --error-window
                            carrier calls failed (5xx, timeouts, dropped connections, transient insight
-                           errors; not 429s) instead of spending the quota; default 0.5, 1 = never pause.
-                           scan says why and waits; go on with reachscan resume <batch-id>
+                           errors; refusals of the setup: UNAUTHORIZED, INVALID_PURPOSE, 403
+                           PERMISSION_DENIED, HTTP 400/415/422; not 429s) instead of spending the quota;
+                           default 0.5, 1 = never pause. scan says why and what to fix, and waits; go on
+                           with reachscan resume <batch-id>
   --error-window N         carrier calls the share is taken over (default 200; nothing pauses sooner)
   --id-columns A,B         input columns shown beside each number in the reports' longest gaps (default: the
                            first two columns that are not the phone column); an unknown name exits 2
@@ -166,8 +176,9 @@ SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
 export const RESUME_HELP = `Usage: reachscan resume <batch-id>
 
 Goes on with a batch the error-ratio breaker paused (more than --error-threshold of its recent carrier calls
-failed). Its chunks go back to the queue at once and start a fresh error window; a waiting scan, watch or
-the HTTP API simply sees the batch running again. Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker.
+failed, or were refused: UNAUTHORIZED, INVALID_PURPOSE, 403 PERMISSION_DENIED, a malformed request). Its
+chunks go back to the queue at once and start a fresh error window; numbers refused before a pause for
+refusals are asked again. A waiting scan, watch or the HTTP API simply sees the batch running again. Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker.
 Exit 0 when resumed; 2 when the batch is unknown or not paused.
 `;
 

@@ -34,6 +34,11 @@ export interface BatchSteps {
   ingested(data: BatchJobData): Promise<void>;
   /** Called each time the job starts (or resumes) waiting for its chunks. */
   waiting(data: BatchJobData): Promise<void>;
+  /**
+   * How long to hold the batch back before it waits for its chunks again (ms; 0 = go on): a paused batch
+   * does not finalize, since its resume may queue chunks again.
+   */
+  held(data: BatchJobData): Promise<number>;
   /** Every chunk is done: writes the outputs. */
   finalize(data: BatchJobData): Promise<{ exitCode: number }>;
   /** A step threw: `fatal` when no retry can help (the job then fails for good). */
@@ -61,6 +66,12 @@ export function createBatchJobProcessor(steps: BatchSteps, deps: { chunkQueue: Q
       }
       if (data.step === 'wait') {
         await steps.waiting(data);
+        const heldMs = await steps.held(data);
+        if (heldMs > 0) {
+          // BullMQ schedules on the wall clock, whatever clock the batch itself is given.
+          await job.moveToDelayed(Date.now() + heldMs, token ?? '');
+          throw new DelayedError();
+        }
         if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
         data = { ...data, step: 'finalize' };
         await job.updateData(data);

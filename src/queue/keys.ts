@@ -20,11 +20,21 @@ export interface BatchKeys {
   readonly owners: string;
   /** Hash: E.164 → encoded answer. */
   readonly answers: string;
+  /**
+   * Hash: E.164 → the chunk that saved a setup refusal as its answer (UNAUTHORIZED, PERMISSION_DENIED, a
+   * malformed-request rejection): asked again when a batch paused for such refusals is resumed.
+   */
+  readonly refused: string;
 }
 
 export function batchKeys(prefix: string, batchId: string): BatchKeys {
   const base = `${prefix}:batch:${batchId}`;
-  return { meta: `${base}:meta`, owners: `${base}:owners`, answers: `${base}:answers` };
+  return {
+    meta: `${base}:meta`,
+    owners: `${base}:owners`,
+    answers: `${base}:answers`,
+    refused: `${base}:refused`,
+  };
 }
 
 /** The shared pacing key: one per prefix, so every worker and batch on this Redis shares one rate cap. */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { InsightName } from './dials.js';
 import { sendJson } from './http-io.js';
 import type { DeviceStatusScope } from './network-auth.js';
 import type { Route } from './route.js';
@@ -26,6 +27,12 @@ function camaraError(res: ServerResponse, status: number): void {
 
 const PHONE = /^\+?[0-9]{5,15}$/;
 
+/** The insight each scope answers, as the `refusedInsights` dial names them. */
+const INSIGHT_OF: Readonly<Record<DeviceStatusScope, InsightName>> = {
+  connectivity: 'reachability',
+  roaming: 'roaming',
+};
+
 /**
  * POST /connectivity and /roaming: an access token for this number and this scope, `{ device: { phoneNumber } }`.
  * The same device state Identity Insights reports, so both providers agree on every number.
@@ -48,7 +55,13 @@ function deviceStatusRoute(scope: DeviceStatusScope): Route {
     if (grant.scope !== scope || grant.number !== number) return reply(403, () => camaraError(res, 403));
     const perturbed = await request.perturb();
     if (perturbed === null) return;
+    const { fault } = perturbed;
+    if (fault === 'http400') return reply(400, () => camaraError(res, 400));
+    // The application's credentials lack the scope: the API itself refuses, whatever the number.
+    if (fault === 'permissionDenied' && context.dials().refusedInsights.includes(INSIGHT_OF[scope]))
+      return reply(403, () => camaraError(res, 403));
     const state = context.deviceState(number);
+    context.stats.answered(number);
     if (state.kind === 'unauthorized') return reply(403, () => camaraError(res, 403));
     if (state.kind !== 'device') return reply(404, () => camaraError(res, 404));
     if (scope === 'connectivity') {

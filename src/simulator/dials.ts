@@ -16,7 +16,27 @@ export interface FaultRates {
   readonly supplierError: number;
   /** HTTP 200 with every insight at `INTERNAL_ERROR` (transient). */
   readonly internalError: number;
+  /**
+   * Identity Insights: HTTP 200 with the insights of `refusedInsights` at `UNAUTHORIZED` (the application is
+   * not enabled for them), the others answered as usual.
+   */
+  readonly unauthorized: number;
+  /** Identity Insights: HTTP 200 with every insight at `INVALID_PURPOSE` (the purpose is not the application's). */
+  readonly invalidPurpose: number;
+  /**
+   * Device Status: HTTP 403 `PERMISSION_DENIED` from `/connectivity` (the reachability insight) and `/roaming`,
+   * for the insights of `refusedInsights` (the credentials lack the scope).
+   */
+  readonly permissionDenied: number;
+  /** HTTP 400: Identity Insights' invalid-JSON problem+json, Device Status' `INVALID_ARGUMENT`. */
+  readonly http400: number;
+  /** Identity Insights: HTTP 422 validation problem+json with `invalid_parameters` (Device Status v0.5.0 has none). */
+  readonly http422: number;
 }
+
+/** The insights reachscan asks for; `refusedInsights` names some of them. */
+export const INSIGHT_NAMES = ['reachability', 'roaming'] as const;
+export type InsightName = (typeof INSIGHT_NAMES)[number];
 
 /** What can be turned at start-up and at run time (`PATCH /_sim/dials`). */
 export interface SimulatorDials {
@@ -38,6 +58,8 @@ export interface SimulatorDials {
   readonly authRequestTtlS: number;
   /** Lifetime of an access token, seconds. */
   readonly accessTokenTtlS: number;
+  /** The insights the `unauthorized` and `permissionDenied` faults refuse (default both). */
+  readonly refusedInsights: readonly InsightName[];
   readonly faults: FaultRates;
 }
 
@@ -50,6 +72,11 @@ export const NO_FAULTS: FaultRates = Object.freeze({
   malformed: 0,
   supplierError: 0,
   internalError: 0,
+  unauthorized: 0,
+  invalidPurpose: 0,
+  permissionDenied: 0,
+  http400: 0,
+  http422: 0,
 });
 
 export const DEFAULT_DIALS: SimulatorDials = Object.freeze({
@@ -62,6 +89,7 @@ export const DEFAULT_DIALS: SimulatorDials = Object.freeze({
   authIntervalS: 2,
   authRequestTtlS: 120,
   accessTokenTtlS: 3600,
+  refusedInsights: INSIGHT_NAMES,
   faults: NO_FAULTS,
 });
 
@@ -94,6 +122,7 @@ export function applyDials(current: SimulatorDials, patch: DialsPatch): Simulato
   if (!Number.isInteger(next.rateCapPerSecond))
     throw new RangeError('rateCapPerSecond must be a whole number');
   if (typeof next.retryAfter !== 'boolean') throw new RangeError('retryAfter must be true or false');
+  checkRefusedInsights(next.refusedInsights);
   let sum = 0;
   for (const [name, rate] of Object.entries(next.faults)) {
     if (!(name in NO_FAULTS)) throw new RangeError(`unknown fault "${name}"`);
@@ -103,7 +132,23 @@ export function applyDials(current: SimulatorDials, patch: DialsPatch): Simulato
     sum += rate;
   }
   if (sum > 1 + 1e-9) throw new RangeError(`fault shares add up to ${sum.toFixed(3)}, more than 1`);
-  return Object.freeze({ ...next, faults: Object.freeze(next.faults) });
+  return Object.freeze({
+    ...next,
+    refusedInsights: Object.freeze([...next.refusedInsights]),
+    faults: Object.freeze(next.faults),
+  });
+}
+
+/** Also reached from HTTP with unchecked JSON: a non-empty list of known insights, each once. */
+function checkRefusedInsights(value: unknown): void {
+  const names: readonly string[] = INSIGHT_NAMES;
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    new Set(value).size !== value.length ||
+    !value.every((v) => typeof v === 'string' && names.includes(v))
+  )
+    throw new RangeError(`refusedInsights must list some of ${INSIGHT_NAMES.join(', ')}, each once`);
 }
 
 /** Picks at most one fault for a request from one uniform draw. */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceState } from './device-state.js';
 import { PROBLEMS, sendJson, sendProblem } from './http-io.js';
 import { checkApplicationJwt } from './jwt-check.js';
-import type { Route } from './route.js';
+import type { FaultRates } from './dials.js';
+import type { Route, RouteContext } from './route.js';
 
 export const SUPPORTED_INSIGHTS = ['reachability', 'roaming'] as const;
 export type SupportedInsight = (typeof SUPPORTED_INSIGHTS)[number];
@@ -84,8 +85,11 @@ function status(code: string) {
   return { code, message: MESSAGES[code] ?? code };
 }
 
-/** A status forced on every insight (a wrong purpose, or an injected supplier fault). */
-export type ForcedStatus = 'INVALID_PURPOSE' | 'SUPPLIER_ERROR' | 'INTERNAL_ERROR';
+/** A status forced on some insights instead of the device's answer (a wrong purpose, an injected fault). */
+export interface ForcedStatus {
+  readonly code: 'UNAUTHORIZED' | 'INVALID_PURPOSE' | 'SUPPLIER_ERROR' | 'INTERNAL_ERROR';
+  readonly insights: readonly SupportedInsight[];
+}
 
 /** Renders a device state as the `insights` object of a 200 answer. */
 export function renderInsights(
@@ -95,7 +99,7 @@ export function renderInsights(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const insight of asked) {
-    if (forced !== null) out[insight] = { status: status(forced) };
+    if (forced?.insights.includes(insight) === true) out[insight] = { status: status(forced.code) };
     else out[insight] = insight === 'reachability' ? renderReachability(state) : renderRoaming(state);
   }
   return out;
@@ -168,16 +172,33 @@ export const identityInsightsRoute: Route = async (request, context) => {
       sendJson(res, 200, '{"request_id":"truncated","insights":{"reachability":{"is_rea'),
     );
   }
-  const forced: ForcedStatus | null = !auth.application.purposes.has(valid.purpose)
-    ? 'INVALID_PURPOSE'
-    : fault === 'supplierError'
-      ? 'SUPPLIER_ERROR'
-      : fault === 'internalError'
-        ? 'INTERNAL_ERROR'
-        : null;
+  if (fault === 'http400') return reply(400, () => sendProblem(res, 400, PROBLEMS.invalidJson()));
+  // A request shape the API refuses on every call, as a client formatting numbers wrongly would meet.
+  if (fault === 'http422') {
+    const invalid = [
+      { name: 'phone_number', reason: 'must be in E.164 format, country code first, without 00' },
+    ];
+    return reply(422, () => sendProblem(res, 422, PROBLEMS.validation(invalid)));
+  }
+  const forced = forcedStatus(fault, auth.application.purposes.has(valid.purpose), valid.insights, context);
   const state = context.deviceState(valid.phoneNumber);
   const insights = renderInsights(state, valid.insights, forced);
   const requestId = randomUUID();
   context.stats.requestId(valid.phoneNumber, requestId);
+  if (forced === null) context.stats.answered(valid.phoneNumber);
   reply(200, () => sendJson(res, 200, { request_id: requestId, insights }));
 };
+
+/** The status forced on insights: a purpose the application lacks, or an injected per-insight fault. */
+function forcedStatus(
+  fault: keyof FaultRates | null,
+  purposeAttached: boolean,
+  asked: readonly SupportedInsight[],
+  context: RouteContext,
+): ForcedStatus | null {
+  if (!purposeAttached || fault === 'invalidPurpose') return { code: 'INVALID_PURPOSE', insights: asked };
+  if (fault === 'unauthorized') return { code: 'UNAUTHORIZED', insights: context.dials().refusedInsights };
+  if (fault === 'supplierError') return { code: 'SUPPLIER_ERROR', insights: asked };
+  if (fault === 'internalError') return { code: 'INTERNAL_ERROR', insights: asked };
+  return null;
+}

@@ -22,6 +22,12 @@ export interface SimulatorStats {
    * `x-correlator`), for the last REQUEST_IDS_KEPT numbers: what a client should have recorded.
    */
   requestIds: Record<string, string>;
+  /**
+   * Answers given from a number's own device state (not an injected fault, a script or a refusal), by number:
+   * one per Identity Insights request, one per Device Status `/connectivity` or `/roaming` call. A batch that
+   * asked every number once has 1 here for each (2 with Device Status).
+   */
+  answeredByNumber: Record<string, number>;
 }
 
 /** Enough for any test file, small enough for a long benchmark run. */
@@ -44,6 +50,7 @@ export class StatsCounter {
       distinctJwtIds: 0,
       peakPerSecond: 0,
       requestIds: {},
+      answeredByNumber: {},
     };
   }
 
@@ -81,6 +88,9 @@ export class StatsCounter {
     this.ids.delete(phoneNumber); // set again last: the first key is the number answered longest ago
     this.ids.set(phoneNumber, id);
     if (this.ids.size > REQUEST_IDS_KEPT) this.ids.delete(this.ids.keys().next().value as string);
+  }
+  answered(phoneNumber: string): void {
+    bump(this.data.answeredByNumber, phoneNumber);
   }
   jwtId(jti: string): void {
     this.jtis.add(jti);

@@ -33,8 +33,12 @@ export async function runResume(argv: readonly string[], io: CliIo): Promise<Exi
       io.stderr.write(`reachscan: batch ${batchId} is ${result.state}, not paused: nothing to resume\n`);
       return EXIT.usage;
     }
+    // The reason up to what to do about it, which the user has just done.
+    const why = result.reason.split(/; | — /)[0];
+    const reasked =
+      result.reasked > 0 ? `; ${result.reasked} numbers refused before the pause are asked again` : '';
     io.stdout.write(
-      `resumed batch ${batchId} (it was paused: ${result.reason.split(';')[0]}); ${result.chunks} chunk jobs back in the queue\n`,
+      `resumed batch ${batchId} (it was paused: ${why}); ${result.chunks} chunk jobs back in the queue${reasked}\n`,
     );
     return EXIT.ok;
   } finally {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, UsageError } from '../../core/errors.js';
-import type { DialsPatch, FaultRates } from '../../simulator/dials.js';
+import type { DialsPatch, FaultRates, InsightName } from '../../simulator/dials.js';
 import type { createThrowawayApplication } from '../../simulator/index.js';
 import { asUsageError } from '../args.js';
 import { numberFlag } from '../../config/options.js';
@@ -22,6 +22,11 @@ const FAULT_FLAGS: Readonly<Record<string, keyof FaultRates>> = {
   'fault-malformed': 'malformed',
   'fault-supplier-error': 'supplierError',
   'fault-internal-error': 'internalError',
+  'fault-unauthorized': 'unauthorized',
+  'fault-invalid-purpose': 'invalidPurpose',
+  'fault-permission-denied': 'permissionDenied',
+  'fault-400': 'http400',
+  'fault-422': 'http422',
 };
 
 type SimulateValues = ReturnType<typeof parseSimulateArgs>;
@@ -98,6 +103,7 @@ function parseSimulateArgs(argv: readonly string[]) {
         'auth-interval-s': { type: 'string' },
         'auth-request-ttl-s': { type: 'string' },
         'access-token-ttl-s': { type: 'string' },
+        'refused-insights': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...Object.fromEntries(Object.keys(FAULT_FLAGS).map((f) => [f, { type: 'string' as const }])),
       },
@@ -132,8 +138,24 @@ function simulatorDials(values: SimulateValues): DialsPatch {
     authIntervalS: numberFlag(values['auth-interval-s'], 'auth-interval-s'),
     authRequestTtlS: numberFlag(values['auth-request-ttl-s'], 'auth-request-ttl-s', { min: 1 }),
     accessTokenTtlS: numberFlag(values['access-token-ttl-s'], 'access-token-ttl-s', { min: 1 }),
+    refusedInsights: refusedInsightsOf(values['refused-insights']),
     faults,
   };
+}
+
+/** The simulator's insight names (a type import only: the simulator itself is loaded on demand). */
+const INSIGHT_NAMES: readonly InsightName[] = ['reachability', 'roaming'];
+
+/** --refused-insights reachability,roaming: which insights the refusal faults refuse. */
+function refusedInsightsOf(value: string | undefined): InsightName[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(INSIGHT_NAMES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0 || new Set(names).size !== names.length)
+    throw new UsageError(
+      `--refused-insights takes ${INSIGHT_NAMES.join(' and/or ')}, comma-separated, each once (got "${value}")`,
+    );
+  return names as InsightName[];
 }
 
 /** --anchor as ms since the epoch, or undefined when not given. */

@@ -178,6 +178,32 @@ describe('Device Status endpoints', () => {
     });
   });
 
+  it('refusal faults: 403 PERMISSION_DENIED for the insights named (the auth untouched), 400 INVALID_ARGUMENT', async () => {
+    const connectivity = await accessToken('+990123400', 'connectivity');
+    const roaming = await accessToken('+990123400', 'roaming');
+    try {
+      t.sim.setDials({ faults: { permissionDenied: 1 }, refusedInsights: ['reachability'] });
+      expect(await ask('connectivity', '+990123400', connectivity)).toEqual({
+        status: 403,
+        body: { status: 403, code: 'PERMISSION_DENIED', message: expect.any(String) },
+      });
+      expect((await ask('roaming', '+990123400', roaming)).status).toBe(200);
+      expect((await authorize('+990123411', 'connectivity')).status).toBe(200);
+      t.sim.setDials({ faults: { permissionDenied: 0, http400: 1 } });
+      expect(await ask('roaming', '+990123400', roaming)).toEqual({
+        status: 400,
+        body: { status: 400, code: 'INVALID_ARGUMENT', message: expect.any(String) },
+      });
+      // v0.5.0 declares no 422: the dial leaves Device Status alone.
+      t.sim.setDials({ faults: { http400: 0, http422: 1 } });
+      expect((await ask('roaming', '+990123400', roaming)).status).toBe(200);
+      // An answer from the number's state for the two roaming calls the refusals left alone, and no other.
+      expect(t.sim.stats().answeredByNumber).toEqual({ '+990123400': 2 });
+    } finally {
+      t.sim.setDials({ faults: NO_FAULTS, refusedInsights: ['reachability', 'roaming'] });
+    }
+  });
+
   it('agrees with Identity Insights on every number where both carry the same facts', async () => {
     const provider = providerFor(t, capturingLogger().logger);
     let compared = 0;

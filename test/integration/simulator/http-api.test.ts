@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deviceStateFor, IDENTITY_INSIGHTS_PATHS } from '../../../src/simulator/index.js';
+import { deviceStateFor, IDENTITY_INSIGHTS_PATHS, NO_FAULTS } from '../../../src/simulator/index.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 
 let t: TestSimulator;
@@ -154,6 +154,51 @@ describe('answers', () => {
       reachability: { status: { code: 'INVALID_PURPOSE', message: expect.any(String) } },
       roaming: { status: { code: 'INVALID_PURPOSE', message: expect.any(String) } },
     });
+  });
+
+  it('refusal faults answer as the API does: per-insight UNAUTHORIZED or INVALID_PURPOSE in a 200, 400, 422', async () => {
+    const refused = (code: string) => ({ status: { code, message: expect.any(String) } });
+    try {
+      t.sim.setDials({ faults: { unauthorized: 1 }, refusedInsights: ['roaming'] });
+      const one = await post(GOOD_BODY);
+      expect(one.status).toBe(200);
+      expect(one.body).toEqual({
+        request_id: expect.any(String),
+        insights: {
+          reachability: expect.objectContaining({
+            is_reachable: true,
+            status: { code: 'OK', message: 'Success' },
+          }),
+          roaming: refused('UNAUTHORIZED'),
+        },
+      });
+      t.sim.setDials({ faults: { unauthorized: 0, invalidPurpose: 1 } });
+      expect((await post(GOOD_BODY)).body.insights).toEqual({
+        reachability: refused('INVALID_PURPOSE'),
+        roaming: refused('INVALID_PURPOSE'),
+      });
+      t.sim.setDials({ faults: { invalidPurpose: 0, http422: 1 } });
+      const invalid = await post(GOOD_BODY);
+      expect(invalid).toMatchObject({ status: 422, type: 'application/problem+json' });
+      expect(invalid.body).toEqual({
+        type: 'https://developer.vonage.com/api-errors#validation',
+        title: 'Bad Request',
+        detail: 'The request failed due to validation errors.',
+        invalid_parameters: [{ name: 'phone_number', reason: expect.any(String) }],
+        instance: expect.any(String),
+      });
+      t.sim.setDials({ faults: { http422: 0, http400: 1 } });
+      const malformed = await post(GOOD_BODY);
+      expect(malformed).toMatchObject({ status: 400, type: 'application/problem+json' });
+      expect(malformed.body).toMatchObject({ title: 'Invalid JSON', instance: expect.any(String) });
+      // None of those was an answer from the number's state; the next one is.
+      expect(t.sim.stats().answeredByNumber).toEqual({});
+      t.sim.setDials({ faults: { http400: 0 } });
+      expect((await post(GOOD_BODY)).status).toBe(200);
+      expect(t.sim.stats().answeredByNumber).toEqual({ '+990123400': 1 });
+    } finally {
+      t.sim.setDials({ faults: NO_FAULTS, refusedInsights: ['reachability', 'roaming'] });
+    }
   });
 
   it('counts requests per number, status and path over HTTP, and resets', async () => {

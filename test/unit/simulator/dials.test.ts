@@ -12,6 +12,14 @@ describe('simulator dials', () => {
     expect(() => applyDials(dials, { faults: { nope: 0.1 } as never })).toThrow(/unknown fault/);
   });
 
+  it('refuses the insights named, a non-empty list of known ones', () => {
+    expect(DEFAULT_DIALS.refusedInsights).toEqual(['reachability', 'roaming']);
+    const dials = applyDials(DEFAULT_DIALS, { refusedInsights: ['roaming'], faults: { unauthorized: 1 } });
+    expect(dials).toMatchObject({ refusedInsights: ['roaming'], faults: { unauthorized: 1 } });
+    for (const bad of [[], ['roaming', 'roaming'], ['sim-swap'], 'roaming'])
+      expect(() => applyDials(dials, { refusedInsights: bad as never })).toThrow(/refusedInsights/);
+  });
+
   it('picks faults by their shares', () => {
     const faults = { ...NO_FAULTS, http500: 0.1, drop: 0.2 };
     expect(pickFault(faults, 0.05)).toBe('http500');

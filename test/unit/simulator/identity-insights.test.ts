@@ -41,8 +41,25 @@ describe('simulator rendering', () => {
   it('answers only the insights asked for, and forces a status when told', () => {
     const state = { kind: 'unknown-subscriber' } as const;
     expect(Object.keys(renderInsights(state, ['roaming'], null))).toEqual(['roaming']);
-    expect(renderInsights(state, ['reachability'], 'SUPPLIER_ERROR')).toEqual({
+    expect(
+      renderInsights(state, ['reachability'], { code: 'SUPPLIER_ERROR', insights: ['reachability'] }),
+    ).toEqual({
       reachability: { status: { code: 'SUPPLIER_ERROR', message: 'The supplier did not answer.' } },
+    });
+  });
+
+  it('forces a status on the insights named only, answering the others from the device', () => {
+    const device = { kind: 'unknown-subscriber' } as const;
+    expect(
+      renderInsights(device, ['reachability', 'roaming'], { code: 'UNAUTHORIZED', insights: ['roaming'] }),
+    ).toEqual({
+      reachability: { status: { code: 'NOT_FOUND', message: 'Unknown phone number.' } },
+      roaming: {
+        status: {
+          code: 'UNAUTHORIZED',
+          message: 'The operator does not allow this insight for this number.',
+        },
+      },
     });
   });
 });
