@@ -200,7 +200,7 @@ Options:
 Reads the history from REDIS_URL when it answers; without Redis, nothing counts as cached (it says so).
 `;
 
-export const REPORT_HELP = `Usage: reachscan report <results.csv> [--stale-days N] [--out DIR]
+export const REPORT_HELP = `Usage: reachscan report <results.csv> [--stale-days N] [--out DIR] [--id-columns A,B]
 
 Rebuilds the stale list (no-connectivity-<N>d.csv), changes.csv, report.json, report.md and report.html
 from a results file written by reachscan scan, for example with another --stale-days. Days without
@@ -210,4 +210,6 @@ Options:
   --stale-days N           the N of the stale list (default 60)
   --out DIR                where to write (default: the folder of the results file)
   --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
+  --id-columns A,B         input columns shown beside each number in the longest gaps (default: the first
+                           two that are not the column that looks like the phone column)
 `;

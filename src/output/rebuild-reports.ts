@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { parse, type Parser } from 'csv-parse';
 import { pipeline } from 'node:stream';
 import { InputError } from '../input/errors.js';
-import { defaultIdColumns } from '../input/id-columns.js';
+import { chooseIdColumns } from '../input/id-columns.js';
 import { choosePhoneColumn } from '../input/phone-column.js';
 import { CARRIER_COLUMNS, HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
@@ -48,6 +48,8 @@ export async function rebuildReports(
      * them: the first two input columns but the one that looks like the phone column.
      */
     idColumns?: readonly number[];
+    /** The same by name (`reachscan report --id-columns`); a name the file lacks is a usage error. */
+    idColumnNames?: readonly string[];
     /** The batch's trend: records the rebuilt figures in its label's log and returns its runs. */
     trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>;
   },
@@ -70,7 +72,9 @@ export async function rebuildReports(
       const inputHeaders = record.slice(0, layout.inputColumns);
       reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, {
         bom: options.bom,
-        idColumns: options.idColumns ?? defaultIdColumns(inputHeaders.length, guessPhoneColumn(inputHeaders)),
+        idColumns:
+          options.idColumns ??
+          chooseIdColumns(displayName, inputHeaders, guessPhoneColumn(inputHeaders), options.idColumnNames),
       });
       continue;
     }

@@ -205,9 +205,7 @@ ${
     ? table(
         gaps.head,
         gaps.rows,
-        s.top.length < s.rows
-          ? `The ${formatCount(s.top.length)} longest; all ${plural(s.rows, 'row')} are in ${s.file}.`
-          : `All in ${s.file}.`,
+        `${s.top.length < s.rows ? `The ${plural(s.top.length, 'number')} longest without connectivity` : 'Longest first'}; all ${plural(s.rows, 'row')} are in ${s.file}.`,
         'stale-top',
       )
     : `<p>No row has gone ${plural(s.days, 'day')} without connectivity.</p>`

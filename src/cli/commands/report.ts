@@ -3,7 +3,8 @@ import { UsageError } from '../../core/errors.js';
 import { rebuildReports } from '../../output/rebuild-reports.js';
 import { outputFiles } from '../../output/report-files.js';
 import { parseCommandArgs } from '../args.js';
-import { numberFlag } from '../../config/options.js';
+import { idColumnsFlag, numberFlag } from '../../config/options.js';
+import { plural } from '../../output/format.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { REPORT_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -15,6 +16,7 @@ export async function runReport(argv: readonly string[], io: CliIo): Promise<Exi
     'stale-days': { type: 'string' },
     out: { type: 'string' },
     bom: { type: 'boolean', default: false },
+    'id-columns': { type: 'string' },
   });
   if (values.help) {
     io.stdout.write(REPORT_HELP);
@@ -26,13 +28,17 @@ export async function runReport(argv: readonly string[], io: CliIo): Promise<Exi
   const staleDays =
     numberFlag(values['stale-days'], 'stale-days', { min: 1, max: 36_500 }) ?? SCAN_DEFAULTS.staleDays;
   const outDir = resolve(values.out ?? dirname(file));
-  const report = await rebuildReports(resolve(file), basename(file), outDir, staleDays, { bom: values.bom });
+  const idColumnNames = idColumnsFlag(values['id-columns']);
+  const report = await rebuildReports(resolve(file), basename(file), outDir, staleDays, {
+    bom: values.bom,
+    ...(idColumnNames !== undefined ? { idColumnNames } : {}),
+  });
   const names = outputFiles(staleDays);
   io.stdout.write(
     [
-      `${report.rows.total} rows from ${file} → ${outDir}`,
-      `  no connectivity for ${staleDays}+ days: ${report.stale.rows} → ${names.stale}`,
-      `  changes: ${report.changes.rows} rows → ${names.changes}`,
+      `${plural(report.rows.total, 'row')} from ${file} → ${outDir}`,
+      `  no connectivity for ${staleDays}+ days: ${plural(report.stale.rows, 'row')} → ${names.stale}`,
+      `  changes: ${plural(report.changes.rows, 'row')} → ${names.changes}`,
       `  reports: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
       '',
     ].join('\n'),

@@ -184,6 +184,9 @@ describe('reachscan serve: what it refuses', () => {
         ['chunk-size=0', 'chunk-size'],
         ['bom=maybe', 'bom'],
         ['colour=red', 'colour'],
+        // Refuted by the file itself: the upload has no such column.
+        ['id-columns=imei', 'id-columns'],
+        ['label=', 'label'],
       ] as const) {
         const answer = await call(`${serve.url}/batches?${query}`, {
           method: 'POST',

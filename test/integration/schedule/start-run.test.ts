@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitForBatch } from '../../../src/batch/wait.js';
 import { silentLogger } from '../../../src/logging/logger.js';
 import { createRedis } from '../../../src/queue/connection.js';
+import type { BatchJobData } from '../../../src/queue/job-data.js';
+import { BATCH_QUEUE, queueOptions } from '../../../src/queue/keys.js';
 import { startWorkers } from '../../../src/batch/worker.js';
 import { parseJobFile } from '../../../src/schedule/job-file.js';
 import { ScheduledRunError, startScheduledRun, type RunDeps } from '../../../src/schedule/start-run.js';
@@ -144,4 +147,33 @@ describe('starting the batch of a tick', () => {
       );
     },
   );
+
+  it('runs carry the trend label (the schedule id unless the job file names one) and the id columns', async () => {
+    const batchData = async (deps: RunDeps, batchId: string) => {
+      const queue = new Queue(BATCH_QUEUE, queueOptions(redis, deps.prefix));
+      try {
+        return (await queue.getJob(batchId))?.data as BatchJobData;
+      } finally {
+        await queue.close();
+      }
+    };
+    const plain = setUp();
+    const run = await startScheduledRun(plain.deps, plain.definition, tick);
+    // device_id,site,msisdn,sim_profile: the first two that are not the phone column.
+    expect(await batchData(plain.deps, run.batchId)).toMatchObject({ label: 'fleet', idColumns: [0, 1] });
+
+    const named = setUp({ label: 'IoT fleet', idColumns: ['sim_profile', 'device_id'] });
+    const namedRun = await startScheduledRun(named.deps, named.definition, tick);
+    expect(await batchData(named.deps, namedRun.batchId)).toMatchObject({
+      label: 'IoT fleet',
+      idColumns: [3, 0],
+    });
+
+    const unknown = setUp({ idColumns: 'device_id,imei' });
+    await expect(startScheduledRun(unknown.deps, unknown.definition, tick)).rejects.toThrow(
+      new ScheduledRunError(
+        `jobs/fleet.json: "idColumns": ${join(unknown.root, 'fleet.csv')} has no column named "imei"; its columns are "device_id", "site", "msisdn", "sim_profile"`,
+      ),
+    );
+  });
 });

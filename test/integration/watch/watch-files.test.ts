@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchReport } from '../../../src/output/report.js';
 import { startSimulatorProcess, type SimulatorProcess } from '../../support/simulator-process.js';
 import {
   dropFile,
@@ -62,6 +63,10 @@ describe('reachscan watch: taking files (subprocess)', () => {
           expect.arrayContaining(['results.csv', 'rejects.csv', 'report.json', 'report.html']),
         );
         expect(await timesAsked(sim, numbersOf(400_000_000, 20))).toEqual(Array(20).fill(1));
+        // The file's name labels its runs: files dropped again under it share the report's trend.
+        const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as BatchReport;
+        expect(report.label).toBe('crm.csv');
+        expect(report.trend.at(-1)).toMatchObject({ batch_id: report.batch_id, rows: 20 });
 
         // Work folders and output folders are private to the watcher's user and group.
         for (const dir of ['processing', 'done', 'failed'])
