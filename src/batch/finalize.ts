@@ -13,6 +13,7 @@ import type { BatchJobData } from '../queue/job-data.js';
 import { batchKeys } from '../queue/keys.js';
 import { fetchAnswers } from './answers.js';
 import { ingest } from './ingest.js';
+import { assertCopyUnchanged, InputCopyError, removeInputCopy, verifyInputCopy } from './input-copy.js';
 import { closeBatch, readStatus, setState } from './state.js';
 
 export interface BatchStepDeps {
@@ -40,7 +41,11 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
       deps.logger
         .child({ batch: data.batchId })
         .info({ file: data.displayName, from: data.cursor.records }, 'reading input');
-      return ingest(data, { redis, keys, job, stopping: deps.stopping });
+      // Chunks are queued from the copy only while it holds what intake read.
+      const copy = await verifyInputCopy(data);
+      const ingested = await ingest(data, { redis, keys, job, stopping: deps.stopping });
+      await assertCopyUnchanged(data, copy);
+      return ingested;
     },
     // The dedupe claims are done with once the file is read (their count is in the meta as `unique`): dropped
     // now rather than at the end, they do not add to Redis's peak while answers and history grow.
@@ -48,12 +53,14 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
     waiting: (data) => setState(redis, keysOf(data), 'running'),
     finalize: (data) => finalize(data, deps),
     async failed(data, error, lastAttempt) {
-      // A file that cannot be read will not get better with retries.
-      const fatal = error instanceof InputError;
+      // A file that cannot be read, or a copy that no longer holds it, will not get better with retries.
+      const fatal = error instanceof InputError || error instanceof InputCopyError;
       if (fatal || lastAttempt) {
         const keys = keysOf(data);
         await redis.hsetnx(keys.meta, 'failure', errorMessage(error));
-        await closeBatch(redis, keys, { state: 'failed', finishedAt: now(), exitCode: fatal ? 2 : 3 });
+        const exitCode = error instanceof InputError ? 2 : 3;
+        await closeBatch(redis, keys, { state: 'failed', finishedAt: now(), exitCode });
+        await removeInputCopy(data);
       }
       return fatal ? 'fatal' : 'retry';
     },
@@ -76,9 +83,13 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
   if (status.failure !== null) {
     log.error({ failure: status.failure }, 'batch stopped');
     await closeBatch(redis, keys, { state: 'failed', finishedAt: finishedAt(), exitCode: 3 });
+    await removeInputCopy(data);
     return { exitCode: 3 };
   }
   await setState(redis, keys, 'finalizing');
+  // Outputs are built from the copy only while it holds what intake read, and published only if it did not
+  // change while they were written.
+  const copy = await verifyInputCopy(data);
   const history = new StateStore(redis, data.history);
   const report = await writeOutputs({
     source: {
@@ -103,9 +114,11 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     // The history learns this batch's answers only now, when they are final.
     remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
     now: clock,
+    beforePublish: () => assertCopyUnchanged(data, copy),
   });
   const exitCode = report.rows_in_error > 0 || report.rows.rejected > 0 ? 1 : 0;
   await closeBatch(redis, keys, { state: 'done', finishedAt: report.finished_at, exitCode });
+  await removeInputCopy(data);
   // Metrics never fail a batch whose outputs are written.
   await recordBatchRows(redis, deps.prefix, keys, report).catch((error: unknown) =>
     log.warn({ err: errorMessage(error) }, 'rows metric not recorded'),

@@ -5,6 +5,7 @@ import type { BreakerSettings, HistoryOptions } from '../core/settings.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
 import { sniffInput } from '../input/sniff.js';
 import type { BatchJobData } from '../queue/job-data.js';
+import { copyInput, discardCopy, hashInput, keepCopy, type IntakeRead } from './input-copy.js';
 import { deriveBatchId } from './submit.js';
 
 /** The options that shape a batch's results, whoever starts it (scan, watch, a schedule, the HTTP API). */
@@ -27,8 +28,13 @@ export interface ScanSettings {
 }
 
 export interface BatchRequest {
-  /** The input as the user named it (messages) and its absolute path (workers read it). */
+  /** The input as the user named it (messages); read once, at intake, into the batch's own copy. */
   readonly file: string;
+  /**
+   * The folder where intake keeps the batch's copy of the file (see inputCopyFolder), or null when the file is
+   * already the batch's own and nobody writes to it (an API upload, named by its content).
+   */
+  readonly copyTo: string | null;
   /** The output folder, or how to name it from the batch id (the id then ignores the folder). */
   readonly outDir: string | ((batchId: string) => string);
   readonly settings: ScanSettings;
@@ -58,15 +64,33 @@ export interface PreparedBatch {
  * made again joins or resumes the same batch.
  */
 export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch> {
-  const { settings } = request;
-  const inputPath = resolve(request.file);
+  const userPath = resolve(request.file);
   const displayName = request.displayName ?? basename(request.file);
   // Messages name the file as the user gave it.
   const label = request.displayName ?? request.file;
-  const shape = await sniffInput(inputPath, label);
-  const phoneColumn = choosePhoneColumn(label, shape.headers, settings.column);
   const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
-  const batchId = await deriveBatchId(inputPath, {
+  // The only read of the user's file: from here on the batch reads its own copy.
+  const read =
+    request.copyTo === null ? await hashInput(userPath, label) : await copyInput(userPath, request.copyTo, label);
+  try {
+    return await describeBatch(request, read, { label, displayName, givenDir });
+  } catch (error) {
+    if (request.copyTo !== null) await discardCopy(read.path);
+    throw error;
+  }
+}
+
+/** Sniffs the copy, derives the batch id, gives the copy its final name and builds the job. */
+async function describeBatch(
+  request: BatchRequest,
+  read: IntakeRead,
+  names: { label: string; displayName: string; givenDir: string | null },
+): Promise<PreparedBatch> {
+  const { settings } = request;
+  const { label, displayName, givenDir } = names;
+  const shape = await sniffInput(read.path, label);
+  const phoneColumn = choosePhoneColumn(label, shape.headers, settings.column);
+  const batchId = deriveBatchId(read.content, {
     provider: settings.provider,
     phoneColumn,
     country: settings.defaultCountry,
@@ -79,10 +103,12 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     maxAgeMs: settings.maxAgeMs,
     history: settings.history.prefix,
   });
+  const inputPath = request.copyTo === null ? read.path : await keepCopy(read, batchId);
   const outDir = givenDir ?? resolve((request.outDir as (batchId: string) => string)(batchId));
   const data: BatchJobData = {
     batchId,
     inputPath,
+    inputCopy: { bytes: read.bytes, sha256: read.sha256, disposable: request.copyTo !== null },
     displayName,
     outDir,
     provider: settings.provider,

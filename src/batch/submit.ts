@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { Hash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { masters, type RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
@@ -33,17 +32,12 @@ export async function batchJobFailure(
 }
 
 /**
- * A batch id derived from the file's bytes and the options that shape the results, so running the same
- * command again finds the batch in flight and resumes it instead of starting over.
+ * A batch id derived from the file's bytes (`content`: the SHA-256 state after them, left untouched) and the
+ * options that shape the results, so running the same command again finds the batch in flight and resumes it
+ * instead of starting over.
  */
-export async function deriveBatchId(
-  path: string,
-  options: Readonly<Record<string, unknown>>,
-): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  hash.update(JSON.stringify(options));
-  return hash.digest('hex').slice(0, 24);
+export function deriveBatchId(content: Hash, options: Readonly<Record<string, unknown>>): string {
+  return content.copy().update(JSON.stringify(options)).digest('hex').slice(0, 24);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface OutputJob {
   /** Hands a group's final answers to the history (idempotent: a number may come again). */
   remember(answers: ReadonlyMap<string, StoredAnswer>): Promise<void>;
   readonly now: () => number;
+  /** Called once every file is written, before any takes its real name; throwing keeps them all unpublished. */
+  readonly beforePublish?: () => Promise<void>;
 }
 
 const GROUP = 500;
@@ -110,6 +112,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   await remembering;
   await Promise.all([results.close(), rejects.close()]);
   const built = await reports.finish(job.report, job.uniqueNumbers, new Date(job.now()).toISOString());
+  await job.beforePublish?.();
   for (const name of [names.results, names.rejects]) {
     await rename(partialPath(job.outDir, name), join(job.outDir, name));
   }

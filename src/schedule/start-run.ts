@@ -1,6 +1,7 @@
 import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { discardCopy, inputCopyFolder } from '../batch/input-copy.js';
 import { prepareBatch } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { Clock } from '../core/clock.js';
@@ -32,6 +33,8 @@ export interface RunDeps {
   readonly prefix: string;
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_DATA_DIR, where runs keep their copies of the source file (`inputs/`); null: in the run's folder. */
+  readonly copyRoot: string | null;
   readonly clock: Clock;
 }
 
@@ -66,6 +69,7 @@ export async function startScheduledRun(
     prepared = await prepareBatch({
       file: definition.source,
       outDir,
+      copyTo: inputCopyFolder(deps.copyRoot, outDir),
       submittedAt: new Date(deps.clock()).toISOString(),
       settings: {
         provider: definition.provider,
@@ -92,10 +96,17 @@ export async function startScheduledRun(
   if (claimed === null) {
     const holder = await deps.redis.get(claim);
     // Another batch holds the tick (the source changed between two attempts): that one is the tick's run.
-    if (holder !== null && holder !== batchId) return { kind: 'already-started', batchId: holder, outDir };
+    if (holder !== null && holder !== batchId) {
+      await discardCopy(prepared.data.inputPath);
+      return { kind: 'already-started', batchId: holder, outDir };
+    }
     // Ours: already finished (its outcome record is kept a day) or still in flight (submitBatch joins it).
     const { state } = await readStatus(deps.redis, batchKeys(deps.prefix, batchId));
-    if (state === 'done' || state === 'failed') return { kind: 'already-started', batchId, outDir };
+    if (state === 'done' || state === 'failed') {
+      // Its copy went with it when it closed; the one just made serves nothing.
+      await discardCopy(prepared.data.inputPath);
+      return { kind: 'already-started', batchId, outDir };
+    }
   }
   try {
     await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
+import { discardCopy } from '../batch/input-copy.js';
 import { waitForBatch } from '../batch/wait.js';
 import { UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
@@ -33,6 +34,8 @@ export interface ScanFileRequest {
   /** The name it was dropped under, for messages and reports. */
   readonly displayName: string;
   readonly outDir: string;
+  /** The folder for the batch's own copy of the file. */
+  readonly copyTo: string;
   readonly settings: ScanSettings;
   readonly submittedAt: string;
 }
@@ -53,6 +56,7 @@ export async function scanFile(
     prepared = await prepareBatch({
       file: request.path,
       outDir: request.outDir,
+      copyTo: request.copyTo,
       displayName: request.displayName,
       submittedAt: request.submittedAt,
       settings: request.settings,
@@ -68,6 +72,8 @@ export async function scanFile(
     const before = await readStatus(redis, batchKeys(prefix, batchId));
     if (before.state !== 'done' || before.outDir !== request.outDir)
       await submitBatch(redis, prefix, prepared.data);
+    // Its copy went with it when it closed: the one just made serves nothing.
+    else await discardCopy(prepared.data.inputPath);
     const end = await waitForBatch(redis, prefix, batchId, { signal });
     if (end.kind === 'stopped') return { kind: 'stopped' };
     if (end.kind === 'job-failed')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { discardCopy, inputCopyFolder } from '../../batch/input-copy.js';
 import { prepareBatch, type PreparedBatch, type ScanSettings } from '../../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
 import { systemClock } from '../../core/clock.js';
@@ -23,7 +24,7 @@ import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
-import { jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
+import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
 
 export { SCAN_DEFAULTS };
@@ -51,6 +52,10 @@ interface Started {
   redis: RedisClient | null;
   prefix: string | null;
   workers: Workers | null;
+  /** The batch is queued (its copy of the input is then the queue's to keep or remove). */
+  submitted: boolean;
+  /** Nothing can resume the batch any more: done, failed, or gone from Redis. */
+  ended: boolean;
 }
 
 /** Where this run's batch is queued. */
@@ -132,6 +137,7 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
   const prepared = await prepareBatch({
     file: request.file,
     outDir: request.outDir,
+    copyTo: inputCopyFolder(inputCopyRoot(io.env), request.outDir),
     submittedAt: new Date(clock()).toISOString(),
     settings: request.settings,
   });
@@ -144,10 +150,13 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
     redis: null,
     prefix: null,
     workers: null,
+    submitted: false,
+    ended: false,
   };
   try {
     const queues = await startCarrierAndRedis(started, request, io, logger, say);
     await submitOrJoin(queues, request, prepared, say);
+    started.submitted = true;
     const outcome = await waitWithProgress(
       {
         redis: queues.redis,
@@ -160,9 +169,19 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
       },
       io,
     );
+    started.ended = outcome.interrupted === null && outcome.end.kind === 'finished';
     return await finish(outcome, queues, request, prepared.data.batchId, io, say);
   } finally {
     await cleanUp(started, request.simulate);
+    // The batch's copy of its input stays only while a later run can resume the batch (a finished batch's
+    // went with it); a batch never queued, or whose queues are gone with this run, has no use for it.
+    if (
+      !started.submitted ||
+      started.ended ||
+      request.simulate ||
+      started.redisChoice?.stopPrivate != null
+    )
+      await discardCopy(prepared.data.inputPath);
     logger.flush();
   }
 }
