@@ -99,6 +99,7 @@ export async function copyInput(source: string, folder: string, label: string): 
     await pipeline(reader, through, createWriteStream(temp, { flags: 'wx', mode: COPY_FILE_MODE }));
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
+    await removeEmptyCopyFolder(folder);
     if (readFailed) throw new InputError(label, 'cannot be read');
     throw copyFailure(error, folder);
   }
@@ -129,10 +130,18 @@ export async function hashInput(path: string, label: string): Promise<IntakeRead
   return { path, bytes: bytes(), sha256: hash.copy().digest('hex'), content: hash };
 }
 
-/** Moves the copy to its final name; a copy of the same batch already there has the same bytes. */
+/**
+ * Moves the copy to its final name. A copy already there belongs to the same batch (same id: same bytes, same
+ * options), which may be reading it right now: it is kept, and this one dropped, never swapped under a reader.
+ */
 export async function keepCopy(read: IntakeRead, batchId: string): Promise<string> {
   const path = join(dirname(read.path), `${batchId}.csv`);
   try {
+    const existing = await stat(path).catch(() => null);
+    if (existing?.isFile() === true && existing.size === read.bytes) {
+      await rm(read.path, { force: true });
+      return path;
+    }
     await rename(read.path, path);
   } catch (error) {
     await rm(read.path, { force: true }).catch(() => undefined);
@@ -163,11 +172,17 @@ export async function verifyInputCopy(data: BatchJobData): Promise<CopyFingerpri
   if (record === undefined) return null;
   const before = await fingerprint(data);
   if (before.size !== record.bytes)
-    throw new InputCopyError(data.displayName, `is ${before.size} bytes, not the ${record.bytes} read at intake`);
+    throw new InputCopyError(
+      data.displayName,
+      `is ${before.size} bytes, not the ${record.bytes} read at intake`,
+    );
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(data.inputPath)) hash.update(chunk as Buffer);
   if (hash.digest('hex') !== record.sha256)
-    throw new InputCopyError(data.displayName, 'no longer has the content read at intake (its SHA-256 differs)');
+    throw new InputCopyError(
+      data.displayName,
+      'no longer has the content read at intake (its SHA-256 differs)',
+    );
   return before;
 }
 

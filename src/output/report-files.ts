@@ -118,6 +118,11 @@ export class ReportFiles {
     return report;
   }
 
+  /** Gives up on the lists (another output failed); the caller removes the partial files. */
+  async abort(): Promise<void> {
+    await Promise.all([this.stale.abort(), this.changes.abort()]);
+  }
+
   /** The files this writer made, moved to their real names. */
   async publish(): Promise<void> {
     const { stale, changes, reportJson, reportMd, reportHtml } = this.names;

@@ -1,6 +1,6 @@
 import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { discardCopy, inputCopyFolder } from '../batch/input-copy.js';
 import { prepareBatch } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
@@ -64,6 +64,8 @@ export async function startScheduledRun(
   tickMs: number,
 ): Promise<RunStart> {
   const outDir = runFolder(definition, tickMs);
+  // The run's folder first: the batch's copy of its source goes in it (without a data folder).
+  const made = await makeRunFolder(definition, outDir);
   let prepared;
   try {
     prepared = await prepareBatch({
@@ -87,6 +89,8 @@ export async function startScheduledRun(
       },
     });
   } catch (error) {
+    // A run that cannot start leaves no empty folder behind.
+    if (made !== undefined) await removeEmptyFolders(outDir, made);
     if (error instanceof InputError) throw new ScheduledRunError(error.message, { cause: error });
     throw error;
   }
@@ -108,15 +112,32 @@ export async function startScheduledRun(
       return { kind: 'already-started', batchId, outDir };
     }
   }
+  const how = await submitBatch(deps.redis, deps.prefix, prepared.data);
+  return { kind: 'submitted', batchId, outDir, how };
+}
+
+/** Creates a run's folder; returns the first folder it made (undefined when it was there). */
+async function makeRunFolder(definition: ScheduleDefinition, outDir: string): Promise<string | undefined> {
   try {
-    await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+    return await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
   } catch (error) {
-    await deps.redis.del(claim);
     throw new ScheduledRunError(
       `${definition.jobFile}: "out": cannot create ${outDir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       { cause: error },
     );
   }
-  const how = await submitBatch(deps.redis, deps.prefix, prepared.data);
-  return { kind: 'submitted', batchId, outDir, how };
+}
+
+/** Removes `leaf` and its parents up to `top`, as long as each is empty (another run may be using one). */
+async function removeEmptyFolders(leaf: string, top: string): Promise<void> {
+  for (let dir = leaf; dir.startsWith(top); dir = dirname(dir)) {
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (dir === top) return;
+  }
 }

@@ -14,8 +14,7 @@ afterEach(async () => {
 /** What the user does to their file while its scan runs. */
 const CHANGES: Record<string, (path: string) => void> = {
   truncated: (path) => truncateSync(path, 0),
-  rewritten: (path) =>
-    writeFileSync(path, 'id,phone\nX000001,+447400000001\nX000002,+447400000002\n'),
+  rewritten: (path) => writeFileSync(path, 'id,phone\nX000001,+447400000001\nX000002,+447400000002\n'),
   'replaced by rename': (path) => {
     writeFileSync(`${path}.new`, 'id,phone\nY000001,+447400000003\n');
     renameSync(`${path}.new`, path);
@@ -26,43 +25,40 @@ const CHANGES: Record<string, (path: string) => void> = {
 const args = (path: string, out: string) => [path, '--out', out, '--chunk-size', '25', '--concurrency', '4'];
 
 describe('the user changes the input file while its scan runs', () => {
-  it(
-    'truncated, rewritten, replaced by rename or appended mid-scan: the outputs are the file as it was taken, exit 0',
-    async () => {
-      c = await startFaultCase({ simArgs: ['--latency-ms', '20'] });
-      const fc = c;
-      const startedAt = Date.now();
-      // The four scans run side by side on one Redis and one simulator.
-      const runs = Object.entries(CHANGES).map(([name, change]) => {
-        const input = fc.input(ROWS, `${name.replaceAll(' ', '-')}.csv`);
-        const out = fc.out(name.replaceAll(' ', '-'));
-        return { name, change, input, out, scan: fc.scan(args(input.path, out)) };
+  it('truncated, rewritten, replaced by rename or appended mid-scan: the outputs are the file as it was taken, exit 0', async () => {
+    c = await startFaultCase({ simArgs: ['--latency-ms', '20'] });
+    const fc = c;
+    const startedAt = Date.now();
+    // The four scans run side by side on one Redis and one simulator.
+    const runs = Object.entries(CHANGES).map(([name, change]) => {
+      const input = fc.input(ROWS, `${name.replaceAll(' ', '-')}.csv`);
+      const out = fc.out(name.replaceAll(' ', '-'));
+      return { name, change, input, out, scan: fc.scan(args(input.path, out)) };
+    });
+    for (const run of runs) {
+      const batchId = await fc.batchId(run.scan);
+      // Changed once the batch is under way: its file is read, and answers are coming in.
+      await fc.until(`${run.name}: answers`, async () => ((await fc.progress(batchId))?.answered ?? 0) > 0);
+      run.change(run.input.path);
+    }
+    for (const run of runs) {
+      const end = await run.scan.done;
+      expect(end.code, `${run.name}: ${end.stderr}`).toBe(0);
+      const figures = fc.account(run.out, run.input.ids);
+      expect(figures, run.name).toMatchObject({
+        rowsIn: ROWS,
+        rowsOut: ROWS,
+        duplicates: 0,
+        lost: 0,
+        unexpected: 0,
+        inError: 0,
       });
-      for (const run of runs) {
-        const batchId = await fc.batchId(run.scan);
-        // Changed once the batch is under way: its file is read, and answers are coming in.
-        await fc.until(`${run.name}: answers`, async () => ((await fc.progress(batchId))?.answered ?? 0) > 0);
-        run.change(run.input.path);
-      }
-      for (const run of runs) {
-        const end = await run.scan.done;
-        expect(end.code, `${run.name}: ${end.stderr}`).toBe(0);
-        const figures = fc.account(run.out, run.input.ids);
-        expect(figures, run.name).toMatchObject({
-          rowsIn: ROWS,
-          rowsOut: ROWS,
-          duplicates: 0,
-          lost: 0,
-          unexpected: 0,
-          inError: 0,
-        });
-        expect(figures.inOrder, run.name).toBe(true);
-        // The batch's copy went with the finished batch.
-        expect(existsSync(join(run.out, '.reachscan')), run.name).toBe(false);
-        fc.record({ case: `input ${run.name} mid-scan`, ...figures, ms: Date.now() - startedAt });
-      }
-    },
-  );
+      expect(figures.inOrder, run.name).toBe(true);
+      // The batch's copy went with the finished batch.
+      expect(existsSync(join(run.out, '.reachscan')), run.name).toBe(false);
+      fc.record({ case: `input ${run.name} mid-scan`, ...figures, ms: Date.now() - startedAt });
+    }
+  });
 
   it('the batch’s own copy changed under it: the batch fails with one line, and writes no results', async () => {
     c = await startFaultCase({ simArgs: ['--latency-ms', '20'] });
@@ -83,7 +79,9 @@ describe('the user changes the input file while its scan runs', () => {
 
     const end = await scan.done;
     expect(end.code, end.stderr).toBe(3);
-    const said = end.stderr.split('\n').filter((l) => l.startsWith('reachscan: ') && !/using|started batch/.test(l));
+    const said = end.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('reachscan: ') && !/using|started batch/.test(l));
     expect(said).toEqual([
       `reachscan: input.csv: the batch's copy of its input is ${
         // The appended line: 22 bytes.

@@ -175,12 +175,7 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
     await cleanUp(started, request.simulate);
     // The batch's copy of its input stays only while a later run can resume the batch (a finished batch's
     // went with it); a batch never queued, or whose queues are gone with this run, has no use for it.
-    if (
-      !started.submitted ||
-      started.ended ||
-      request.simulate ||
-      started.redisChoice?.stopPrivate != null
-    )
+    if (!started.submitted || started.ended || request.simulate || started.redisChoice?.stopPrivate != null)
       await discardCopy(prepared.data.inputPath);
     logger.flush();
   }
