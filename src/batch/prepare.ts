@@ -1,9 +1,12 @@
-import { basename, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { BreakerSettings, HistoryOptions } from '../core/settings.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
+import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
+import { outputFiles, partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { copyInput, discardCopy, hashInput, keepCopy, type IntakeRead } from './input-copy.js';
 import { deriveBatchId } from './submit.js';
@@ -69,9 +72,12 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
   // Messages name the file as the user gave it.
   const label = request.displayName ?? request.file;
   const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
+  if (givenDir !== null) await assertOutputsSpareInput(userPath, givenDir, request, label);
   // The only read of the user's file: from here on the batch reads its own copy.
   const read =
-    request.copyTo === null ? await hashInput(userPath, label) : await copyInput(userPath, request.copyTo, label);
+    request.copyTo === null
+      ? await hashInput(userPath, label)
+      : await copyInput(userPath, request.copyTo, label);
   try {
     return await describeBatch(request, read, { label, displayName, givenDir });
   } catch (error) {
@@ -136,4 +142,39 @@ async function describeBatch(
     phoneHeader: shape.headers[phoneColumn] ?? '',
     notes: [...(shape.notes ?? []), ...(duplicate === null ? [] : [duplicate])],
   };
+}
+
+/**
+ * The outputs must never replace the input: an input that is one of the files the batch writes in its output
+ * folder (`<out>/results.csv`, `<out>/rejects.csv`, a report…), by real path or by inode (a hard link, a
+ * symbolic link to it), is refused before anything is read or paid for.
+ */
+async function assertOutputsSpareInput(
+  input: string,
+  outDir: string,
+  request: BatchRequest,
+  label: string,
+): Promise<void> {
+  const [inputStat, inputReal, outReal] = await Promise.all([
+    stat(input).catch(() => null),
+    realpath(input).catch(() => null),
+    realpath(outDir).catch(() => outDir),
+  ]);
+  // A missing input is the sniffer's to name.
+  if (inputStat === null || inputReal === null) return;
+  const names = Object.values(outputFiles(request.settings.staleDays));
+  for (const name of names.flatMap((n) => [n, basename(partialPath(outDir, n))])) {
+    const output = join(outDir, name);
+    const sameFile =
+      inputReal === join(outReal, name) ||
+      (await stat(output).then(
+        (s) => s.ino === inputStat.ino && s.dev === inputStat.dev,
+        () => false,
+      ));
+    if (sameFile)
+      throw new InputError(
+        label,
+        `it is ${output}, which this scan's outputs would overwrite; choose another output folder (--out)`,
+      );
+  }
 }
