@@ -15,7 +15,10 @@ export const BATCH_JOB_OPTIONS = {
 /** Working data of a batch nobody finishes expires after this long. */
 export const ABANDONED_TTL_S = 30 * 24 * 3600;
 
-/** Why a batch job is failed in BullMQ, or null while it is not. */
+/** batchJobFailure's answer when the job is not in the queue at all. */
+export const JOB_GONE = 'the batch job is gone from the queue';
+
+/** Why a batch job is failed in BullMQ (JOB_GONE when it is not there at all), or null while it is not. */
 export async function batchJobFailure(
   redis: RedisClient,
   prefix: string,
@@ -24,7 +27,7 @@ export async function batchJobFailure(
   const queue = new Queue(BATCH_QUEUE, queueOptions(redis, prefix));
   try {
     const job = await queue.getJob(batchId);
-    if (!job) return 'the batch job is gone from the queue';
+    if (!job) return JOB_GONE;
     return (await job.getState()) === 'failed' ? job.failedReason || 'failed' : null;
   } finally {
     await queue.close();

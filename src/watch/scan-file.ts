@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
 import { discardCopy } from '../batch/input-copy.js';
+import { writeRefusal } from '../batch/redis-trouble.js';
 import { waitForBatch } from '../batch/wait.js';
 import { UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
@@ -78,6 +79,8 @@ export async function scanFile(
     if (end.kind === 'stopped') return { kind: 'stopped' };
     if (end.kind === 'job-failed')
       return { kind: 'retry-later', reason: `the batch failed in the queue (${end.reason})` };
+    // Tried again later: the file is still in processing/, and a new batch starts from it.
+    if (end.kind === 'lost' || end.kind === 'refused') return { kind: 'retry-later', reason: end.message };
     const { status } = end;
     if (status.state === 'failed') {
       const failure = status.failure ?? 'the batch failed';
@@ -89,7 +92,8 @@ export async function scanFile(
     return { kind: 'done', exitCode: status.exitCode ?? 0, batchId, ...counts };
   } catch (error) {
     if (signal.aborted) return { kind: 'stopped' };
-    return { kind: 'retry-later', reason: (error as Error).message };
+    const refusal = writeRefusal(error);
+    return { kind: 'retry-later', reason: refusal ?? (error as Error).message };
   }
 }
 

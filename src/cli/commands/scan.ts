@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { discardCopy, inputCopyFolder } from '../../batch/input-copy.js';
+import { rethrowRefusal } from '../../batch/redis-trouble.js';
 import { prepareBatch, type PreparedBatch, type ScanSettings } from '../../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
 import { systemClock } from '../../core/clock.js';
@@ -169,7 +170,8 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
       },
       io,
     );
-    started.ended = outcome.interrupted === null && outcome.end.kind === 'finished';
+    // Finished, or gone from Redis: nothing will read the batch's copy of its input again.
+    started.ended = outcome.interrupted === null && ['finished', 'lost', 'refused'].includes(outcome.end.kind);
     return await finish(outcome, queues, request, prepared.data.batchId, io, say);
   } finally {
     await cleanUp(started, request.simulate);
@@ -236,7 +238,9 @@ async function submitOrJoin(
   prepared: PreparedBatch,
   say: Say,
 ): Promise<void> {
-  const how = await submitBatch(queues.redis, queues.prefix, prepared.data);
+  const how = await submitBatch(queues.redis, queues.prefix, prepared.data).catch((error: unknown) =>
+    rethrowRefusal(error, prepared.data.batchId),
+  );
   say(
     `${how === 'resumed' ? 'resuming' : 'started'} batch ${prepared.data.batchId}: ${basename(request.file)}, phone column "${prepared.phoneHeader}"` +
       `${!request.inProcessWorker ? ' (waiting for reachscan worker processes)' : ''}`,
@@ -270,7 +274,12 @@ async function finish(
     return EXIT.interrupted;
   }
   if (end.kind === 'job-failed') {
+    // Its step, cursor and answers are still in Redis: submitBatch retries the job where it stopped.
     say(`batch ${batchId} failed in the queue (${end.reason}); run the same command again to resume it`);
+    return EXIT.infrastructure;
+  }
+  if (end.kind === 'lost' || end.kind === 'refused') {
+    say(end.message);
     return EXIT.infrastructure;
   }
   if (end.kind === 'stopped') throw new ReachscanError('INTERRUPTED', 'stopped waiting for the batch');
