@@ -1,12 +1,13 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asDiskError, errorMessage, ReachscanError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
 import type { BatchJobData, InputCopyRecord } from '../queue/job-data.js';
+import { ABANDONED_TTL_S } from './submit.js';
 
 /**
  * A batch owns its input: intake copies the user's file once, and every later step (ingest, partial results,
@@ -90,6 +91,7 @@ export async function copyInput(source: string, folder: string, label: string): 
     await handle.close();
     throw copyFailure(error, folder);
   }
+  await sweepAbandonedCopies(folder, Date.now());
   const temp = join(folder, `.intake-${randomUUID()}.partial`);
   const { through, hash, bytes } = hashing();
   const reader = handle.createReadStream();
@@ -138,7 +140,14 @@ export async function keepCopy(read: IntakeRead, batchId: string): Promise<strin
   const path = join(dirname(read.path), `${batchId}.csv`);
   try {
     const existing = await stat(path).catch(() => null);
-    if (existing?.isFile() === true && existing.size === read.bytes) {
+    // Nearly as old as the sweep's limit, it belongs to no running batch: replaced by this fresh one, which the
+    // sweep then leaves alone while the new batch runs. (Touching it instead would look, to a step reading it,
+    // like a change.)
+    if (
+      existing?.isFile() === true &&
+      existing.size === read.bytes &&
+      Date.now() - existing.mtimeMs < ABANDONED_TTL_S * 1000 - DEAD_INTAKE_MS
+    ) {
       await rm(read.path, { force: true });
       return path;
     }
@@ -168,30 +177,36 @@ export interface CopyFingerprint {
  * carry no record and are not checked.
  */
 export async function verifyInputCopy(data: BatchJobData): Promise<CopyFingerprint | null> {
-  const record = data.inputCopy;
-  if (record === undefined) return null;
+  if (data.inputCopy === undefined) return null;
   const before = await fingerprint(data);
-  if (before.size !== record.bytes)
-    throw new InputCopyError(
-      data.displayName,
-      `is ${before.size} bytes, not the ${record.bytes} read at intake`,
-    );
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(data.inputPath)) hash.update(chunk as Buffer);
-  if (hash.digest('hex') !== record.sha256)
-    throw new InputCopyError(
-      data.displayName,
-      'no longer has the content read at intake (its SHA-256 differs)',
-    );
+  await assertContent(data, before.size);
   return before;
 }
 
-/** Throws when the copy changed since `before` (checked once a step has read it, before its results count). */
+/** Throws unless the copy has the size and SHA-256 intake recorded. */
+async function assertContent(data: BatchJobData, size: number): Promise<void> {
+  const record = data.inputCopy as InputCopyRecord;
+  if (size !== record.bytes)
+    throw new InputCopyError(data.displayName, `is ${size} bytes, not the ${record.bytes} read at intake`);
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(data.inputPath)) hash.update(chunk as Buffer);
+  if (hash.digest('hex') !== record.sha256)
+    throw new InputCopyError(data.displayName, 'no longer has the content read at intake (its SHA-256 differs)');
+}
+
+/**
+ * Throws when the copy changed since `before` (checked once a step has read it, before its results count). A
+ * file renamed over it with the same bytes (the API stores the same upload again under the same name) is no
+ * change: only when size, time or inode moved is the content hashed again to tell.
+ */
 export async function assertCopyUnchanged(data: BatchJobData, before: CopyFingerprint | null): Promise<void> {
   if (before === null) return;
   const now = await fingerprint(data);
-  if (now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.ino !== before.ino)
+  if (now.size === before.size && now.mtimeMs === before.mtimeMs && now.ino === before.ino) return;
+  if (now.size !== before.size) throw new InputCopyError(data.displayName, 'changed while it was being read');
+  await assertContent(data, now.size).catch(() => {
     throw new InputCopyError(data.displayName, 'changed while it was being read');
+  });
 }
 
 async function fingerprint(data: BatchJobData): Promise<CopyFingerprint> {
@@ -216,3 +231,27 @@ async function removeEmptyCopyFolder(folder: string): Promise<void> {
 }
 
 export type { InputCopyRecord };
+
+/** An intake that died mid-copy leaves its temporary file; after a day it is nobody's. */
+const DEAD_INTAKE_MS = 24 * 3600 * 1000;
+
+/**
+ * Removes copies whose batch cannot be running any more: older than a batch's working data lives in Redis
+ * (ABANDONED_TTL_S: a batch given up and never run again), and temporary files of intakes that died. Run at
+ * each intake into the folder, so a data folder does not fill with copies of abandoned batches.
+ */
+export async function sweepAbandonedCopies(folder: string, nowMs: number): Promise<void> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    const maxAge = /^[0-9a-f]{24}\.csv$/.test(name)
+      ? ABANDONED_TTL_S * 1000
+      : /^\.intake-[0-9a-f-]+\.partial$/.test(name)
+        ? DEAD_INTAKE_MS
+        : null;
+    if (maxAge === null) continue;
+    const path = join(folder, name);
+    const info = await stat(path).catch(() => null);
+    if (info !== null && nowMs - info.mtimeMs > maxAge)
+      await rm(path, { force: true }).catch(() => undefined);
+  }
+}

@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse, type Parser } from 'csv-parse';
 import { pipeline } from 'node:stream';
+import { rethrowAsDiskError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
 import { CARRIER_COLUMNS, HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../core/columns.js';
 import type { BatchReport, ReportContext } from './report.js';
@@ -48,7 +49,25 @@ export async function rebuildReports(
     if (error instanceof InputError) throw error;
     throw new InputError(displayName, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+  const made: { reports: ReportFiles | null } = { reports: null };
+  try {
+    await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+    return await rebuildFrom(resultsPath, displayName, outDir, staleDays, options, made);
+  } catch (error) {
+    // No half-written report stays behind; a full or read-only disk is one line naming the folder.
+    await made.reports?.discard();
+    rethrowAsDiskError(error, outDir);
+  }
+}
+
+async function rebuildFrom(
+  resultsPath: string,
+  displayName: string,
+  outDir: string,
+  staleDays: number,
+  options: Parameters<typeof rebuildReports>[4],
+  made: { reports: ReportFiles | null },
+): Promise<BatchReport> {
   const parser = readCsvRecords(resultsPath, { relax_quotes: true });
   let reports: ReportFiles | null = null;
   let layout: { inputColumns: number; ours: readonly string[] } | null = null;
@@ -58,6 +77,7 @@ export async function rebuildReports(
     if (layout === null) {
       layout = findOurColumns(record, displayName);
       reports = new ReportFiles(outDir, record, layout.inputColumns, staleDays, options);
+      made.reports = reports;
       continue;
     }
     line++;
