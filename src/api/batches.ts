@@ -96,6 +96,8 @@ export class BatchService {
     const submittedAt = new Date(this.deps.clock()).toISOString();
     const prepared = await prepareBatch({
       file: upload.path,
+      // The upload is already the batch's own: written by the API, named by its content, never changed.
+      copyTo: null,
       outDir: (id) => dataDir.batchDir(id),
       idIgnoresOutDir: true,
       displayName,

@@ -16,6 +16,7 @@ import { fetchAnswers } from './answers.js';
 import { batchExitCode } from './exit-code.js';
 import { labelTrend } from './run-trend.js';
 import { ingest } from './ingest.js';
+import { assertCopyUnchanged, InputCopyError, removeInputCopy, verifyInputCopy } from './input-copy.js';
 import { PAUSED_RECHECK_MS } from './lookup-chunk.js';
 import { closeBatch, readControl, readStatus, setState } from './state.js';
 
@@ -44,7 +45,11 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
       deps.logger
         .child({ batch: data.batchId })
         .info({ file: data.displayName, from: data.cursor.records }, 'reading input');
-      return ingest(data, { redis, keys, job, stopping: deps.stopping });
+      // Chunks are queued from the copy only while it holds what intake read.
+      const copy = await verifyInputCopy(data);
+      const ingested = await ingest(data, { redis, keys, job, stopping: deps.stopping });
+      await assertCopyUnchanged(data, copy);
+      return ingested;
     },
     // The dedupe claims are done with once the file is read (their count is in the meta as `unique`): dropped
     // now rather than at the end, they do not add to Redis's peak while answers and history grow.
@@ -54,12 +59,14 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
     held: async (data) => ((await readControl(redis, keysOf(data))).paused ? PAUSED_RECHECK_MS : 0),
     finalize: (data) => finalize(data, deps),
     async failed(data, error, lastAttempt) {
-      // A file that cannot be read will not get better with retries.
-      const fatal = error instanceof InputError;
+      // A file that cannot be read, or a copy that no longer holds it, will not get better with retries.
+      const fatal = error instanceof InputError || error instanceof InputCopyError;
       if (fatal || lastAttempt) {
         const keys = keysOf(data);
         await redis.hsetnx(keys.meta, 'failure', errorMessage(error));
-        await closeBatch(redis, keys, { state: 'failed', finishedAt: now(), exitCode: fatal ? 2 : 3 });
+        const exitCode = error instanceof InputError ? 2 : 3;
+        await closeBatch(redis, keys, { state: 'failed', finishedAt: now(), exitCode });
+        await removeInputCopy(data);
       }
       return fatal ? 'fatal' : 'retry';
     },
@@ -82,9 +89,13 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
   if (status.failure !== null) {
     log.error({ failure: status.failure }, 'batch stopped');
     await closeBatch(redis, keys, { state: 'failed', finishedAt: finishedAt(), exitCode: 3 });
+    await removeInputCopy(data);
     return { exitCode: 3 };
   }
   await setState(redis, keys, 'finalizing');
+  // Outputs are built from the copy only while it holds what intake read, and published only if it did not
+  // change while they were written.
+  const copy = await verifyInputCopy(data);
   const history = new StateStore(redis, data.history);
   const report = await writeOutputs({
     source: {
@@ -113,11 +124,13 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
     now: clock,
     trend: labelTrend(redis, data),
+    beforePublish: () => assertCopyUnchanged(data, copy),
   });
   // Invalid cells and malformed records are findings, not failures: only lookups that failed make it 1
   // (`scan --strict` applies its own rule to the same counts).
   const exitCode = batchExitCode(report, false);
   await closeBatch(redis, keys, { state: 'done', finishedAt: report.finished_at, exitCode });
+  await removeInputCopy(data);
   // Metrics never fail a batch whose outputs are written.
   await recordBatchRows(redis, deps.prefix, keys, report).catch((error: unknown) =>
     log.warn({ err: errorMessage(error) }, 'rows metric not recorded'),

@@ -1,11 +1,15 @@
-import { basename, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { BreakerSettings, HistoryOptions } from '../core/settings.js';
 import { chooseIdColumns } from '../input/id-columns.js';
 import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-column.js';
+import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
+import { outputFiles, partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
+import { copyInput, discardCopy, hashInput, keepCopy, type IntakeRead } from './input-copy.js';
 import { deriveBatchId } from './submit.js';
 
 /** The options that shape a batch's results, whoever starts it (scan, watch, a schedule, the HTTP API). */
@@ -32,8 +36,13 @@ export interface ScanSettings {
 }
 
 export interface BatchRequest {
-  /** The input as the user named it (messages) and its absolute path (workers read it). */
+  /** The input as the user named it (messages); read once, at intake, into the batch's own copy. */
   readonly file: string;
+  /**
+   * The folder where intake keeps the batch's copy of the file (see inputCopyFolder), or null when the file is
+   * already the batch's own and nobody writes to it (an API upload, named by its content).
+   */
+  readonly copyTo: string | null;
   /** The output folder, or how to name it from the batch id (the id then ignores the folder). */
   readonly outDir: string | ((batchId: string) => string);
   readonly settings: ScanSettings;
@@ -65,16 +74,37 @@ export interface PreparedBatch {
  * made again joins or resumes the same batch.
  */
 export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch> {
-  const { settings } = request;
-  const inputPath = resolve(request.file);
+  const userPath = resolve(request.file);
   const displayName = request.displayName ?? basename(request.file);
   // Messages name the file as the user gave it.
   const label = request.displayName ?? request.file;
-  const shape = await sniffInput(inputPath, label);
+  const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
+  if (givenDir !== null) await assertOutputsSpareInput(userPath, givenDir, request, label);
+  // The only read of the user's file: from here on the batch reads its own copy.
+  const read =
+    request.copyTo === null
+      ? await hashInput(userPath, label)
+      : await copyInput(userPath, request.copyTo, label);
+  try {
+    return await describeBatch(request, read, { label, displayName, givenDir });
+  } catch (error) {
+    if (request.copyTo !== null) await discardCopy(read.path);
+    throw error;
+  }
+}
+
+/** Sniffs the copy, derives the batch id, gives the copy its final name and builds the job. */
+async function describeBatch(
+  request: BatchRequest,
+  read: IntakeRead,
+  names: { label: string; displayName: string; givenDir: string | null },
+): Promise<PreparedBatch> {
+  const { settings } = request;
+  const { label, displayName, givenDir } = names;
+  const shape = await sniffInput(read.path, label);
   const phoneColumn = choosePhoneColumn(label, shape.headers, settings.column);
   const idColumns = chooseIdColumns(label, shape.headers, phoneColumn, settings.idColumns);
-  const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
-  const batchId = await deriveBatchId(inputPath, {
+  const batchId = deriveBatchId(read.content, {
     provider: settings.provider,
     phoneColumn,
     country: settings.defaultCountry,
@@ -90,10 +120,12 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     ...(settings.idColumns !== undefined ? { idColumns } : {}),
     ...(settings.label !== undefined ? { label: settings.label } : {}),
   });
+  const inputPath = request.copyTo === null ? read.path : await keepCopy(read, batchId);
   const outDir = givenDir ?? resolve((request.outDir as (batchId: string) => string)(batchId));
   const data: BatchJobData = {
     batchId,
     inputPath,
+    inputCopy: { bytes: read.bytes, sha256: read.sha256, disposable: request.copyTo !== null },
     displayName,
     outDir,
     provider: settings.provider,
@@ -123,4 +155,39 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
     phoneHeader: shape.headers[phoneColumn] ?? '',
     notes: [...(shape.notes ?? []), ...(duplicate === null ? [] : [duplicate])],
   };
+}
+
+/**
+ * The outputs must never replace the input: an input that is one of the files the batch writes in its output
+ * folder (`<out>/results.csv`, `<out>/rejects.csv`, a report…), by real path or by inode (a hard link, a
+ * symbolic link to it), is refused before anything is read or paid for.
+ */
+async function assertOutputsSpareInput(
+  input: string,
+  outDir: string,
+  request: BatchRequest,
+  label: string,
+): Promise<void> {
+  const [inputStat, inputReal, outReal] = await Promise.all([
+    stat(input).catch(() => null),
+    realpath(input).catch(() => null),
+    realpath(outDir).catch(() => outDir),
+  ]);
+  // A missing input is the sniffer's to name.
+  if (inputStat === null || inputReal === null) return;
+  const names = Object.values(outputFiles(request.settings.staleDays));
+  for (const name of names.flatMap((n) => [n, basename(partialPath(outDir, n))])) {
+    const output = join(outDir, name);
+    const sameFile =
+      inputReal === join(outReal, name) ||
+      (await stat(output).then(
+        (s) => s.ino === inputStat.ino && s.dev === inputStat.dev,
+        () => false,
+      ));
+    if (sameFile)
+      throw new InputError(
+        label,
+        `it is ${output}, which this scan's outputs would overwrite; choose another output folder (--out)`,
+      );
+  }
 }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { Hash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { masters, type RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
@@ -16,7 +15,10 @@ export const BATCH_JOB_OPTIONS = {
 /** Working data of a batch nobody finishes expires after this long. */
 export const ABANDONED_TTL_S = 30 * 24 * 3600;
 
-/** Why a batch job is failed in BullMQ, or null while it is not. */
+/** batchJobFailure's answer when the job is not in the queue at all. */
+export const JOB_GONE = 'the batch job is gone from the queue';
+
+/** Why a batch job is failed in BullMQ (JOB_GONE when it is not there at all), or null while it is not. */
 export async function batchJobFailure(
   redis: RedisClient,
   prefix: string,
@@ -25,7 +27,7 @@ export async function batchJobFailure(
   const queue = new Queue(BATCH_QUEUE, queueOptions(redis, prefix));
   try {
     const job = await queue.getJob(batchId);
-    if (!job) return 'the batch job is gone from the queue';
+    if (!job) return JOB_GONE;
     return (await job.getState()) === 'failed' ? job.failedReason || 'failed' : null;
   } finally {
     await queue.close();
@@ -33,17 +35,12 @@ export async function batchJobFailure(
 }
 
 /**
- * A batch id derived from the file's bytes and the options that shape the results, so running the same
- * command again finds the batch in flight and resumes it instead of starting over.
+ * A batch id derived from the file's bytes (`content`: the SHA-256 state after them, left untouched) and the
+ * options that shape the results, so running the same command again finds the batch in flight and resumes it
+ * instead of starting over.
  */
-export async function deriveBatchId(
-  path: string,
-  options: Readonly<Record<string, unknown>>,
-): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  hash.update(JSON.stringify(options));
-  return hash.digest('hex').slice(0, 24);
+export function deriveBatchId(content: Hash, options: Readonly<Record<string, unknown>>): string {
+  return content.copy().update(JSON.stringify(options)).digest('hex').slice(0, 24);
 }
 
 /**

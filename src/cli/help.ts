@@ -20,7 +20,7 @@ Exit codes:
   1  finished, but lookups failed after their retries (scan --strict: also invalid numbers or malformed
      records)
   2  bad usage or bad input
-  3  infrastructure or credentials (configuration, Redis, carrier authentication)
+  3  infrastructure or credentials (configuration, Redis, a full or read-only disk, carrier authentication)
   130  interrupted (Ctrl-C): run the same scan command again to resume
 
 Configuration comes from the environment; every variable, with its default, is in docs/configuration.md:

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { hashTagged, type HistoryOptions } from '../core/settings.js';
 import type { LogLevel } from '../logging/logger.js';
@@ -84,4 +85,13 @@ function checked<T>(read: (problems: string[]) => T): T {
   const value = read(problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return value;
+}
+
+/**
+ * REACHSCAN_DATA_DIR as the home of the batches' own copies of their inputs (`<dir>/inputs/`), or null when
+ * unset: each copy then sits in its batch's output folder, under `.reachscan/`.
+ */
+export function inputCopyRoot(env: Env): string | null {
+  const dir = readEnv(env, 'REACHSCAN_DATA_DIR');
+  return dir === undefined ? null : resolve(dir);
 }

@@ -79,3 +79,40 @@ export class UsageError extends ReachscanError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** File-system failures that no retry of a read or a parse can fix: the disk itself refuses. */
+export const DISK_FAILURES = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EIO: 'input/output error (the disk failed)',
+} as const;
+export type DiskFailureCode = keyof typeof DISK_FAILURES;
+
+/**
+ * Writing a batch's files failed because of the disk (full, over quota, read-only, broken). One line naming the
+ * folder and the reason; the batch fails with it (exit 3), no process dies of it.
+ */
+export class DiskError extends ReachscanError {
+  readonly folder: string;
+  readonly errno: DiskFailureCode;
+  constructor(folder: string, errno: DiskFailureCode, options?: { cause?: unknown }) {
+    super('DISK_FAILURE', `cannot write to ${folder}: ${DISK_FAILURES[errno]} (${errno})`, options);
+    this.folder = folder;
+    this.errno = errno;
+  }
+}
+
+/** The disk failure behind `error` as a DiskError about `folder`, or null when it is something else. */
+export function asDiskError(error: unknown, folder: string): DiskError | null {
+  if (error instanceof DiskError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code !== undefined && Object.hasOwn(DISK_FAILURES, code)
+    ? new DiskError(folder, code as DiskFailureCode, { cause: error })
+    : null;
+}
+
+/** Rethrows a disk failure as the DiskError about `folder`, anything else as it is. */
+export function rethrowAsDiskError(error: unknown, folder: string): never {
+  throw asDiskError(error, folder) ?? error;
+}

@@ -1,6 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 
 /** Output files hold phone numbers: owner and group only, whatever the umask. */
@@ -8,24 +8,41 @@ export const OUTPUT_FILE_MODE = 0o640;
 /** Output folders: group members may read results, nobody else. */
 export const OUTPUT_FOLDER_MODE = 0o750;
 
-/** A CSV file written row by row with backpressure; `close()` resolves once every byte is on disk. */
+/**
+ * A CSV file written row by row with backpressure; `close()` resolves once every byte is on disk. The file's
+ * errors (a full disk, say) reject the next `write()` or `close()`: they never go unheard, which would end the
+ * process.
+ */
 export class CsvFileWriter {
   private readonly stringifier: Stringifier;
-  private readonly file: WriteStream;
+  /** Settles when the file is written and closed, or with the first error of either stream. */
+  private readonly done: Promise<void>;
+  private failure: Error | null = null;
 
   constructor(path: string, header: readonly string[], options: { bom?: boolean } = {}) {
     this.stringifier = stringify({ bom: options.bom ?? false, record_delimiter: 'unix' });
-    this.file = createWriteStream(path, { mode: OUTPUT_FILE_MODE });
-    this.stringifier.pipe(this.file);
+    // pipeline, not pipe: pipe drops the file's errors, and an unheard 'error' ends the process.
+    this.done = pipeline(this.stringifier, createWriteStream(path, { mode: OUTPUT_FILE_MODE }));
+    this.done.catch((error: unknown) => {
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+    });
     this.stringifier.write(header);
   }
 
   async write(values: readonly string[]): Promise<void> {
-    if (!this.stringifier.write(values)) await once(this.stringifier, 'drain');
+    if (this.failure !== null) throw this.failure;
+    // A failed file never drains: its error ends the wait instead.
+    if (!this.stringifier.write(values)) await Promise.race([once(this.stringifier, 'drain'), this.done]);
   }
 
   async close(): Promise<void> {
-    this.stringifier.end();
-    await finished(this.file);
+    if (this.failure === null) this.stringifier.end();
+    await this.done;
+  }
+
+  /** Gives up on the file (another output failed): nothing more is written; the caller removes it. */
+  async abort(): Promise<void> {
+    this.stringifier.destroy();
+    await this.done.catch(() => undefined);
   }
 }

@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse, type Parser } from 'csv-parse';
 import { pipeline } from 'node:stream';
+import { rethrowAsDiskError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
 import { chooseIdColumns } from '../input/id-columns.js';
 import { choosePhoneColumn } from '../input/phone-column.js';
@@ -60,7 +61,25 @@ export async function rebuildReports(
     if (error instanceof InputError) throw error;
     throw new InputError(displayName, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+  const made: { reports: ReportFiles | null } = { reports: null };
+  try {
+    await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+    return await rebuildFrom(resultsPath, displayName, outDir, staleDays, options, made);
+  } catch (error) {
+    // No half-written report stays behind; a full or read-only disk is one line naming the folder.
+    await made.reports?.discard();
+    rethrowAsDiskError(error, outDir);
+  }
+}
+
+async function rebuildFrom(
+  resultsPath: string,
+  displayName: string,
+  outDir: string,
+  staleDays: number,
+  options: Parameters<typeof rebuildReports>[4],
+  made: { reports: ReportFiles | null },
+): Promise<BatchReport> {
   const parser = readCsvRecords(resultsPath, { relax_quotes: true });
   let reports: ReportFiles | null = null;
   let layout: { inputColumns: number; ours: readonly string[] } | null = null;
@@ -76,6 +95,7 @@ export async function rebuildReports(
           options.idColumns ??
           chooseIdColumns(displayName, inputHeaders, guessPhoneColumn(inputHeaders), options.idColumnNames),
       });
+      made.reports = reports;
       continue;
     }
     line++;

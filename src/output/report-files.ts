@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResultFields } from '../core/columns.js';
 import { CsvFileWriter, OUTPUT_FILE_MODE } from './csv-file.js';
@@ -131,6 +131,22 @@ export class ReportFiles {
     await writeFile(partialPath(this.outDir, this.names.reportMd), renderMarkdown(report), mode);
     await writeFile(partialPath(this.outDir, this.names.reportHtml), renderHtml(report), mode);
     return report;
+  }
+
+  /** Gives up on the lists (another output failed); the caller removes the partial files. */
+  async abort(): Promise<void> {
+    await Promise.all([this.stale.abort(), this.changes.abort()]);
+  }
+
+  /** Gives up on every file this writer makes, and removes what it wrote of them. */
+  async discard(): Promise<void> {
+    await this.abort();
+    const { stale, changes, reportJson, reportMd, reportHtml } = this.names;
+    await Promise.all(
+      [stale, changes, reportJson, reportMd, reportHtml].map((name) =>
+        rm(partialPath(this.outDir, name), { force: true }).catch(() => undefined),
+      ),
+    );
   }
 
   /** The files this writer made, moved to their real names. */

@@ -1,4 +1,4 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { E164 } from '../core/e164.js';
 import {
@@ -10,6 +10,7 @@ import {
 } from '../input/batch-records.js';
 import type { InputReject } from '../input/reader.js';
 import { resultFields, type StoredAnswer } from '../core/answer.js';
+import { rethrowAsDiskError } from '../core/errors.js';
 import { resultHeader, resultValues, type ResultFields } from '../core/columns.js';
 import { CsvFileWriter, OUTPUT_FOLDER_MODE } from './csv-file.js';
 import { guardFormula } from './formula-guard.js';
@@ -39,6 +40,8 @@ export interface OutputJob {
   readonly now: () => number;
   /** Records this run in its label's log and returns the label's runs (absent: no trend). */
   readonly trend?: (report: BatchReport) => Promise<readonly TrendEntry[]>;
+  /** Called once every file is written, before any takes its real name; throwing keeps them all unpublished. */
+  readonly beforePublish?: () => Promise<void>;
 }
 
 const GROUP = 500;
@@ -59,26 +62,54 @@ export function resultsRow(
   return [...inputFields.map(guard), ...resultValues(fields)];
 }
 
+/** The files being written, all under their partial names until the end. */
+interface OpenFiles {
+  readonly results: CsvFileWriter;
+  readonly rejects: CsvFileWriter;
+  readonly reports: ReportFiles;
+}
+
 /**
  * Streams the input once more and writes every output: results.csv (one row per record, input order),
  * rejects.csv, the stale list, report.json and report.md. Files appear under their final names only when
- * complete, so a reader never sees half a file.
+ * complete, so a reader never sees half a file. A disk that refuses (full, read-only…) throws a DiskError naming
+ * the folder, and no partial file is left behind.
  */
 export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
-  await mkdir(job.outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
-  const names = outputFiles(job.staleDays);
-  const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
+  try {
+    await mkdir(job.outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+  } catch (error) {
+    rethrowAsDiskError(error, job.outDir);
+  }
   // Header cells come from the input too.
   const header = resultsHeader(job.source.shape.headers, job.formulaGuard);
-  const results = new CsvFileWriter(partialPath(job.outDir, names.results), header, { bom: job.bom });
-  const rejects = new CsvFileWriter(partialPath(job.outDir, names.rejects), ['line', 'raw', 'reason'], {
-    bom: job.bom,
-  });
-  const reports = new ReportFiles(job.outDir, header, job.source.shape.headers.length, job.staleDays, {
-    bom: job.bom,
-    idColumns: job.idColumns,
-  });
+  const names = outputFiles(job.staleDays);
+  const files: OpenFiles = {
+    results: new CsvFileWriter(partialPath(job.outDir, names.results), header, { bom: job.bom }),
+    rejects: new CsvFileWriter(partialPath(job.outDir, names.rejects), ['line', 'raw', 'reason'], {
+      bom: job.bom,
+    }),
+    reports: new ReportFiles(job.outDir, header, job.source.shape.headers.length, job.staleDays, {
+      bom: job.bom,
+      idColumns: job.idColumns,
+    }),
+  };
+  try {
+    return await writeAll(job, files);
+  } catch (error) {
+    await Promise.all([files.results.abort(), files.rejects.abort(), files.reports.abort()]);
+    await Promise.all(
+      Object.values(names).map((name) =>
+        rm(partialPath(job.outDir, name), { force: true }).catch(() => undefined),
+      ),
+    );
+    rethrowAsDiskError(error, job.outDir);
+  }
+}
 
+async function writeAll(job: OutputJob, { results, rejects, reports }: OpenFiles): Promise<BatchReport> {
+  const names = outputFiles(job.staleDays);
+  const guard = job.formulaGuard ? guardFormula : (cell: string) => cell;
   // A group's answers are asked for as soon as it is read and written out once the next group is read; the
   // history learns a group while the next is written. Groups are still written one at a time, in file order.
   type Asked = { group: readonly NumberedRecord[]; answers: Promise<ReadonlyMap<string, StoredAnswer>> };
@@ -121,6 +152,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
     new Date(job.now()).toISOString(),
     job.trend,
   );
+  await job.beforePublish?.();
   for (const name of [names.results, names.rejects]) {
     await rename(partialPath(job.outDir, name), join(job.outDir, name));
   }

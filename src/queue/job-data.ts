@@ -2,9 +2,20 @@ import type { ProviderName } from '../core/lookup-result.js';
 import type { BreakerSettings, Delimiter, HistoryOptions } from '../core/settings.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
+/** What intake read into the batch's own copy of its input: each step checks the copy against it. */
+export interface InputCopyRecord {
+  readonly bytes: number;
+  readonly sha256: string;
+  /** True when the copy was made for this batch alone and goes with it; false for an API upload (kept for retries). */
+  readonly disposable: boolean;
+}
+
 export interface BatchJobData {
   readonly batchId: string;
+  /** The batch's own copy of its input (never the user's file): every step reads this. */
   readonly inputPath: string;
+  /** Size and SHA-256 of the copy at intake; absent in jobs queued before intake kept copies. */
+  readonly inputCopy?: InputCopyRecord;
   /** The name users gave the file, for messages and reports. */
   readonly displayName: string;
   readonly outDir: string;

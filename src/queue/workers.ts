@@ -90,6 +90,11 @@ export function startQueueWorkers(options: QueueWorkerOptions): QueueWorkers {
   chunkQueue.on('error', onError('chunk queue'));
   batchWorker.on('error', onError('batch worker'));
   chunkWorker.on('error', onError('chunk worker'));
+  // A step's failure (a full disk at finalize, say) is tried again a few times, then fails the batch: each said.
+  batchWorker.on('failed', (job, error) => {
+    if (job)
+      logger.warn({ batch: job.id, attempt: job.attemptsMade, err: error.message }, 'batch attempt failed');
+  });
   chunkWorker.on('failed', (job, error) => {
     if (job)
       logger.info({ chunk: job.id, attempt: job.attemptsMade, err: error.message }, 'chunk attempt failed');

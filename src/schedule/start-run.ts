@@ -1,6 +1,7 @@
 import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { discardCopy, inputCopyFolder } from '../batch/input-copy.js';
 import { prepareBatch } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { Clock } from '../core/clock.js';
@@ -32,6 +33,8 @@ export interface RunDeps {
   readonly prefix: string;
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_DATA_DIR, where runs keep their copies of the source file (`inputs/`); null: in the run's folder. */
+  readonly copyRoot: string | null;
   readonly clock: Clock;
 }
 
@@ -61,11 +64,14 @@ export async function startScheduledRun(
   tickMs: number,
 ): Promise<RunStart> {
   const outDir = runFolder(definition, tickMs);
+  // The run's folder first: the batch's copy of its source goes in it (without a data folder).
+  const made = await makeRunFolder(definition, outDir);
   let prepared;
   try {
     prepared = await prepareBatch({
       file: definition.source,
       outDir,
+      copyTo: inputCopyFolder(deps.copyRoot, outDir),
       submittedAt: new Date(deps.clock()).toISOString(),
       settings: {
         provider: definition.provider,
@@ -87,6 +93,8 @@ export async function startScheduledRun(
       defaultLabel: definition.id,
     });
   } catch (error) {
+    // A run that cannot start leaves no empty folder behind.
+    if (made !== undefined) await removeEmptyFolders(outDir, made);
     if (error instanceof InputError) throw new ScheduledRunError(error.message, { cause: error });
     // An `idColumns` name the source lacks: retrying will not make it appear.
     if (error instanceof UsageError) {
@@ -101,20 +109,44 @@ export async function startScheduledRun(
   if (claimed === null) {
     const holder = await deps.redis.get(claim);
     // Another batch holds the tick (the source changed between two attempts): that one is the tick's run.
-    if (holder !== null && holder !== batchId) return { kind: 'already-started', batchId: holder, outDir };
+    if (holder !== null && holder !== batchId) {
+      await discardCopy(prepared.data.inputPath);
+      return { kind: 'already-started', batchId: holder, outDir };
+    }
     // Ours: already finished (its outcome record is kept a day) or still in flight (submitBatch joins it).
     const { state } = await readStatus(deps.redis, batchKeys(deps.prefix, batchId));
-    if (state === 'done' || state === 'failed') return { kind: 'already-started', batchId, outDir };
+    if (state === 'done' || state === 'failed') {
+      // Its copy went with it when it closed; the one just made serves nothing.
+      await discardCopy(prepared.data.inputPath);
+      return { kind: 'already-started', batchId, outDir };
+    }
   }
+  const how = await submitBatch(deps.redis, deps.prefix, prepared.data);
+  return { kind: 'submitted', batchId, outDir, how };
+}
+
+/** Creates a run's folder; returns the first folder it made (undefined when it was there). */
+async function makeRunFolder(definition: ScheduleDefinition, outDir: string): Promise<string | undefined> {
   try {
-    await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
+    return await mkdir(outDir, { recursive: true, mode: OUTPUT_FOLDER_MODE });
   } catch (error) {
-    await deps.redis.del(claim);
     throw new ScheduledRunError(
       `${definition.jobFile}: "out": cannot create ${outDir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       { cause: error },
     );
   }
-  const how = await submitBatch(deps.redis, deps.prefix, prepared.data);
-  return { kind: 'submitted', batchId, outDir, how };
+}
+
+/** Removes `leaf` and its parents up to `top`, as long as each is empty (another run may be using one). */
+async function removeEmptyFolders(leaf: string, top: string): Promise<void> {
+  for (let dir = leaf; dir.startsWith(top); dir = dirname(dir)) {
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (dir === top) return;
+  }
 }

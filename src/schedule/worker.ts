@@ -16,6 +16,8 @@ export interface ScheduleWorkerOptions {
   readonly history: HistoryOptions;
   /** First retry delay of a chunk with transient failures (REACHSCAN_RETRY_BASE_MS), ms. */
   readonly retryBaseMs: number;
+  /** REACHSCAN_DATA_DIR (runs keep their copies of the source in its `inputs/`), or null: in each run's folder. */
+  readonly copyRoot: string | null;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -47,6 +49,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): ScheduleWor
     prefix,
     history: options.history,
     retryBaseMs: options.retryBaseMs,
+    copyRoot: options.copyRoot,
     clock: options.clock,
   };
 

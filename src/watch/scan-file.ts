@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
+import { discardCopy } from '../batch/input-copy.js';
+import { writeRefusal } from '../batch/redis-trouble.js';
 import { waitForBatch } from '../batch/wait.js';
 import { UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
@@ -31,6 +33,8 @@ export interface ScanFileRequest {
   /** The name it was dropped under, for messages and reports. */
   readonly displayName: string;
   readonly outDir: string;
+  /** The folder for the batch's own copy of the file. */
+  readonly copyTo: string;
   readonly settings: ScanSettings;
   readonly submittedAt: string;
 }
@@ -51,6 +55,7 @@ export async function scanFile(
     prepared = await prepareBatch({
       file: request.path,
       outDir: request.outDir,
+      copyTo: request.copyTo,
       displayName: request.displayName,
       submittedAt: request.submittedAt,
       settings: request.settings,
@@ -68,10 +73,14 @@ export async function scanFile(
     const before = await readStatus(redis, batchKeys(prefix, batchId));
     if (before.state !== 'done' || before.outDir !== request.outDir)
       await submitBatch(redis, prefix, prepared.data);
+    // Its copy went with it when it closed: the one just made serves nothing.
+    else await discardCopy(prepared.data.inputPath);
     const end = await waitForBatch(redis, prefix, batchId, { signal });
     if (end.kind === 'stopped') return { kind: 'stopped' };
     if (end.kind === 'job-failed')
       return { kind: 'retry-later', reason: `the batch failed in the queue (${end.reason})` };
+    // Tried again later: the file is still in processing/, and a new batch starts from it.
+    if (end.kind === 'lost' || end.kind === 'refused') return { kind: 'retry-later', reason: end.message };
     const { status } = end;
     if (status.state === 'failed') {
       const failure = status.failure ?? 'the batch failed';
@@ -83,7 +92,8 @@ export async function scanFile(
     return { kind: 'done', exitCode: status.exitCode ?? 0, batchId, ...counts };
   } catch (error) {
     if (signal.aborted) return { kind: 'stopped' };
-    return { kind: 'retry-later', reason: (error as Error).message };
+    const refusal = writeRefusal(error);
+    return { kind: 'retry-later', reason: refusal ?? (error as Error).message };
   }
 }
 

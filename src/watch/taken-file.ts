@@ -6,6 +6,7 @@ import type { RedisClient } from '../queue/connection.js';
 import { makeOutputFolder, moveEntry, writeNote, type InboxLayout } from './inbox.js';
 import type { HeldLock, Ledger, LedgerEntry } from './ledger.js';
 import { duplicateNoteName, errorNoteName, folderOf, originalNameOf, WORK_FOLDERS } from './names.js';
+import { inputCopyFolder } from '../batch/input-copy.js';
 import { scanFile } from './scan-file.js';
 
 /** A file this watcher took (or adopted) and holds the content lock of. */
@@ -30,6 +31,8 @@ export interface TakenFileDeps {
   readonly ledger: Ledger;
   readonly batchPrefix: string;
   readonly settings: ScanSettings;
+  /** Where batches keep their copies of their files (see inputCopyFolder's dataDir). */
+  readonly copyRoot: string | null;
   readonly dedupeWindowMs: number;
   readonly owner: string;
   readonly clock: Clock;
@@ -115,7 +118,14 @@ async function scanAndFile(
   const outcome = await scanFile(
     deps.redis,
     deps.batchPrefix,
-    { path: processingPath, displayName: name, outDir, settings: deps.settings, submittedAt: iso() },
+    {
+      path: processingPath,
+      displayName: name,
+      outDir,
+      copyTo: inputCopyFolder(deps.copyRoot, outDir),
+      settings: deps.settings,
+      submittedAt: iso(),
+    },
     AbortSignal.any([deps.stop, taken.lock.lost]),
   );
   switch (outcome.kind) {

@@ -15,6 +15,8 @@ export interface WatcherOptions {
   /** The queue prefix batches go to. */
   readonly batchPrefix: string;
   readonly settings: ScanSettings;
+  /** REACHSCAN_DATA_DIR (each batch's copy of its file goes to its `inputs/`), or null: the copy sits in the file's output folder. */
+  readonly copyRoot: string | null;
   /** How often the inbox is listed, ms. */
   readonly pollMs: number;
   /** How long a file's size and modification time must stay unchanged before it is taken, ms. */

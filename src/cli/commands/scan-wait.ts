@@ -30,7 +30,7 @@ export interface WaitOutcome {
 
 /**
  * Waits for the batch with a progress display, saying when it pauses, resumes or seems stuck. A stop signal
- * (Ctrl-C, SIGTERM) ends the waiting, not the batch. Losing Redis throws, saying how to resume.
+ * (Ctrl-C, SIGTERM) ends the waiting, not the batch. Losing Redis throws, saying what can be done.
  */
 export async function waitWithProgress(wait: ScanWait, io: CliIo): Promise<WaitOutcome> {
   const progress = createProgress(io.stderr, wait.clock, wait.sizeBytes);
@@ -47,8 +47,12 @@ export async function waitWithProgress(wait: ScanWait, io: CliIo): Promise<WaitO
       onStatus: statusReporter(wait, progress),
     });
   } catch (error) {
+    // Whether the batch can be resumed depends on what Redis kept: say both ways, not a promise.
     if (error instanceof ReachscanError)
-      throw new ReachscanError(error.code, `${error.message}; run the same command again to resume`);
+      throw new ReachscanError(
+        error.code,
+        `${error.message}; once Redis answers, the same command resumes the batch if Redis kept its data (persistence), else start the batch again`,
+      );
     throw error;
   }
   progress.finish();

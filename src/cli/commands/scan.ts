@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { discardCopy, inputCopyFolder } from '../../batch/input-copy.js';
+import { rethrowRefusal } from '../../batch/redis-trouble.js';
 import { prepareBatch, type PreparedBatch, type ScanSettings } from '../../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
 import { systemClock } from '../../core/clock.js';
@@ -26,7 +28,7 @@ import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
-import { jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
+import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
 
 export { SCAN_DEFAULTS };
@@ -54,6 +56,10 @@ interface Started {
   redis: RedisClient | null;
   prefix: string | null;
   workers: Workers | null;
+  /** The batch is queued (its copy of the input is then the queue's to keep or remove). */
+  submitted: boolean;
+  /** Nothing can resume the batch any more: done, failed, or gone from Redis. */
+  ended: boolean;
 }
 
 /** Where this run's batch is queued. */
@@ -135,6 +141,7 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
   const prepared = await prepareBatch({
     file: request.file,
     outDir: request.outDir,
+    copyTo: inputCopyFolder(inputCopyRoot(io.env), request.outDir),
     submittedAt: new Date(clock()).toISOString(),
     settings: request.settings,
   });
@@ -147,10 +154,13 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
     redis: null,
     prefix: null,
     workers: null,
+    submitted: false,
+    ended: false,
   };
   try {
     const queues = await startCarrierAndRedis(started, request, io, logger, say);
     await submitOrJoin(queues, request, prepared, say);
+    started.submitted = true;
     const outcome = await waitWithProgress(
       {
         redis: queues.redis,
@@ -163,9 +173,15 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
       },
       io,
     );
+    // Finished, or gone from Redis: nothing will read the batch's copy of its input again.
+    started.ended = outcome.interrupted === null && ['finished', 'lost', 'refused'].includes(outcome.end.kind);
     return await finish(outcome, queues, request, prepared.data.batchId, io, say);
   } finally {
     await cleanUp(started, request.simulate);
+    // The batch's copy of its input stays only while a later run can resume the batch (a finished batch's
+    // went with it); a batch never queued, or whose queues are gone with this run, has no use for it.
+    if (!started.submitted || started.ended || request.simulate || started.redisChoice?.stopPrivate != null)
+      await discardCopy(prepared.data.inputPath);
     logger.flush();
   }
 }
@@ -225,7 +241,9 @@ async function submitOrJoin(
   prepared: PreparedBatch,
   say: Say,
 ): Promise<void> {
-  const how = await submitBatch(queues.redis, queues.prefix, prepared.data);
+  const how = await submitBatch(queues.redis, queues.prefix, prepared.data).catch((error: unknown) =>
+    rethrowRefusal(error, prepared.data.batchId),
+  );
   say(
     `${how === 'resumed' ? 'resuming' : 'started'} batch ${prepared.data.batchId}: ${basename(request.file)}, phone column "${prepared.phoneHeader}"` +
       `${!request.inProcessWorker ? ' (waiting for reachscan worker processes)' : ''}`,
@@ -259,7 +277,12 @@ async function finish(
     return EXIT.interrupted;
   }
   if (end.kind === 'job-failed') {
+    // Its step, cursor and answers are still in Redis: submitBatch retries the job where it stopped.
     say(`batch ${batchId} failed in the queue (${end.reason}); run the same command again to resume it`);
+    return EXIT.infrastructure;
+  }
+  if (end.kind === 'lost' || end.kind === 'refused') {
+    say(end.message);
     return EXIT.infrastructure;
   }
   if (end.kind === 'stopped') throw new ReachscanError('INTERRUPTED', 'stopped waiting for the batch');

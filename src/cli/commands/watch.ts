@@ -22,7 +22,7 @@ import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
-import { jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
+import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
 import { WATCH_DEFAULTS } from '../../config/defaults.js';
@@ -253,6 +253,7 @@ async function watchUntilStopped(
       ledger: createLedger(redis, ledgerPrefix, layout.inbox, owner, plan.lockTtlMs),
       batchPrefix,
       settings: plan.settings,
+      copyRoot: inputCopyRoot(io.env),
       pollMs: plan.pollMs,
       settleMs: plan.settleMs,
       dedupeWindowMs: plan.dedupeWindowMs,

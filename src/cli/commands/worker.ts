@@ -3,6 +3,7 @@ import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
 import {
   historyOptions,
+  inputCopyRoot,
   jobLockFromEnv,
   logLevel,
   queuePrefix,
@@ -50,6 +51,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     prefix: queuePrefix(io.env),
     history: scheduled.history,
     retryBaseMs: scheduled.retryBaseMs,
+    copyRoot: inputCopyRoot(io.env),
     logger,
     clock: systemClock,
   });

@@ -31,7 +31,7 @@ export interface CliRun {
  */
 export async function reachscan(
   args: readonly string[],
-  options: { readonly nodeFlags?: readonly string[] } = {},
+  options: { readonly nodeFlags?: readonly string[]; readonly env?: Readonly<Record<string, string>> } = {},
 ): Promise<CliRun> {
   const outDir = mkdtempSync(join(tmpdir(), 'reachscan-bad-input-'));
   const rssFile = join(outDir, '.peak-rss');
@@ -43,6 +43,7 @@ export async function reachscan(
       REACHSCAN_QUEUE_PREFIX: `bad-input-${randomUUID()}`,
       REACHSCAN_STATE_PREFIX: `{bad-input-state-${randomUUID()}}:`,
       REACHSCAN_BENCH_RSS_FILE: rssFile,
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -48,6 +48,7 @@ function setUp(fields: Record<string, unknown> = {}) {
     prefix,
     history: { prefix: `{schedule-run-state-${randomUUID()}}:`, retentionDays: 400 },
     retryBaseMs: 20,
+    copyRoot: null,
     clock: () => Date.now(),
   };
   return { root, definition: result.definition, deps };
