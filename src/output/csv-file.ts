@@ -14,7 +14,13 @@ export class CsvFileWriter {
   private readonly file: WriteStream;
 
   constructor(path: string, header: readonly string[], options: { bom?: boolean } = {}) {
-    this.stringifier = stringify({ bom: options.bom ?? false, record_delimiter: 'unix' });
+    // quote_record_delimiter: a field holding a lone CR is quoted too (csv-stringify quotes only LF once the
+    // record delimiter is set), else Excel and other readers would end the row there.
+    this.stringifier = stringify({
+      bom: options.bom ?? false,
+      record_delimiter: 'unix',
+      quote_record_delimiter: true,
+    });
     this.file = createWriteStream(path, { mode: OUTPUT_FILE_MODE });
     this.stringifier.pipe(this.file);
     this.stringifier.write(header);
