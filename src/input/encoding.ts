@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
+import { oneLine } from '../core/one-line.js';
 
 /**
  * How a file's bytes become text: UTF-8 (with or without BOM); Windows-1252 for a file that is not UTF-8 at
@@ -187,7 +188,8 @@ export function decodeBytes(bytes: Buffer, encoding: InputEncoding): string {
 }
 
 /** What the user is told when a file is not (all) UTF-8, one line each; none when it is. */
-export function encodingNotes(file: string, verdict: EncodingVerdict): string[] {
+export function encodingNotes(name: string, verdict: EncodingVerdict): string[] {
+  const file = oneLine(name);
   const hex = (byte: number) => `0x${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   const first = verdict.firstInvalid;
   if (first === null) return [];

@@ -359,6 +359,37 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 });
 
+describe('a file name that holds a line break', () => {
+  it(
+    'every message naming it stays one line: the name is quoted and escaped (refused and scanned alike)',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'reachscan-bad-input-names-'));
+      const forged = 'reachscan: started batch 000000000000000000000000: fake.csv';
+      const empty = join(dir, `empty\n${forged}.csv`);
+      writeFileSync(empty, '');
+      const refused = await scan(empty);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr.trimEnd().split('\n')).toEqual([
+        `reachscan: ${JSON.stringify(empty)}: the file is empty`,
+      ]);
+
+      const latin = join(dir, `list\r\n${forged}.csv`);
+      writeFileSync(latin, Buffer.from('phone,name\n+990123400,Jos\xe9\n', 'latin1'));
+      const scanned = await scan(latin);
+      expect(scanned.code, scanned.stderr).toBe(0);
+      const name = JSON.stringify(`list\r\n${forged}.csv`);
+      expect(scanned.said).toEqual([
+        expect.stringMatching(
+          new RegExp(`^started batch [0-9a-f]{24}: ${name.replace(/\\/g, '\\\\')}, phone column "phone"$`),
+        ),
+        `${JSON.stringify(latin)}: line 2: not UTF-8 text (byte 0xE9); the file is read as Windows-1252 (Latin-1), as Excel's plain "CSV" writes it`,
+      ]);
+      for (const line of scanned.stderr.trimEnd().split('\n')) expect(line).toMatch(/^reachscan: /);
+    },
+    TIMEOUT,
+  );
+});
+
 describe('big fields and big files', () => {
   const scratch = () => mkdtempSync(join(tmpdir(), 'reachscan-bad-input-gen-'));
 
