@@ -34,6 +34,23 @@ export function presentedToken(headers: IncomingHttpHeaders): string | null {
   return cookieValue(headers.cookie, TOKEN_COOKIE);
 }
 
+/** Query parameters a client may put a token in, by habit of other APIs. */
+const QUERY_TOKEN_NAMES = ['token', 'access_token', 'api_token', 'api_key', 'apikey'];
+
+/**
+ * The name of a query parameter that carries a token (`?token=…`), or null. Never accepted: a URL is logged by
+ * proxies and kept in browser history, so the API refuses it and says to use the Authorization header.
+ */
+export function tokenInQuery(url: string): string | null {
+  const q = url.indexOf('?');
+  if (q < 0) return null;
+  for (const name of new URLSearchParams(url.slice(q + 1)).keys()) {
+    const lower = name.toLowerCase();
+    if (QUERY_TOKEN_NAMES.includes(lower)) return lower;
+  }
+  return null;
+}
+
 function cookieValue(header: string | undefined, name: string): string | null {
   if (header === undefined) return null;
   for (const part of header.split(';')) {

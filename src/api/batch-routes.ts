@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +7,7 @@ import type { ApiConfig } from '../config/api.js';
 import type { BatchService, BatchView } from './batches.js';
 import { assertBatchId, type DataDir, type ServedFile } from './data-dir.js';
 import { parseBatchOptions, type ServerSettings } from './options.js';
+import { isPartAFile, MULTIPART_LIMITS, receiveMultipart } from './multipart.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { saveUpload, tooLarge, type SavedUpload } from './upload.js';
 
@@ -51,10 +51,11 @@ async function acceptCsvBodies(api: FastifyInstance, maxUploadBytes: number): Pr
     done(null, payload);
   });
   await api.register(fastifyMultipart, {
-    // The part named `file` is the upload, whatever its own content type; every other part is an option.
-    isPartAFile: (fieldName) => fieldName === 'file',
+    // The part named `file` is the upload, whatever its own content type; a part with a file name is one too
+    // (refused unless named `file`); every other part is an option.
+    isPartAFile,
     throwFileSizeLimit: true,
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 20, fieldSize: 1_024, parts: 24 },
+    limits: { fileSize: maxUploadBytes, ...MULTIPART_LIMITS },
   });
 }
 
@@ -82,7 +83,7 @@ async function receiveUpload(
   if (declared > maxUploadBytes + (multipart ? MULTIPART_OVERHEAD_BYTES : 0)) throw tooLarge(maxUploadBytes);
   const query = request.query as Record<string, string | string[]>;
   if (multipart) {
-    const received = await receiveMultipart(request, deps);
+    const received = await receiveMultipart(request, deps.dataDir, maxUploadBytes);
     const settings = parseBatchOptions({ ...query, ...received.fields }, deps.server);
     return { upload: received.upload, displayName: received.displayName, settings };
   }
@@ -92,46 +93,6 @@ async function receiveUpload(
   const settings = parseBatchOptions(query, deps.server);
   const upload = await saveUpload(request.body as Readable, deps.dataDir, maxUploadBytes);
   return { upload, displayName: 'upload.csv', settings };
-}
-
-async function receiveMultipart(
-  request: FastifyRequest,
-  deps: BatchRouteDeps,
-): Promise<{ upload: SavedUpload; displayName: string; fields: Record<string, string | string[]> }> {
-  let upload: SavedUpload | null = null;
-  let displayName = 'upload.csv';
-  const fields: Record<string, string | string[]> = {};
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (upload !== null)
-        throw new HttpProblem(400, 'one file per upload, in the field named "file"', { option: 'file' });
-      upload = await saveUpload(part.file, deps.dataDir, deps.config.maxUploadBytes);
-      if (part.file.truncated) throw tooLarge(deps.config.maxUploadBytes);
-      displayName = cleanFileName(part.filename) ?? displayName;
-      continue;
-    }
-    if (part.valueTruncated)
-      throw new HttpProblem(400, `option "${part.fieldname}" is too long`, { option: part.fieldname });
-    const value = String(part.value);
-    const before = fields[part.fieldname];
-    fields[part.fieldname] = before === undefined ? value : [...[before].flat(), value];
-  }
-  if (upload === null)
-    throw new HttpProblem(400, 'a multipart upload needs the CSV file in a field named "file"', {
-      option: 'file',
-    });
-  return { upload, displayName, fields };
-}
-
-/** An uploaded file's name, for reports and messages only (never a path): no folders, no control characters. */
-function cleanFileName(name: string | undefined): string | null {
-  if (name === undefined) return null;
-  const clean = basename(name.replace(/\\/g, '/'))
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, 200);
-  return clean === '' || clean === '.' || clean === '..' ? null : clean;
 }
 
 /** The 415's detail: what came, and the two ways a CSV is accepted. */

@@ -10,13 +10,14 @@ import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { readMetricsSnapshot, renderMetrics } from '../metrics/exporter.js';
 import type { RedisClient } from '../queue/connection.js';
-import { createTokenCheck, presentedToken } from './auth.js';
+import { createTokenCheck, presentedToken, tokenInQuery } from './auth.js';
 import { batchRoutes, unsupportedType } from './batch-routes.js';
 import type { BatchService } from './batches.js';
 import type { ApiConfig } from '../config/api.js';
 import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
 import type { DataDir } from './data-dir.js';
 import type { ServerSettings } from './options.js';
+import { multipartProblem } from './multipart.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { tooLarge } from './upload.js';
 
@@ -43,8 +44,9 @@ const REDIS_PING_TIMEOUT_MS = 2_000;
  * Every route but `/healthz` needs the token.
  */
 export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
-  // Widened to Fastify's logger type, so the app is a plain FastifyInstance.
-  const loggerInstance: FastifyBaseLogger = deps.logger;
+  // Widened to Fastify's logger type, so the app is a plain FastifyInstance. Its request serializer replaces
+  // Fastify's, which logs the URL with its query string (where a careless client puts a token).
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({}, { serializers: { req: requestForLog } });
   const app = Fastify({ loggerInstance, trustProxy: false });
   // On the root instance, not in a plugin: the token check and the error answers then cover every route.
   requireToken(app, deps.config.token);
@@ -55,11 +57,37 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   return app;
 }
 
-/** Every request but `/healthz` must present the token; without it, a 401 saying how to present it. */
+/** A request as the log shows it: the path without its query string, never a header. */
+export function requestForLog(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: pathOf(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
+const pathOf = (url: string) => url.split('?', 1)[0] ?? '';
+
+/**
+ * Every request but `/healthz` must present the token; without it, a 401 saying how to present it. A token in
+ * the query string is refused everywhere, even beside a valid header: such URLs end up in proxies' logs and
+ * browser history, so the client must be told rather than served.
+ */
 function requireToken(app: FastifyInstance, token: string): void {
   const authorized = createTokenCheck(token);
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?', 1)[0] ?? '';
+    const path = pathOf(request.url);
+    const inQuery = tokenInQuery(request.url);
+    if (inQuery !== null) {
+      reply.header('www-authenticate', 'Bearer realm="reachscan"');
+      return sendProblem(
+        reply,
+        401,
+        `a token in the URL (?${inQuery}=) is not accepted: URLs end up in logs and browser history; send it in the Authorization header (Authorization: Bearer <REACHSCAN_API_TOKEN>)`,
+      );
+    }
     if (path === '/healthz' || authorized(presentedToken(request.headers))) return;
     // A browser opening the dashboard gets a login prompt: the user name is ignored, the token is the password.
     const dashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
@@ -73,8 +101,10 @@ function requireToken(app: FastifyInstance, token: string): void {
 
 /** Every error, and every unknown endpoint, is answered as problem+json (see problem.ts). */
 function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): void {
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+  app.setErrorHandler((raised: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (!request.raw.complete) refuseRestOfBody(request, reply, maxUploadBytes);
+    // Multipart's own errors (a limit, a body cut short) in the API's words, wherever they surface.
+    const error = multipartProblem(raised) as typeof raised;
     if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.detail, error.extra);
     if (error instanceof InputError) return sendProblem(reply, 422, error.message);
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
@@ -82,10 +112,11 @@ function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): v
     }
     if (error.code === 'FST_REQ_FILE_TOO_LARGE' || error.statusCode === 413)
       return sendProblem(reply, 413, tooLarge(maxUploadBytes).detail);
-    if (request.raw.destroyed) {
-      // The client hung up (mid-upload, say): nobody is left to answer.
+    // Not request.raw.destroyed: a request read to its end is destroyed too, and its client still waits.
+    if (request.raw.socket?.destroyed !== false) {
+      // The client hung up (mid-upload, say): nobody is left to answer; still never a 2xx.
       request.log.info({ err: error.message }, 'client went away');
-      return reply.send();
+      return reply.code(400).send();
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendProblem(reply, status, error.message);
@@ -93,7 +124,7 @@ function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): v
     return sendProblem(reply, 500, 'the server could not answer this request; see its log');
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, 404, `no such endpoint: ${request.method} ${request.url.split('?', 1)[0] ?? ''}`),
+    sendProblem(reply, 404, `no such endpoint: ${request.method} ${pathOf(request.url)}`),
   );
 }
 

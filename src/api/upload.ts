@@ -18,12 +18,28 @@ export function tooLarge(maxBytes: number): HttpProblem {
   );
 }
 
+/** An upload read to its end under a temporary name, not yet an input: {@link keepUpload} or {@link dropUpload}. */
+export interface StagedUpload {
+  readonly temp: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
 /**
  * Streams an upload to disk (never held in memory), mode 0600, hashing it on the way; over `maxBytes` it
  * stops reading and answers 413. The file is named by its hash once complete, so a half-written upload is
  * never taken for an input.
  */
 export async function saveUpload(source: Readable, dir: DataDir, maxBytes: number): Promise<SavedUpload> {
+  return keepUpload(await stageUpload(source, dir, maxBytes), dir);
+}
+
+/**
+ * The first half of {@link saveUpload}: the bytes on disk under a temporary name. A multipart upload is kept
+ * only once the whole request proved well-formed, so a refused request leaves nothing in the uploads folder
+ * (and never replaces an upload another batch reads).
+ */
+export async function stageUpload(source: Readable, dir: DataDir, maxBytes: number): Promise<StagedUpload> {
   const temp = dir.incomingPath();
   const hash = createHash('sha256');
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
@@ -47,10 +63,19 @@ export async function saveUpload(source: Readable, dir: DataDir, maxBytes: numbe
     await rm(temp, { force: true });
     throw error;
   }
-  const sha256 = hash.digest('hex');
-  const path = dir.uploadPath(sha256);
-  await rename(temp, path);
-  return { path, sha256, bytes };
+  return { temp, sha256: hash.digest('hex'), bytes };
+}
+
+/** A staged upload becomes an input, named by its hash. */
+export async function keepUpload(staged: StagedUpload, dir: DataDir): Promise<SavedUpload> {
+  const path = dir.uploadPath(staged.sha256);
+  await rename(staged.temp, path);
+  return { path, sha256: staged.sha256, bytes: staged.bytes };
+}
+
+/** A staged upload of a refused request is removed. */
+export async function dropUpload(staged: StagedUpload): Promise<void> {
+  await rm(staged.temp, { force: true });
 }
 
 export function describeBytes(bytes: number): string {

@@ -22,7 +22,8 @@ export function partialResults(
   job: BatchJobData,
   inputPath: string,
 ): Readable {
-  const csv = stringify({ bom: job.bom, record_delimiter: 'unix' });
+  // Quoted like results.csv (see CsvFileWriter): a field with a lone CR must not end the row for a reader.
+  const csv = stringify({ bom: job.bom, record_delimiter: 'unix', quote_record_delimiter: true });
   const rows = Readable.from(partialRows(redis, answersKey, job, inputPath));
   rows.on('error', (error) => csv.destroy(error));
   rows.pipe(csv);

@@ -1,3 +1,4 @@
+import { quoted } from '../core/one-line.js';
 import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
 import { runLookup } from './commands/lookup.js';
@@ -21,7 +22,7 @@ import {
   SIMULATE_HELP,
   WORKER_HELP,
 } from './help.js';
-import type { CliIo } from './io.js';
+import { lineWriter, type CliIo } from './io.js';
 
 const COMMANDS: Readonly<
   Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<ExitCode>; help: string }>
@@ -52,7 +53,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr.write(`reachscan: unknown command "${name}" (try: reachscan help)\n`);
+    io.stderr.write(`reachscan: unknown command ${quoted(name)} (try: reachscan help)\n`);
     return EXIT.usage;
   }
   try {
@@ -63,16 +64,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 }
 
 function report(error: unknown, io: CliIo): ExitCode {
+  // Messages quote names, paths and values the user gave: each is written as the one line it is meant to be.
+  const say = lineWriter(io.stderr, 'reachscan: ');
   if (error instanceof UsageError || error instanceof InputError) {
-    io.stderr.write(`reachscan: ${error.message}\n`);
+    say(error.message);
     return EXIT.usage;
   }
   if (error instanceof ConfigError) {
-    for (const problem of error.problems) io.stderr.write(`reachscan: ${problem}\n`);
+    for (const problem of error.problems) say(problem);
     return EXIT.infrastructure;
   }
   if (error instanceof ReachscanError) {
-    io.stderr.write(`reachscan: ${error.message}\n`);
+    say(error.message);
     return EXIT.infrastructure;
   }
   io.stderr.write(

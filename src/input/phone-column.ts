@@ -1,4 +1,5 @@
 import { maskPhone } from '../core/e164.js';
+import { oneLine, quoted } from '../core/one-line.js';
 import { InputError } from './errors.js';
 
 /** Header names taken for the phone column, most specific first; compared without case, spaces, `_`, `-`, `.`. */
@@ -28,7 +29,7 @@ const PHONE_HEADERS = [
 /** Headers as messages list them. A file without a header row has a number there: it is masked, like in logs. */
 export function listHeaders(headers: readonly string[]): string {
   const phoneLike = (h: string) => /^[\d\s+\-.()/]+$/.test(h) && (h.match(/\d/g)?.length ?? 0) >= 7;
-  return headers.map((h) => JSON.stringify(phoneLike(h) ? maskPhone(h) : h)).join(', ');
+  return headers.map((h) => quoted(phoneLike(h) ? maskPhone(h) : h)).join(', ');
 }
 
 function squash(name: string): string {
@@ -49,7 +50,7 @@ export function choosePhoneColumn(file: string, headers: readonly string[], requ
     if (loose >= 0) return loose;
     const position = /^\d+$/.test(requested.trim()) ? Number(requested.trim()) : 0;
     if (position >= 1 && position <= headers.length) return position - 1;
-    throw new InputError(file, `no column named "${requested}"; the headers are ${listed}`);
+    throw new InputError(file, `no column named ${quoted(requested)}; the headers are ${listed}`);
   }
   const squashed = headers.map(squash);
   for (const name of PHONE_HEADERS) {
@@ -77,7 +78,7 @@ export function duplicatePhoneHeaderNote(
   if (same.length < 2) return null;
   const others = same.filter((p) => p !== chosen + 1);
   return (
-    `${file}: line 1: the phone column's header ${JSON.stringify(headers[chosen])} appears ${same.length} times ` +
+    `${oneLine(file)}: line 1: the phone column's header ${quoted(headers[chosen] ?? '')} appears ${same.length} times ` +
     `(columns ${same.join(', ')}); column ${chosen + 1} is used; choose another with --column ${others[0]}`
   );
 }

@@ -3,7 +3,13 @@ import { open } from 'node:fs/promises';
 import { parse, type CsvError, type Parser } from 'csv-parse';
 import { type InputShape } from './sniff.js';
 import { DELIMITERS } from '../core/settings.js';
-import { detectEncoding, latin1ToWindows1252, type InputEncoding } from './encoding.js';
+import {
+  detectEncoding,
+  latin1ToMixed,
+  latin1ToWindows1252,
+  type InputEncoding,
+  type LineBreak,
+} from './encoding.js';
 
 /** One data record (the header is not one): `index` counts data records from 0, `line` is where it starts. */
 export interface InputRecord {
@@ -47,10 +53,18 @@ interface Restart {
   readonly from: { readonly offset: number; readonly line: number };
 }
 
+/** How one file is read: its delimiter, its encoding and its line breaks. */
+interface FileFormat {
+  readonly delimiter: string;
+  readonly encoding: InputEncoding;
+  readonly lineBreak: LineBreak;
+}
+
 /**
- * Streams a CSV file record by record in file order, with rejects in their place. UTF-8 with or without BOM, or
- * Windows-1252 when the file is not UTF-8; CRLF, LF or CR line ends (mixed too), quoted fields with delimiters
- * and newlines. A quote that is never closed (or a record over {@link MAX_RECORD_BYTES}) costs only the line it
+ * Streams a CSV file record by record in file order, with rejects in their place. UTF-8 with or without BOM,
+ * Windows-1252 when the file is not UTF-8, or UTF-8 with the fields that are not read as Windows-1252; LF or
+ * CRLF line ends (mixed too; a lone CR is then a character of its field), or CR alone in a file without LF;
+ * quoted fields with delimiters and newlines. A quote that is never closed (or a record over {@link MAX_RECORD_BYTES}) costs only the line it
  * starts on: that line is rejected and reading resumes on the next one. Memory stays flat: nothing is collected.
  */
 export async function* readInput(
@@ -59,15 +73,22 @@ export async function* readInput(
   _displayName = path,
   options: ReadOptions = {},
 ): AsyncGenerator<InputItem> {
-  const encoding = shape.encoding ?? (await detectEncoding(path)).encoding;
+  const format = await fileFormat(path, shape);
   const maxRecordBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
-  let start = { offset: 0, line: 1 };
+  // csv-parse takes a UTF-8 BOM as a reason to read UTF-8, which a mixed file is read as Latin-1 to avoid.
+  let start = { offset: format.encoding === 'utf-8-mixed' && (await startsWithBom(path)) ? 3 : 0, line: 1 };
   const counters = { index: 0, headerSeen: false };
   for (;;) {
-    const restart = yield* readPass(path, shape, encoding, maxRecordBytes, start, counters);
+    const restart = yield* readPass(path, format, maxRecordBytes, start, counters);
     if (restart === null) return;
-    const next = await locateLineAfter(path, restart.from, restart.line, MAX_REJECT_RAW_CHARS * 4);
-    const text = decode(next.text, encoding);
+    const next = await locateLineAfter(
+      path,
+      restart.from,
+      restart.line,
+      MAX_REJECT_RAW_CHARS * 4,
+      format.lineBreak,
+    );
+    const text = decode(next.text, format.encoding);
     const raw =
       next.cut || text.length > MAX_REJECT_RAW_CHARS ? `${text.slice(0, MAX_REJECT_RAW_CHARS)}…` : text;
     const shown = raw === text ? '' : ` (raw shows its first ${MAX_REJECT_RAW_CHARS} characters)`;
@@ -85,6 +106,30 @@ export async function* readInput(
     counters.headerSeen = true;
     start = { offset: next.offset, line: restart.line + 1 };
   }
+}
+
+/** The shape's format, or, for a shape rebuilt from a queued job, what the file itself says (the same). */
+async function fileFormat(path: string, shape: InputShape): Promise<FileFormat> {
+  if (shape.encoding !== undefined && shape.lineBreak !== undefined)
+    return { delimiter: shape.delimiter, encoding: shape.encoding, lineBreak: shape.lineBreak };
+  const verdict = await detectEncoding(path);
+  return { delimiter: shape.delimiter, encoding: verdict.encoding, lineBreak: verdict.lineBreak };
+}
+
+async function startsWithBom(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(3), 0, 3, 0);
+    return bytesRead === 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Fields read as Latin-1 (one char per byte) → the text they hold; as they are for UTF-8. */
+function fieldDecoder(encoding: InputEncoding): (s: string) => string {
+  if (encoding === 'utf-8') return (s) => s;
+  return encoding === 'windows-1252' ? latin1ToWindows1252 : latin1ToMixed;
 }
 
 /** What one pass shares between the parser's callbacks and the loop that yields its items. */
@@ -106,23 +151,22 @@ interface PassState {
  */
 async function* readPass(
   path: string,
-  shape: InputShape,
-  encoding: InputEncoding,
+  format: FileFormat,
   maxRecordBytes: number,
   start: { offset: number; line: number },
   counters: { index: number; headerSeen: boolean },
 ): AsyncGenerator<InputItem, Restart | null> {
   const pass: PassState = {
     start,
-    lines: createLineCounter(start.line - 1),
+    lines: createLineCounter(start.line - 1, format.lineBreak),
     pending: [],
     checkpoint: { offset: start.offset, line: start.line },
     restart: null,
   };
   const pending = pass.pending;
-  const text = encoding === 'utf-8' ? (s: string) => s : latin1ToWindows1252;
+  const text = fieldDecoder(format.encoding);
   const source = createReadStream(path, { start: start.offset });
-  const parser = createPassParser(pass, shape, encoding, maxRecordBytes, source, text);
+  const parser = createPassParser(pass, format, maxRecordBytes, source, text);
   placeRecordsAsPushed(parser, pass);
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
@@ -143,7 +187,7 @@ async function* readPass(
       kind: 'record',
       index: counters.index++,
       line,
-      fields: encoding === 'utf-8' ? item.fields : item.fields.map(text),
+      fields: format.encoding === 'utf-8' ? item.fields : item.fields.map(text),
       bytes: start.offset + item.bytes,
     };
   }
@@ -154,17 +198,17 @@ async function* readPass(
 /** csv-parse set up for one pass: records with their raw text, skips noted in `pass` (a runaway stops it). */
 function createPassParser(
   pass: PassState,
-  shape: InputShape,
-  encoding: InputEncoding,
+  format: FileFormat,
   maxRecordBytes: number,
   source: ReadStream,
   text: (s: string) => string,
 ): Parser {
   const parser = parse({
     bom: pass.start.offset === 0,
-    encoding: encoding === 'utf-8' ? 'utf8' : 'latin1',
-    delimiter: shape.delimiter,
-    record_delimiter: ['\r\n', '\n', '\r'],
+    encoding: format.encoding === 'utf-8' ? 'utf8' : 'latin1',
+    delimiter: format.delimiter,
+    // Never a lone CR in a file with LF line ends: a stray CR inside a field would cut its record in two.
+    record_delimiter: format.lineBreak === 'cr' ? ['\r'] : ['\r\n', '\n'],
     // A quote inside an unquoted field is a character, as in Excel: `=HYPERLINK("x")` stays one field.
     relax_quotes: true,
     // `raw` for rejects and line counting.
@@ -173,7 +217,7 @@ function createPassParser(
     skip_records_with_error: true,
     max_record_size: maxRecordBytes,
     on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      if (noteSkip(pass, error, raw ?? '', shape.delimiter, text)) {
+      if (noteSkip(pass, error, raw ?? '', format.delimiter, text)) {
         // Stop reading: what the parser already produced is still delivered, the rest is ignored.
         source.unpipe(parser);
         source.destroy();
@@ -233,7 +277,7 @@ function placeRecordsAsPushed(parser: Parser, pass: PassState): void {
     // What the parser flushes after it was stopped (a runaway record cut short) is not a record.
     if (pass.restart !== null) return true;
     const { record: fields, raw } = chunk as { record: string[]; raw: string };
-    const place = lines.place(parser.info.lines, raw);
+    const place = lines.place(parser.info.lines, raw, fields[0]);
     // The last record known to end well: where a restart can count lines from.
     pass.checkpoint = { offset: startOffset + parser.info.bytes, line: place.end + 1 };
     const parsed: ParsedRecord = { fields, line: place.start, bytes: parser.info.bytes };
@@ -249,38 +293,69 @@ interface ParsedRecord {
 }
 
 /**
- * Line numbers as people count them (LF, CRLF or a lone CR end a line). csv-parse counts a CRLF inside a quoted
- * field as two lines; fed every record and skip in file order, this takes those extra lines back out.
+ * Line numbers as people count them: LF or CRLF end a line, or a lone CR in a file without LF (see
+ * {@link LineBreak}). csv-parse counts every CR and LF it visits as a line: a CRLF inside a quoted field as two,
+ * a lone CR inside a field as one. Fed every record and skip in file order, this takes those extra lines back
+ * out. `firstField` (a record's, when known) tells a field that starts with a lone CR from a blank line before
+ * it, which look the same in csv-parse's raw text.
  */
-export function createLineCounter(lineBase: number): {
-  place(reportedEndLine: number, raw: string): { start: number; end: number };
+export function createLineCounter(
+  lineBase: number,
+  lineBreak: LineBreak = 'lf',
+): {
+  place(reportedEndLine: number, raw: string, firstField?: string): { start: number; end: number };
 } {
-  let doubled = 0;
+  let extra = 0;
   return {
-    place(reportedEndLine, raw) {
+    place(reportedEndLine, raw, firstField) {
       // Indexes rather than a trimmed copy: a runaway record's raw text can be tens of MB.
       let from = 0;
       while (from < raw.length && (raw.charCodeAt(from) === 10 || raw.charCodeAt(from) === 13)) from++;
+      if (lineBreak === 'lf' && raw.charCodeAt(from) !== 34) from -= leadingCrs(raw, from, firstField);
       let to = raw.length;
       if (to > from && raw.charCodeAt(to - 1) === 10) to--;
       if (to > from && raw.charCodeAt(to - 1) === 13) to--;
-      let crlf = 0;
-      let breaks = 0;
-      for (let i = from; i < to; i++) {
-        const ch = raw.charCodeAt(i);
-        if (ch === 13) {
-          breaks++;
-          if (raw.charCodeAt(i + 1) === 10) {
-            crlf++;
-            i++;
-          }
-        } else if (ch === 10) breaks++;
-      }
-      doubled += crlf;
-      const end = Math.max(1, reportedEndLine - doubled);
-      return { start: lineBase + Math.max(1, end - breaks), end: lineBase + end };
+      const counted = countBreaks(raw, from, to, lineBreak);
+      extra += counted.extra;
+      const end = Math.max(1, reportedEndLine - extra);
+      return { start: lineBase + Math.max(1, end - counted.breaks), end: lineBase + end };
     },
   };
+}
+
+/** How many of the CRs just before `from` belong to the record's first field (not to blank lines before it). */
+function leadingCrs(raw: string, from: number, firstField: string | undefined): number {
+  if (firstField === undefined || firstField.charCodeAt(0) !== 13) return 0;
+  let inField = 0;
+  while (firstField.charCodeAt(inField) === 13) inField++;
+  let inRaw = 0;
+  while (inRaw < from && raw.charCodeAt(from - 1 - inRaw) === 13) inRaw++;
+  return Math.min(inField, inRaw);
+}
+
+/** Line breaks in raw[from, to), and the lines csv-parse counted there that are none. */
+function countBreaks(
+  raw: string,
+  from: number,
+  to: number,
+  lineBreak: LineBreak,
+): { breaks: number; extra: number } {
+  let breaks = 0;
+  let extra = 0;
+  for (let i = from; i < to; i++) {
+    const ch = raw.charCodeAt(i);
+    if (ch === 13) {
+      if (raw.charCodeAt(i + 1) === 10) {
+        // A CRLF inside quotes: one line, counted as two.
+        breaks++;
+        extra++;
+        i++;
+      } else if (lineBreak === 'cr') breaks++;
+      // A lone CR in a file of LF lines is a character, counted as a line.
+      else extra++;
+    } else if (ch === 10) breaks++;
+  }
+  return { breaks, extra };
 }
 
 /** A raw record without the line breaks before it (left from blank lines) and its own line break after it. */
@@ -290,14 +365,18 @@ function trimBreaks(raw: string): string {
 
 /**
  * From a known line start, finds line `line` and the offset of the line after it: returns that line's first
- * `maxBytes` bytes (`cut` when there were more) and where the next line starts (null at the end of the file). Line breaks are LF, CRLF or a lone CR, as the parser counts them.
+ * `maxBytes` bytes (`cut` when there were more) and where the next line starts (null at the end of the file). Line
+ * breaks are the file's, as the parser takes them.
  */
 export async function locateLineAfter(
   path: string,
   from: { offset: number; line: number },
   line: number,
   maxBytes: number,
+  lineBreak: LineBreak = 'lf',
 ): Promise<{ text: Buffer; cut: boolean; offset: number | null }> {
+  // Only one byte ends a line: LF (a CRLF's CR is dropped from the line's text), or CR in a file with no LF.
+  const ending = lineBreak === 'cr' ? 0x0d : 0x0a;
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.alloc(1024 * 1024);
@@ -306,34 +385,21 @@ export async function locateLineAfter(
     const parts: Buffer[] = [];
     let kept = 0;
     let cut = false;
-    let crPending = false;
+    const text = () => {
+      const whole = Buffer.concat(parts);
+      return whole.at(-1) === 0x0d && ending === 0x0a ? whole.subarray(0, -1) : whole;
+    };
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) return { text: Buffer.concat(parts), cut, offset: null };
-      let i = 0;
-      if (crPending) {
-        // The previous chunk ended with a CR: a LF right after it belongs to the same break.
-        crPending = false;
-        if (buffer[0] === 0x0a) i = 1;
-        if (current > line) return { text: Buffer.concat(parts), cut, offset: position + i };
-      }
-      let segmentStart = i;
-      for (; i < bytesRead; i++) {
-        const b = buffer[i];
-        if (b !== 0x0a && b !== 0x0d) continue;
+      if (bytesRead === 0) return { text: text(), cut, offset: null };
+      let segmentStart = 0;
+      for (let i = buffer.indexOf(ending, 0); i >= 0 && i < bytesRead; i = buffer.indexOf(ending, i + 1)) {
         if (current === line) keep(buffer.subarray(segmentStart, i));
         current++;
-        if (b === 0x0d) {
-          if (i + 1 === bytesRead) {
-            crPending = true;
-            break;
-          }
-          if (buffer[i + 1] === 0x0a) i++;
-        }
         segmentStart = i + 1;
-        if (current > line) return { text: Buffer.concat(parts), cut, offset: position + i + 1 };
+        if (current > line) return { text: text(), cut, offset: position + i + 1 };
       }
-      if (!crPending && current === line) keep(buffer.subarray(segmentStart, bytesRead));
+      if (current === line) keep(buffer.subarray(segmentStart, bytesRead));
       position += bytesRead;
     }
 
@@ -350,7 +416,7 @@ export async function locateLineAfter(
 }
 
 function decode(bytes: Buffer, encoding: InputEncoding): string {
-  return encoding === 'utf-8' ? bytes.toString('utf8') : latin1ToWindows1252(bytes.toString('latin1'));
+  return encoding === 'utf-8' ? bytes.toString('utf8') : fieldDecoder(encoding)(bytes.toString('latin1'));
 }
 
 function formatMiB(bytes: number): string {

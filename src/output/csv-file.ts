@@ -20,7 +20,13 @@ export class CsvFileWriter {
   private failure: Error | null = null;
 
   constructor(path: string, header: readonly string[], options: { bom?: boolean } = {}) {
-    this.stringifier = stringify({ bom: options.bom ?? false, record_delimiter: 'unix' });
+    // quote_record_delimiter: a field holding a lone CR is quoted too (csv-stringify quotes only LF once the
+    // record delimiter is set), else Excel and other readers would end the row there.
+    this.stringifier = stringify({
+      bom: options.bom ?? false,
+      record_delimiter: 'unix',
+      quote_record_delimiter: true,
+    });
     // pipeline, not pipe: pipe drops the file's errors, and an unheard 'error' ends the process.
     this.done = pipeline(this.stringifier, createWriteStream(path, { mode: OUTPUT_FILE_MODE }));
     this.done.catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { oneLine } from '../core/one-line.js';
 import {
   freeStampedName,
   listFolder,
@@ -56,7 +57,7 @@ async function considerEntry(context: WatchContext, entry: DirEntry): Promise<vo
   if (verdict.kind === 'other') {
     if (!told.has(entry.name) && !entry.stats.isDirectory()) {
       told.add(entry.name);
-      say(`ignored ${entry.name}: only .csv, .txt and .tsv files are taken`);
+      say(`ignored ${oneLine(entry.name)}: only .csv, .txt and .tsv files are taken`);
     }
     return;
   }
@@ -82,8 +83,8 @@ async function refuse(context: WatchContext, entry: DirEntry, reason: string): P
   const { layout, say } = context.options;
   const stamped = await freeStampedName(layout, entry.name, new Date(context.options.clock()));
   if (!(await moveEntry(join(layout.inbox, entry.name), join(layout.failed, stamped)))) return;
-  await writeNote(layout.failed, errorNoteName(stamped), `${entry.name}: refused: ${reason}`);
-  say(`refused ${entry.name}: ${reason} → ${WORK_FOLDERS.failed}/${stamped}`);
+  await writeNote(layout.failed, errorNoteName(stamped), `${oneLine(entry.name)}: refused: ${reason}`);
+  say(`refused ${oneLine(entry.name)}: ${reason} → ${oneLine(`${WORK_FOLDERS.failed}/${stamped}`)}`);
 }
 
 /** Hash, lock, rename into processing/, scan. Losing any race to another watcher just skips the file. */
@@ -109,16 +110,18 @@ async function takeStableFile(context: WatchContext, entry: DirEntry): Promise<v
     // Replaced under the same name between hashing and renaming: the lock is for other content.
     if (!(await stillThere(target, entry.stats.ino))) {
       await lock.release();
-      say(`${entry.name} was replaced while being taken; it is scanned from ${WORK_FOLDERS.processing}/`);
+      say(
+        `${oneLine(entry.name)} was replaced while being taken; it is scanned from ${WORK_FOLDERS.processing}/`,
+      );
       return;
     }
   } catch (error) {
     await lock.release();
-    say(`cannot take ${entry.name} (${(error as Error).message}); trying again`);
+    say(`cannot take ${oneLine(entry.name)} (${(error as Error).message}); trying again`);
     return;
   }
   context.memory.observations.delete(entry.name);
   await narrowFileMode(join(layout.processing, stamped));
-  say(`taken ${entry.name} → ${WORK_FOLDERS.processing}/${stamped}`);
+  say(`taken ${oneLine(entry.name)} → ${oneLine(`${WORK_FOLDERS.processing}/${stamped}`)}`);
   await work(context, { stamped, sha, lock, adopted: false });
 }

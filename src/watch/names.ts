@@ -73,7 +73,8 @@ export function duplicateNoteName(stamped: string): string {
   return `${stamped}.duplicate.txt`;
 }
 
-const STAMPED = /^(.*)-\d{8}T\d{6}Z(?:-\d+)?$/;
+// `s`: a name may hold a line break, and must still come back whole.
+const STAMPED = /^(.*)-\d{8}T\d{6}Z(?:-\d+)?$/s;
 
 /** The name a file was dropped under, from its stamped name (`a-20261124T031500Z.csv` → `a.csv`). */
 export function originalNameOf(stamped: string): string {

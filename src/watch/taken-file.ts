@@ -2,6 +2,7 @@ import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
+import { oneLine } from '../core/one-line.js';
 import type { RedisClient } from '../queue/connection.js';
 import { makeOutputFolder, moveEntry, writeNote, type InboxLayout } from './inbox.js';
 import type { HeldLock, Ledger, LedgerEntry } from './ledger.js';
@@ -69,7 +70,7 @@ async function fileFromLedger(
   // Finished before a restart, but not yet moved.
   if (ours?.state === 'done') {
     await moveEntry(processingPath, join(layout.done, stamped));
-    say(`done ${name} → ${ours.outDir}`);
+    say(`done ${oneLine(name)} → ${oneLine(ours.outDir)}`);
     return { kind: 'filed' };
   }
   if (ours?.state === 'failed') return fileAsFailed(deps, stamped, name, ours.reason ?? 'failed');
@@ -83,10 +84,12 @@ async function fileFromLedger(
     await writeNote(
       layout.done,
       duplicateNoteName(stamped),
-      `${name}: not scanned again: the same content (sha256 ${sha}) was scanned at ${scannedAt} from ${entry.name}; its outputs are in ${entry.outDir}`,
+      `${oneLine(name)}: not scanned again: the same content (sha256 ${sha}) was scanned at ${scannedAt} from ${oneLine(entry.name)}; its outputs are in ${oneLine(entry.outDir)}`,
     );
     await moveEntry(processingPath, join(layout.done, stamped));
-    say(`duplicate ${name}: same content as ${entry.name}, scanned at ${scannedAt} → ${entry.outDir}`);
+    say(
+      `duplicate ${oneLine(name)}: same content as ${oneLine(entry.name)}, scanned at ${scannedAt} → ${oneLine(entry.outDir)}`,
+    );
     return { kind: 'filed' };
   }
   return null;
@@ -114,7 +117,10 @@ async function scanAndFile(
     );
   await record({});
   await makeOutputFolder(outDir);
-  if (taken.adopted) say(`resuming ${name} (${WORK_FOLDERS.processing}/${stamped}) → ${outDir}`);
+  if (taken.adopted)
+    say(
+      `resuming ${oneLine(name)} (${oneLine(`${WORK_FOLDERS.processing}/${stamped}`)}) → ${oneLine(outDir)}`,
+    );
   const outcome = await scanFile(
     deps.redis,
     deps.batchPrefix,
@@ -136,7 +142,7 @@ async function scanAndFile(
         outcome.rows !== null
           ? ` (${outcome.rows} rows; lookups failed: ${outcome.lookupsFailed}, invalid numbers: ${outcome.invalidNumbers}, malformed records: ${outcome.malformedRecords})`
           : '';
-      say(`done ${name} → ${outDir}${counts}`);
+      say(`done ${oneLine(name)} → ${oneLine(outDir)}${counts}`);
       return { kind: 'filed' };
     }
     case 'bad-input':
@@ -149,8 +155,8 @@ async function scanAndFile(
     case 'stopped':
       say(
         deps.stop.aborted
-          ? `${name} stays in ${WORK_FOLDERS.processing}/ (${stamped}) and resumes at the next start`
-          : `${name}: lost its lock (Redis was away too long); left in ${WORK_FOLDERS.processing}/ for whoever holds it now`,
+          ? `${oneLine(name)} stays in ${WORK_FOLDERS.processing}/ (${oneLine(stamped)}) and resumes at the next start`
+          : `${oneLine(name)}: lost its lock (Redis was away too long); left in ${WORK_FOLDERS.processing}/ for whoever holds it now`,
       );
       return { kind: 'left' };
   }
@@ -166,6 +172,6 @@ async function fileAsFailed(
   const { layout, say } = deps;
   if (await moveEntry(join(layout.processing, stamped), join(layout.failed, stamped)))
     await writeNote(layout.failed, errorNoteName(stamped), reason);
-  say(`failed ${name}: ${reason} → ${WORK_FOLDERS.failed}/${stamped}`);
+  say(`failed ${oneLine(name)}: ${reason} → ${oneLine(`${WORK_FOLDERS.failed}/${stamped}`)}`);
   return { kind: 'filed' };
 }

@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import type { ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
+import { oneLine } from '../core/one-line.js';
 import type { RedisClient } from '../queue/connection.js';
 import { hashFile, type DirEntry, type InboxLayout } from './inbox.js';
 import type { HeldLock, Ledger } from './ledger.js';
@@ -123,7 +124,7 @@ function retryLater(context: WatchContext, stamped: string, reason: string): voi
   const delay = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? 300_000;
   retries.set(stamped, { notBefore: context.options.clock() + delay, attempts });
   context.options.say(
-    `${originalNameOf(stamped)}: ${reason}; it stays in ${WORK_FOLDERS.processing}/ and is tried again in ${delay / 1000} s`,
+    `${oneLine(originalNameOf(stamped))}: ${reason}; it stays in ${WORK_FOLDERS.processing}/ and is tried again in ${delay / 1000} s`,
   );
 }
 

@@ -4,7 +4,7 @@ import { createRedis } from '../../queue/connection.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { RESUME_HELP } from '../help.js';
-import type { CliIo } from '../io.js';
+import { lineWriter, type CliIo } from '../io.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
 import { queuePrefix } from '../../config/settings.js';
 
@@ -20,7 +20,7 @@ export async function runResume(argv: readonly string[], io: CliIo): Promise<Exi
     throw new UsageError('resume needs exactly one batch id: reachscan resume <batch-id>');
   if (!/^[0-9a-f]{24}$/.test(batchId))
     throw new UsageError(`"${batchId}" is not a batch id (24 hex digits, as scan prints)`);
-  const choice = await chooseRedis(io.env, false, (line) => io.stderr.write(`reachscan resume: ${line}\n`));
+  const choice = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan resume: '));
   const redis = createRedis(choice.url, 'client');
   redis.on('error', () => {});
   try {

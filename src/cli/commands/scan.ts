@@ -1,3 +1,4 @@
+import { oneLine, quoted } from '../../core/one-line.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -22,7 +23,7 @@ import { printPlan, type PlanRequest } from './plan.js';
 import type { BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SCAN_HELP } from '../help.js';
-import type { CliIo } from '../io.js';
+import { lineWriter, type CliIo } from '../io.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
@@ -134,7 +135,7 @@ async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Prom
 
 /** Prepares the batch, starts what it needs, submits or joins it, waits, and reports; then stops it all. */
 async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
-  const say: Say = (line) => io.stderr.write(`reachscan: ${line}\n`);
+  const say: Say = lineWriter(io.stderr, 'reachscan: ');
   const clock = io.clock ?? systemClock;
 
   // Everything about the input that can be wrong is found before anything is queued or paid for.
@@ -245,7 +246,7 @@ async function submitOrJoin(
     rethrowRefusal(error, prepared.data.batchId),
   );
   say(
-    `${how === 'resumed' ? 'resuming' : 'started'} batch ${prepared.data.batchId}: ${basename(request.file)}, phone column "${prepared.phoneHeader}"` +
+    `${how === 'resumed' ? 'resuming' : 'started'} batch ${prepared.data.batchId}: ${oneLine(basename(request.file))}, phone column ${quoted(prepared.phoneHeader)}` +
       `${!request.inProcessWorker ? ' (waiting for reachscan worker processes)' : ''}`,
   );
   for (const note of prepared.notes) say(note);

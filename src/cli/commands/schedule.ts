@@ -11,7 +11,7 @@ import {
 } from '../../schedule/index.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import type { CliIo } from '../io.js';
+import { lineWriter, type CliIo } from '../io.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
 import { queuePrefix } from '../../config/settings.js';
 
@@ -63,12 +63,12 @@ async function scheduleSync(argv: readonly string[], io: CliIo): Promise<ExitCod
   const prefix = queuePrefix(io.env);
   const folder = await loadJobsFolder(values.dir);
   if (folder.problems.length > 0) {
-    for (const problem of folder.problems) io.stderr.write(`reachscan: ${problem}\n`);
+    for (const problem of folder.problems) lineWriter(io.stderr, 'reachscan: ')(problem);
     const n = folder.problems.length;
     io.stderr.write(`reachscan: schedule sync: nothing changed (${n} problem${n === 1 ? '' : 's'} above)\n`);
     return EXIT.usage;
   }
-  for (const warning of folder.warnings) io.stderr.write(`reachscan: warning: ${warning}\n`);
+  for (const warning of folder.warnings) lineWriter(io.stderr, 'reachscan: warning: ')(warning);
   return withRedis(io, async (redis) => {
     const entries = await syncSchedules(redis, prefix, folder.definitions);
     io.stdout.write(syncReport(entries, values.dir, prefix));
@@ -106,7 +106,7 @@ async function scheduleList(argv: readonly string[], io: CliIo): Promise<ExitCod
 }
 
 async function withRedis(io: CliIo, use: (redis: RedisClient) => Promise<ExitCode>): Promise<ExitCode> {
-  const choice = await chooseRedis(io.env, false, (line) => io.stderr.write(`reachscan schedule: ${line}\n`));
+  const choice = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan schedule: '));
   const redis = createRedis(choice.url, 'client');
   redis.on('error', () => {});
   try {

@@ -24,7 +24,7 @@ import type { Workers } from '../../batch/worker.js';
 import { parseCommandArgs } from '../args.js';
 import { numberFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import type { CliIo } from '../io.js';
+import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
@@ -92,7 +92,7 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
     return EXIT.ok;
   }
   const setup = readServeSetup(flags, io);
-  const say = (line: string) => io.stderr.write(`reachscan serve: ${line}\n`);
+  const say = lineWriter(io.stderr, 'reachscan serve: ');
   const running = await connectServe(setup, io.env, say);
   try {
     const app = await startServe(setup, running);

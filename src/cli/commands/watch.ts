@@ -1,3 +1,4 @@
+import { oneLine } from '../../core/one-line.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
@@ -17,7 +18,7 @@ import { parseCommandArgs } from '../args.js';
 import { durationFlag } from '../../config/options.js';
 import type { BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import type { CliIo } from '../io.js';
+import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
@@ -135,7 +136,7 @@ export async function runWatch(argv: readonly string[], io: CliIo): Promise<Exit
   const context: WatchContext = {
     plan,
     io,
-    say: (line: string) => io.stderr.write(`reachscan watch: ${line}\n`),
+    say: lineWriter(io.stderr, 'reachscan watch: '),
     clock: io.clock ?? systemClock,
     logger: createLogger({ level: logLevel(io.env) }),
     // The ledger lives under the configured prefix whatever the mode, so restarts find it.
@@ -243,7 +244,7 @@ async function watchUntilStopped(
     stop.abort();
   });
   say(
-    `watching ${layout.inbox} (poll ${values.poll ?? WATCH_DEFAULTS.poll}, settle ${values.settle ?? WATCH_DEFAULTS.settle}) → ${layout.outbox}` +
+    `watching ${oneLine(layout.inbox)} (poll ${values.poll ?? WATCH_DEFAULTS.poll}, settle ${values.settle ?? WATCH_DEFAULTS.settle}) → ${oneLine(layout.outbox)}` +
       `${values['no-worker'] ? ' (reachscan worker processes do the lookups)' : ''}; stop with Ctrl-C or SIGTERM`,
   );
   await runWatcher(

@@ -14,7 +14,7 @@ import { parseCommandArgs } from '../args.js';
 import { numberFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { WORKER_HELP } from '../help.js';
-import type { CliIo } from '../io.js';
+import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { providersFromEnv } from '../../providers/registry.js';
 import { chooseRedis } from '../../queue/redis-choice.js';
@@ -36,7 +36,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   // Read before anything starts: a bad value must end the command, not leave workers running.
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const lockMs = jobLockFromEnv(io.env);
-  const redis = await chooseRedis(io.env, false, (line) => io.stderr.write(`reachscan worker: ${line}\n`));
+  const redis = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan worker: '));
   const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
     prefix: queuePrefix(io.env),

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,14 @@ describe('bad input that is refused: exit 2, one line naming the file and the re
     ],
     ['binary.csv', 'a binary file, not CSV text (NUL byte at offset 8)'],
     ['utf16-bom.csv', 'the file is UTF-16 text; save it as UTF-8 (CSV UTF-8 in Excel)'],
+    [
+      'utf32le-bom.csv',
+      'the file is UTF-32 text (little-endian, with a BOM); save it as UTF-8 (CSV UTF-8 in Excel)',
+    ],
+    [
+      'utf32be-bom.csv',
+      'the file is UTF-32 text (big-endian, with a BOM); save it as UTF-8 (CSV UTF-8 in Excel)',
+    ],
   ])(
     '%s',
     async (name, reason) => {
@@ -72,6 +80,61 @@ describe('bad input that is scanned: every record accounted for', () => {
         ['Müller – GmbH', '+990123411', 'OK'],
         ['Ana', '+990123422', 'OK'],
       ]);
+      expectAccounted(run, 3);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "UTF-8 with one line in Windows-1252: the file stays UTF-8 (Zoë kept), that line's bytes are read as Windows-1252 and named, exit 0",
+    async () => {
+      const run = await scan(fixture('mixed-encoding.csv'));
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.said).toEqual([
+        started('mixed-encoding.csv'),
+        `${fixture('mixed-encoding.csv')}: line 5: not UTF-8 text (byte 0xE9); its bytes that are not UTF-8 are read as Windows-1252 (Latin-1), the rest of the file as UTF-8`,
+      ]);
+      expect(results(run).map((r) => [r.id, r.name, r.phone_e164, r.reachability_status])).toEqual([
+        ['1', 'Zoë', '+990123400', 'OK'],
+        ['2', 'Zoë Ålund', '+990123411', 'OK'],
+        ['3', 'Chloë', '+990123422', 'OK'],
+        ['4', 'José Müller', '+990123433', 'OK'],
+      ]);
+      expectAccounted(run, 4);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a lone CR inside unquoted fields of a file of LF lines: kept in its field, never a split record, exit 0',
+    async () => {
+      const run = await scan(fixture('bare-cr.csv'));
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.said).toEqual([started('bare-cr.csv')]);
+      expect(results(run).map((r) => [r.id, r.name, r.phone_e164])).toEqual([
+        ['1', 'Jo\rhn', '+990123400'],
+        ['2', 'Ann', '+990123411'],
+        ['3', "'\rEve", '+990123422'], // a leading CR is guarded like any formula-like cell
+      ]);
+      // Quoted in the output, so no reader (Excel included) ends the row at the CR.
+      expect(readFileSync(join(run.outDir, 'results.csv'), 'utf8')).toContain('\n1,"Jo\rhn",+990123400,');
+      expect(rejects(run)).toEqual([]);
+      expectAccounted(run, 3);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'CR line ends (old Mac), with a CR inside a quoted field: every record, the quoted CR kept, exit 0',
+    async () => {
+      const run = await scan(fixture('cr-line-ends.csv'));
+      expect(run.code, run.stderr).toBe(0);
+      expect(results(run).map((r) => [r.id, r.name, r.phone_e164])).toEqual([
+        ['1', 'Ann', '+990123400'],
+        ['2', 'Bob\rSmith', '+990123411'],
+        ['3', 'Eve', '+990123422'],
+      ]);
+      expect(readFileSync(join(run.outDir, 'results.csv'), 'utf8')).toContain('\n2,"Bob\rSmith",+990123411,');
       expectAccounted(run, 3);
     },
     TIMEOUT,
@@ -296,6 +359,37 @@ describe('bad input that is scanned: every record accounted for', () => {
   );
 });
 
+describe('a file name that holds a line break', () => {
+  it(
+    'every message naming it stays one line: the name is quoted and escaped (refused and scanned alike)',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'reachscan-bad-input-names-'));
+      const forged = 'reachscan: started batch 000000000000000000000000: fake.csv';
+      const empty = join(dir, `empty\n${forged}.csv`);
+      writeFileSync(empty, '');
+      const refused = await scan(empty);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr.trimEnd().split('\n')).toEqual([
+        `reachscan: ${JSON.stringify(empty)}: the file is empty`,
+      ]);
+
+      const latin = join(dir, `list\r\n${forged}.csv`);
+      writeFileSync(latin, Buffer.from('phone,name\n+990123400,Jos\xe9\n', 'latin1'));
+      const scanned = await scan(latin);
+      expect(scanned.code, scanned.stderr).toBe(0);
+      const name = JSON.stringify(`list\r\n${forged}.csv`);
+      expect(scanned.said).toEqual([
+        expect.stringMatching(
+          new RegExp(`^started batch [0-9a-f]{24}: ${name.replace(/\\/g, '\\\\')}, phone column "phone"$`),
+        ),
+        `${JSON.stringify(latin)}: line 2: not UTF-8 text (byte 0xE9); the file is read as Windows-1252 (Latin-1), as Excel's plain "CSV" writes it`,
+      ]);
+      for (const line of scanned.stderr.trimEnd().split('\n')) expect(line).toMatch(/^reachscan: /);
+    },
+    TIMEOUT,
+  );
+});
+
 describe('big fields and big files', () => {
   const scratch = () => mkdtempSync(join(tmpdir(), 'reachscan-bad-input-gen-'));
 
@@ -340,6 +434,30 @@ describe('big fields and big files', () => {
       expect(reject?.raw).toBe(`2,+990123411,${'y'.repeat(10_000 - 13)}…`);
       expectAccounted(run, 3);
       expect(run.peakMb).toBeLessThan(1024);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a 100 MB header line with no line break (generated): refused before the rest is read, exit 2, nothing written',
+    async () => {
+      const file = join(scratch(), 'one-line.csv');
+      writeFileSync(file, 'h'.repeat(100 * 1000 * 1000));
+      try {
+        const run = await scan(file);
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.said).toEqual([
+          `${file}: line 1: the header row is longer than the limit of 1 MiB (no line break in the first 1048576 bytes); is this a CSV file?`,
+        ]);
+        expect(existsSync(join(run.outDir, 'results.csv'))).toBe(false);
+        // A 2 MiB header followed by data rows: the same.
+        writeFileSync(file, `phone,${'x'.repeat(2 * 1024 * 1024)}\n+990123400,a\n`);
+        const plan = await reachscan(['plan', file]);
+        expect(plan.code, plan.stderr).toBe(2);
+        expect(plan.said).toEqual([run.said[0]]);
+      } finally {
+        rmSync(file, { force: true });
+      }
     },
     TIMEOUT,
   );

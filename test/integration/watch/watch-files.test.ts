@@ -26,6 +26,7 @@ import {
   watchEnv,
 } from './harness.js';
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const STAMPED = (stem: string, ext = 'csv') => new RegExp(`^${stem}-\\d{8}T\\d{6}Z\\.${ext}$`);
 
 let sim: SimulatorProcess;
@@ -181,6 +182,53 @@ describe('reachscan watch: taking files (subprocess)', () => {
         expect(watcher.stderr()).toMatch(
           /done some-bad\.tsv → .* \(3 rows; lookups failed: 0, invalid numbers: 1, malformed records: 0\)/,
         );
+      } finally {
+        expect(await watcher.stop()).toBe(0);
+      }
+    },
+  );
+
+  it(
+    'a file name with a line break cannot forge a log line: names are escaped in the log and in the notes',
+    { timeout: 60_000 },
+    async () => {
+      const f = folders();
+      const watcher = startWatcher(f, watchEnv(sim));
+      // No slash: a file name cannot hold one.
+      const forged = 'reachscan watch: done fake.csv → elsewhere (9 rows, 0 in error)';
+      try {
+        dropFile(f.inbox, `good\n${forged}.csv`, phoneCsv(400_002_500, 3));
+        dropFile(f.inbox, `bad\r\n${forged}.csv`, 'id,name\n1,Ada\n');
+        dropFile(f.inbox, `odd\u202Eeman.pdf`, 'not a list');
+        await expect.poll(() => list(join(f.inbox, 'done')), { timeout: 30_000 }).toHaveLength(1);
+        await expect.poll(() => list(join(f.inbox, 'failed')), { timeout: 30_000 }).toHaveLength(2);
+        await watcher.waitFor(/^reachscan watch: done "good\\n/m);
+
+        const lines = watcher.stderr().trimEnd().split('\n');
+        // Every line is one the watcher meant to write; the forged text never starts one.
+        for (const line of lines) expect(line).toMatch(/^reachscan watch: /);
+        expect(lines.filter((l) => l.includes('done fake.csv') && !l.includes('\\n'))).toEqual([]);
+        const log = watcher.stderr();
+        const good = JSON.stringify(`good\n${forged}.csv`);
+        expect(log).toContain(`reachscan watch: taken ${good} → "processing/good\\n`);
+        expect(log).toMatch(
+          new RegExp(`^reachscan watch: done ${escape(good)} → ".*" \\(3 rows, 0 in error\\)$`, 'm'),
+        );
+        const bad = JSON.stringify(`bad\r\n${forged}.csv`);
+        expect(log).toMatch(
+          new RegExp(
+            `^reachscan watch: failed ${escape(bad)}: ${escape(bad)}: no phone column found .* → "failed/bad\\\\r\\\\n`,
+            'm',
+          ),
+        );
+        expect(log).toContain(
+          'reachscan watch: ignored "odd\\u202eeman.pdf": only .csv, .txt and .tsv files are taken',
+        );
+        // The note beside the refused file is one line too.
+        const [note] = list(join(f.inbox, 'failed')).filter((n) => n.endsWith('.error.txt'));
+        const text = readFileSync(join(f.inbox, 'failed', note as string), 'utf8');
+        expect(text.trimEnd().split('\n')).toHaveLength(1);
+        expect(text.startsWith(`${bad}: no phone column found`)).toBe(true);
       } finally {
         expect(await watcher.stop()).toBe(0);
       }

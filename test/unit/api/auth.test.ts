@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenCheck, presentedToken } from '../../../src/api/auth.js';
+import { createTokenCheck, presentedToken, tokenInQuery } from '../../../src/api/auth.js';
 
 const token = 'a'.repeat(20) + 'Z9';
 const basic = (user: string, password: string) =>
@@ -37,5 +37,21 @@ describe('createTokenCheck', () => {
       expect(check(other)).toBe(false);
     }
     expect(check(null)).toBe(false);
+  });
+});
+
+describe('tokenInQuery', () => {
+  it('names a query parameter that carries a token, whatever its case or place', () => {
+    expect(tokenInQuery('/metrics?token=abc')).toBe('token');
+    expect(tokenInQuery('/batches?rate=5&Access_Token=abc')).toBe('access_token');
+    expect(tokenInQuery('/x?api_key=')).toBe('api_key');
+    expect(tokenInQuery('/x?apikey=1&token=2')).toBe('apikey');
+  });
+
+  it('finds nothing in a URL without one (options, a path that says token)', () => {
+    expect(tokenInQuery('/metrics')).toBeNull();
+    expect(tokenInQuery('/batches?rate=5&column=token')).toBeNull();
+    expect(tokenInQuery('/token?x=1')).toBeNull();
+    expect(tokenInQuery('/x?tokens=1')).toBeNull();
   });
 });

@@ -105,6 +105,85 @@ describe('readInput: line numbers and reasons', () => {
   });
 });
 
+describe('readInput: a lone CR', () => {
+  it('stays in its field in a file of LF lines, and the lines after it keep their numbers', async () => {
+    const items = await read('id,name,phone\n1,Jo\rhn,+990123400\n2,Ann,+990123411\n');
+    expect(items).toEqual([
+      { line: 2, fields: ['1', 'Jo\rhn', '+990123400'] },
+      { line: 3, fields: ['2', 'Ann', '+990123411'] },
+    ]);
+  });
+
+  it('stays in its field in a file of CRLF lines, at the start or the end of a field too', async () => {
+    const items = await read('id,name\r\n1,Jo\rhn\r\n\r2,x\r\n3,y\r\r\n\r\n4,z\r\n');
+    expect(items).toEqual([
+      { line: 2, fields: ['1', 'Jo\rhn'] },
+      { line: 3, fields: ['\r2', 'x'] },
+      { line: 4, fields: ['3', 'y\r'] },
+      { line: 6, fields: ['4', 'z'] },
+    ]);
+  });
+
+  it('a blank CRLF line in a file of LF lines is a blank line, not a CR in the next field', async () => {
+    expect(await read('a,b\n\r\n1,2\n3,4\n')).toEqual([
+      { line: 3, fields: ['1', '2'] },
+      { line: 4, fields: ['3', '4'] },
+    ]);
+  });
+
+  it('an unclosed quote after a lone CR costs its own line only, named by its number', async () => {
+    const items = await read('id,note\n1,a\rb\n2,"open\n3,c\n');
+    expect(items).toEqual([
+      { line: 2, fields: ['1', 'a\rb'] },
+      expect.objectContaining({ kind: 'reject', line: 3, raw: '2,"open' }),
+      { line: 4, fields: ['3', 'c'] },
+    ]);
+  });
+
+  it('ends lines in a file with no LF at all (old Mac exports)', async () => {
+    expect(await read('id,name\r1,Ann\r\r2,Bob\r')).toEqual([
+      { line: 2, fields: ['1', 'Ann'] },
+      { line: 4, fields: ['2', 'Bob'] },
+    ]);
+  });
+});
+
+describe('readInput: a UTF-8 file with a few bytes that are not', () => {
+  const mixed = (bom: boolean) =>
+    Buffer.concat([
+      Buffer.from(`${bom ? '\ufeff' : ''}id,name,phone\n1,Zoë,+990123400\n2,`),
+      Buffer.from('Jos\xe9,+990123411\n', 'latin1'),
+      Buffer.from('3,Zoë "Z",+990123422\n4,'),
+      Buffer.from('M\xfcller \x96,Zoë,+990123433', 'latin1'),
+      Buffer.from(',Zoë\n'),
+    ]);
+
+  it.each([
+    ['without a BOM', false],
+    ['with a UTF-8 BOM', true],
+  ])('%s: UTF-8 stays UTF-8, the fields that are not are read as Windows-1252', async (_name, bom) => {
+    const items = await read(mixed(bom));
+    expect(items).toEqual([
+      { line: 2, fields: ['1', 'Zoë', '+990123400'] },
+      { line: 3, fields: ['2', 'José', '+990123411'] },
+      { line: 4, fields: ['3', 'Zoë "Z"', '+990123422'] },
+      expect.objectContaining({ kind: 'reject', line: 5, raw: '4,Müller –,Zoë,+990123433,Zoë' }),
+    ]);
+  });
+
+  it('sniffing names each such line in its notes, and reads the header as UTF-8', async () => {
+    const path = join(dir, `f${n++}.csv`);
+    writeFileSync(path, mixed(true));
+    const shape = await sniffInput(path, 'crm.csv');
+    expect(shape.headers).toEqual(['id', 'name', 'phone']);
+    expect(shape.encoding).toBe('utf-8-mixed');
+    expect(shape.notes).toEqual([
+      'crm.csv: line 3: not UTF-8 text (byte 0xE9); its bytes that are not UTF-8 are read as Windows-1252 (Latin-1), the rest of the file as UTF-8',
+      'crm.csv: line 5: not UTF-8 text (byte 0xFC); its bytes that are not UTF-8 are read as Windows-1252 (Latin-1), the rest of the file as UTF-8',
+    ]);
+  });
+});
+
 describe('createLineCounter', () => {
   it('takes back the extra line csv-parse counts for each quoted CRLF', () => {
     const lines = createLineCounter(0);

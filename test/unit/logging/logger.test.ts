@@ -55,3 +55,14 @@ describe('createLogger redaction', () => {
     expect(logged.phone).toBe('+*********460');
   });
 });
+
+describe('createLogger: user-controlled names', () => {
+  it('are JSON fields: a name with a newline stays inside its one line', () => {
+    const { logger, text } = capture();
+    const file = 'x.csv\n{"level":30,"msg":"forged"}';
+    logger.info({ file }, 'file taken');
+    const lines = text().trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ file, msg: 'file taken' });
+  });
+});

@@ -48,6 +48,7 @@ describe('stamped names', () => {
   it('gives back the dropped name from a stamped one', () => {
     expect(originalNameOf('crm-export-20261124T031500Z.csv')).toBe('crm-export.csv');
     expect(originalNameOf('a.b-20261124T031500Z-2.TSV')).toBe('a.b.TSV');
+    expect(originalNameOf('two\nlines-20261124T031500Z.csv')).toBe('two\nlines.csv');
     expect(originalNameOf('not-stamped.csv')).toBe('not-stamped.csv');
   });
   it('keeps generated names within file-name limits', () => {
