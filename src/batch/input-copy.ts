@@ -191,7 +191,10 @@ async function assertContent(data: BatchJobData, size: number): Promise<void> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(data.inputPath)) hash.update(chunk as Buffer);
   if (hash.digest('hex') !== record.sha256)
-    throw new InputCopyError(data.displayName, 'no longer has the content read at intake (its SHA-256 differs)');
+    throw new InputCopyError(
+      data.displayName,
+      'no longer has the content read at intake (its SHA-256 differs)',
+    );
 }
 
 /**

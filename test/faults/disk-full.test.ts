@@ -9,7 +9,8 @@ const ROWS = 200;
 let c: FaultCase | undefined;
 const mounts: string[] = [];
 afterEach(async () => {
-  for (const dir of mounts.splice(0)) execFileSync('umount', [dir]);
+  // Lazily: a process still holding a file there (a crashed run's) must not leave the mount behind.
+  for (const dir of mounts.splice(0)) execFileSync('umount', ['-l', dir]);
   await c?.close();
   c = undefined;
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,37 @@ describe('Redis loses the batch, or refuses its writes', () => {
     expect(existsSync(join(out, '.reachscan'))).toBe(false);
     c.record({
       case: 'Redis flushed mid-scan',
+      rowsIn: ROWS,
+      rowsOut: 0,
+      duplicates: 0,
+      lost: ROWS,
+      ms: Date.now() - startedAt,
+      notes: 'all said lost: exit 3, "start the batch again", no resume promised',
+    });
+  });
+
+  it('Redis restarted without its data mid-scan: exit 3, the same true message', async () => {
+    c = await startFaultCase({ simArgs: ['--latency-ms', '30'] });
+    const fc = c;
+    const startedAt = Date.now();
+    const { scan, batchId } = await scanUnderWay(fc);
+    admin?.disconnect();
+    admin = undefined;
+    // A Redis without persistence comes back empty: its append-only file is gone with the crash.
+    await fc.redis.stop('SIGKILL');
+    rmSync(join(fc.dir, 'redis'), { recursive: true, force: true });
+    mkdirSync(join(fc.dir, 'redis'));
+    await fc.redis.start();
+
+    const end = await scan.done;
+    expect(end.code, end.stderr).toBe(3);
+    expect(said(end.stderr)).toEqual([
+      `reachscan: Redis no longer has batch ${batchId} (restarted without persistence, flushed, or its keys evicted): the batch's progress and its answers are lost; start the batch again, and ${ADVICE}`,
+    ]);
+    expect(said(end.stderr).join('\n')).not.toMatch(/resum/i);
+    expect(end.stderr).not.toMatch(/\n\s+at /);
+    fc.record({
+      case: 'Redis restarted empty mid-scan',
       rowsIn: ROWS,
       rowsOut: 0,
       duplicates: 0,

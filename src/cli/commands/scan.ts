@@ -175,7 +175,8 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
       io,
     );
     // Finished, or gone from Redis: nothing will read the batch's copy of its input again.
-    started.ended = outcome.interrupted === null && ['finished', 'lost', 'refused'].includes(outcome.end.kind);
+    started.ended =
+      outcome.interrupted === null && ['finished', 'lost', 'refused'].includes(outcome.end.kind);
     return await finish(outcome, queues, request, prepared.data.batchId, io, say);
   } finally {
     await cleanUp(started, request.simulate);
