@@ -212,7 +212,10 @@ describe('reachscan watch: taking files (subprocess)', () => {
         const good = JSON.stringify(`good\n${forged}.csv`);
         expect(log).toContain(`reachscan watch: taken ${good} → "processing/good\\n`);
         expect(log).toMatch(
-          new RegExp(`^reachscan watch: done ${escape(good)} → ".*" \\(3 rows, 0 in error\\)$`, 'm'),
+          new RegExp(
+            `^reachscan watch: done ${escape(good)} → ".*" \\(3 rows; lookups failed: 0, invalid numbers: 0, malformed records: 0\\)$`,
+            'm',
+          ),
         );
         const bad = JSON.stringify(`bad\r\n${forged}.csv`);
         expect(log).toMatch(
