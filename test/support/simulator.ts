@@ -72,7 +72,7 @@ export function providerFor(
   t: TestSimulator,
   logger: Logger,
   overrides: Partial<VonageConfig> = {},
-  name: ProviderName = 'identity-insights',
+  name: Exclude<ProviderName, 'camara'> = 'identity-insights',
 ): ReachabilityProvider {
   return createProvider(t.config(overrides), { logger }, name);
 }
