@@ -58,6 +58,12 @@ export interface CamaraConfig {
   readonly httpTimeoutMs: number;
 }
 
+/** The CAMARA_AUTH a `--simulate` run uses: the one set when it is one of ours, else client credentials. */
+export function simulatedCamaraAuth(env: Env): CamaraAuthMode {
+  const given = readEnv(env, 'CAMARA_AUTH')?.toLowerCase();
+  return CAMARA_AUTH_MODES.find((m) => m === given) ?? 'client-credentials';
+}
+
 /** True when any CAMARA setting is set: the process is meant to call a CAMARA operator. */
 export function camaraConfigured(env: Env): boolean {
   return readEnv(env, 'CAMARA_API_BASE_URL') !== undefined || readEnv(env, 'CAMARA_AUTH') !== undefined;
