@@ -173,6 +173,39 @@ describe('reachscan scan (subprocess)', () => {
     expect(compared).toBeGreaterThanOrEqual(5);
   });
 
+  it('--provider camara agrees with identity-insights on every row where both carry the same facts', async () => {
+    const runs = await Promise.all(
+      (['identity-insights', 'camara'] as const).map(async (provider) => {
+        const out = outDir();
+        const r = await reachscan([...sampleScan(out), '--provider', provider]).done;
+        expect(r.code, r.stderr).toBe(1);
+        const { parse } = await import('csv-parse/sync');
+        return parse<Record<string, string>>(readFileSync(join(out, 'results.csv')), { columns: true });
+      }),
+    );
+    const [ii, cm] = runs as [Record<string, string>[], Record<string, string>[]];
+    expect(cm).toHaveLength(ii.length);
+    let reachability = 0;
+    let roaming = 0;
+    ii.forEach((a, i) => {
+      const b = cm[i] as Record<string, string>;
+      expect([b.customer_id, b.phone_e164]).toEqual([a.customer_id, a.phone_e164]);
+      if (a.reachability_status === 'OK' && b.reachability_status === 'OK') {
+        // CAMARA v1 says which channels work, as Identity Insights does: the whole list agrees.
+        expect([b.reachable, b.connectivity], a.phone_e164).toEqual([a.reachable, a.connectivity]);
+        if (a.last_status_at !== '') expect(b.last_status_at, a.phone_e164).toBe(a.last_status_at);
+        reachability++;
+      }
+      if (a.roaming_status === 'OK' && b.roaming_status === 'OK') {
+        expect([b.roaming, b.roaming_countries], a.phone_e164).toEqual([a.roaming, a.roaming_countries]);
+        roaming++;
+      }
+      if (b.phone_e164 !== '') expect(b.request_id, a.phone_e164).toMatch(/^[0-9a-f-]{36}$/);
+    });
+    expect(reachability).toBeGreaterThanOrEqual(5);
+    expect(roaming).toBeGreaterThanOrEqual(5);
+  });
+
   it('exit 0 when every row is answered', async () => {
     const r = await reachscan([
       'scan',
