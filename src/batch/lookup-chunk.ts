@@ -208,7 +208,9 @@ class ChunkRun {
     if (await pauseBatch(this.deps.redis, this.keys, reason, this.resumes, at))
       this.log.warn(
         { kind: request.kind, reason: request.reason },
-        'batch paused: the carrier refuses the requests',
+        request.kind === 'quota'
+          ? "batch paused: the carrier's quota is used up"
+          : 'batch paused: the carrier refuses how the batch asks',
       );
   }
 

@@ -126,7 +126,7 @@ function cibaAccess(deps: AccessDeps, auth: Extract<CamaraAuthConfig, { mode: 'c
     deviceInBody: false,
     async authorize(number, api, before) {
       const { outcome, key } = await tokens.get(number, api, before);
-      if (!outcome.ok) return outcome;
+      if (!outcome.ok) return setupRefusal(outcome);
       return { headers: bearer(outcome.token), token: { value: outcome.token, key } };
     },
     refused(grant) {
@@ -134,6 +134,24 @@ function cibaAccess(deps: AccessDeps, auth: Extract<CamaraAuthConfig, { mode: 'c
       return grant.token !== undefined;
     },
     tokens: tokens.cache,
+  };
+}
+
+/** OAuth errors that refuse the client or its scopes, not the number: every number would get them. */
+const SETUP_ERRORS = new Set(['invalid_scope', 'unauthorized_client', 'invalid_client']);
+
+/**
+ * A back-channel refusal of the client or its scopes (after the combined-scope fallback, so even one scope is
+ * refused) pauses the batch like any setup failure; 401 `invalid_client` stays fatal.
+ */
+function setupRefusal(outcome: AccessRefusal): AccessRefusal {
+  if (!('failure' in outcome) || outcome.failure.retry === 'fatal') return outcome;
+  const error = outcome.oauthError ?? '';
+  if (!SETUP_ERRORS.has(error)) return outcome;
+  const reason = `the operator's back-channel endpoint refuses the client or its scopes (${outcome.failure.detail}): check CAMARA_CLIENT_ID, CAMARA_PURPOSE and CAMARA_SCOPE_STYLE`;
+  return {
+    ...outcome,
+    failure: { ...outcome.failure, retry: 'retryable', detail: reason, pause: { kind: 'setup', reason } },
   };
 }
 

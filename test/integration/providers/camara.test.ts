@@ -348,6 +348,19 @@ describe('camara provider: each CAMARA error', () => {
     },
   );
 
+  it('ciba: invalid_scope for a single scope (nothing left to fall back to) is a setup failure', async () => {
+    const { camara } = provider('ciba', { CAMARA_CIBA_COMBINED_SCOPES: 'false' });
+    t.sim.script('+990123400', [
+      { status: 400, body: { error: 'invalid_scope', error_description: 'Purpose not allowed.' } },
+    ]);
+    const f = failed(await camara.lookup(asE164('+990123400')));
+    expect(f.failure.pause?.kind).toBe('setup');
+    expect(f.failure.pause?.reason).toMatch(
+      /back-channel endpoint refuses the client or its scopes .*invalid_scope: Purpose not allowed/,
+    );
+    await camara.close();
+  });
+
   it('a wrong client secret at the token endpoint is fatal', async () => {
     const { camara } = provider('client-credentials', { CAMARA_CLIENT_SECRET: 'not-the-secret' });
     const f = failed(await camara.lookup(asE164('+990123400')));
