@@ -206,6 +206,53 @@ describe('reachscan scan (subprocess)', () => {
     expect(roaming).toBeGreaterThanOrEqual(5);
   });
 
+  it('reachscan simulate prints the CAMARA_* environment; lookup --provider camara uses it in each auth mode', async () => {
+    const sim = await startSimulatorProcess(['--camara-shape', 'v1.0']);
+    try {
+      const env = simEnv(sim.stdout());
+      expect(
+        Object.keys(env)
+          .filter((k) => k.startsWith('CAMARA_'))
+          .sort(),
+      ).toEqual([
+        'CAMARA_API_BASE_URL',
+        'CAMARA_API_KEY',
+        'CAMARA_AUTH',
+        'CAMARA_AUTHORIZE_URL',
+        'CAMARA_CLIENT_ID',
+        'CAMARA_CLIENT_SECRET',
+        'CAMARA_TOKEN_URL',
+      ]);
+      for (const auth of ['client-credentials', 'ciba', 'api-key']) {
+        const r = await reachscan(['lookup', '--provider', 'camara', '--json', '+990123400', '+990123444'], {
+          ...env,
+          CAMARA_AUTH: auth,
+        }).done;
+        expect(r.code, r.stderr).toBe(0);
+        const rows = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, string>);
+        expect(rows.map((row) => [row.reachable, row.connectivity, row.roaming_countries])).toEqual([
+          ['true', 'DATA;SMS', 'GB'],
+          ['false', '', 'GB'],
+        ]);
+      }
+      await fetch(`${sim.url}/_sim/dials`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ camaraError: 'QUOTA_EXCEEDED' }),
+      });
+      const quota = await reachscan(['lookup', '--provider', 'camara', '+990123400'], env).done;
+      expect(quota.code).toBe(3);
+      expect(quota.stderr.trim()).toMatch(
+        /^reachscan: the operator's quota is used up \(HTTP 429 QUOTA_EXCEEDED/,
+      );
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('exit 0 when every row is answered', async () => {
     const r = await reachscan([
       'scan',
