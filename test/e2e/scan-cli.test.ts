@@ -243,6 +243,20 @@ describe('reachscan scan (subprocess)', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ camaraError: 'QUOTA_EXCEEDED' }),
       });
+      // plan counts by CAMARA_AUTH: 2 requests a number with client credentials, 4 with CIBA.
+      for (const [auth, perNumber] of [
+        ['client-credentials', 2],
+        ['ciba', 4],
+      ] as const) {
+        const plan = await reachscan(
+          ['plan', fixture('crm-export.csv'), '--provider', 'camara', '--default-country', 'GB', '--json'],
+          { CAMARA_AUTH: auth },
+        ).done;
+        expect(plan.code, plan.stderr).toBe(0);
+        expect((JSON.parse(plan.stdout) as { requests_per_number: number }).requests_per_number).toBe(
+          perNumber,
+        );
+      }
       const quota = await reachscan(['lookup', '--provider', 'camara', '+990123400'], env).done;
       expect(quota.code).toBe(3);
       expect(quota.stderr.trim()).toMatch(
