@@ -17,8 +17,9 @@ import { b2RateCap } from './scenarios/b2-rate-cap.js';
 import { b3Memory } from './scenarios/b3-memory.js';
 import { b4Ingest } from './scenarios/b4-ingest.js';
 import { b5ScaleOut } from './scenarios/b5-scale-out.js';
+import { b6Camara } from './scenarios/b6-camara.js';
 
-const SCENARIOS: readonly Scenario[] = [b1Overhead, b2RateCap, b3Memory, b4Ingest, b5ScaleOut];
+const SCENARIOS: readonly Scenario[] = [b1Overhead, b2RateCap, b3Memory, b4Ingest, b5ScaleOut, b6Camara];
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +31,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npm run bench -- [--scenario B1,B2,B3,B4,B5] [--scale N | --quick] [--profile DIR]');
+  console.log('npm run bench -- [--scenario B1,B2,B3,B4,B5,B6] [--scale N | --quick] [--profile DIR]');
   console.log(
     '  --profile DIR  write a CPU profile (.cpuprofile) of every reachscan process the scenarios start',
   );

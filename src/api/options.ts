@@ -11,7 +11,7 @@ import {
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { HistoryOptions } from '../core/settings.js';
-import { PROVIDER_NAMES } from '../core/lookup-result.js';
+import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
 
 /** Batch options an upload may carry (query string or multipart fields), named as `reachscan scan`'s flags. */
@@ -96,8 +96,7 @@ export function parseBatchOptions(
 function providerOption(value: string | undefined): ProviderName {
   if (value === undefined || value === '') return 'identity-insights';
   const provider = PROVIDER_NAMES.find((p) => p === value);
-  if (provider === undefined)
-    throw new UsageError(`--provider must be ${PROVIDER_NAMES.join(' or ')} (got "${value}")`);
+  if (provider === undefined) throw new UsageError(`--provider must be ${PROVIDER_LIST} (got "${value}")`);
   return provider;
 }
 

@@ -45,6 +45,9 @@ export function classifyCall(outcome: LookupOutcome): CallOutcome {
     return outcome.transient ? { kind: 'failed', label: 'transient insight errors' } : { kind: 'answered' };
   }
   const { failure } = outcome;
+  // A failure that names its own pause (CAMARA: a body that does not fit the token, a used-up quota) pauses
+  // the batch by itself, with the provider's reason.
+  if (failure.pause !== undefined) return { kind: 'uncounted' };
   if (failure.retry === 'permanent') {
     if (failure.httpStatus !== undefined && MALFORMED_STATUSES.has(failure.httpStatus)) {
       const said = failure.detail.replace(/^HTTP \d+:?\s*/, '');

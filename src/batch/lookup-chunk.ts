@@ -2,7 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import { answerFromOutcome, encodeAnswer } from '../core/answer.js';
 import type { Clock } from '../core/clock.js';
 import { asE164 } from '../core/e164.js';
-import type { LookupFailure } from '../core/errors.js';
+import type { LookupFailure, PauseRequest } from '../core/errors.js';
 import type { LookupOutcome } from '../core/lookup-result.js';
 import { cachedAnswer, liveAnswer } from '../history/annotate.js';
 import { isFresh, type NumberState } from '../history/number-state.js';
@@ -187,6 +187,29 @@ class ChunkRun {
       );
   }
 
+  /**
+   * The operator refuses how the batch asks (setup) or its quota is used up: the batch pauses for everyone,
+   * with the provider's reason, until `reachscan resume`; the number stays open for after the resume.
+   */
+  private async pauseFor(request: PauseRequest): Promise<void> {
+    if (this.pausedHere) return;
+    this.pausedHere = true;
+    const at = new Date(this.deps.clock()).toISOString();
+    const then =
+      request.kind === 'quota'
+        ? `once the quota is renewed, run reachscan resume ${this.data.batchId}`
+        : `fix the cause, then run reachscan resume ${this.data.batchId}`;
+    const reason = `${request.reason}; paused: ${then}`;
+    const cause = request.kind === 'setup' ? 'setup' : 'errors';
+    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause, resumes: this.resumes, at }))
+      this.log.warn(
+        { kind: request.kind, reason: request.reason },
+        request.kind === 'quota'
+          ? "batch paused: the carrier's quota is used up"
+          : 'batch paused: the carrier refuses how the batch asks',
+      );
+  }
+
   private async isPaused(): Promise<boolean> {
     if (this.pausedHere) return true;
     if (Date.now() - this.pauseReadAt >= PAUSE_READ_EVERY_MS) {
@@ -205,6 +228,10 @@ class ChunkRun {
     if (outcome.kind === 'failed') {
       const { failure } = outcome;
       if (failure.retry === 'fatal') return void (this.fatal ??= failure);
+      if (failure.pause !== undefined) {
+        await this.pauseFor(failure.pause);
+        return void this.retryLater++;
+      }
       if (failure.retry === 'rate-limited' && this.mayPause) {
         const wait = retryAfter(outcome);
         this.pauseMs = Math.max(this.pauseMs ?? 0, wait);

@@ -7,12 +7,15 @@ import type { InputShape } from '../input/sniff.js';
 
 /**
  * Upstream requests one live number costs. Identity Insights asks both insights in one call; Device Status
- * needs back-channel auth (authorize + token) and one call per scope, connectivity and roaming. Pending
- * authorisations add polls; tokens a long-running worker still holds save the auth calls.
+ * needs back-channel auth (authorize + token) and one call per scope, connectivity and roaming. CAMARA v1
+ * makes the two retrieve calls, plus, with CIBA, one authorize and one token poll for both scopes (the plan
+ * command passes that count, as it depends on CAMARA_AUTH). Pending authorisations add polls; tokens a
+ * long-running worker still holds save the auth calls.
  */
 export const REQUESTS_PER_NUMBER: Readonly<Record<ProviderName, number>> = {
   'identity-insights': 1,
   'device-status': 6,
+  camara: 2,
 };
 
 /** What a scan would do, found out before anything is paid for. */
@@ -48,6 +51,8 @@ export interface PlanInput {
   readonly provider: ProviderName;
   readonly maxAgeMs: number;
   readonly ratePerSecond: number;
+  /** Requests a number costs, when it depends on settings (CAMARA's auth); else {@link REQUESTS_PER_NUMBER}. */
+  readonly requestsPerNumber?: number;
   /** Null when no Redis answers: the plan is made without the history. */
   readonly store: StateStore | null;
   readonly nowMs: number;
@@ -96,7 +101,7 @@ export async function buildPlan(input: PlanInput): Promise<Plan> {
   }
   await countCached();
   const live = seen.size - cached;
-  const perNumber = REQUESTS_PER_NUMBER[input.provider];
+  const perNumber = input.requestsPerNumber ?? REQUESTS_PER_NUMBER[input.provider];
   const requests = live * perNumber;
   const rate = input.ratePerSecond > 0 ? input.ratePerSecond : null;
   return {
@@ -134,7 +139,9 @@ export function formatPlan(plan: Plan): string {
     }`,
     `  to ask the carrier: ${plan.live}`,
     `  upstream requests:  ${plan.upstream_requests} (${plan.requests_per_number} per number${
-      plan.provider === 'device-status' ? ', more when authorisations are pending' : ''
+      plan.provider === 'device-status' || (plan.provider === 'camara' && plan.requests_per_number > 2)
+        ? ', more when authorisations are pending'
+        : ''
     })`,
     plan.estimated_seconds === null
       ? '  time:               no --rate given: as fast as the carrier allows'

@@ -7,9 +7,9 @@ Commands:
   plan <file>          what a scan would cost (rows, unique, cached, upstream requests, time), spending nothing
   report <results.csv> rebuild the reports (stale list, changes, report.json/md/html) from a results file
   worker               process batches queued in Redis (scale out: run as many as you like)
-  resume <batch-id>    go on with a batch paused because too many carrier calls failed
+  resume <batch-id>    go on with a paused batch (too many carrier calls failed, refused setup, quota used up)
   lookup <number>...   look numbers up now and print one line each
-  simulate             run the carrier simulator (Vonage Identity Insights) on this machine
+  simulate             run the carrier simulator (Vonage's APIs and a CAMARA v1 operator) on this machine
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
   schedule sync|list   scans declared in jobs/*.json: sync them to Redis, show next runs (workers run them)
   serve                HTTP API: upload CSV files, follow batches, download results; /metrics, /admin/queues
@@ -25,7 +25,11 @@ Exit codes:
 
 Configuration comes from the environment; every variable, with its default, is in docs/configuration.md:
   carrier  VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY or VONAGE_PRIVATE_KEY_PATH, VONAGE_API_BASE_URL,
-           VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH, VONAGE_DEVICE_STATUS_PATH, REACHSCAN_HTTP_TIMEOUT_MS
+           VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH, VONAGE_DEVICE_STATUS_PATH,
+           VONAGE_DEVICE_STATUS_COMBINED_SCOPES, REACHSCAN_HTTP_TIMEOUT_MS
+  camara   CAMARA_API_BASE_URL, CAMARA_AUTH (client-credentials, ciba, api-key), CAMARA_TOKEN_URL,
+           CAMARA_AUTHORIZE_URL, CAMARA_CLIENT_ID, CAMARA_CLIENT_SECRET or CAMARA_CLIENT_KEY_PATH,
+           CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
   Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
@@ -35,10 +39,12 @@ Configuration comes from the environment; every variable, with its default, is i
 
 export const LOOKUP_HELP = `Usage: reachscan lookup <number>... [options]
 
-Looks each number up with Vonage Identity Insights (reachability and roaming in one call) and prints a table,
-or JSON lines with --json. Transient failures are retried with backoff; a carrier's Retry-After is honoured.
+Looks each number up (Vonage Identity Insights unless --provider says otherwise) and prints a table, or
+JSON lines with --json. Transient failures are retried with backoff; a carrier's Retry-After is honoured. A
+refused credential, a refused setup or a used-up quota stops it with one line and exit 3.
 
 Options:
+  --provider NAME          identity-insights (default), device-status or camara (see reachscan help scan)
   --simulate               start the built-in simulator with a throwaway key and ask it instead of Vonage
   --default-country CC     ISO country for numbers written in national form (e.g. GB for 07911 123456)
   --json                   one JSON object per number instead of a table
@@ -51,8 +57,10 @@ export const SIMULATE_HELP = `Usage: reachscan simulate [options]
 
 Runs a carrier simulator on this machine: Vonage Identity Insights at /identity-insights/v1/requests and
 /v0.1/identity-insights, the back-channel auth (/oauth2/bc-authorize, /oauth2/token) and CAMARA Device Status
-(/camara/device-status/v050/connectivity and /roaming), with JWT checks, deterministic answers per number
-and seed, and dials for latency, a rate cap and faults. Counters at GET /_sim/stats; dials at GET/PATCH
+(/camara/device-status/v050/connectivity and /roaming), with JWT checks; and a CAMARA v1 operator
+(/device-reachability-status/v1/retrieve, /device-roaming-status/v1/retrieve, OAuth at /oidc/token and
+/oidc/bc-authorize, an API key); deterministic answers per number and seed, and dials for latency, a rate cap
+and faults. Counters at GET /_sim/stats; dials at GET/PATCH
 /_sim/dials.
 
 Without --public-key it makes a throwaway application key pair, writes the private key to --key-out (or a
@@ -77,6 +85,13 @@ Options:
   --auth-interval-s N          poll interval bc-authorize announces (default 2)
   --auth-request-ttl-s N       lifetime of an auth_req_id (default 120)
   --access-token-ttl-s N       lifetime of an access token (default 3600)
+  --refuse-combined-scopes     answer invalid_scope to back-channel requests asking several scopes
+  --camara-shape S             CAMARA retrieve answers as v1.1 (default), v1.0 or v0.6
+  --camara-error CODE          every CAMARA retrieve call answers this error: QUOTA_EXCEEDED,
+                               PERMISSION_DENIED, UNNECESSARY_IDENTIFIER, MISSING_IDENTIFIER,
+                               UNSUPPORTED_IDENTIFIER, IDENTIFIER_NOT_FOUND, SERVICE_NOT_APPLICABLE,
+                               UNAUTHENTICATED, TOO_MANY_REQUESTS, INVALID_ARGUMENT, INTERNAL, UNAVAILABLE
+  --camara-error-api API       which API --camara-error hits: both (default), reachability or roaming
   --fault-500 P                share of requests answered 500 (0..1)
   --fault-503 P                share answered 503
   --fault-429 P                share answered 429 whatever the rate
@@ -121,9 +136,11 @@ checks every phone number's reachability and roaming through Redis-queued worker
 
 Options:
   --out DIR                output folder (created if missing)
-  --provider NAME          identity-insights (default) or device-status (CAMARA /connectivity and /roaming
-                           with per-number back-channel tokens; v0.5.0 gives no time, so last_status_at
-                           stays empty)
+  --provider NAME          identity-insights (default); device-status (Vonage's CAMARA v0.5.0 /connectivity
+                           and /roaming with per-number back-channel tokens; no time, so last_status_at stays
+                           empty); or camara (CAMARA Device Reachability and Roaming Status v1 at any
+                           operator: client credentials, CIBA or an API key, CAMARA_* settings; a refused
+                           setup or a used-up quota pauses the batch; docs/camara.md)
   --column NAME            the phone column (default: detected from phone, mobile, msisdn, cell, tel, number …)
   --default-country CC     ISO country for numbers written in national form (07400 123456 with GB)
   --concurrency N          lookups in flight per worker (default 32)
@@ -169,16 +186,18 @@ export const WORKER_HELP = `Usage: reachscan worker [--concurrency N]
 
 Processes batches queued in Redis (REDIS_URL) by reachscan scan --no-worker and other producers. Run as many
 as you like, on as many machines as share the Redis and the file system; they share one rate cap.
-Credentials come from this process's environment (VONAGE_*), never from the queue.
+Credentials come from this process's environment (VONAGE_*, and CAMARA_* when set), never from the queue.
 SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
 `;
 
 export const RESUME_HELP = `Usage: reachscan resume <batch-id>
 
-Goes on with a batch the error-ratio breaker paused (more than --error-threshold of its recent carrier calls
-failed, or were refused: UNAUTHORIZED, INVALID_PURPOSE, 403 PERMISSION_DENIED, a malformed request). Its
-chunks go back to the queue at once and start a fresh error window; numbers refused before a pause for
-refusals are asked again. A waiting scan, watch or the HTTP API simply sees the batch running again. Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker.
+Goes on with a paused batch: the error-ratio breaker paused it (more than --error-threshold of its recent
+carrier calls failed, or were refused: UNAUTHORIZED, INVALID_PURPOSE, 403 PERMISSION_DENIED, a malformed
+request), or the operator refused how it asks or its quota ran out (--provider camara). Its chunks go back
+to the queue at once and start a fresh error window; numbers refused before a pause for refusals are asked
+again. A waiting scan, watch or the HTTP API simply sees the batch running again. Uses REDIS_URL and
+REACHSCAN_QUEUE_PREFIX like the worker.
 Exit 0 when resumed; 2 when the batch is unknown or not paused.
 `;
 
@@ -188,8 +207,9 @@ Prints what a scan of <file> would do before anything is spent: rows, valid numb
 many the history answers (with --max-age), upstream requests needed, and the time at --rate.
 
 Options:
-  --provider NAME          identity-insights (default, 1 request per number) or device-status (6: two
-                           back-channel authorisations, two token exchanges, two calls)
+  --provider NAME          identity-insights (default, 1 request per number), device-status (6: two
+                           back-channel authorisations, two token exchanges, two calls) or camara (2 with
+                           CAMARA_AUTH client-credentials or api-key, 4 with ciba, 6 with ciba per scope)
   --column NAME            the phone column (default: detected)
   --default-country CC     ISO country for numbers written in national form
   --max-age DURATION       count numbers checked within this time (24h, 7d…) as answered by the history

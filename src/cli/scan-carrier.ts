@@ -1,5 +1,6 @@
 import type { Env } from '../config/env.js';
 import type { Clock } from '../core/clock.js';
+import type { ProviderName } from '../core/lookup-result.js';
 import type { Logger } from '../logging/logger.js';
 import { providersFromEnv, type ProviderRegistry } from '../providers/registry.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from './simulate/built-in.js';
@@ -18,7 +19,14 @@ export interface ScanCarrier {
  */
 export async function startScanCarrier(
   env: Env,
-  options: { simulate: boolean; inProcessWorker: boolean; concurrency: number; clock?: Clock | undefined },
+  options: {
+    simulate: boolean;
+    inProcessWorker: boolean;
+    concurrency: number;
+    /** The provider this run's batches use: its credentials are the ones checked. */
+    provider: ProviderName;
+    clock?: Clock | undefined;
+  },
   logger: Logger,
   say: (line: string) => void,
 ): Promise<ScanCarrier> {
@@ -28,7 +36,7 @@ export async function startScanCarrier(
     let providers: ProviderRegistry | null = null;
     if (options.inProcessWorker) {
       providers = providersFromEnv(sim?.env ?? env, logger, options.concurrency, options.clock);
-      providers.check();
+      providers.check([options.provider]);
     }
     return { sim, providers };
   } catch (error) {

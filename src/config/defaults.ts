@@ -28,7 +28,18 @@ export const DEFAULTS = {
     purpose: 'FraudPreventionAndDetection',
     identityInsightsPath: '/identity-insights/v1/requests',
     deviceStatusPath: '/camara/device-status/v050',
+    /** One back-channel flow for both Device Status scopes (VONAGE_DEVICE_STATUS_COMBINED_SCOPES). */
+    deviceStatusCombinedScopes: false,
     httpTimeoutMs: 10_000,
+  },
+  /** CAMARA v1 from any operator (CAMARA_*): the rest has no default (docs/camara.md). */
+  camara: {
+    reachabilityPath: '/device-reachability-status/v1/retrieve',
+    roamingPath: '/device-roaming-status/v1/retrieve',
+    purpose: 'FraudPreventionAndDetection',
+    scopeStyle: 'standard',
+    cibaCombinedScopes: true,
+    apiKeyHeader: 'x-api-key',
   },
 } as const;
 
@@ -36,3 +47,4 @@ export const SCAN_DEFAULTS = DEFAULTS.scan;
 export const API_DEFAULTS = DEFAULTS.api;
 export const VONAGE_DEFAULTS = DEFAULTS.vonage;
 export const WATCH_DEFAULTS = DEFAULTS.watch;
+export const CAMARA_DEFAULTS = DEFAULTS.camara;

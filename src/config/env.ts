@@ -25,3 +25,27 @@ export function readInteger(
   }
   return value;
 }
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** Parses a yes/no setting (true/false, 1/0, yes/no, on/off); pushes a problem naming the setting otherwise. */
+export function readBoolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const text = readEnv(env, name);
+  if (text === undefined) return fallback;
+  const lower = text.toLowerCase();
+  if (TRUE.has(lower)) return true;
+  if (FALSE.has(lower)) return false;
+  problems.push(`${name} must be true or false (got "${text}")`);
+  return fallback;
+}
+
+/** True for an http(s) URL. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import type { CountryCode } from '../core/e164.js';
 import { UsageError } from '../core/errors.js';
-import { PROVIDER_NAMES, type ProviderName } from '../core/lookup-result.js';
+import { PROVIDER_LIST, PROVIDER_NAMES, type ProviderName } from '../core/lookup-result.js';
 import type { BreakerSettings } from '../core/settings.js';
 import { DEFAULTS } from './defaults.js';
 
@@ -56,7 +56,7 @@ export function durationFlag(value: string | undefined, flag: string): number | 
 export function providerFlag(value: string): ProviderName {
   const provider = PROVIDER_NAMES.find((p) => p === value);
   if (provider === undefined) {
-    throw new UsageError(`--provider must be ${PROVIDER_NAMES.join(' or ')} (got "${value}")`);
+    throw new UsageError(`--provider must be ${PROVIDER_LIST} (got "${value}")`);
   }
   return provider;
 }

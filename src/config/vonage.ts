@@ -2,7 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { VONAGE_DEFAULTS } from './defaults.js';
-import { readEnv, readInteger, type Env } from './env.js';
+import { isHttpUrl, readBoolean, readEnv, readInteger, type Env } from './env.js';
 
 /** Everything needed to call Vonage's network APIs. The key is a KeyObject: it never exists as text here. */
 export interface VonageConfig {
@@ -16,6 +16,11 @@ export interface VonageConfig {
   readonly identityInsightsPath: string;
   /** Device Status base path (CAMARA v0.5.0 as Vonage exposes it). */
   readonly deviceStatusPath: string;
+  /**
+   * Device Status asks one back-channel token for both scopes instead of one per scope; falls back to one per
+   * scope when the network answers `invalid_scope`. Off unless VONAGE_DEVICE_STATUS_COMBINED_SCOPES says so.
+   */
+  readonly deviceStatusCombinedScopes?: boolean;
   /** Time limit of one upstream HTTP call, in milliseconds. */
   readonly httpTimeoutMs: number;
 }
@@ -67,6 +72,13 @@ export function loadVonageConfig(env: Env): VonageConfig {
     },
   );
 
+  const deviceStatusCombinedScopes = readBoolean(
+    env,
+    'VONAGE_DEVICE_STATUS_COMBINED_SCOPES',
+    VONAGE_DEFAULTS.deviceStatusCombinedScopes,
+    problems,
+  );
+
   if (problems.length > 0 || applicationId === undefined || privateKey === undefined) {
     throw new ConfigError(problems);
   }
@@ -77,6 +89,7 @@ export function loadVonageConfig(env: Env): VonageConfig {
     purpose,
     identityInsightsPath,
     deviceStatusPath,
+    deviceStatusCombinedScopes,
     httpTimeoutMs,
   });
 }
@@ -118,6 +131,13 @@ function loadPrivateKey(env: Env, problems: string[]): KeyObject | undefined {
   return parsePrivateKey(pem, source, problems);
 }
 
+/** True when any Vonage credential is set: the process is meant to call Vonage. */
+export function vonageConfigured(env: Env): boolean {
+  return ['VONAGE_APPLICATION_ID', 'VONAGE_PRIVATE_KEY', 'VONAGE_PRIVATE_KEY_PATH'].some(
+    (name) => readEnv(env, name) !== undefined,
+  );
+}
+
 /** Never includes the key text in a problem: a half-pasted key is still a secret. */
 export function parsePrivateKey(pem: string, source: string, problems: string[]): KeyObject | undefined {
   if (/-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(pem)) {
@@ -142,13 +162,4 @@ export function parsePrivateKey(pem: string, source: string, problems: string[])
     return undefined;
   }
   return key;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }

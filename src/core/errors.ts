@@ -36,6 +36,21 @@ export interface LookupFailure {
   readonly retryAfterMs?: number;
   /** The API's own error code (CAMARA's `UNAVAILABLE`, …), written to the status columns instead of ours. */
   readonly upstreamCode?: string;
+  /**
+   * Set when the failure is not this number's but the whole batch's, and asking on would only spend the
+   * quota: the batch pauses with `reason` until `reachscan resume`, and the number stays open (it is asked
+   * again after the resume). `setup`: the operator refuses how we ask (a body that does not fit the token,
+   * an identifier or a scope it does not accept); `quota`: the operator's business quota is used up. Such
+   * failures are never retried in place.
+   */
+  readonly pause?: PauseRequest;
+}
+
+/** Why a failure pauses its batch: see {@link LookupFailure.pause}. */
+export interface PauseRequest {
+  readonly kind: 'setup' | 'quota';
+  /** One line for people, safe to show (no number, no secret), without the batch's resume hint. */
+  readonly reason: string;
 }
 
 /** The classification table for HTTP statuses of carrier APIs. */

@@ -30,13 +30,17 @@ export interface RoamingAnswer {
   readonly latestStatusAt: string | null;
 }
 
-export type ProviderName = 'identity-insights' | 'device-status';
+export type ProviderName = 'identity-insights' | 'device-status' | 'camara';
 
 /** Every provider reachscan speaks, as `--provider` takes them. */
 export const PROVIDER_NAMES = [
   'identity-insights',
   'device-status',
+  'camara',
 ] as const satisfies readonly ProviderName[];
+
+/** The provider names as a sentence names them: `identity-insights, device-status or camara`. */
+export const PROVIDER_LIST = `${PROVIDER_NAMES.slice(0, -1).join(', ')} or ${PROVIDER_NAMES.at(-1) ?? ''}`;
 
 /** The carrier answered (each insight may still carry a non-OK status of its own). */
 export interface AnsweredLookup {

@@ -7,7 +7,11 @@ import type { NumberState } from './number-state.js';
 const DAY_MS = 86_400_000;
 
 /** Provider names are stored as two letters; the hash holds one per number, so every byte counts. */
-const PROVIDER_CODE: Record<ProviderName, string> = { 'identity-insights': 'ii', 'device-status': 'ds' };
+const PROVIDER_CODE: Record<ProviderName, string> = {
+  'identity-insights': 'ii',
+  'device-status': 'ds',
+  camara: 'cm',
+};
 const PROVIDER_OF = new Map(
   Object.entries(PROVIDER_CODE).map(([name, code]) => [code, name as ProviderName]),
 );

@@ -1,10 +1,12 @@
 import { systemClock, type Clock } from '../core/clock.js';
+import type { CamaraConfig } from '../config/camara.js';
 import type { VonageConfig } from '../config/vonage.js';
 import type { Logger } from '../logging/logger.js';
 import { createApplicationJwtSource } from './auth/application-jwt.js';
 import { createHttpTransport, type UpstreamObserver } from './http/transport.js';
 import { createIdentityInsightsProvider } from './identity-insights/client.js';
 import type { ProviderName } from '../core/lookup-result.js';
+import { createCamaraProvider } from './camara/client.js';
 import { createDeviceStatusProvider } from './device-status/client.js';
 import type { ReachabilityProvider } from './provider.js';
 
@@ -17,11 +19,29 @@ export interface ProviderDeps {
   readonly observer?: UpstreamObserver;
 }
 
-/** Wires a provider from validated configuration. */
+/** Wires the CAMARA v1 provider (`--provider camara`) from validated configuration. */
+export function createCamara(config: CamaraConfig, deps: ProviderDeps): ReachabilityProvider {
+  return createCamaraProvider({
+    config,
+    transport: transportFor(config.httpTimeoutMs, deps),
+    clock: deps.clock ?? systemClock,
+    logger: deps.logger,
+  });
+}
+
+function transportFor(timeoutMs: number, deps: ProviderDeps) {
+  return createHttpTransport({
+    timeoutMs,
+    ...(deps.connections !== undefined ? { connections: deps.connections } : {}),
+    ...(deps.observer !== undefined ? { observer: deps.observer } : {}),
+  });
+}
+
+/** Wires a Vonage provider (identity-insights, device-status) from validated configuration. */
 export function createProvider(
   config: VonageConfig,
   deps: ProviderDeps,
-  name: ProviderName = 'identity-insights',
+  name: Exclude<ProviderName, 'camara'> = 'identity-insights',
 ): ReachabilityProvider {
   const clock = deps.clock ?? systemClock;
   const jwt = createApplicationJwtSource({
@@ -29,11 +49,7 @@ export function createProvider(
     privateKey: config.privateKey,
     clock,
   });
-  const transport = createHttpTransport({
-    timeoutMs: config.httpTimeoutMs,
-    ...(deps.connections !== undefined ? { connections: deps.connections } : {}),
-    ...(deps.observer !== undefined ? { observer: deps.observer } : {}),
-  });
+  const transport = transportFor(config.httpTimeoutMs, deps);
   if (name === 'device-status') {
     return createDeviceStatusProvider({
       apiBaseUrl: config.apiBaseUrl,
@@ -42,6 +58,7 @@ export function createProvider(
       transport,
       clock,
       logger: deps.logger,
+      combinedScopes: config.deviceStatusCombinedScopes === true,
     });
   }
   return createIdentityInsightsProvider({

@@ -1,10 +1,11 @@
+import { camaraConfigured, loadCamaraConfig } from '../config/camara.js';
 import type { Env } from '../config/env.js';
-import { loadVonageConfig } from '../config/vonage.js';
+import { loadVonageConfig, vonageConfigured } from '../config/vonage.js';
 import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
 import { PROVIDER_NAMES, type ProviderName } from '../core/lookup-result.js';
 import type { Logger } from '../logging/logger.js';
-import { createProvider } from './create-provider.js';
+import { createCamara, createProvider, type ProviderDeps } from './create-provider.js';
 import type { UpstreamObserver } from './http/transport.js';
 import type { ReachabilityProvider } from './provider.js';
 
@@ -16,9 +17,28 @@ import type { ReachabilityProvider } from './provider.js';
 export interface ProviderRegistry {
   get: (name: string) => ReachabilityProvider;
   close: () => Promise<void>;
-  /** Reads and checks the credentials now, so a mistake stops the command before anything is queued. */
-  check: () => void;
+  /**
+   * Reads and checks the credentials now, so a mistake stops the command before anything is queued: those of
+   * the providers named, or, without names, of every carrier this environment is set up for (Vonage unless
+   * only CAMARA_* settings are given).
+   */
+  check: (names?: readonly ProviderName[]) => void;
   observe: (observer: UpstreamObserver) => void;
+}
+
+/** A provider from the environment's settings for it (VONAGE_* or CAMARA_*), checked as it is built. */
+export function providerFromEnv(env: Env, name: ProviderName, deps: ProviderDeps): ReachabilityProvider {
+  if (name === 'camara') return createCamara(loadCamaraConfig(env), deps);
+  return createProvider(loadVonageConfig(env), deps, name);
+}
+
+/** The providers a process without a named provider (a worker, the API) should be able to serve. */
+export function configuredProviders(env: Env): ProviderName[] {
+  const camara = camaraConfigured(env);
+  return [
+    ...(vonageConfigured(env) || !camara ? (['identity-insights'] as const) : []),
+    ...(camara ? (['camara'] as const) : []),
+  ];
 }
 
 export function providersFromEnv(
@@ -30,7 +50,12 @@ export function providersFromEnv(
   const built = new Map<string, ReachabilityProvider>();
   let observer: UpstreamObserver | null = null;
   return {
-    check: () => void loadVonageConfig(env),
+    check(names = configuredProviders(env)) {
+      for (const name of names) {
+        if (name === 'camara') loadCamaraConfig(env);
+        else loadVonageConfig(env);
+      }
+    },
     observe(next) {
       observer = next;
     },
@@ -39,16 +64,13 @@ export function providersFromEnv(
         throw new UsageError(`unknown provider "${name}"`);
       let provider = built.get(name);
       if (!provider) {
-        const deps = {
+        const deps: ProviderDeps = {
           logger,
           connections,
-          observer: (event: Parameters<UpstreamObserver>[0]) => observer?.(event),
+          observer: (event) => observer?.(event),
+          ...(clock ? { clock } : {}),
         };
-        provider = createProvider(
-          loadVonageConfig(env),
-          { ...deps, ...(clock ? { clock } : {}) },
-          name as ProviderName,
-        );
+        provider = providerFromEnv(env, name as ProviderName, deps);
         built.set(name, provider);
       }
       return provider;

@@ -33,7 +33,7 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 /**
  * Looks a number up, retrying what the classification says is worth it: retryable failures and transient
  * insight codes back off exponentially; a 429 waits what the carrier asked (plus up to 10% jitter, or a
- * backoff when it didn't say) without using an attempt. Fatal and permanent failures return at once. The
+ * backoff when it didn't say) without using an attempt. Fatal, permanent and pausing failures return at once. The
  * queue uses BullMQ's own retries instead; this serves single lookups from the command line.
  */
 export async function lookupWithRetries(
@@ -47,6 +47,8 @@ export async function lookupWithRetries(
   let rateLimited = 0;
   for (;;) {
     const outcome = await provider.lookup(phoneNumber, signal ? { signal } : {});
+    // A refusal of how we ask, or a used-up quota: asking again would only be refused again.
+    if (outcome.kind === 'failed' && outcome.failure.pause !== undefined) return outcome;
     let wait: number | null = null;
     if (
       outcome.kind === 'failed' &&

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import { countryFlag, durationFlag, idColumnsFlag, labelFlag } from '../config/options.js';
 import type { ProviderName } from '../core/lookup-result.js';
-import { PROVIDER_NAMES } from '../core/lookup-result.js';
+import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { SCHEDULE_DATA_VERSION, type ScheduleDefinition } from './definition.js';
 
@@ -210,7 +210,7 @@ function readProvider(job: JobFields): ProviderName {
   const value = job.value('provider');
   if (value === undefined) return 'identity-insights';
   if ((PROVIDER_NAMES as readonly unknown[]).includes(value)) return value as ProviderName;
-  job.problem('provider', `must be ${PROVIDER_NAMES.join(' or ')} (got ${JSON.stringify(value)})`);
+  job.problem('provider', `must be ${PROVIDER_LIST} (got ${JSON.stringify(value)})`);
   return 'identity-insights';
 }
 

@@ -51,8 +51,9 @@ function deviceStatusRoute(scope: DeviceStatusScope): Route {
     if (typeof raw !== 'string' || !PHONE.test(raw)) return reply(400, () => camaraError(res, 400));
     const number = raw.startsWith('+') ? raw : `+${raw}`;
     if (correlator !== null) context.stats.requestId(number, correlator);
-    // A token is good for one number and one scope only.
-    if (grant.scope !== scope || grant.number !== number) return reply(403, () => camaraError(res, 403));
+    // A token is good for one number and the scopes it was asked for only.
+    if (grant.issuer !== 'vonage' || !grant.scopes.has(scope) || grant.number !== number)
+      return reply(403, () => camaraError(res, 403));
     const perturbed = await request.perturb();
     if (perturbed === null) return;
     const { fault } = perturbed;

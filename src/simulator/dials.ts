@@ -60,8 +60,38 @@ export interface SimulatorDials {
   readonly accessTokenTtlS: number;
   /** The insights the `unauthorized` and `permissionDenied` faults refuse (default both). */
   readonly refusedInsights: readonly InsightName[];
+  /** Back-channel requests asking several API scopes at once are refused with `invalid_scope`. */
+  readonly refuseCombinedScopes: boolean;
+  /** The answer shape of the CAMARA v1 retrieve endpoints: v1.1 (default), v1.0 or the older v0.6. */
+  readonly camaraShape: CamaraShape;
+  /**
+   * A CAMARA error every retrieve call answers with (after its token is checked), e.g. `QUOTA_EXCEEDED`;
+   * null for none. `camaraErrorApi` says which API: both, or only reachability or roaming.
+   */
+  readonly camaraError: CamaraErrorCode | null;
+  readonly camaraErrorApi: 'both' | 'reachability' | 'roaming';
   readonly faults: FaultRates;
 }
+
+export const CAMARA_SHAPES = ['v1.1', 'v1.0', 'v0.6'] as const;
+export type CamaraShape = (typeof CAMARA_SHAPES)[number];
+
+/** The CAMARA errors a dial can force, with their HTTP status. */
+export const CAMARA_ERRORS = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  IDENTIFIER_NOT_FOUND: 404,
+  SERVICE_NOT_APPLICABLE: 422,
+  MISSING_IDENTIFIER: 422,
+  UNNECESSARY_IDENTIFIER: 422,
+  UNSUPPORTED_IDENTIFIER: 422,
+  TOO_MANY_REQUESTS: 429,
+  QUOTA_EXCEEDED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+export type CamaraErrorCode = keyof typeof CAMARA_ERRORS;
 
 export const NO_FAULTS: FaultRates = Object.freeze({
   http500: 0,
@@ -90,6 +120,10 @@ export const DEFAULT_DIALS: SimulatorDials = Object.freeze({
   authRequestTtlS: 120,
   accessTokenTtlS: 3600,
   refusedInsights: INSIGHT_NAMES,
+  refuseCombinedScopes: false,
+  camaraShape: 'v1.1',
+  camaraError: null,
+  camaraErrorApi: 'both',
   faults: NO_FAULTS,
 });
 
@@ -123,6 +157,7 @@ export function applyDials(current: SimulatorDials, patch: DialsPatch): Simulato
     throw new RangeError('rateCapPerSecond must be a whole number');
   if (typeof next.retryAfter !== 'boolean') throw new RangeError('retryAfter must be true or false');
   checkRefusedInsights(next.refusedInsights);
+  checkCamaraDials(next);
   let sum = 0;
   for (const [name, rate] of Object.entries(next.faults)) {
     if (!(name in NO_FAULTS)) throw new RangeError(`unknown fault "${name}"`);
@@ -149,6 +184,17 @@ function checkRefusedInsights(value: unknown): void {
     !value.every((v) => typeof v === 'string' && names.includes(v))
   )
     throw new RangeError(`refusedInsights must list some of ${INSIGHT_NAMES.join(', ')}, each once`);
+}
+
+function checkCamaraDials(next: SimulatorDials): void {
+  if (typeof next.refuseCombinedScopes !== 'boolean')
+    throw new RangeError('refuseCombinedScopes must be true or false');
+  if (!(CAMARA_SHAPES as readonly unknown[]).includes(next.camaraShape))
+    throw new RangeError(`camaraShape must be ${CAMARA_SHAPES.join(', ')}`);
+  if (next.camaraError !== null && !Object.hasOwn(CAMARA_ERRORS, next.camaraError))
+    throw new RangeError(`camaraError must be null or one of ${Object.keys(CAMARA_ERRORS).join(', ')}`);
+  if (!['both', 'reachability', 'roaming'].includes(next.camaraErrorApi))
+    throw new RangeError('camaraErrorApi must be both, reachability or roaming');
 }
 
 /** Picks at most one fault for a request from one uniform draw. */

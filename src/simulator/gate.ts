@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { camaraError, isCamaraPath } from './camara.js';
 import { DEVICE_STATUS_BASE } from './device-status.js';
 import { pickFault, type FaultRates } from './dials.js';
 import { BODY_LIMIT_BYTES, parseJson, readBody, sendJson, sendProblem, PROBLEMS } from './http-io.js';
@@ -43,10 +44,23 @@ export async function admit(
   if (!slot.ok) {
     stats.rateLimited();
     const seconds = Math.ceil(slot.retryAfterMs / 1000);
-    reply(429, () => sendProblem(res, 429, PROBLEMS.rateLimited(), state.retryAfterHeader(seconds)));
+    const headers = state.retryAfterHeader(seconds);
+    // CAMARA's endpoints speak their own error shape; the rest answer problem+json.
+    reply(429, () =>
+      isCamaraPath(path)
+        ? camaraError(res, state.dials().camaraShape, 'TOO_MANY_REQUESTS', headers)
+        : sendProblem(res, 429, PROBLEMS.rateLimited(), headers),
+    );
     return null;
   }
-  return { req, res, body, json, reply, perturb: () => perturb(state, req, res, number, reply) };
+  return {
+    req,
+    res,
+    body,
+    json,
+    reply,
+    perturb: (named) => perturb(state, req, res, named ?? number, reply),
+  };
 }
 
 /**
@@ -98,7 +112,8 @@ function sendHttpFault(
         ? ([503, PROBLEMS.unavailable(), {}] as const)
         : ([429, PROBLEMS.rateLimited(), state.retryAfterHeader(1)] as const);
   // CAMARA endpoints speak their own error shape; the rest answer problem+json.
-  if ((req.url ?? '').startsWith(DEVICE_STATUS_BASE)) {
+  const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+  if (path.startsWith(DEVICE_STATUS_BASE) || isCamaraPath(path)) {
     const code = status === 429 ? 'TOO_MANY_REQUESTS' : status === 503 ? 'UNAVAILABLE' : 'INTERNAL';
     reply(status, () => sendJson(res, status, { status, code, message: body.detail }, headers));
   } else {

@@ -1,10 +1,15 @@
 export { startSimulator, IDENTITY_INSIGHTS_PATHS } from './server.js';
 export type { Simulator, SimulatorOptions, ScriptedResponse } from './server.js';
-export { createThrowawayApplication } from './keys.js';
-export type { ThrowawayApplication } from './keys.js';
+export { createThrowawayApplication, operatorCredentials } from './keys.js';
+export type { OperatorCredentials, ThrowawayApplication } from './keys.js';
 export { DEFAULT_DIALS, NO_FAULTS } from './dials.js';
 export type { SimulatorDials, FaultRates, DialsPatch } from './dials.js';
 export type { SimulatorStats } from './stats.js';
 export type { SimulatedApplication } from './jwt-check.js';
 export { deviceStateFor, dayAnchor, parseDeviceState, ROAMING_PLACES } from './device-state.js';
 export type { DeviceState } from './device-state.js';
+export type { SimulatedClient } from './operator-auth.js';
+export { OPERATOR_AUTH_PATHS } from './operator-auth.js';
+export { CAMARA_PATHS } from './camara.js';
+export { CAMARA_ERRORS, CAMARA_SHAPES } from './dials.js';
+export type { CamaraErrorCode, CamaraShape } from './dials.js';

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 
 export interface ThrowawayApplication {
   readonly applicationId: string;
@@ -15,4 +15,25 @@ export function createThrowawayApplication(applicationId: string = randomUUID())
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
   return { applicationId, privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/** The CAMARA operator's credentials for a simulator run: one OAuth client (client_secret_basic) and an API key. */
+export interface OperatorCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly apiKey: string;
+}
+
+/**
+ * Credentials derived from `material` (the application key a run already has): the same key file gives the
+ * same credentials, so clients set up before a restart of the simulator are still let in. Not secrets of any
+ * real operator; they only open the simulator.
+ */
+export function operatorCredentials(material: string): OperatorCredentials {
+  const derive = (label: string) => createHmac('sha256', material).update(label).digest('base64url');
+  return {
+    clientId: `reachscan-sim-${derive('client-id').slice(0, 12)}`,
+    clientSecret: derive('client-secret'),
+    apiKey: derive('api-key'),
+  };
 }

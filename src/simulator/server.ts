@@ -1,12 +1,14 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { SIMULATOR_HEADER } from '../core/lookup-result.js';
 import type { AddressInfo } from 'node:net';
+import { CAMARA_PATHS, reachabilityRoute, roamingRetrieveRoute } from './camara.js';
 import { handleControl } from './control.js';
 import { connectivityRoute, DEVICE_STATUS_PATHS, roamingRoute } from './device-status.js';
 import { admit } from './gate.js';
 import { sendProblem, PROBLEMS } from './http-io.js';
 import { IDENTITY_INSIGHTS_PATHS, identityInsightsRoute } from './identity-insights.js';
 import { bcAuthorizeRoute, NETWORK_AUTH_PATHS, tokenRoute } from './network-auth.js';
+import { OPERATOR_AUTH_PATHS, operatorAuthorizeRoute, operatorTokenRoute } from './operator-auth.js';
 import type { Route } from './route.js';
 import { SimulatorState } from './state.js';
 import type { Simulator, SimulatorOptions } from './types.js';
@@ -14,7 +16,7 @@ import type { Simulator, SimulatorOptions } from './types.js';
 export { IDENTITY_INSIGHTS_PATHS } from './identity-insights.js';
 export type { ScriptedResponse, Simulator, SimulatorOptions } from './types.js';
 
-/** Starts the carrier simulator: a real HTTP server answering like Vonage's APIs. */
+/** Starts the carrier simulator: a real HTTP server answering like Vonage's APIs and a CAMARA v1 operator. */
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const state = new SimulatorState(options);
   const server = createServer(requestHandler(state, apiRoutes()));
@@ -32,6 +34,10 @@ function apiRoutes(): ReadonlyMap<string, Route> {
     [NETWORK_AUTH_PATHS.token, tokenRoute],
     [DEVICE_STATUS_PATHS.connectivity, connectivityRoute],
     [DEVICE_STATUS_PATHS.roaming, roamingRoute],
+    [OPERATOR_AUTH_PATHS.authorize, operatorAuthorizeRoute],
+    [OPERATOR_AUTH_PATHS.token, operatorTokenRoute],
+    [CAMARA_PATHS.reachability, reachabilityRoute],
+    [CAMARA_PATHS.roaming, roamingRetrieveRoute],
   ]);
 }
 
@@ -71,6 +77,7 @@ function simulatorHandle(state: SimulatorState, server: Server, address: Address
     port: address.port,
     stats: () => state.stats.snapshot(),
     accessTokens: () => state.accessTokens(),
+    revokeTokens: () => state.oauth.tokens.clear(),
     reset: () => state.reset(),
     dials: () => state.dials(),
     setDials: (patch) => state.setDials(patch),

@@ -5,6 +5,7 @@ import { dayAnchor, deviceStateFor, type DeviceState } from './device-state.js';
 import { applyDials, DEFAULT_DIALS, type DialsPatch, type SimulatorDials } from './dials.js';
 import { toApplicationRecord } from './jwt-check.js';
 import { NetworkAuthState } from './network-auth.js';
+import { toClientRecord } from './operator-auth.js';
 import { seededRandom } from './random.js';
 import { SlidingWindowCap } from './rate-cap.js';
 import type { RouteContext } from './route.js';
@@ -53,6 +54,8 @@ export class SimulatorState {
       dials: () => this.current,
       random: () => this.random(),
       oauth: this.oauth,
+      operatorClients: new Map((options.operatorClients ?? []).map((c) => [c.clientId, toClientRecord(c)])),
+      apiKeys: new Set(options.apiKeys ?? []),
     };
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { DeviceState } from './device-state.js';
 import type { DialsPatch, SimulatorDials } from './dials.js';
 import type { SimulatedApplication } from './jwt-check.js';
+import type { SimulatedClient } from './operator-auth.js';
 import type { SimulatorStats } from './stats.js';
 
 export interface SimulatorOptions {
@@ -13,6 +14,10 @@ export interface SimulatorOptions {
   readonly seed?: string;
   /** Applications whose JWTs are accepted. */
   readonly applications: readonly SimulatedApplication[];
+  /** Clients of the simulated CAMARA operator's OAuth endpoints (`/oidc/token`, `/oidc/bc-authorize`). */
+  readonly operatorClients?: readonly SimulatedClient[];
+  /** API keys the CAMARA retrieve endpoints accept (in `x-api-key`, or `x-rapidapi-key` as Nokia's gateway). */
+  readonly apiKeys?: readonly string[];
   readonly dials?: DialsPatch;
   /** Clock for JWT checks and the anchor day. Rate cap and latency always use real time. */
   readonly clock?: Clock;
@@ -34,6 +39,8 @@ export interface Simulator {
   reset(): void;
   /** Access tokens handed out so far (so tests can check none leaks into logs or outputs). */
   accessTokens(): readonly string[];
+  /** Forgets every access token handed out (a revocation): the next call with one answers 401. */
+  revokeTokens(): void;
   dials(): SimulatorDials;
   setDials(patch: DialsPatch): SimulatorDials;
   script(phoneNumber: string, responses: readonly ScriptedResponse[]): void;

@@ -184,6 +184,100 @@ describe('reachscan scan (subprocess)', () => {
     expect(compared).toBeGreaterThanOrEqual(5);
   });
 
+  it('--provider camara agrees with identity-insights on every row where both carry the same facts', async () => {
+    const runs = await Promise.all(
+      (['identity-insights', 'camara'] as const).map(async (provider) => {
+        const out = outDir();
+        const r = await reachscan([...sampleScan(out), '--provider', provider]).done;
+        expect(r.code, r.stderr).toBe(1);
+        const { parse } = await import('csv-parse/sync');
+        return parse<Record<string, string>>(readFileSync(join(out, 'results.csv')), { columns: true });
+      }),
+    );
+    const [ii, cm] = runs as [Record<string, string>[], Record<string, string>[]];
+    expect(cm).toHaveLength(ii.length);
+    let reachability = 0;
+    let roaming = 0;
+    ii.forEach((a, i) => {
+      const b = cm[i] as Record<string, string>;
+      expect([b.customer_id, b.phone_e164]).toEqual([a.customer_id, a.phone_e164]);
+      if (a.reachability_status === 'OK' && b.reachability_status === 'OK') {
+        // CAMARA v1 says which channels work, as Identity Insights does: the whole list agrees.
+        expect([b.reachable, b.connectivity], a.phone_e164).toEqual([a.reachable, a.connectivity]);
+        if (a.last_status_at !== '') expect(b.last_status_at, a.phone_e164).toBe(a.last_status_at);
+        reachability++;
+      }
+      if (a.roaming_status === 'OK' && b.roaming_status === 'OK') {
+        expect([b.roaming, b.roaming_countries], a.phone_e164).toEqual([a.roaming, a.roaming_countries]);
+        roaming++;
+      }
+      if (b.phone_e164 !== '') expect(b.request_id, a.phone_e164).toMatch(/^[0-9a-f-]{36}$/);
+    });
+    expect(reachability).toBeGreaterThanOrEqual(5);
+    expect(roaming).toBeGreaterThanOrEqual(5);
+  });
+
+  it('reachscan simulate prints the CAMARA_* environment; lookup --provider camara uses it in each auth mode', async () => {
+    const sim = await startSimulatorProcess(['--camara-shape', 'v1.0']);
+    try {
+      const env = simEnv(sim.stdout());
+      expect(
+        Object.keys(env)
+          .filter((k) => k.startsWith('CAMARA_'))
+          .sort(),
+      ).toEqual([
+        'CAMARA_API_BASE_URL',
+        'CAMARA_API_KEY',
+        'CAMARA_AUTH',
+        'CAMARA_AUTHORIZE_URL',
+        'CAMARA_CLIENT_ID',
+        'CAMARA_CLIENT_SECRET',
+        'CAMARA_TOKEN_URL',
+      ]);
+      for (const auth of ['client-credentials', 'ciba', 'api-key']) {
+        const r = await reachscan(['lookup', '--provider', 'camara', '--json', '+990123400', '+990123444'], {
+          ...env,
+          CAMARA_AUTH: auth,
+        }).done;
+        expect(r.code, r.stderr).toBe(0);
+        const rows = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, string>);
+        expect(rows.map((row) => [row.reachable, row.connectivity, row.roaming_countries])).toEqual([
+          ['true', 'DATA;SMS', 'GB'],
+          ['false', '', 'GB'],
+        ]);
+      }
+      await fetch(`${sim.url}/_sim/dials`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ camaraError: 'QUOTA_EXCEEDED' }),
+      });
+      // plan counts by CAMARA_AUTH: 2 requests a number with client credentials, 4 with CIBA.
+      for (const [auth, perNumber] of [
+        ['client-credentials', 2],
+        ['ciba', 4],
+      ] as const) {
+        const plan = await reachscan(
+          ['plan', fixture('crm-export.csv'), '--provider', 'camara', '--default-country', 'GB', '--json'],
+          { CAMARA_AUTH: auth },
+        ).done;
+        expect(plan.code, plan.stderr).toBe(0);
+        expect((JSON.parse(plan.stdout) as { requests_per_number: number }).requests_per_number).toBe(
+          perNumber,
+        );
+      }
+      const quota = await reachscan(['lookup', '--provider', 'camara', '+990123400'], env).done;
+      expect(quota.code).toBe(3);
+      expect(quota.stderr.trim()).toMatch(
+        /^reachscan: the operator's quota is used up \(HTTP 429 QUOTA_EXCEEDED/,
+      );
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('exit 0 when every row is answered', async () => {
     const r = await reachscan([
       'scan',

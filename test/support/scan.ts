@@ -23,12 +23,19 @@ export async function runScan(
   t: TestSimulator,
   args: readonly string[],
   env: Record<string, string> = {},
-  options: { readonly clock?: Clock; readonly command?: string } = {},
+  options: {
+    readonly clock?: Clock;
+    readonly command?: string;
+    /** Sends the stop signal (as Ctrl-C would) once stderr passes this test: a paused scan stops waiting. */
+    readonly stopWhen?: (stderr: string) => boolean;
+  } = {},
 ): Promise<ScanRun> {
   const outDir = mkdtempSync(join(tmpdir(), 'reachscan-scan-'));
   const prefix = `test-${randomUUID()}`;
   let stdout = '';
   let stderr = '';
+  let stop: (signal: string) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => (stop = resolve));
   const sink = (append: (s: string) => void) =>
     new Writable({
       write(chunk: Buffer, _e, done) {
@@ -39,7 +46,10 @@ export async function runScan(
   const command = options.command ?? 'scan';
   const code = await main([command, ...(command === 'scan' ? ['--out', outDir] : []), ...args], {
     stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
+    stderr: sink((s) => {
+      stderr += s;
+      if (options.stopWhen?.(stderr) === true) stop('SIGINT');
+    }),
     env: {
       PATH: process.env.PATH,
       REDIS_URL: inject('redisUrl'),
@@ -51,7 +61,7 @@ export async function runScan(
       VONAGE_API_BASE_URL: t.sim.url,
       ...env,
     },
-    stopSignal: new Promise(() => {}),
+    stopSignal,
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   return { code, stdout, stderr, outDir, prefix };

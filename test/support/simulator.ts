@@ -1,4 +1,9 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCamaraConfig, type CamaraConfig } from '../../src/config/camara.js';
+import type { Env } from '../../src/config/env.js';
 import { Writable } from 'node:stream';
 import type { VonageConfig } from '../../src/config/vonage.js';
 import { VONAGE_DEFAULTS } from '../../src/config/defaults.js';
@@ -8,7 +13,9 @@ import type { ReachabilityProvider } from '../../src/providers/provider.js';
 import type { ProviderName } from '../../src/core/lookup-result.js';
 import {
   createThrowawayApplication,
+  operatorCredentials,
   startSimulator,
+  type OperatorCredentials,
   type Simulator,
   type SimulatorOptions,
   type ThrowawayApplication,
@@ -25,22 +32,70 @@ export function testApplication(): ThrowawayApplication {
 export interface TestSimulator {
   readonly sim: Simulator;
   readonly app: ThrowawayApplication;
+  /** The simulated CAMARA operator's client (client_secret_basic) and API key. */
+  readonly operator: OperatorCredentials;
+  /** A second client of the operator, for private_key_jwt: its id and the path of its private key (EC P-256). */
+  readonly jwtClient: { readonly clientId: string; readonly keyPath: string };
   /** Configuration pointing at the simulator, as loadVonageConfig would build it. */
   config(overrides?: Partial<VonageConfig>): VonageConfig;
+  /** The CAMARA_* environment pointing at the simulator for an auth mode, with `extra` on top. */
+  camaraEnv(auth: 'client-credentials' | 'ciba' | 'api-key', extra?: Env): Env;
+  /** loadCamaraConfig of that environment. */
+  camaraConfig(auth: 'client-credentials' | 'ciba' | 'api-key', extra?: Env): CamaraConfig;
   close(): Promise<void>;
+}
+
+let jwtKey: { privatePem: string; publicPem: string } | undefined;
+
+/** One EC key pair per test file for the private_key_jwt client, written to a private temporary file. */
+function jwtClientKey(): { keyPath: string; publicPem: string } {
+  jwtKey ??= (() => {
+    const pair = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    return { privatePem: pair.privateKey, publicPem: pair.publicKey };
+  })();
+  const keyPath = join(mkdtempSync(join(tmpdir(), 'reachscan-client-key-')), 'client.key');
+  writeFileSync(keyPath, jwtKey.privatePem, { mode: 0o600 });
+  return { keyPath, publicPem: jwtKey.publicPem };
 }
 
 export async function startTestSimulator(
   options: Partial<Omit<SimulatorOptions, 'applications'>> = {},
 ): Promise<TestSimulator> {
   const app = testApplication();
+  const operator = operatorCredentials(app.privateKeyPem);
+  const key = jwtClientKey();
+  const jwtClient = { clientId: 'reachscan-jwt-client', keyPath: key.keyPath };
   const sim = await startSimulator({
     ...options,
     applications: [{ applicationId: app.applicationId, publicKey: app.publicKeyPem }],
+    operatorClients: [
+      { clientId: operator.clientId, clientSecret: operator.clientSecret },
+      { clientId: jwtClient.clientId, publicKey: key.publicPem },
+    ],
+    apiKeys: [operator.apiKey],
+  });
+  const camaraEnv = (auth: 'client-credentials' | 'ciba' | 'api-key', extra: Env = {}): Env => ({
+    CAMARA_API_BASE_URL: sim.url,
+    CAMARA_AUTH: auth,
+    CAMARA_TOKEN_URL: `${sim.url}/oidc/token`,
+    CAMARA_AUTHORIZE_URL: `${sim.url}/oidc/bc-authorize`,
+    CAMARA_CLIENT_ID: operator.clientId,
+    CAMARA_CLIENT_SECRET: operator.clientSecret,
+    CAMARA_API_KEY: operator.apiKey,
+    REACHSCAN_HTTP_TIMEOUT_MS: '5000',
+    ...extra,
   });
   return {
     sim,
     app,
+    operator,
+    jwtClient,
+    camaraEnv,
+    camaraConfig: (auth, extra) => loadCamaraConfig(camaraEnv(auth, extra)),
     config: (overrides = {}) => ({
       applicationId: app.applicationId,
       privateKey: createPrivateKey(app.privateKeyPem),
@@ -72,7 +127,7 @@ export function providerFor(
   t: TestSimulator,
   logger: Logger,
   overrides: Partial<VonageConfig> = {},
-  name: ProviderName = 'identity-insights',
+  name: Exclude<ProviderName, 'camara'> = 'identity-insights',
 ): ReachabilityProvider {
   return createProvider(t.config(overrides), { logger }, name);
 }

@@ -134,7 +134,7 @@ function typescriptUnder(folder: string): string[] {
     .sort();
 }
 
-const VARIABLE = /\b(?:REACHSCAN|VONAGE)_[A-Z0-9_]+|\bREDIS_URL\b/g;
+const VARIABLE = /\b(?:REACHSCAN|VONAGE|CAMARA)_[A-Z0-9_]+|\bREDIS_URL\b/g;
 
 /**
  * The environment variable names that appear in string literals (plain, or the text parts of template literals)

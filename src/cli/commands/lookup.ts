@@ -1,15 +1,14 @@
 import pLimit from 'p-limit';
-import { loadVonageConfig } from '../../config/vonage.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { normalisePhone } from '../../input/phone.js';
 import { liveAnswer } from '../../history/annotate.js';
 import { answerFromOutcome, resultFields, type StoredAnswer } from '../../core/answer.js';
 import { HISTORY_COLUMNS, RESULT_COLUMNS, type ResultFields } from '../../core/columns.js';
-import { createProvider } from '../../providers/create-provider.js';
+import { providerFromEnv } from '../../providers/registry.js';
 import { lookupWithRetries } from '../../providers/retry.js';
 import { parseCommandArgs } from '../args.js';
-import { countryFlag, numberFlag } from '../../config/options.js';
+import { countryFlag, numberFlag, providerFlag } from '../../config/options.js';
 import { startBuiltInSimulator, type BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { LOOKUP_HELP } from '../help.js';
@@ -25,6 +24,7 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
     'default-country': { type: 'string' },
     json: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
+    provider: { type: 'string', default: 'identity-insights' },
   });
   if (values.help) {
     io.stdout.write(LOOKUP_HELP);
@@ -33,6 +33,7 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
   if (positionals.length === 0) throw new UsageError('lookup needs at least one phone number');
   const country = countryFlag(values['default-country']);
   const concurrency = numberFlag(values.concurrency, 'concurrency', { min: 1, max: 256 }) ?? 8;
+  const providerName = providerFlag(values.provider);
 
   let sim: BuiltInSimulator | null = null;
   let env = io.env;
@@ -42,11 +43,11 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
     io.stderr.write(`reachscan: using the built-in simulator at ${sim.url} (no carrier is called)\n`);
   }
   try {
-    const config = loadVonageConfig(env);
     const logger = createLogger({ level: logLevel(env) });
-    const provider = createProvider(config, { logger, connections: concurrency });
+    const provider = providerFromEnv(env, providerName, { logger, connections: concurrency });
     const limit = pLimit(concurrency);
-    // The first refusal of our credentials stops everything: the other numbers would only be refused too.
+    // The first refusal of our credentials, or of how we ask (a setup failure, a used-up quota), stops
+    // everything: the other numbers would only be refused too.
     const stop: { fatal: string | null } = { fatal: null };
     const rows = await Promise.all(
       positionals.map((input) =>
@@ -57,7 +58,9 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
           if (phone.kind === 'valid' && stop.fatal === null) {
             const outcome = await lookupWithRetries(provider, phone.e164);
             if (outcome.kind === 'failed' && outcome.failure.retry === 'fatal')
-              stop.fatal ??= outcome.failure.detail;
+              stop.fatal ??= `the carrier refused our credentials: ${outcome.failure.detail}`;
+            else if (outcome.kind === 'failed' && outcome.failure.pause !== undefined)
+              stop.fatal ??= outcome.failure.pause.reason;
             const now = Date.now();
             // No history here: a lookup neither reads nor writes it.
             answer = liveAnswer(
@@ -77,7 +80,7 @@ export async function runLookup(argv: readonly string[], io: CliIo): Promise<Exi
     await provider.close();
     logger.flush();
     if (stop.fatal !== null) {
-      io.stderr.write(`reachscan: the carrier refused our credentials: ${stop.fatal}\n`);
+      io.stderr.write(`reachscan: ${stop.fatal}\n`);
       return EXIT.infrastructure;
     }
     io.stdout.write(

@@ -14,6 +14,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { PLAN_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 import { historyOptions, redisUrlFromEnv } from '../../config/settings.js';
+import { camaraRequestsPerNumber } from '../../config/camara.js';
 
 export interface PlanRequest {
   readonly file: string;
@@ -76,6 +77,7 @@ export async function printPlan(request: PlanRequest, io: CliIo): Promise<ExitCo
       provider: request.provider,
       maxAgeMs: request.maxAgeMs,
       ratePerSecond: request.rate,
+      ...(request.provider === 'camara' ? { requestsPerNumber: camaraRequestsPerNumber(io.env) } : {}),
       store: redis === null ? null : new StateStore(redis, historyOptions(io.env, request.simulate)),
       nowMs: (io.clock ?? systemClock)(),
     });

@@ -205,6 +205,7 @@ async function startCarrierAndRedis(
       simulate: request.simulate,
       inProcessWorker: request.inProcessWorker,
       concurrency: request.concurrency,
+      provider: request.settings.provider,
       clock: io.clock,
     },
     logger,

@@ -201,7 +201,13 @@ async function startWatchServices(
   const { values, concurrency } = plan;
   const carrier = await startScanCarrier(
     io.env,
-    { simulate: values.simulate, inProcessWorker: !values['no-worker'], concurrency, clock: io.clock },
+    {
+      simulate: values.simulate,
+      inProcessWorker: !values['no-worker'],
+      concurrency,
+      provider: plan.settings.provider,
+      clock: io.clock,
+    },
     logger,
     say,
   );

@@ -4,8 +4,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, UsageError } from '../../core/errors.js';
-import type { DialsPatch, FaultRates, InsightName } from '../../simulator/dials.js';
-import type { createThrowawayApplication } from '../../simulator/index.js';
+import type {
+  CamaraErrorCode,
+  CamaraShape,
+  DialsPatch,
+  FaultRates,
+  InsightName,
+} from '../../simulator/dials.js';
+import type { createThrowawayApplication, OperatorCredentials } from '../../simulator/index.js';
 import { asUsageError } from '../args.js';
 import { numberFlag } from '../../config/options.js';
 import { parsePrivateKey } from '../../config/vonage.js';
@@ -54,12 +60,16 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
   const anchorMs = anchorOf(values);
   const simulator = await import('../../simulator/index.js');
   const key = simulatedKey(values, simulator.createThrowawayApplication);
+  // Derived from the application key: a key kept at --key-out keeps the operator's credentials too.
+  const operator = simulator.operatorCredentials(key.publicKey);
   let sim;
   try {
     sim = await simulator.startSimulator({
       host: values.host,
       port,
       applications: [{ applicationId: key.applicationId, publicKey: key.publicKey }],
+      operatorClients: [{ clientId: operator.clientId, clientSecret: operator.clientSecret }],
+      apiKeys: [operator.apiKey],
       dials,
       ...(values.seed !== undefined ? { seed: values.seed } : {}),
       ...(anchorMs !== undefined ? { anchorMs } : {}),
@@ -69,11 +79,13 @@ export async function runSimulate(argv: readonly string[], io: CliIo): Promise<E
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new UsageError(`port ${port} is in use; pick another with --port (0 = any free port)`);
+    // A dial the simulator refuses (--camara-shape, --camara-error): its message names it.
+    if (error instanceof RangeError) throw new UsageError(error.message);
     throw error;
   }
   // Listening for the stop signal before saying where it listens: whoever reads that line may stop it at once.
   const stopped = io.stopSignal;
-  io.stdout.write(howToConnect(sim.url, values.seed, key));
+  io.stdout.write(howToConnect(sim.url, values.seed, key, operator));
   const signal = await stopped;
   io.stderr.write(`reachscan simulator: ${signal}, stopping\n`);
   await sim.close();
@@ -104,6 +116,10 @@ function parseSimulateArgs(argv: readonly string[]) {
         'auth-request-ttl-s': { type: 'string' },
         'access-token-ttl-s': { type: 'string' },
         'refused-insights': { type: 'string' },
+        'refuse-combined-scopes': { type: 'boolean', default: false },
+        'camara-shape': { type: 'string' },
+        'camara-error': { type: 'string' },
+        'camara-error-api': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...Object.fromEntries(Object.keys(FAULT_FLAGS).map((f) => [f, { type: 'string' as const }])),
       },
@@ -139,6 +155,7 @@ function simulatorDials(values: SimulateValues): DialsPatch {
     authRequestTtlS: numberFlag(values['auth-request-ttl-s'], 'auth-request-ttl-s', { min: 1 }),
     accessTokenTtlS: numberFlag(values['access-token-ttl-s'], 'access-token-ttl-s', { min: 1 }),
     refusedInsights: refusedInsightsOf(values['refused-insights']),
+    ...camaraDials(values),
     faults,
   };
 }
@@ -156,6 +173,21 @@ function refusedInsightsOf(value: string | undefined): InsightName[] | undefined
       `--refused-insights takes ${INSIGHT_NAMES.join(' and/or ')}, comma-separated, each once (got "${value}")`,
     );
   return names as InsightName[];
+}
+
+/** The CAMARA operator's dials; the simulator checks the values (a bad one is a one-line error). */
+function camaraDials(values: SimulateValues): DialsPatch {
+  const api = values['camara-error-api'];
+  if (api !== undefined && !['both', 'reachability', 'roaming'].includes(api))
+    throw new UsageError(`--camara-error-api must be both, reachability or roaming (got "${api}")`);
+  return {
+    refuseCombinedScopes: values['refuse-combined-scopes'],
+    ...(values['camara-shape'] !== undefined ? { camaraShape: values['camara-shape'] as CamaraShape } : {}),
+    ...(values['camara-error'] !== undefined
+      ? { camaraError: values['camara-error'].toUpperCase() as CamaraErrorCode }
+      : {}),
+    ...(api !== undefined ? { camaraErrorApi: api as 'both' | 'reachability' | 'roaming' } : {}),
+  };
 }
 
 /** --anchor as ms since the epoch, or undefined when not given. */
@@ -216,7 +248,12 @@ function simulatedKey(
 }
 
 /** What the simulator prints once it listens: the settings that point reachscan at it. */
-function howToConnect(url: string, seed: string | undefined, key: SimulatedKey): string {
+function howToConnect(
+  url: string,
+  seed: string | undefined,
+  key: SimulatedKey,
+  operator: OperatorCredentials,
+): string {
   // Listening on every interface: clients on this machine still reach it through loopback.
   const clientUrl = url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:');
   return [
@@ -228,6 +265,14 @@ function howToConnect(url: string, seed: string | undefined, key: SimulatedKey):
     ...(key.keyFile !== null
       ? [`  export VONAGE_PRIVATE_KEY_PATH=${key.keyFile}`]
       : ['  (sign with the private half of --public-key)']),
+    'and, for --provider camara (CAMARA_AUTH may be client-credentials, ciba or api-key):',
+    `  export CAMARA_API_BASE_URL=${clientUrl}`,
+    '  export CAMARA_AUTH=client-credentials',
+    `  export CAMARA_TOKEN_URL=${clientUrl}/oidc/token`,
+    `  export CAMARA_AUTHORIZE_URL=${clientUrl}/oidc/bc-authorize`,
+    `  export CAMARA_CLIENT_ID=${operator.clientId}`,
+    `  export CAMARA_CLIENT_SECRET=${operator.clientSecret}`,
+    `  export CAMARA_API_KEY=${operator.apiKey}`,
     `Counters: ${url}/_sim/stats   Dials: ${url}/_sim/dials   Stop with Ctrl-C.`,
     '',
   ].join('\n');

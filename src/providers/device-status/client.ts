@@ -9,9 +9,10 @@ import type { ApplicationJwtSource } from '../auth/application-jwt.js';
 import { parseJsonObject, scrubUpstreamText, unexpectedBody } from '../http/json.js';
 import type { HttpResponse, HttpTransport } from '../http/transport.js';
 import type { ReachabilityProvider } from '../provider.js';
-import { exchangeToken, type BackChannelDeps, type Scope, type TokenOutcome } from './back-channel.js';
+import { CibaTokens } from '../auth/ciba.js';
+import type { TokenCache } from '../auth/token-cache.js';
+import { DEVICE_STATUS_SCOPES, exchangeToken, type BackChannelDeps, type Scope } from './back-channel.js';
 import { httpFailure } from '../http/failure.js';
-import { TokenCache } from './token-cache.js';
 
 export interface DeviceStatusDeps {
   readonly apiBaseUrl: string;
@@ -22,6 +23,8 @@ export interface DeviceStatusDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly wait?: BackChannelDeps['wait'];
+  /** One back-channel flow for both scopes (falls back to one per scope on `invalid_scope`). Default off. */
+  readonly combinedScopes?: boolean;
 }
 
 type Call =
@@ -45,11 +48,15 @@ const SEVERITY: Readonly<Record<LookupFailure['retry'], number>> = {
 export function createDeviceStatusProvider(
   deps: DeviceStatusDeps,
 ): ReachabilityProvider & { readonly tokens: TokenCache } {
-  const tokens = new TokenCache(deps.clock);
   const log = deps.logger.child({ provider: PROVIDER });
+  const tokens = new CibaTokens<Scope>(
+    (number, scope, before) => exchangeToken(deps, number, scope, before),
+    DEVICE_STATUS_SCOPES,
+    { combined: deps.combinedScopes === true, clock: deps.clock, logger: log },
+  );
   return {
     name: PROVIDER,
-    tokens,
+    tokens: tokens.cache,
     async lookup(phoneNumber: E164, options = {}) {
       const before = options.beforeRequest ?? (() => Promise.resolve());
       // One correlator for both calls of a lookup: what the carrier needs to find them again (request_id).
@@ -68,16 +75,13 @@ export function createDeviceStatusProvider(
 /** One insight for a number: a token for its scope (a fresh one if the API refuses it), then the call. */
 async function call(
   deps: DeviceStatusDeps,
-  tokens: TokenCache,
+  tokens: CibaTokens<Scope>,
   target: { readonly number: E164; readonly scope: Scope; readonly correlator: string },
   beforeRequest: () => Promise<void>,
 ): Promise<Call> {
   const { number, scope } = target;
-  const key = `${number}|${scope}`;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const token: TokenOutcome = await tokens.get(key, () =>
-      exchangeToken(deps, number, scope, beforeRequest),
-    );
+    const { outcome: token, key } = await tokens.get(number, scope, beforeRequest);
     if (!token.ok) {
       return 'answer' in token
         ? { kind: 'answer', code: token.answer.code, message: token.answer.message }

@@ -32,9 +32,10 @@ const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
  */
 export function scrubUpstreamText(text: string, phoneNumber: string): string {
   const digits = phoneNumber.replace(/^\+/, '');
-  return text
-    .replace(CREDENTIAL, '$1 [redacted]')
-    .replace(JWT, '[redacted]')
+  const scrubbed = text.replace(CREDENTIAL, '$1 [redacted]').replace(JWT, '[redacted]');
+  // No number to hide (a process-wide token request): only credentials are cut out.
+  if (digits.replace(/\D/g, '') === '') return scrubbed;
+  return scrubbed
     .split(phoneNumber)
     .join(maskPhone(phoneNumber))
     .replace(new RegExp(`(?<!\\d)${digits.replace(/\D/g, '')}(?!\\d)`, 'g'), maskPhone(digits));

@@ -22,7 +22,9 @@ beforeEach(() => {
 });
 
 /** A Device Status provider on the test simulator; `wait` moves the shared fake clock instead of sleeping. */
-function provider(options: { wait?: (ms: number) => Promise<void>; privateKeyPem?: string } = {}) {
+function provider(
+  options: { wait?: (ms: number) => Promise<void>; privateKeyPem?: string; combinedScopes?: boolean } = {},
+) {
   const logs = capturingLogger();
   return {
     logs,
@@ -37,6 +39,7 @@ function provider(options: { wait?: (ms: number) => Promise<void>; privateKeyPem
       transport: createHttpTransport({ timeoutMs: 5_000 }),
       clock: () => now,
       logger: logs.logger,
+      combinedScopes: options.combinedScopes === true,
       wait:
         options.wait ??
         (async (ms) => {
@@ -86,6 +89,24 @@ describe('device-status provider over HTTP', () => {
     expect(t.sim.stats().byNumber['+990123400']).toBe(8);
     expect(ds.tokens.exchanges).toBe(2);
     await ds.close();
+  });
+
+  it('with combined scopes (off by default): one flow for both scopes, 4 requests; invalid_scope falls back', async () => {
+    const { ds } = provider({ combinedScopes: true });
+    answered(await ds.lookup(asE164('+990123400')));
+    expect(t.sim.stats().byNumber['+990123400']).toBe(4);
+    expect(ds.tokens.exchanges).toBe(1);
+    await ds.close();
+    t.sim.reset();
+    t.sim.setDials({ refuseCombinedScopes: true });
+    const { ds: refused, logs } = provider({ combinedScopes: true });
+    const a = answered(await refused.lookup(asE164('+990123422')));
+    expect([a.reachability.status.code, a.roaming.status.code]).toEqual(['OK', 'OK']);
+    answered(await refused.lookup(asE164('+990123433')));
+    expect(t.sim.stats().byNumber['+990123433']).toBe(6); // one flow per scope from then on
+    expect(logs.lines()).toContain('one flow per scope from now on');
+    t.sim.setDials({ refuseCombinedScopes: false });
+    await refused.close();
   });
 
   it('single-flight: concurrent lookups of one number share one exchange per scope', async () => {

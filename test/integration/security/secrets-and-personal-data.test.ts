@@ -96,6 +96,20 @@ function envFor(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
+/** The simulator's CAMARA operator, reached through the recording proxy, for `--provider camara`. */
+function camaraEnv(auth: 'client-credentials' | 'ciba' | 'api-key'): Record<string, string> {
+  const printed = (name: string) => new RegExp(`export ${name}=(\\S+)`).exec(sim.stdout())?.[1] ?? '';
+  return {
+    CAMARA_API_BASE_URL: proxy.url,
+    CAMARA_AUTH: auth,
+    CAMARA_TOKEN_URL: `${proxy.url}/oidc/token`,
+    CAMARA_AUTHORIZE_URL: `${proxy.url}/oidc/bc-authorize`,
+    CAMARA_CLIENT_ID: printed('CAMARA_CLIENT_ID'),
+    CAMARA_CLIENT_SECRET: printed('CAMARA_CLIENT_SECRET'),
+    CAMARA_API_KEY: printed('CAMARA_API_KEY'),
+  };
+}
+
 async function simControl(method: 'PATCH' | 'POST', path: string, body: unknown): Promise<void> {
   const res = await fetch(`${simUrl}${path}`, {
     method,
@@ -186,6 +200,24 @@ describe('no secret and no full phone number leaves the program where it must no
     );
     expect(ds.code, ds.p.stderr()).toBe(0);
     expect(proxy.exchanges.some((e) => e.path === '/oauth2/token' && e.status === 200)).toBe(true);
+    for (const auth of ['client-credentials', 'ciba', 'api-key'] as const) {
+      const camara = await run(
+        `scan camara ${auth}`,
+        [
+          'scan',
+          people,
+          '--out',
+          pathOf('out', `camara-${auth}`),
+          '--provider',
+          'camara',
+          '--default-country',
+          'GB',
+        ],
+        envFor(camaraEnv(auth)),
+      );
+      expect(camara.code, camara.p.stderr()).toBe(1);
+    }
+    expect(proxy.exchanges.some((e) => e.path === '/oidc/token' && e.status === 200)).toBe(true);
     // A file whose first record is taken for the header: the error names the headers.
     const headerless = input('headerless.csv', HEADERLESS_CSV);
     const bad = await run(
@@ -638,6 +670,24 @@ describe('no secret and no full phone number leaves the program where it must no
     const found = offences(sources, forbidden);
     expect(found.length, `secrets leaked:\n${found.join('\n')}`).toBe(0);
     summary('secrets', sources);
+  });
+
+  it("the CAMARA client secret and API key nowhere but in the simulator's own instructions", () => {
+    const { CAMARA_CLIENT_SECRET: secret, CAMARA_API_KEY: key } = camaraEnv('api-key');
+    expect(secret?.length).toBeGreaterThan(20);
+    const basic = proxy.exchanges.find((e) => e.path === '/oidc/token')?.authorization ?? '';
+    expect(basic).toMatch(/^Basic /);
+    const sources: Source[] = [
+      ...processStreams().filter((s) => s.name !== 'simulate stdout'),
+      ...fileSources(root, (path) => path.startsWith(pathOf('keys'))),
+      ...redis.sources(),
+    ];
+    const found = offences(sources, [
+      literal('the CAMARA client secret', secret as string),
+      literal('the CAMARA API key', key as string),
+      literal('the Basic credential sent to the token endpoint', basic),
+    ]);
+    expect(found.length, `secrets leaked:\n${found.join('\n')}`).toBe(0);
   });
 
   it('no full phone number in any log line, at any level', () => {

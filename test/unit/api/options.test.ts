@@ -71,7 +71,7 @@ describe('parseBatchOptions', () => {
       [{ 'stale-days': '1.5' }, 'stale-days', /whole number/],
       [{ 'default-country': 'XX' }, 'default-country', /ISO country code/],
       [{ 'max-age': '3 weeks' }, 'max-age', /duration/],
-      [{ provider: 'acme' }, 'provider', /identity-insights or device-status/],
+      [{ provider: 'acme' }, 'provider', /identity-insights, device-status or camara/],
       [{ bom: 'perhaps' }, 'bom', /true or false/],
       [{ verbose: '1' }, 'verbose', /^unknown option "verbose"/],
       [{ rate: ['1', '2'] }, 'rate', /more than once/],

@@ -48,6 +48,16 @@ describe('the plan as printed', () => {
     expect(text).toContain('time:               about 1 min 12 s at 50 requests/s');
   });
 
+  it('camara: pending authorisations only matter with CIBA (more than 2 requests a number)', () => {
+    const camara = { ...plan, provider: 'camara' as const };
+    expect(formatPlan({ ...camara, requests_per_number: 2, upstream_requests: 1200 })).toContain(
+      'upstream requests:  1200 (2 per number)\n',
+    );
+    expect(formatPlan({ ...camara, requests_per_number: 4, upstream_requests: 2400 })).toContain(
+      '(4 per number, more when authorisations are pending)',
+    );
+  });
+
   it('says why nothing is cached, and that no rate means no estimate', () => {
     const text = formatPlan({
       ...plan,

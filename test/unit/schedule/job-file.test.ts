@@ -104,7 +104,7 @@ describe('job files', () => {
         'jobs/nightly-fleet.json: "source": is required',
         'jobs/nightly-fleet.json: "timezone": unknown time zone "Europe/Pari"',
         'jobs/nightly-fleet.json: "out": must be a non-empty string (got "")',
-        'jobs/nightly-fleet.json: "provider": must be identity-insights or device-status (got "vonage")',
+        'jobs/nightly-fleet.json: "provider": must be identity-insights, device-status or camara (got "vonage")',
         'jobs/nightly-fleet.json: "staleDays": must be a whole number (got "60")',
         'jobs/nightly-fleet.json: "maxAge": must be a duration such as 90s, 30m, 24h or 7d, or "0" (got "1 week")',
         'jobs/nightly-fleet.json: "defaultCountry": must be an ISO country code such as GB, or null (got "XX")',

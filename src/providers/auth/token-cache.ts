@@ -1,9 +1,20 @@
 import type { Clock } from '../../core/clock.js';
-import type { TokenOutcome } from './back-channel.js';
+import type { LookupFailure } from '../../core/errors.js';
 
 /**
- * Access tokens per (number, scope), kept until shortly before they expire. Concurrent callers for the same
- * key share one exchange (single-flight). Tokens are secrets: kept in memory only, never logged.
+ * A token, a final answer for the row (the network says no: not on a supported network, access denied), or
+ * a classified failure of the exchange. `oauthError` is the OAuth `error` of a refusal when it said one
+ * (`invalid_scope` lets a caller ask again with fewer scopes).
+ */
+export type TokenOutcome =
+  | { readonly ok: true; readonly token: string; readonly expiresInS: number }
+  | { readonly ok: false; readonly answer: { readonly code: string; readonly message: string } }
+  | { readonly ok: false; readonly failure: LookupFailure; readonly oauthError?: string };
+
+/**
+ * Access tokens per key (a number and its scopes, or one key for a process-wide token), kept until shortly
+ * before they expire. Concurrent callers for the same key share one exchange (single-flight). Tokens are
+ * secrets: kept in memory only, never logged.
  */
 export class TokenCache {
   private readonly tokens = new Map<string, { token: string; refreshAtMs: number }>();
