@@ -1,8 +1,9 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { CAMARA_DEFAULTS, VONAGE_DEFAULTS } from './defaults.js';
 import { isHttpUrl, readBoolean, readEnv, readInteger, type Env } from './env.js';
+import { decodePrivateKeyPem } from './pem-key.js';
 
 /** How reachscan gets the right to call an operator's CAMARA APIs (CAMARA_AUTH). */
 export const CAMARA_AUTH_MODES = ['client-credentials', 'ciba', 'api-key'] as const;
@@ -219,17 +220,8 @@ function readSigningKey(
     );
     return undefined;
   }
-  if (!/-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/.test(pem)) {
-    problems.push(`${source} is not a PEM private key (expected a "-----BEGIN PRIVATE KEY-----" block)`);
-    return undefined;
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({ key: pem, format: 'pem' });
-  } catch {
-    problems.push(`${source} is a malformed PEM private key (it could not be decoded)`);
-    return undefined;
-  }
+  const privateKey = decodePrivateKeyPem(pem, source, problems);
+  if (privateKey === undefined) return undefined;
   const algorithm = signingAlgorithm(privateKey);
   if (algorithm === null) {
     problems.push(

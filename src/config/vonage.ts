@@ -1,8 +1,9 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { VONAGE_DEFAULTS } from './defaults.js';
 import { isHttpUrl, readBoolean, readEnv, readInteger, type Env } from './env.js';
+import { decodePrivateKeyPem } from './pem-key.js';
 
 /** Everything needed to call Vonage's network APIs. The key is a KeyObject: it never exists as text here. */
 export interface VonageConfig {
@@ -144,17 +145,8 @@ export function parsePrivateKey(pem: string, source: string, problems: string[])
     problems.push(`${source} holds a public key; the application's private key is needed`);
     return undefined;
   }
-  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem)) {
-    problems.push(`${source} is not a PEM private key (expected a "-----BEGIN PRIVATE KEY-----" block)`);
-    return undefined;
-  }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
-  } catch {
-    problems.push(`${source} is a malformed PEM private key (it could not be decoded)`);
-    return undefined;
-  }
+  const key = decodePrivateKeyPem(pem, source, problems);
+  if (key === undefined) return undefined;
   if (key.asymmetricKeyType !== 'rsa') {
     problems.push(
       `${source} is a ${key.asymmetricKeyType ?? 'non-RSA'} key; Vonage application keys are RSA (RS256)`,
