@@ -77,7 +77,7 @@ export interface ReceivedMultipart {
 
 /**
  * Reads a multipart upload to its end. The file is kept as an input only once the whole body proved
- * well-formed: any refusal (a second file, a body cut short, an option too long) leaves nothing behind.
+ * well-formed: every refusal (a second file, a body cut short, an option too long) leaves nothing behind.
  */
 export async function receiveMultipart(
   request: FastifyRequest,

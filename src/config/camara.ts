@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
-import { CAMARA_DEFAULTS, VONAGE_DEFAULTS } from './defaults.js';
-import { isHttpUrl, readBoolean, readEnv, readInteger, type Env } from './env.js';
+import { CAMARA_DEFAULTS } from './defaults.js';
+import { isHttpUrl, readBoolean, readEnv, type Env } from './env.js';
+import { readHttpTimeoutMs } from './http-timeout.js';
 import { decodePrivateKeyPem } from './pem-key.js';
 
 /** How reachscan gets the right to call an operator's CAMARA APIs (CAMARA_AUTH). */
@@ -106,16 +107,7 @@ export function loadCamaraConfig(env: Env): CamaraConfig {
     readChoice(env, 'CAMARA_SCOPE_STYLE', CAMARA_SCOPE_STYLES, problems) ?? CAMARA_DEFAULTS.scopeStyle;
   const auth = readAuth(env, problems);
   const extraHeaders = readExtraHeaders(env, problems, auth?.mode === 'api-key' ? auth.apiKeyHeader : null);
-  const httpTimeoutMs = readInteger(
-    env,
-    'REACHSCAN_HTTP_TIMEOUT_MS',
-    VONAGE_DEFAULTS.httpTimeoutMs,
-    problems,
-    {
-      min: 1,
-      max: 600_000,
-    },
-  );
+  const httpTimeoutMs = readHttpTimeoutMs(env, problems);
   if (problems.length > 0 || apiBaseUrl === undefined || auth === undefined) throw new ConfigError(problems);
   return Object.freeze({
     apiBaseUrl,

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { VONAGE_DEFAULTS } from './defaults.js';
-import { isHttpUrl, readBoolean, readEnv, readInteger, type Env } from './env.js';
+import { isHttpUrl, readBoolean, readEnv, type Env } from './env.js';
+import { readHttpTimeoutMs } from './http-timeout.js';
 import { decodePrivateKeyPem } from './pem-key.js';
 
 /** Everything needed to call Vonage's network APIs. The key is a KeyObject: it never exists as text here. */
@@ -62,16 +63,7 @@ export function loadVonageConfig(env: Env): VonageConfig {
   ).replace(/\/+$/, '');
   if (!deviceStatusPath.startsWith('/')) problems.push('VONAGE_DEVICE_STATUS_PATH must start with "/"');
 
-  const httpTimeoutMs = readInteger(
-    env,
-    'REACHSCAN_HTTP_TIMEOUT_MS',
-    VONAGE_DEFAULTS.httpTimeoutMs,
-    problems,
-    {
-      min: 1,
-      max: 600_000,
-    },
-  );
+  const httpTimeoutMs = readHttpTimeoutMs(env, problems);
 
   const deviceStatusCombinedScopes = readBoolean(
     env,
