@@ -1,3 +1,5 @@
+import { parseBudget, type Budget } from '../config/budget.js';
+import { UsageError } from '../core/errors.js';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import fastifyMultipart from '@fastify/multipart';
@@ -154,9 +156,9 @@ function notReady(reply: FastifyReply, view: BatchView, name: string): FastifyRe
 
 /** `POST /batches/:id/resume` (lifts the error-ratio breaker's pause) and `POST /batches/:id/retry`. */
 function registerResumeAndRetry(api: FastifyInstance, batches: BatchService): void {
-  api.post<IdParams>('/batches/:id/resume', async (request) => {
+  api.post<IdParams & { Querystring: { budget?: string } }>('/batches/:id/resume', async (request) => {
     assertBatchId(request.params.id);
-    const { chunks, reason } = await batches.resume(request.params.id);
+    const { chunks, reason } = await batches.resume(request.params.id, resumeBudget(request.query.budget));
     const view = await batches.view(request.params.id);
     return { id: request.params.id, state: view.state, resumed_chunks: chunks, was_paused_for: reason };
   });
@@ -177,4 +179,16 @@ function registerResumeAndRetry(api: FastifyInstance, batches: BatchService): vo
         retry_status_url: `/batches/${retry.id}`,
       });
   });
+}
+
+/** `?budget=` of a resume (as `reachscan resume --budget`): a new, larger budget for the batch. */
+function resumeBudget(text: string | undefined): Budget | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseBudget(text);
+  } catch (error) {
+    if (error instanceof UsageError)
+      throw new HttpProblem(400, `option ${error.message.replace(/--([\w-]+)/g, '"$1"')}`);
+    throw error;
+  }
 }

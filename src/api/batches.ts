@@ -1,3 +1,4 @@
+import type { Budget } from '../config/budget.js';
 import { resumePausedBatch } from '../batch/resume.js';
 import type { Readable } from 'node:stream';
 import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
@@ -228,10 +229,11 @@ export class BatchService {
   }
 
   /** Lifts the error-ratio breaker's pause (as `reachscan resume` does). */
-  async resume(id: string): Promise<{ chunks: number; reason: string }> {
+  async resume(id: string, budget?: Budget): Promise<{ chunks: number; reason: string }> {
     await this.record(id);
-    const result = await resumePausedBatch(this.deps.redis, this.deps.prefix, id);
+    const result = await resumePausedBatch(this.deps.redis, this.deps.prefix, id, budget);
     if (result.kind === 'resumed') return result;
+    if (result.kind === 'bad-budget') throw new HttpProblem(400, `option "budget": ${result.reason}`);
     const state = result.kind === 'unknown' ? 'finished' : result.state;
     throw new HttpProblem(409, `batch ${id} is ${state}, not paused: nothing to resume`);
   }

@@ -13,6 +13,8 @@ import { SCAN_DEFAULTS } from '../config/defaults.js';
 import type { HistoryOptions } from '../core/settings.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
+import { budgetProblem, parseBudget, type Budget } from '../config/budget.js';
+import type { PriceTable } from '../config/prices.js';
 
 /** Batch options an upload may carry (query string or multipart fields), named as `reachscan scan`'s flags. */
 export const BATCH_OPTIONS = [
@@ -28,6 +30,7 @@ export const BATCH_OPTIONS = [
   'error-window',
   'id-columns',
   'label',
+  'budget',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -35,6 +38,8 @@ type BatchOption = (typeof BATCH_OPTIONS)[number];
 export interface ServerSettings {
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_PRICES as the server read it at start (the batches' cost, money budgets). */
+  readonly prices?: PriceTable | null;
 }
 
 /**
@@ -90,7 +95,20 @@ export function parseBatchOptions(
     },
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
+    ...option('budget', (v) => budgetOption(v, server.prices ?? null)),
   };
+}
+
+/** The `budget` option (as `--budget`), with the server's prices; a money budget needs prices in its currency. */
+function budgetOption(
+  value: string | undefined,
+  prices: PriceTable | null,
+): { budget?: Budget; prices: PriceTable | null } {
+  if (value === undefined || value.trim() === '') return { prices };
+  const budget = parseBudget(value);
+  const problem = budgetProblem(budget, prices);
+  if (problem !== null) throw new UsageError(problem);
+  return { budget, prices };
 }
 
 function providerOption(value: string | undefined): ProviderName {

@@ -14,6 +14,7 @@ import type { RedisClient } from '../queue/connection.js';
 import type { ChunkJobData } from '../queue/job-data.js';
 import { batchKeys, rateKey, type BatchKeys } from '../queue/keys.js';
 import { RateGate, type ProcessPace } from '../queue/rate-gate.js';
+import { reserveRequest } from '../queue/spend.js';
 import { classifyCall, countsAsFailure, type CallOutcome } from './call-outcome.js';
 import {
   DEFAULT_BREAKER,
@@ -23,6 +24,7 @@ import {
   type WindowEntry,
 } from './error-breaker.js';
 import { ABANDONED_TTL_S } from './submit.js';
+import { BudgetReached, budgetReason } from './budget.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
 
 export interface ChunkLookupDeps {
@@ -149,6 +151,7 @@ class ChunkRun {
       return;
     }
     let outcome = await this.ask(number);
+    if (outcome === null) return void this.retryLater++;
     // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in place;
     // handing the chunk back to the queue would cost far more than the pause itself.
     for (
@@ -159,19 +162,55 @@ class ChunkRun {
       await this.gate.pause(retryAfter(outcome));
       this.pausedInPlace++;
       outcome = await this.ask(number);
+      if (outcome === null) return void this.retryLater++;
     }
     await this.settle(number, outcome);
   }
 
-  /** One call through the rate gate (every upstream request of the lookup is paced), counted by the breaker. */
-  private async ask(number: string): Promise<LookupOutcome> {
-    const result = await this.provider.lookup(asE164(number), { beforeRequest: () => this.gate.acquire() });
+  /**
+   * One call through the budget and the rate gate (every upstream request of the lookup is reserved, then
+   * paced), counted by the breaker. Null when the budget had no room for one of its requests: the batch is
+   * paused and the number stays open.
+   */
+  private async ask(number: string): Promise<LookupOutcome | null> {
+    let result: LookupOutcome;
+    try {
+      result = await this.provider.lookup(asE164(number), { beforeRequest: (kind) => this.before(kind) });
+    } catch (error) {
+      if (!(error instanceof BudgetReached)) throw error;
+      await this.pauseForBudget(error.reason);
+      return null;
+    }
     const call = classifyCall(result);
     if (call.kind === 'uncounted') return result;
     const settings = this.data.breaker ?? DEFAULT_BREAKER;
     const trip = this.deps.breaker.record(this.data.batchId, this.resumes, settings, windowEntry(call));
     if (trip !== null && !this.pausedHere) await this.pauseForErrors(trip);
     return result;
+  }
+
+  /** Before each upstream request: room in the batch's budget (reserved for everyone at once), then its slot. */
+  private async before(kind: string): Promise<void> {
+    const reservation = await reserveRequest(this.deps.redis, this.keys.spend, kind);
+    if (!reservation.ok) {
+      const [unit, currency] = await this.deps.redis.hmget(this.keys.spend, 'unit', 'currency');
+      const money = unit === 'money';
+      throw new BudgetReached(
+        budgetReason(money ? 'money' : 'requests', reservation.spent, reservation.limit, currency ?? ''),
+      );
+    }
+    await this.gate.acquire();
+  }
+
+  /** The budget has no room for another request: the batch pauses for everyone until resumed with more. */
+  private async pauseForBudget(reasonText: string): Promise<void> {
+    if (this.pausedHere) return;
+    this.pausedHere = true;
+    const at = new Date(this.deps.clock()).toISOString();
+    // The reason as is: `reachscan resume <id> --budget <more>` is the way on, as the docs and the CLI say.
+    const reason = reasonText;
+    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause: 'budget', resumes: this.resumes, at }))
+      this.log.warn({ reason: reasonText }, 'batch paused: budget reached');
   }
 
   /** The breaker tripped: the batch pauses for everyone, until `reachscan resume`. */

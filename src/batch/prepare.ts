@@ -9,6 +9,8 @@ import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
 import { outputFiles, partialPath } from '../output/report-files.js';
 import type { BatchJobData } from '../queue/job-data.js';
+import type { Budget } from '../config/budget.js';
+import type { PriceTable } from '../config/prices.js';
 import { copyInput, discardCopy, hashInput, keepCopy, type IntakeRead } from './input-copy.js';
 import { deriveBatchId } from './submit.js';
 
@@ -33,6 +35,10 @@ export interface ScanSettings {
   readonly idColumns?: readonly string[] | undefined;
   /** The name runs of one source share for the report's trend (`--label`); see {@link BatchRequest.defaultLabel}. */
   readonly label?: string | undefined;
+  /** What the batch may spend on upstream requests (`--budget`; operational: not part of the batch id). */
+  readonly budget?: Budget | undefined;
+  /** REACHSCAN_PRICES, for the batch's cost (and a money budget). */
+  readonly prices?: PriceTable | null | undefined;
 }
 
 export interface BatchRequest {
@@ -144,6 +150,8 @@ async function describeBatch(
     breaker: settings.breaker,
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
+    ...(settings.budget !== undefined ? { budget: settings.budget } : {}),
+    ...(settings.prices != null ? { prices: settings.prices } : {}),
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

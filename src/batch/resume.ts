@@ -4,6 +4,8 @@ import type { RedisClient } from '../queue/connection.js';
 import { assertBatchJobData } from '../queue/job-data.js';
 import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE, queueOptions, type BatchKeys } from '../queue/keys.js';
 import { chunkJob } from './ingest.js';
+import type { Budget } from '../config/budget.js';
+import { setBudget } from './budget.js';
 import { pauseCause, readStatus, resumeBatch } from './state.js';
 
 export type ResumeResult =
@@ -15,7 +17,9 @@ export type ResumeResult =
       readonly reasked: number;
     }
   | { readonly kind: 'not-paused'; readonly state: string }
-  | { readonly kind: 'unknown' };
+  | { readonly kind: 'unknown' }
+  /** `--budget` in a currency the batch has no prices in. */
+  | { readonly kind: 'bad-budget'; readonly reason: string };
 
 /**
  * Lifts the error-ratio breaker's pause of a batch and brings its waiting chunks back at once (they would
@@ -27,10 +31,16 @@ export async function resumePausedBatch(
   redis: RedisClient,
   prefix: string,
   batchId: string,
+  budget?: Budget,
 ): Promise<ResumeResult> {
   const keys = batchKeys(prefix, batchId);
   const status = await readStatus(redis, keys);
   if (status.state === null) return { kind: 'unknown' };
+  // A new budget applies even to a batch that is not paused (yet): it would otherwise stop at the old one.
+  if (budget !== undefined) {
+    const problem = await setBudget(redis, keys, budget);
+    if (problem !== null) return { kind: 'bad-budget', reason: problem };
+  }
   if (status.paused === null) return { kind: 'not-paused', state: status.state };
   const chunkQueue = new Queue(CHUNK_QUEUE, queueOptions(redis, prefix));
   const batchQueue = new Queue(BATCH_QUEUE, queueOptions(redis, prefix));

@@ -87,7 +87,7 @@ export async function readControl(
  * purpose, its credentials, the request's shape), whose refusals saved before the pause are asked again on
  * resume.
  */
-export type PauseCause = 'errors' | 'setup';
+export type PauseCause = 'errors' | 'setup' | 'budget' | 'quota';
 
 /**
  * Pauses a batch (the error-ratio breaker): its chunks stop calling and wait. Only the first trip since the
@@ -111,7 +111,7 @@ export async function pauseBatch(
 export async function pauseCause(redis: RedisClient, keys: BatchKeys): Promise<PauseCause | null> {
   const [paused, cause] = await redis.hmget(keys.meta, 'paused', 'pausedFor');
   if (paused === null) return null;
-  return cause === 'setup' ? 'setup' : 'errors';
+  return cause === 'setup' || cause === 'budget' || cause === 'quota' ? cause : 'errors';
 }
 
 /** Lifts a pause; the next calls start a clean error window. False when the batch was not paused. */
@@ -129,6 +129,7 @@ export async function closeBatch(
   await redis
     .multi()
     .del(keys.owners, keys.answers, keys.refused)
+    .expire(keys.spend, FINISHED_META_TTL_S)
     .hset(keys.meta, { ...outcome, answered })
     .expire(keys.meta, FINISHED_META_TTL_S)
     .exec();

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { masters, type RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE, queueOptions } from '../queue/keys.js';
+import { startSpending } from './budget.js';
 
 export const BATCH_JOB_OPTIONS = {
   attempts: 3,
@@ -78,6 +79,7 @@ export async function submitBatch(
       // An abandoned batch's record does not stay forever.
       .expire(keys.meta, ABANDONED_TTL_S)
       .exec();
+    await startSpending(redis, keys, data, ABANDONED_TTL_S);
     await queue.add('batch', data, { ...BATCH_JOB_OPTIONS, jobId: data.batchId });
     return 'new';
   } finally {

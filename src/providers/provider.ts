@@ -1,6 +1,15 @@
 import type { E164 } from '../core/e164.js';
 import type { LookupOutcome, ProviderName } from '../core/lookup-result.js';
 
+/**
+ * What an upstream request is for, as price tables and budgets name it: `lookup` (Identity Insights),
+ * `token` and `bc-authorize` (auth), `connectivity`, `reachability`, `roaming` (the insight calls).
+ */
+export type RequestKind = string;
+
+/** Awaited before every upstream request with its kind; rejects when the request must not be sent (a budget). */
+export type BeforeRequest = (kind: RequestKind) => Promise<void>;
+
 export interface LookupOptions {
   /** Cancels an in-flight call (shutdown); a cancelled lookup rejects. */
   readonly signal?: AbortSignal;
@@ -8,7 +17,7 @@ export interface LookupOptions {
    * Awaited before every upstream HTTP request (a shared rate cap): one lookup can cost several requests
    * (Device Status: up to six), and the carrier counts each.
    */
-  readonly beforeRequest?: () => Promise<void>;
+  readonly beforeRequest?: BeforeRequest;
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ProviderName } from '../core/lookup-result.js';
+import type { Budget } from '../config/budget.js';
+import type { PriceTable } from '../config/prices.js';
 import type { BreakerSettings, Delimiter, HistoryOptions } from '../core/settings.js';
 
 /** A batch: one input file scanned with one set of options. No secrets: credentials live with the workers. */
@@ -42,6 +44,10 @@ export interface BatchJobData {
   readonly idColumns?: readonly number[];
   /** The name runs of one source share (the report's trend); null or absent: no trend. */
   readonly label?: string | null;
+  /** What the batch may spend on upstream requests (`--budget`); absent: no cap. */
+  readonly budget?: Budget;
+  /** The prices of REACHSCAN_PRICES when the batch was started, for its cost; absent: none. */
+  readonly prices?: PriceTable;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';

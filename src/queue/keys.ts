@@ -25,6 +25,12 @@ export interface BatchKeys {
    * malformed-request rejection): asked again when a batch paused for such refusals is resumed.
    */
   readonly refused: string;
+  /**
+   * Hash: what the batch spends on upstream requests: its budget (`unit`, `limit`, `currency`), the prices of
+   * its provider's request kinds (`price:<kind>`, millionths), and what was spent (`spent`, `n:<kind>`,
+   * `micros`).
+   */
+  readonly spend: string;
 }
 
 export function batchKeys(prefix: string, batchId: string): BatchKeys {
@@ -34,6 +40,7 @@ export function batchKeys(prefix: string, batchId: string): BatchKeys {
     owners: `${base}:owners`,
     answers: `${base}:answers`,
     refused: `${base}:refused`,
+    spend: `${base}:spend`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { readPrices } from '../../config/prices.js';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -136,7 +137,11 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
   });
-  const server = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const server = {
+    history: historyOptions(io.env, false),
+    retryBaseMs: retryBaseFromEnv(io.env),
+    prices: readPrices(io.env),
+  };
   const lockMs = jobLockFromEnv(io.env);
   const prefix = queuePrefix(io.env);
   const logger = createLogger({ level: logLevel(io.env) });

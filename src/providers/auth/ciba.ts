@@ -1,3 +1,4 @@
+import type { BeforeRequest } from '../provider.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import type { E164 } from '../../core/e164.js';
@@ -61,7 +62,7 @@ export async function cibaToken(
   deps: CibaDeps,
   phoneNumber: E164,
   scope: string,
-  beforeRequest: () => Promise<void>,
+  beforeRequest: BeforeRequest,
 ): Promise<TokenOutcome> {
   const wait = deps.wait ?? ((ms: number) => sleep(ms));
   const post = formPoster(deps, beforeRequest);
@@ -75,9 +76,9 @@ export async function cibaToken(
   return neverCompleted();
 }
 
-function formPoster(deps: CibaDeps, beforeRequest: () => Promise<void>): FormPost {
+function formPoster(deps: CibaDeps, beforeRequest: BeforeRequest): FormPost {
   return async (url, fields) => {
-    await beforeRequest();
+    await beforeRequest(url === deps.authorizeUrl ? 'bc-authorize' : 'token');
     const client = await deps.authenticate();
     return deps.transport.post(url, {
       headers: {
@@ -215,11 +216,7 @@ export class CibaTokens<Api extends string> {
   private combined: boolean;
 
   constructor(
-    private readonly exchange: (
-      number: E164,
-      scope: string,
-      before: () => Promise<void>,
-    ) => Promise<TokenOutcome>,
+    private readonly exchange: (number: E164, scope: string, before: BeforeRequest) => Promise<TokenOutcome>,
     private readonly scopes: CibaScopes<Api>,
     options: { readonly combined: boolean; readonly clock: Clock; readonly logger: Logger },
     private readonly log = options.logger,
@@ -237,7 +234,7 @@ export class CibaTokens<Api extends string> {
   async get(
     number: E164,
     api: Api,
-    before: () => Promise<void>,
+    before: BeforeRequest,
   ): Promise<{ readonly outcome: TokenOutcome; readonly key: string }> {
     if (this.combined) {
       const key = `${number}|*`;

@@ -1,3 +1,4 @@
+import type { BeforeRequest } from '../provider.js';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { CamaraClientAuth } from '../../config/camara.js';
@@ -77,7 +78,7 @@ export class ClientCredentialsToken {
     this.cache = new TokenCache(deps.clock);
   }
 
-  get(beforeRequest: () => Promise<void>): Promise<TokenOutcome> {
+  get(beforeRequest: BeforeRequest): Promise<TokenOutcome> {
     return this.cache.get('client', () => this.fetch(beforeRequest));
   }
 
@@ -85,9 +86,9 @@ export class ClientCredentialsToken {
     this.cache.drop('client', token);
   }
 
-  private async fetch(beforeRequest: () => Promise<void>): Promise<TokenOutcome> {
+  private async fetch(beforeRequest: BeforeRequest): Promise<TokenOutcome> {
     const { deps } = this;
-    await beforeRequest();
+    await beforeRequest('token');
     const client = await deps.authenticate();
     const result = await deps.transport.post(deps.tokenUrl, {
       headers: {

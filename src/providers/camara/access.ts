@@ -1,3 +1,4 @@
+import type { BeforeRequest } from '../provider.js';
 import type { CamaraAuthConfig, CamaraScopeStyle } from '../../config/camara.js';
 import type { Clock } from '../../core/clock.js';
 import type { E164 } from '../../core/e164.js';
@@ -45,7 +46,7 @@ export type AccessRefusal = Exclude<TokenOutcome, { readonly ok: true }>;
 export interface CamaraAccess {
   /** Two-legged tokens and API keys name the device in the body; a three-legged token names it already. */
   readonly deviceInBody: boolean;
-  authorize(number: E164, api: CamaraApi, before: () => Promise<void>): Promise<Grant | AccessRefusal>;
+  authorize(number: E164, api: CamaraApi, before: BeforeRequest): Promise<Grant | AccessRefusal>;
   /** The API answered 401 to this grant: forget its token. False when there is nothing to fetch again. */
   refused(grant: Grant): boolean;
   /** Token exchanges made so far (tests and counters). */

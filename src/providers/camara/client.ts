@@ -1,3 +1,4 @@
+import type { BeforeRequest } from '../provider.js';
 import { randomUUID } from 'node:crypto';
 import type { CamaraConfig } from '../../config/camara.js';
 import type { Clock } from '../../core/clock.js';
@@ -78,7 +79,7 @@ async function call(
   deps: CamaraDeps,
   access: CamaraAccess,
   target: Target,
-  before: () => Promise<void>,
+  before: BeforeRequest,
 ): Promise<Call> {
   for (let attempt = 0; attempt < 2; attempt++) {
     const grant = await access.authorize(target.number, target.api, before);
@@ -87,7 +88,7 @@ async function call(
         ? { kind: 'answer', code: grant.answer.code, message: grant.answer.message }
         : { kind: 'failed', failure: grant.failure };
     }
-    await before();
+    await before(target.api);
     const result = await deps.transport.post(url(deps.config, target.api), {
       headers: headers(deps.config, grant, target.correlator),
       body: JSON.stringify(access.deviceInBody ? { device: { phoneNumber: target.number } } : {}),

@@ -1,3 +1,4 @@
+import type { BeforeRequest } from '../provider.js';
 import type { Clock } from '../../core/clock.js';
 import type { E164 } from '../../core/e164.js';
 import type { ApplicationJwtSource } from '../auth/application-jwt.js';
@@ -40,7 +41,7 @@ export function exchangeToken(
   deps: BackChannelDeps,
   phoneNumber: E164,
   scope: string,
-  beforeRequest: () => Promise<void>,
+  beforeRequest: BeforeRequest,
 ): Promise<TokenOutcome> {
   return cibaToken(
     {

@@ -1,3 +1,4 @@
+import type { BeforeRequest } from '../provider.js';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { maskPhone, type E164 } from '../../core/e164.js';
@@ -77,7 +78,7 @@ async function call(
   deps: DeviceStatusDeps,
   tokens: CibaTokens<Scope>,
   target: { readonly number: E164; readonly scope: Scope; readonly correlator: string },
-  beforeRequest: () => Promise<void>,
+  beforeRequest: BeforeRequest,
 ): Promise<Call> {
   const { number, scope } = target;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -87,7 +88,7 @@ async function call(
         ? { kind: 'answer', code: token.answer.code, message: token.answer.message }
         : { kind: 'failed', failure: token.failure };
     }
-    await beforeRequest();
+    await beforeRequest(scope);
     const result = await deps.transport.post(`${deps.apiBaseUrl}${deps.path}/${scope}`, {
       headers: {
         authorization: `Bearer ${token.token}`,

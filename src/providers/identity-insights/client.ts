@@ -32,7 +32,7 @@ export function createIdentityInsightsProvider(deps: IdentityInsightsDeps): Reac
         purpose: deps.purpose,
         insights: { reachability: {}, roaming: {} },
       });
-      await options.beforeRequest?.();
+      await options.beforeRequest?.('lookup');
       const started = deps.clock();
       const result = await deps.transport.post(url, {
         headers: {
