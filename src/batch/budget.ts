@@ -1,3 +1,4 @@
+import type { ReportCost } from '../output/report.js';
 import type { Budget } from '../config/budget.js';
 import { formatMoney, MICROS, type PriceTable } from '../config/prices.js';
 import type { RedisClient } from '../queue/connection.js';
@@ -92,5 +93,16 @@ export async function readSpending(redis: RedisClient, keys: BatchKeys): Promise
     currency,
     budget:
       limit === null ? null : h.unit === 'money' ? formatMoney(limit, currency ?? '') : `${limit} requests`,
+  };
+}
+
+/** The spending as report.json's `cost` says it (the cache hits are counted from the rows). */
+export function reportCost(spending: Spending): Omit<ReportCost, 'cache_hits'> {
+  return {
+    requests: spending.requests,
+    by_kind: spending.byKind,
+    amount: spending.cost,
+    currency: spending.currency,
+    budget: spending.budget,
   };
 }

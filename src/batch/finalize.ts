@@ -1,3 +1,4 @@
+import { readSpending, reportCost } from './budget.js';
 import type { Clock } from '../core/clock.js';
 import type { CountryCode } from '../core/e164.js';
 import { errorMessage } from '../core/errors.js';
@@ -118,6 +119,7 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
       provider: data.provider,
       startedAt: status.startedAt ?? data.submittedAt,
       label: data.label ?? null,
+      cost: reportCost(await readSpending(redis, keys)),
     },
     answers: (numbers) => fetchAnswers(redis, keys.answers, numbers),
     // The history learns this batch's answers only now, when they are final.

@@ -3,6 +3,7 @@ import {
   bucketLabel,
   CHANGE_LABELS,
   changesLine,
+  costLine,
   SIMULATED_BANNER,
   simulatedNote,
   sourcesLine,
@@ -23,6 +24,7 @@ export function renderHtml(report: BatchReport): string {
 <body>
 ${simulatedBanner(report)}${heading(report)}
 ${trendSection(report)}
+${costSection(report)}
 
 ${changesSection(report)}
 
@@ -114,6 +116,12 @@ function inputFigures(report: BatchReport): string[] {
       `${plural(report.malformed_records, 'malformed record')} (rejects.csv)`,
     ),
   ];
+}
+
+/** What the run's upstream requests cost; left out of a report rebuilt from a results file. */
+function costSection(report: BatchReport): string {
+  if (report.cost === undefined) return '';
+  return `\n<h2 id="cost">Cost</h2>\n<p data-cost>${esc(costLine(report.cost))}.</p>`;
 }
 
 /** The label's last runs, newest first; left out for a run without a label. */

@@ -3,6 +3,7 @@ import {
   bucketLabel,
   CHANGE_LABELS,
   changesLine,
+  costLine,
   SIMULATED_BANNER,
   simulatedNote,
   sourcesLine,
@@ -23,6 +24,7 @@ export function renderMarkdown(report: BatchReport): string {
     '',
     ...summarySection(report),
     '',
+    ...costSection(report),
     ...reachabilitySection(report),
     '',
     ...noConnectivitySection(report),
@@ -32,6 +34,11 @@ export function renderMarkdown(report: BatchReport): string {
     ...statusCodesSection(report),
     '',
   ].join('\n');
+}
+
+/** What the run's upstream requests cost; nothing for a report rebuilt from a results file. */
+function costSection(report: BatchReport): string[] {
+  return report.cost === undefined ? [] : ['## Cost', '', `${costLine(report.cost)}.`, ''];
 }
 
 /** On a simulated run, a warning before anything else; nothing otherwise. */

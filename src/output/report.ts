@@ -125,6 +125,39 @@ export interface BatchReport {
   readonly label: string | null;
   /** The label's last runs, oldest first, this one included (up to 30); empty without a label. */
   readonly trend: readonly TrendEntry[];
+  /** What the batch's upstream requests cost; absent when rebuilt from a results file. */
+  readonly cost?: ReportCost;
+}
+
+/**
+ * report.json's `cost`: the upstream requests really sent (retries, 429s and auth requests included; answers
+ * from the history cost nothing), by kind, their price when REACHSCAN_PRICES was set, and the budget.
+ */
+export interface ReportCost {
+  readonly requests: number;
+  readonly by_kind: Readonly<Record<string, number>>;
+  /** In `currency`; null without prices. */
+  readonly amount: number | null;
+  readonly currency: string | null;
+  /** Rows answered from the history, at no cost. */
+  readonly cache_hits: number;
+  /** `500 requests`, `25.00 EUR`; null without a budget. */
+  readonly budget: string | null;
+}
+
+/** One line for people: "1,234 requests (12.34 EUR); 56 answers from the history at no cost; budget 25.00 EUR". */
+export function costLine(cost: ReportCost): string {
+  const money =
+    cost.amount !== null && cost.currency !== null ? ` (${cost.amount.toFixed(2)} ${cost.currency})` : '';
+  const kinds = Object.entries(cost.by_kind)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+  return (
+    `${cost.requests} upstream requests${money}${kinds !== '' ? `: ${kinds}` : ''}` +
+    `; ${cost.cache_hits} answers from the history at no cost` +
+    (cost.budget !== null ? `; budget ${cost.budget}` : '')
+  );
 }
 
 export interface ReportContext {
@@ -137,6 +170,8 @@ export interface ReportContext {
   readonly changesFile: string;
   /** See {@link BatchReport.label}. */
   readonly label?: string | null;
+  /** The batch's spending, less its cache hits (counted from the rows). */
+  readonly cost?: Omit<ReportCost, 'cache_hits'>;
 }
 
 const TOP_STALE = 20;
@@ -338,6 +373,7 @@ export class ReportAccumulator {
       label: context.label ?? null,
       // Filled in by whoever keeps the run log (the finalize step), once this run's figures are known.
       trend: [],
+      ...(context.cost !== undefined ? { cost: { ...context.cost, cache_hits: this.source.cache } } : {}),
     };
   }
 }

@@ -10,7 +10,7 @@ import { systemClock } from '../../core/clock.js';
 import { ReachscanError, UsageError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { outputFiles } from '../../output/write-outputs.js';
-import { changesLine, type BatchReport } from '../../output/report.js';
+import { changesLine, costLine, type BatchReport } from '../../output/report.js';
 import { formatCount, plural } from '../../output/format.js';
 import { trendSummaryLine } from '../../output/report-trend.js';
 import { createRedis, type RedisClient } from '../../queue/connection.js';
@@ -335,6 +335,7 @@ function summary(report: BatchReport, outDir: string, names: ReturnType<typeof o
           `  answered from the history (--max-age): ${plural(report.source.cache, 'row')}, asked live: ${n(report.source.live)}`,
         ]
       : []),
+    ...(report.cost !== undefined ? [`  cost: ${costLine(report.cost)}`] : []),
     `  lookups failed: ${n(report.lookups_failed)}; report: ${names.reportHtml}, ${names.reportMd}, ${names.reportJson}`,
     '',
   ].join('\n');
