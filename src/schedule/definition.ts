@@ -1,3 +1,4 @@
+import type { Budget } from '../config/budget.js';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_NAMES } from '../core/lookup-result.js';
@@ -40,6 +41,8 @@ export interface ScheduleDefinition {
   readonly idColumns?: readonly string[];
   /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
   readonly label?: string;
+  /** What each run may spend on upstream requests (`--budget`); absent: no cap. */
+  readonly budget?: Budget;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */

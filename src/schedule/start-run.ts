@@ -1,3 +1,5 @@
+import { budgetProblem, type Budget } from '../config/budget.js';
+import type { PriceTable } from '../config/prices.js';
 import { DEFAULT_BREAKER } from '../batch/error-breaker.js';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -36,6 +38,8 @@ export interface RunDeps {
   /** REACHSCAN_DATA_DIR, where runs keep their copies of the source file (`inputs/`); null: in the run's folder. */
   readonly copyRoot: string | null;
   readonly clock: Clock;
+  /** REACHSCAN_PRICES as this worker read it: the runs' cost, and money budgets. */
+  readonly prices?: PriceTable | null;
 }
 
 export type RunStart =
@@ -88,6 +92,7 @@ export async function startScheduledRun(
         breaker: DEFAULT_BREAKER,
         idColumns: definition.idColumns,
         label: definition.label,
+        ...runSpending(definition.budget, deps.prices ?? null),
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.
       defaultLabel: definition.id,
@@ -149,4 +154,15 @@ async function removeEmptyFolders(leaf: string, top: string): Promise<void> {
       return;
     if (dir === top) return;
   }
+}
+
+/** A run's budget and prices; a money budget without prices in its currency cannot start. */
+function runSpending(
+  budget: Budget | undefined,
+  prices: PriceTable | null,
+): { budget?: Budget; prices: PriceTable | null } {
+  if (budget === undefined) return { prices };
+  const problem = budgetProblem(budget, prices, 'budget');
+  if (problem !== null) throw new ScheduledRunError(problem);
+  return { budget, prices };
 }

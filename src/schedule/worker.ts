@@ -1,3 +1,4 @@
+import type { PriceTable } from '../config/prices.js';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Clock } from '../core/clock.js';
 import type { HistoryOptions } from '../core/settings.js';
@@ -16,6 +17,8 @@ export interface ScheduleWorkerOptions {
   readonly history: HistoryOptions;
   /** First retry delay of a chunk with transient failures (REACHSCAN_RETRY_BASE_MS), ms. */
   readonly retryBaseMs: number;
+  /** REACHSCAN_PRICES (the runs' cost, money budgets). */
+  readonly prices?: PriceTable | null;
   /** REACHSCAN_DATA_DIR (runs keep their copies of the source in its `inputs/`), or null: in each run's folder. */
   readonly copyRoot: string | null;
   readonly logger: Logger;
@@ -49,6 +52,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): ScheduleWor
     prefix,
     history: options.history,
     retryBaseMs: options.retryBaseMs,
+    prices: options.prices ?? null,
     copyRoot: options.copyRoot,
     clock: options.clock,
   };

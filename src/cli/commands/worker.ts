@@ -1,3 +1,4 @@
+import { readPrices } from '../../config/prices.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
@@ -34,7 +35,11 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   const providers = providersFromEnv(io.env, logger, concurrency);
   providers.check();
   // Read before anything starts: a bad value must end the command, not leave workers running.
-  const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const scheduled = {
+    history: historyOptions(io.env, false),
+    retryBaseMs: retryBaseFromEnv(io.env),
+    prices: readPrices(io.env),
+  };
   const lockMs = jobLockFromEnv(io.env);
   const redis = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan worker: '));
   const workers = startProcessWorkers(providers, {
@@ -51,6 +56,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     prefix: queuePrefix(io.env),
     history: scheduled.history,
     retryBaseMs: scheduled.retryBaseMs,
+    prices: scheduled.prices,
     copyRoot: inputCopyRoot(io.env),
     logger,
     clock: systemClock,
