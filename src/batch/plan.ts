@@ -1,3 +1,4 @@
+import { MICROS, type PriceTable } from '../config/prices.js';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { isFresh } from '../history/number-state.js';
@@ -17,6 +18,32 @@ export const REQUESTS_PER_NUMBER: Readonly<Record<ProviderName, number>> = {
   'device-status': 6,
   camara: 2,
 };
+
+/**
+ * The requests of one live number by kind, as REACHSCAN_PRICES names them (they add up to the requests per
+ * number): Device Status runs one back-channel flow per scope; CAMARA with CIBA one flow for both.
+ */
+export function requestMix(provider: ProviderName, perNumber: number): Record<string, number> {
+  if (provider === 'identity-insights') return { lookup: 1 };
+  if (provider === 'device-status') return { 'bc-authorize': 2, token: 2, connectivity: 1, roaming: 1 };
+  return perNumber > 2
+    ? { 'bc-authorize': 1, token: 1, reachability: 1, roaming: 1 }
+    : { reachability: 1, roaming: 1 };
+}
+
+/** The cost of `live` numbers at these prices, in the currency's units. */
+export function estimateCost(
+  prices: PriceTable,
+  provider: ProviderName,
+  perNumber: number,
+  live: number,
+): number {
+  const table = prices.micros[provider] ?? {};
+  let micros = 0;
+  for (const [kind, count] of Object.entries(requestMix(provider, perNumber)))
+    micros += (table[kind] ?? 0) * count;
+  return (micros * live) / MICROS;
+}
 
 /** What a scan would do, found out before anything is paid for. */
 export interface Plan {
@@ -40,6 +67,9 @@ export interface Plan {
   readonly estimated_seconds: number | null;
   /** False when the history could not be read (no Redis): cached then counts 0. */
   readonly history_available: boolean;
+  /** The estimated cost at REACHSCAN_PRICES, in `currency`; null without prices. */
+  readonly estimated_cost: number | null;
+  readonly currency: string | null;
 }
 
 export interface PlanInput {
@@ -53,6 +83,8 @@ export interface PlanInput {
   readonly ratePerSecond: number;
   /** Requests a number costs, when it depends on settings (CAMARA's auth); else {@link REQUESTS_PER_NUMBER}. */
   readonly requestsPerNumber?: number;
+  /** REACHSCAN_PRICES, for the estimated cost; absent or null: no cost shown. */
+  readonly prices?: PriceTable | null;
   /** Null when no Redis answers: the plan is made without the history. */
   readonly store: StateStore | null;
   readonly nowMs: number;
@@ -120,6 +152,8 @@ export async function buildPlan(input: PlanInput): Promise<Plan> {
     rate_per_second: rate,
     estimated_seconds: rate === null ? null : Math.ceil(requests / rate),
     history_available: input.store !== null,
+    estimated_cost: input.prices ? estimateCost(input.prices, input.provider, perNumber, live) : null,
+    currency: input.prices?.currency ?? null,
   };
 }
 
@@ -146,6 +180,9 @@ export function formatPlan(plan: Plan): string {
     plan.estimated_seconds === null
       ? '  time:               no --rate given: as fast as the carrier allows'
       : `  time:               about ${formatDuration(plan.estimated_seconds)} at ${plan.rate_per_second} requests/s`,
+    ...(plan.estimated_cost !== null
+      ? [`  estimated cost:     ${plan.estimated_cost.toFixed(2)} ${plan.currency ?? ''} (REACHSCAN_PRICES)`]
+      : []),
     '',
   ];
   return lines.join('\n');

@@ -1,3 +1,4 @@
+import { readPrices } from '../../config/prices.js';
 import { basename, resolve } from 'node:path';
 import { systemClock } from '../../core/clock.js';
 import type { CountryCode } from '../../core/e164.js';
@@ -78,6 +79,7 @@ export async function printPlan(request: PlanRequest, io: CliIo): Promise<ExitCo
       maxAgeMs: request.maxAgeMs,
       ratePerSecond: request.rate,
       ...(request.provider === 'camara' ? { requestsPerNumber: camaraRequestsPerNumber(io.env) } : {}),
+      prices: readPrices(io.env),
       store: redis === null ? null : new StateStore(redis, historyOptions(io.env, request.simulate)),
       nowMs: (io.clock ?? systemClock)(),
     });

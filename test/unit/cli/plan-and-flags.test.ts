@@ -1,6 +1,7 @@
+import { parsePrices } from '../../../src/config/prices.js';
 import { describe, expect, it } from 'vitest';
 import { durationFlag } from '../../../src/config/options.js';
-import { formatDuration, formatPlan, type Plan } from '../../../src/batch/plan.js';
+import { estimateCost, formatDuration, formatPlan, type Plan } from '../../../src/batch/plan.js';
 
 describe('--max-age durations', () => {
   it('reads a number with its unit, and 0 for never', () => {
@@ -37,6 +38,8 @@ describe('the plan as printed', () => {
     rate_per_second: 50,
     estimated_seconds: 72,
     history_available: true,
+    estimated_cost: null,
+    currency: null,
   };
 
   it('says what is asked, what the history answers, and how long it takes at the rate', () => {
@@ -46,6 +49,21 @@ describe('the plan as printed', () => {
     expect(text).toContain('to ask the carrier: 600');
     expect(text).toContain('upstream requests:  3600 (6 per number, more when authorisations are pending)');
     expect(text).toContain('time:               about 1 min 12 s at 50 requests/s');
+  });
+
+  it('shows the estimated cost at REACHSCAN_PRICES, auth requests included', () => {
+    const prices = parsePrices(
+      '{"currency":"EUR","device-status":{"token":0.001,"bc-authorize":0.001,"connectivity":0.01,"roaming":0.01}}',
+    );
+    // 600 numbers × (2 bc-authorize + 2 token at 0.001, connectivity + roaming at 0.01) = 600 × 0.024.
+    expect(estimateCost(prices, 'device-status', 6, 600)).toBeCloseTo(14.4, 9);
+    expect(formatPlan({ ...plan, estimated_cost: 14.4, currency: 'EUR' })).toContain(
+      'estimated cost:     14.40 EUR (REACHSCAN_PRICES)',
+    );
+    expect(formatPlan(plan)).not.toContain('estimated cost');
+    const ii = parsePrices('{"currency":"EUR","identity-insights":{"lookup":0.02}}');
+    expect(estimateCost(ii, 'identity-insights', 1, 1000)).toBeCloseTo(20, 9);
+    expect(estimateCost(ii, 'camara', 2, 1000)).toBe(0);
   });
 
   it('camara: pending authorisations only matter with CIBA (more than 2 requests a number)', () => {
