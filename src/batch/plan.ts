@@ -25,10 +25,11 @@ export const REQUESTS_PER_NUMBER: Readonly<Record<ProviderName, number>> = {
  */
 export function requestMix(provider: ProviderName, perNumber: number): Record<string, number> {
   if (provider === 'identity-insights') return { lookup: 1 };
-  if (provider === 'device-status') return { 'bc-authorize': 2, token: 2, connectivity: 1, roaming: 1 };
-  return perNumber > 2
-    ? { 'bc-authorize': 1, token: 1, reachability: 1, roaming: 1 }
-    : { reachability: 1, roaming: 1 };
+  const calls: Record<string, number> =
+    provider === 'device-status' ? { connectivity: 1, roaming: 1 } : { reachability: 1, roaming: 1 };
+  // The rest are back-channel flows, an authorisation and a token each.
+  const flows = (perNumber - 2) / 2;
+  return flows > 0 ? { 'bc-authorize': flows, token: flows, ...calls } : calls;
 }
 
 /** The cost of `live` numbers at these prices, in the currency's units. */

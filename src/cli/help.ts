@@ -26,7 +26,7 @@ Exit codes:
 Configuration comes from the environment; every variable, with its default, is in docs/configuration.md:
   carrier  VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY or VONAGE_PRIVATE_KEY_PATH, VONAGE_API_BASE_URL,
            VONAGE_PURPOSE, VONAGE_IDENTITY_INSIGHTS_PATH, VONAGE_DEVICE_STATUS_PATH,
-           VONAGE_DEVICE_STATUS_COMBINED_SCOPES, REACHSCAN_HTTP_TIMEOUT_MS
+           VONAGE_DEVICE_STATUS_COMBINED_SCOPES, REACHSCAN_HTTP_TIMEOUT_MS, REACHSCAN_PRICES
   camara   CAMARA_API_BASE_URL, CAMARA_AUTH (client-credentials, ciba, api-key), CAMARA_TOKEN_URL,
            CAMARA_AUTHORIZE_URL, CAMARA_CLIENT_ID, CAMARA_CLIENT_SECRET or CAMARA_CLIENT_KEY_PATH,
            CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
@@ -170,6 +170,8 @@ Options:
                            first two columns that are not the phone column); an unknown name exits 2
   --label NAME             runs with the same label share a trend in the report (reachable, not reachable,
                            stale, changes of the last runs; kept in Redis with the history)
+  --budget N|25EUR         what the batch may spend: N upstream requests (auth and retries count), or money at
+                           REACHSCAN_PRICES; it pauses before going over (docs/costs.md)
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again
@@ -190,14 +192,15 @@ Credentials come from this process's environment (VONAGE_*, and CAMARA_* when se
 SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
 `;
 
-export const RESUME_HELP = `Usage: reachscan resume <batch-id>
+export const RESUME_HELP = `Usage: reachscan resume <batch-id> [--budget N|25EUR]
 
 Goes on with a paused batch: the error-ratio breaker paused it (more than --error-threshold of its recent
 carrier calls failed, or were refused: UNAUTHORIZED, INVALID_PURPOSE, 403 PERMISSION_DENIED, a malformed
 request), or the operator refused how it asks or its quota ran out (--provider camara). Its chunks go back
 to the queue at once and start a fresh error window; numbers refused before a pause for refusals are asked
 again. A waiting scan, watch or the HTTP API simply sees the batch running again. Uses REDIS_URL and
-REACHSCAN_QUEUE_PREFIX like the worker.
+REACHSCAN_QUEUE_PREFIX like the worker. --budget sets the batch's budget first: a batch paused with
+"budget reached: …" goes on until the new one is spent.
 Exit 0 when resumed; 2 when the batch is unknown or not paused.
 `;
 
