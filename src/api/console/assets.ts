@@ -52,7 +52,8 @@ button.secondary { background: var(--paper); color: var(--brand); }
 .table-wrap { overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: .6rem .75rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
-th { background: var(--wash); font-size: .875rem; color: var(--muted); }
+th { background: var(--wash); font-size: .875rem; color: var(--muted); white-space: normal; vertical-align: bottom; }
+td:first-child { white-space: normal; min-width: 10rem; overflow-wrap: anywhere; }
 td.num, th.num { text-align: right; }
 tbody tr:last-child td { border-bottom: 0; }
 .badge { display: inline-block; padding: .1rem .55rem; border-radius: 999px; font-size: .85rem; font-weight: 600;
@@ -64,8 +65,9 @@ tbody tr:last-child td { border-bottom: 0; }
 dl.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: .75rem; margin: 0; }
 dl.figures div { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; }
 dl.figures dt { color: var(--muted); font-size: .875rem; }
-dl.figures dd { margin: 0; font-size: 1.25rem; font-weight: 600; font-variant-numeric: tabular-nums; }
-progress { width: 100%; height: 1rem; accent-color: var(--brand); }
+dl.figures dd { margin: 0; font-size: 1.1rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+progress { width: 100%; height: 1rem; accent-color: var(--brand); margin-bottom: .75rem; }
+section > .actions, section > .notice { margin-top: 1rem; }
 .meta { color: var(--muted); margin: -.5rem 0 1rem; }
 ul.files { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem; }
 ul.files a { display: inline-block; padding: .35rem .75rem; border: 1px solid var(--line); border-radius: 4px;
@@ -86,7 +88,8 @@ export const CONSOLE_JS = `'use strict';
   function localTimes(root) {
     var zone = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' });
     var format = new Intl.DateTimeFormat(undefined, {
-      year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
+      year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+      timeZoneName: 'short'
     });
     root.querySelectorAll('time[datetime]').forEach(function (el) {
       var date = new Date(el.getAttribute('datetime'));

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../../src/simulator/index.js';
 import { chromiumPath } from '../../support/chromium.js';
@@ -33,10 +33,10 @@ afterEach(async () => {
   serve = null;
 });
 
-/** Every request the page makes, from another origin than the server's (none allowed). */
-function watchOrigins(page: Page, origin: string): string[] {
+/** Every request the context's pages make to another origin than the server's (none allowed). */
+function watchOrigins(context: BrowserContext, origin: string): string[] {
   const outside: string[] = [];
-  page.on('request', (request) => {
+  context.on('request', (request) => {
     const url = new URL(request.url());
     if (url.protocol === 'data:' || url.protocol === 'about:' || url.protocol === 'blob:') return;
     if (url.origin !== origin) outside.push(request.url());
@@ -44,12 +44,26 @@ function watchOrigins(page: Page, origin: string): string[] {
   return outside;
 }
 
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: width === 1280 ? 900 : 844 });
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+/**
+ * Screenshots at 1280 px and at phone width. A page that a GET shows again is opened afresh at 390 px (a frame
+ * resized in place is not always painted again in headless Chromium); a form's answer is resized in place.
+ */
+async function shoot(page: Page, name: string, reopen = true): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}-1280.png`), fullPage: true });
+  if (!reopen) {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SHOTS, `${name}-390.png`), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    return;
   }
-  await page.setViewportSize({ width: 1280, height: 900 });
+  const phone = await page.context().newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(page.url());
+  for (const frame of phone.frames()) await frame.waitForLoadState('load');
+  // A frame out of view is not painted until it is scrolled to (Chromium throttles it).
+  for (const frame of await phone.locator('iframe').all()) await frame.scrollIntoViewIfNeeded();
+  await phone.screenshot({ path: join(SHOTS, `${name}-390.png`), fullPage: true });
+  await phone.close();
 }
 
 async function signIn(page: Page, token: string): Promise<void> {
@@ -71,7 +85,7 @@ describe('the console in Chromium', () => {
         acceptDownloads: true,
       });
       const page = await context.newPage();
-      const outside = watchOrigins(page, origin);
+      const outside = watchOrigins(context, origin);
 
       await page.goto(`${serve.url}/`);
       expect(new URL(page.url()).pathname).toBe('/sign-in');
@@ -90,7 +104,7 @@ describe('the console in Chromium', () => {
       await page.getByRole('link', { name: 'New scan' }).click();
       await page.getByLabel('CSV or Excel file').setInputFiles(SAMPLE);
       await page.getByLabel(/Default country/).fill('GB');
-      await shoot(page, 'new-scan');
+      await shoot(page, 'new-scan', false);
       await page.getByRole('button', { name: 'Scan' }).click();
       await page.waitForURL(/\/batch\/[0-9a-f]{24}$/);
       const id = new URL(page.url()).pathname.split('/').at(-1) as string;
@@ -173,7 +187,7 @@ describe('the console in Chromium', () => {
       const big = join(tmpdir(), `big-${Date.now()}.csv`);
       writeFileSync(big, `customer,phone\n${rows.join('\n')}\n`);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const outside = watchOrigins(page, new URL(serve.url).origin);
+      const outside = watchOrigins(page.context(), new URL(serve.url).origin);
       await page.goto(`${serve.url}/sign-in`);
       await signIn(page, serve.token);
       await page.goto(`${serve.url}/scan`);
@@ -184,7 +198,7 @@ describe('the console in Chromium', () => {
       expect(figures).toContain('Rows10,001');
       expect(figures).toContain('Unique numbers9,000');
       expect(figures).toContain('Upstream requests9,000');
-      await shoot(page, 'plan');
+      await shoot(page, 'plan', false);
       await page.getByRole('button', { name: 'Scan' }).click();
       await page.waitForURL(/\/batch\/[0-9a-f]{24}$/);
       await page.getByRole('heading', { name: /^big-/ }).waitFor();
