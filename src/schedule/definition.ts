@@ -40,6 +40,8 @@ export interface ScheduleDefinition {
   readonly idColumns?: readonly string[];
   /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
   readonly label?: string;
+  /** Why its runs ask (`purpose`); absent: the provider's configured purpose. */
+  readonly purpose?: string;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */
