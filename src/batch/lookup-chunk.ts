@@ -126,7 +126,10 @@ class ChunkRun {
     const { numbers } = this.data;
     const known = numbers.length > 0 ? await redis.hmget(this.keys.answers, ...numbers) : [];
     const unanswered = numbers.filter((_, i) => known[i] === null);
-    this.previous = await new StateStore(redis, this.data.history, this.deps.stateSecret).read(unanswered, clock());
+    this.previous = await new StateStore(redis, this.data.history, this.deps.stateSecret).read(
+      unanswered,
+      clock(),
+    );
     const fresh = new Map<string, NumberState>();
     for (const n of unanswered) {
       const state = this.previous.get(n);

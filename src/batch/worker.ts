@@ -58,7 +58,8 @@ export function startWorkers(options: WorkerOptions): Workers {
     lockMs: options.lockMs ?? DEFAULTS.jobLockMs,
     // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
     chunkJobs: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
-    batchSteps: ({ redis, stopping }) => createBatchSteps({
+    batchSteps: ({ redis, stopping }) =>
+      createBatchSteps({
         redis,
         prefix,
         logger,
