@@ -6,6 +6,7 @@ import {
   durationFlag,
   idColumnsFlag,
   labelFlag,
+  sheetFlag,
   numberFlag,
 } from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
@@ -28,6 +29,7 @@ export const BATCH_OPTIONS = [
   'error-window',
   'id-columns',
   'label',
+  'sheet',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -90,6 +92,7 @@ export function parseBatchOptions(
     },
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
+    sheet: option('sheet', (v) => sheetFlag(v)),
   };
 }
 

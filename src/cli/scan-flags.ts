@@ -11,6 +11,7 @@ import {
   labelFlag,
   numberFlag,
   providerFlag,
+  sheetFlag,
 } from '../config/options.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
@@ -31,6 +32,7 @@ export const SCAN_FLAGS = {
   'error-window': { type: 'string' },
   'id-columns': { type: 'string' },
   label: { type: 'string' },
+  sheet: { type: 'string' },
 } as const;
 
 export interface ScanFlagValues {
@@ -50,6 +52,7 @@ export interface ScanFlagValues {
   readonly 'error-window'?: string | undefined;
   readonly 'id-columns'?: string | undefined;
   readonly label?: string | undefined;
+  readonly sheet?: string | undefined;
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -84,5 +87,6 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     breaker: breakerFromFlags(values),
     idColumns: idColumnsFlag(values['id-columns']),
     label: labelFlag(values.label),
+    sheet: sheetFlag(values.sheet),
   };
 }
