@@ -21,13 +21,32 @@ export interface HistoryRouteDeps {
  */
 export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRouteDeps): void {
   const store = new StateStore(deps.redis, deps.server.history, deps.server.stateSecret);
-  app.post('/history', async (request) => {
+  const historySchema = {
+    summary: 'What the history holds about one number',
+    body: {
+      type: 'object',
+      required: ['number'],
+      properties: { number: { type: 'string' }, default_country: { type: 'string' } },
+    },
+  };
+  app.post('/history', { schema: historySchema }, async (request) => {
     const body = objectBody(request.body);
     const country = countryOf(body);
     const number = parseNumber(body.number, country, 'number');
     return heldView(number, await store.heldAbout(number));
   });
-  app.post('/forget', async (request) => {
+  const forgetSchema = {
+    summary: 'Erases numbers from the history; says how many it held',
+    body: {
+      type: 'object',
+      required: ['numbers'],
+      properties: {
+        numbers: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: FORGET_MAX },
+        default_country: { type: 'string' },
+      },
+    },
+  };
+  app.post('/forget', { schema: forgetSchema }, async (request) => {
     const body = objectBody(request.body);
     const country = countryOf(body);
     const given = body.numbers;

@@ -6,6 +6,7 @@ import {
   durationFlag,
   idColumnsFlag,
   labelFlag,
+  sheetFlag,
   numberFlag,
 } from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
@@ -30,6 +31,7 @@ export const BATCH_OPTIONS = [
   'id-columns',
   'label',
   'purpose',
+  'sheet',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -95,6 +97,7 @@ export function parseBatchOptions(
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
     purpose: option('purpose', (v) => purposeFlag(v === '' ? undefined : v)),
+    sheet: option('sheet', (v) => sheetFlag(v)),
   };
 }
 

@@ -36,7 +36,7 @@ Configuration comes from the environment; every variable, with its default, is i
            REACHSCAN_STATE_SECRET (docs/privacy.md)
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
-           REACHSCAN_DATA_DIR
+           REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
   other    REACHSCAN_LOG_LEVEL, REACHSCAN_SIMULATOR_SEED
 `;
 
@@ -115,8 +115,8 @@ Options:
 
 export const SCAN_HELP = `Usage: reachscan scan <file> --out DIR [options]
 
-Reads a CSV file (UTF-8, with or without BOM; delimiter , ; TAB or | detected; a header row required),
-checks every phone number's reachability and roaming through Redis-queued workers, and writes to DIR:
+Reads a CSV file (UTF-8, with or without BOM; delimiter , ; TAB or | detected; a header row required)
+or an Excel .xlsx workbook (its first sheet, or --sheet NAME; cells as Excel shows them), checks every phone number's reachability and roaming through Redis-queued workers, and writes to DIR:
   results.csv              every input row, in order, input columns unchanged, then phone_e164, reachable,
                            connectivity, last_status_at, roaming, roaming_countries, roaming_mcc,
                            reachability_status, roaming_status, checked_at, error, source,
@@ -173,6 +173,7 @@ Options:
                            first two columns that are not the phone column); an unknown name exits 2
   --label NAME             runs with the same label share a trend in the report (reachable, not reachable,
                            stale, changes of the last runs; kept in Redis with the history)
+  --sheet NAME             the worksheet of an .xlsx input (default: its first sheet); an unknown name exits 2
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again

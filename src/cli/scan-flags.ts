@@ -12,6 +12,7 @@ import {
   labelFlag,
   numberFlag,
   providerFlag,
+  sheetFlag,
 } from '../config/options.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
@@ -33,6 +34,7 @@ export const SCAN_FLAGS = {
   'id-columns': { type: 'string' },
   label: { type: 'string' },
   purpose: { type: 'string' },
+  sheet: { type: 'string' },
 } as const;
 
 export interface ScanFlagValues {
@@ -53,6 +55,7 @@ export interface ScanFlagValues {
   readonly 'id-columns'?: string | undefined;
   readonly label?: string | undefined;
   readonly purpose?: string | undefined;
+  readonly sheet?: string | undefined;
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -88,5 +91,6 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     idColumns: idColumnsFlag(values['id-columns']),
     label: labelFlag(values.label),
     purpose: purposeFlag(values.purpose),
+    sheet: sheetFlag(values.sheet),
   };
 }

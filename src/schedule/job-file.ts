@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import { countryFlag, durationFlag, idColumnsFlag, labelFlag } from '../config/options.js';
+import { countryFlag, durationFlag, idColumnsFlag, labelFlag, sheetFlag } from '../config/options.js';
 import { purposeFlag } from '../config/privacy.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
@@ -27,6 +27,7 @@ export const JOB_FIELDS = [
   'idColumns',
   'label',
   'purpose',
+  'sheet',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -234,7 +235,15 @@ function readWhen(job: JobFields): { cron: string | undefined; timezone: string 
 
 type ScanOptions = Pick<
   ScheduleDefinition,
-  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label' | 'purpose'
+  | 'staleDays'
+  | 'maxAgeMs'
+  | 'column'
+  | 'defaultCountry'
+  | 'rate'
+  | 'idColumns'
+  | 'label'
+  | 'purpose'
+  | 'sheet'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -260,6 +269,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     (value) => purposeFlag(value),
     'a purpose name such as FraudPreventionAndDetection',
   );
+  const sheet = job.withGrammar('sheet', (value) => sheetFlag(value), 'a sheet name of 1 to 31 characters');
   return {
     staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
     maxAgeMs: maxAgeMs ?? 0,
@@ -270,6 +280,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     ...(idColumns !== undefined ? { idColumns } : {}),
     ...(label !== undefined ? { label } : {}),
     ...(purpose !== undefined ? { purpose } : {}),
+    ...(sheet !== undefined ? { sheet } : {}),
   };
 }
 

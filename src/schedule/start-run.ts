@@ -89,6 +89,7 @@ export async function startScheduledRun(
         idColumns: definition.idColumns,
         label: definition.label,
         purpose: definition.purpose,
+        sheet: definition.sheet,
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.
       defaultLabel: definition.id,

@@ -15,6 +15,7 @@ import type { Env } from '../../config/env.js';
 import { openQueues } from '../../api/dashboard.js';
 import { DataDir } from '../../api/data-dir.js';
 import { RetryMerger } from '../../batch/retry-merger.js';
+import { sweepOldBatches, SWEEP_INTERVAL_MS } from '../../api/retention.js';
 import { buildApiServer, type ApiServerDeps } from '../../api/server.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
@@ -48,7 +49,8 @@ Options:
 
 Environment: REACHSCAN_API_TOKEN (required, 16+ characters), REACHSCAN_API_HOST, REACHSCAN_API_PORT,
 REACHSCAN_DATA_DIR (default ./data), REACHSCAN_API_MAX_UPLOAD_MB (default 100), REDIS_URL,
-REACHSCAN_QUEUE_PREFIX, and for --worker the VONAGE_* variables.
+REACHSCAN_QUEUE_PREFIX, REACHSCAN_BATCH_RETENTION_DAYS (default 30: finished batches and uploads older than
+that are removed; 0 keeps them), and for --worker the VONAGE_* variables.
 
 Prints "reachscan serve: listening on http://HOST:PORT" once it accepts requests. SIGTERM or Ctrl-C: stops
 taking requests, finishes those in hand (and the worker's jobs), exits 0.
@@ -84,6 +86,7 @@ interface ServeRunning {
   readonly merger: RetryMerger;
   queues: Queue[];
   workers: Workers | null;
+  sweeper: NodeJS.Timeout | null;
 }
 
 /** `reachscan serve`: the HTTP API until SIGTERM/SIGINT. */
@@ -169,7 +172,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  return { redisChoice, redis, dataDir, merger, queues: [], workers: null };
+  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, sweeper: null };
 }
 
 /** The queues, the in-process worker with --worker, and the API listening. */
@@ -191,6 +194,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     });
   }
   const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
+  startRetentionSweeps(setup, running, batches);
   const app = await buildApiServer({
     config,
     redis,
@@ -212,6 +216,23 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
   return app;
 }
 
+/** REACHSCAN_BATCH_RETENTION_DAYS: a sweep at start-up, then every hour; a failed sweep is logged, not fatal. */
+function startRetentionSweeps(setup: ServeSetup, running: ServeRunning, batches: BatchService): void {
+  const { config, logger, clock } = setup;
+  if (config.batchRetentionDays <= 0) return;
+  const deps = { dataDir: running.dataDir, batches, clock, retentionDays: config.batchRetentionDays };
+  const sweep = () =>
+    sweepOldBatches(deps).then(
+      (removed) => {
+        if (removed.batches + removed.uploads > 0)
+          logger.info(removed, 'removed batches past their retention');
+      },
+      (error: Error) => logger.warn({ err: error.message }, 'retention sweep failed'),
+    );
+  void sweep();
+  running.sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
+}
+
 /** Where clients reach the API: the port picked with --port 0, an IPv6 host in brackets. */
 function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
   const address = app.server.address();
@@ -223,6 +244,7 @@ function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
 /** Stops what started, in order: the retry merger, the worker and its providers, the queues, then Redis. */
 async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<void> {
   const { redis } = running;
+  if (running.sweeper !== null) clearInterval(running.sweeper);
   await running.merger.stop();
   await running.workers?.close();
   await setup.providers?.close();

@@ -33,7 +33,7 @@ export { WATCH_DEFAULTS };
 
 export const WATCH_HELP = `Usage: reachscan watch <inbox> --out DIR [options]
 
-Watches a folder: every complete .csv, .txt or .tsv file dropped in <inbox> is moved to
+Watches a folder: every complete .csv, .txt, .tsv or .xlsx file dropped in <inbox> is moved to
 <inbox>/${WORK_FOLDERS.processing}/ (renamed <name>-<UTC timestamp>.<ext>), scanned as reachscan scan would, and
 moved to <inbox>/${WORK_FOLDERS.done}/ (outputs in DIR/<name>-<timestamp>/, rows in error included) or to
 <inbox>/${WORK_FOLDERS.failed}/ with a <file>.error.txt saying why (bad input: no phone column, binary, empty…).
@@ -60,7 +60,7 @@ Options:
   --lock-ttl DURATION       how long a file stays locked after its watcher dies (default ${WATCH_DEFAULTS.lockTtl})
   --provider, --column, --default-country, --concurrency, --rate, --chunk-size, --stale-days, --max-age,
   --simulate, --no-worker, --bom, --no-formula-guard, --error-threshold, --error-window, --id-columns,
-  --label: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
+  --label, --sheet: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
   without --label, the runs of files dropped under one name share the report's trend
 
 Durations: 90s, 1.5s, 30m, 24h, 7d. Redis: REDIS_URL must answer (a watcher needs a Redis that outlives it:
