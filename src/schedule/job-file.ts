@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import { countryFlag, durationFlag, idColumnsFlag, labelFlag } from '../config/options.js';
+import { countryFlag, durationFlag, idColumnsFlag, labelFlag, sheetFlag } from '../config/options.js';
+import { purposeFlag } from '../config/privacy.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';
@@ -25,6 +26,8 @@ export const JOB_FIELDS = [
   'enabled',
   'idColumns',
   'label',
+  'purpose',
+  'sheet',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -232,7 +235,15 @@ function readWhen(job: JobFields): { cron: string | undefined; timezone: string 
 
 type ScanOptions = Pick<
   ScheduleDefinition,
-  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label'
+  | 'staleDays'
+  | 'maxAgeMs'
+  | 'column'
+  | 'defaultCountry'
+  | 'rate'
+  | 'idColumns'
+  | 'label'
+  | 'purpose'
+  | 'sheet'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -253,6 +264,12 @@ function readScanOptions(job: JobFields): ScanOptions {
   const column = job.value('column') === null ? undefined : job.text('column');
   const idColumns = readIdColumns(job);
   const label = job.withGrammar('label', (value) => labelFlag(value), '1 to 100 printable characters');
+  const purpose = job.withGrammar(
+    'purpose',
+    (value) => purposeFlag(value),
+    'a purpose name such as FraudPreventionAndDetection',
+  );
+  const sheet = job.withGrammar('sheet', (value) => sheetFlag(value), 'a sheet name of 1 to 31 characters');
   return {
     staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
     maxAgeMs: maxAgeMs ?? 0,
@@ -262,6 +279,8 @@ function readScanOptions(job: JobFields): ScanOptions {
     // Left out when not given, so the definitions of existing job files stay as they were.
     ...(idColumns !== undefined ? { idColumns } : {}),
     ...(label !== undefined ? { label } : {}),
+    ...(purpose !== undefined ? { purpose } : {}),
+    ...(sheet !== undefined ? { sheet } : {}),
   };
 }
 

@@ -303,7 +303,7 @@ async function planOf(
       provider: choices.provider as Plan['provider'],
       maxAgeMs,
       ratePerSecond: rate,
-      store: new StateStore(deps.redis, deps.server.history),
+      store: new StateStore(deps.redis, deps.server.history, deps.server.stateSecret),
       nowMs: Date.now(),
     });
   } catch {
@@ -331,7 +331,7 @@ function registerNumber(app: FastifyInstance, deps: ConsoleDeps): void {
         ),
         400,
       );
-    const store = new StateStore(deps.redis, deps.server.history);
+    const store = new StateStore(deps.redis, deps.server.history, deps.server.stateSecret);
     const state = (await store.read([e164], Date.now())).get(e164) ?? null;
     const changes = await recentChanges(deps, e164);
     return html(reply, numberPage(csrf, typed, { e164, state, changes }, null));
