@@ -73,6 +73,7 @@ ul.files { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .5
 ul.files a { display: inline-block; padding: .35rem .75rem; border: 1px solid var(--line); border-radius: 4px;
   background: var(--paper); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; }
 iframe.report { width: 100%; height: 70rem; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
+dl.figures + form, dl.figures + .actions { margin-top: 1.25rem; }
 .pager { display: flex; justify-content: space-between; margin-top: 1rem; }
 @media (max-width: 40rem) {
   main { padding: 1rem; }
@@ -80,6 +81,14 @@ iframe.report { width: 100%; height: 70rem; border: 1px solid var(--line); borde
   .signout { margin-left: 0; }
   h1 { font-size: 1.35rem; }
   iframe.report { height: 60rem; }
+  .batches thead { position: absolute; left: -9999px; }
+  .batches table, .batches tbody, .batches tr, .batches td { display: block; width: 100%; }
+  .batches tr { border-bottom: 1px solid var(--line); padding: .5rem 0; }
+  .batches tbody tr:last-child { border-bottom: 0; }
+  .batches td { display: flex; justify-content: space-between; gap: 1rem; border: 0; padding: .2rem .75rem;
+    text-align: right; min-width: 0; }
+  .batches td::before { content: attr(data-label); color: var(--muted); font-size: .875rem; text-align: left; }
+  .batches td:first-child { font-weight: 600; }
 }
 `;
 

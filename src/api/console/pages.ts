@@ -102,7 +102,7 @@ export function batchesPage(
   const table =
     batches.length === 0
       ? `<p class="card">No batches yet. <a href="/scan">Start a scan</a>.</p>`
-      : `<div class="table-wrap" tabindex="0" role="region" aria-label="Batches, newest first">
+      : `<div class="table-wrap batches" tabindex="0" role="region" aria-label="Batches, newest first">
 <table>
 <thead><tr><th scope="col">File name</th><th scope="col">Provider</th><th scope="col">Started</th><th scope="col">State</th><th scope="col" class="num">Progress</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Reachable</th><th scope="col" class="num">Not reachable</th><th scope="col" class="num">No connectivity N+ days</th><th scope="col" class="num">In error</th></tr></thead>
 <tbody>
@@ -127,7 +127,20 @@ function batchRow(b: BatchSummary): Html {
     b.no_connectivity.rows === null
       ? '—'
       : `${count(b.no_connectivity.rows)} <span class="hint">(${b.no_connectivity.days}+)</span>`;
-  return `<tr><td><a href="/batch/${b.id}">${escape(b.input_file)}</a></td><td>${escape(b.provider)}</td><td>${time(b.started_at ?? b.submitted_at)}</td><td>${stateBadge(b.state)}</td><td class="num">${progress}</td><td class="num">${count(b.records)}</td><td class="num">${count(b.reachable)}</td><td class="num">${count(b.not_reachable)}</td><td class="num">${stale}</td><td class="num">${count(b.rows_in_error)}</td></tr>`;
+  const cell = (label: string, content: Html, num = true) =>
+    `<td${num ? ' class="num"' : ''} data-label="${label}">${content}</td>`;
+  return `<tr>${[
+    cell('File name', `<a href="/batch/${b.id}">${escape(b.input_file)}</a>`, false),
+    cell('Provider', escape(b.provider), false),
+    cell('Started', time(b.started_at ?? b.submitted_at), false),
+    cell('State', stateBadge(b.state), false),
+    cell('Progress', progress),
+    cell('Rows', count(b.records)),
+    cell('Reachable', count(b.reachable)),
+    cell('Not reachable', count(b.not_reachable)),
+    cell('No connectivity N+ days', stale),
+    cell('In error', count(b.rows_in_error)),
+  ].join('')}</tr>`;
 }
 
 export function batchPage(csrf: string, view: BatchView, message: string | null): Html {
