@@ -30,6 +30,7 @@ export const BATCH_OPTIONS = [
   'id-columns',
   'label',
   'sheet',
+  'xlsx',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -93,6 +94,7 @@ export function parseBatchOptions(
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
     sheet: option('sheet', (v) => sheetFlag(v)),
+    xlsx: option('xlsx', booleanOption('xlsx')),
   };
 }
 

@@ -43,6 +43,8 @@ export interface ScanSettings {
   readonly label?: string | undefined;
   /** The worksheet of an Excel input (`--sheet`); the first sheet when absent. */
   readonly sheet?: string | undefined;
+  /** Also write results.xlsx (`--xlsx`). */
+  readonly xlsx?: boolean | undefined;
 }
 
 export interface BatchRequest {
@@ -172,6 +174,7 @@ async function describeBatch(
     breaker: settings.breaker,
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
+    xlsx: settings.xlsx === true,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

@@ -33,6 +33,7 @@ export const SCAN_FLAGS = {
   'id-columns': { type: 'string' },
   label: { type: 'string' },
   sheet: { type: 'string' },
+  xlsx: { type: 'boolean', default: false },
 } as const;
 
 export interface ScanFlagValues {
@@ -53,6 +54,7 @@ export interface ScanFlagValues {
   readonly 'id-columns'?: string | undefined;
   readonly label?: string | undefined;
   readonly sheet?: string | undefined;
+  readonly xlsx?: boolean | undefined;
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -88,5 +90,6 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     idColumns: idColumnsFlag(values['id-columns']),
     label: labelFlag(values.label),
     sheet: sheetFlag(values.sheet),
+    xlsx: values.xlsx === true,
   };
 }

@@ -26,6 +26,7 @@ export const JOB_FIELDS = [
   'idColumns',
   'label',
   'sheet',
+  'xlsx',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -233,7 +234,7 @@ function readWhen(job: JobFields): { cron: string | undefined; timezone: string 
 
 type ScanOptions = Pick<
   ScheduleDefinition,
-  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label' | 'sheet'
+  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label' | 'sheet' | 'xlsx'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -254,6 +255,7 @@ function readScanOptions(job: JobFields): ScanOptions {
   const column = job.value('column') === null ? undefined : job.text('column');
   const idColumns = readIdColumns(job);
   const label = job.withGrammar('label', (value) => labelFlag(value), '1 to 100 printable characters');
+  const xlsx = readXlsx(job);
   const sheet = job.withGrammar('sheet', (value) => sheetFlag(value), 'a sheet name of 1 to 31 characters');
   return {
     staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
@@ -265,6 +267,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     ...(idColumns !== undefined ? { idColumns } : {}),
     ...(label !== undefined ? { label } : {}),
     ...(sheet !== undefined ? { sheet } : {}),
+    ...(xlsx === true ? { xlsx } : {}),
   };
 }
 
@@ -287,4 +290,12 @@ function readEnabled(job: JobFields): boolean {
     job.problem('enabled', `must be true or false (got ${JSON.stringify(enabled)})`);
   }
   return enabled !== false;
+}
+
+/** `xlsx: true` also writes results.xlsx. */
+function readXlsx(job: JobFields): boolean {
+  const xlsx = job.value('xlsx');
+  if (xlsx !== undefined && typeof xlsx !== 'boolean')
+    job.problem('xlsx', `must be true or false (got ${JSON.stringify(xlsx)})`);
+  return xlsx === true;
 }

@@ -89,6 +89,7 @@ export async function startScheduledRun(
         idColumns: definition.idColumns,
         label: definition.label,
         sheet: definition.sheet,
+        xlsx: definition.xlsx,
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.
       defaultLabel: definition.id,
