@@ -11,7 +11,8 @@ import {
 } from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import type { HistoryOptions } from '../core/settings.js';
+import type { HistoryOptions, StateSecret } from '../core/settings.js';
+import { purposeFlag } from '../config/privacy.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
 
@@ -29,6 +30,7 @@ export const BATCH_OPTIONS = [
   'error-window',
   'id-columns',
   'label',
+  'purpose',
   'sheet',
   'xlsx',
 ] as const;
@@ -38,6 +40,8 @@ type BatchOption = (typeof BATCH_OPTIONS)[number];
 export interface ServerSettings {
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_STATE_SECRET: names the history's entries (`POST /history`, `POST /forget`). */
+  readonly stateSecret: StateSecret;
 }
 
 /**
@@ -93,6 +97,7 @@ export function parseBatchOptions(
     },
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
+    purpose: option('purpose', (v) => purposeFlag(v === '' ? undefined : v)),
     sheet: option('sheet', (v) => sheetFlag(v)),
     xlsx: option('xlsx', booleanOption('xlsx')),
   };

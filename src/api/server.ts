@@ -18,6 +18,7 @@ import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
 import type { DataDir } from './data-dir.js';
 import type { ServerSettings } from './options.js';
 import { multipartProblem } from './multipart.js';
+import { registerHistoryRoutes } from './history-routes.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { tooLarge } from './upload.js';
 import { registerOpenApi } from './openapi.js';
@@ -59,6 +60,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   answerErrorsAsProblems(app, deps.config.maxUploadBytes);
   await registerOpenApi(app);
   registerHealthAndMetrics(app, deps);
+  registerHistoryRoutes(app, deps);
   await app.register(batchRoutes(deps));
   await registerDashboard(app, deps.queues);
   return app;

@@ -41,6 +41,8 @@ export interface ScanSettings {
   readonly idColumns?: readonly string[] | undefined;
   /** The name runs of one source share for the report's trend (`--label`); see {@link BatchRequest.defaultLabel}. */
   readonly label?: string | undefined;
+  /** Why the run asks (`--purpose`): recorded in report.json and each history write; absent: the provider's. */
+  readonly purpose?: string | undefined;
   /** The worksheet of an Excel input (`--sheet`); the first sheet when absent. */
   readonly sheet?: string | undefined;
   /** Also write results.xlsx (`--xlsx`). */
@@ -178,6 +180,7 @@ async function describeBatch(
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },
+    purpose: settings.purpose ?? null,
   };
   const duplicate = duplicatePhoneHeaderNote(label, shape.headers, phoneColumn);
   return {

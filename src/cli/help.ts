@@ -13,6 +13,8 @@ Commands:
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
   schedule sync|list   scans declared in jobs/*.json: sync them to Redis, show next runs (workers run them)
   serve                HTTP API: upload CSV files, follow batches, download results; /metrics, /admin/queues
+  history <number>     what the history holds about a number; history migrate: hash its keys (privacy)
+  forget <number>...   erase numbers from the history (or --file F); says how many were there
   help [command]       show help for a command
 
 Exit codes:
@@ -30,7 +32,8 @@ Configuration comes from the environment; every variable, with its default, is i
   camara   CAMARA_API_BASE_URL, CAMARA_AUTH (client-credentials, ciba, api-key), CAMARA_TOKEN_URL,
            CAMARA_AUTHORIZE_URL, CAMARA_CLIENT_ID, CAMARA_CLIENT_SECRET or CAMARA_CLIENT_KEY_PATH,
            CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
-  Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS
+  Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS,
+           REACHSCAN_STATE_SECRET (docs/privacy.md)
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
@@ -235,4 +238,21 @@ Options:
   --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
   --id-columns A,B         input columns shown beside each number in the longest gaps (default: the first
                            two that are not the column that looks like the phone column)
+`;
+
+export const HISTORY_HELP = `Usage: reachscan history <number> [--default-country CC] [--simulate] [--json]
+       reachscan history migrate
+
+Shows what the history (REDIS_URL) holds about one number: its last answer, when it was last seen connected,
+since when it has had no connectivity, what was last known, the purpose of the run that wrote it, when it was
+written and when it will be forgotten. --simulate: the simulated runs' history.
+history migrate renames every history entry still named by its number to its HMAC name
+(REACHSCAN_STATE_SECRET must be set); run it again and it moves nothing. See docs/privacy.md.
+`;
+
+export const FORGET_HELP = `Usage: reachscan forget <number>... [--file F] [--default-country CC] [--simulate]
+
+Erases the numbers from the history (REDIS_URL), under their hashed or clear name, and says how many of them
+it held. --file F: one number per line (a CSV line's first cell; blank lines and # comments skipped).
+See docs/privacy.md.
 `;

@@ -49,6 +49,8 @@ export interface BatchJobData {
   readonly step: 'ingest' | 'wait' | 'finalize';
   /** Data records already turned into chunk jobs, and chunks made: a restarted ingest resumes here. */
   readonly cursor: { readonly records: number; readonly chunks: number };
+  /** Why the batch asks (`--purpose`); null or absent: the provider's configured purpose, in the worker. */
+  readonly purpose?: string | null;
 }
 
 /** A few hundred numbers of one batch, each asked once. */

@@ -40,6 +40,8 @@ export interface ScheduleDefinition {
   readonly idColumns?: readonly string[];
   /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
   readonly label?: string;
+  /** Why its runs ask (`purpose`); absent: the provider's configured purpose. */
+  readonly purpose?: string;
   /** The worksheet of an Excel source; absent: its first sheet. */
   readonly sheet?: string;
   /** Also write results.xlsx. */

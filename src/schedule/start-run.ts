@@ -88,6 +88,7 @@ export async function startScheduledRun(
         breaker: DEFAULT_BREAKER,
         idColumns: definition.idColumns,
         label: definition.label,
+        purpose: definition.purpose,
         sheet: definition.sheet,
         xlsx: definition.xlsx,
       },

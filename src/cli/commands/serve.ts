@@ -27,8 +27,9 @@ import { numberFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
-import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
+import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 
@@ -74,6 +75,7 @@ interface ServeSetup {
   readonly clock: Clock;
   /** Providers of the in-process worker (--worker), credentials checked; else null. */
   readonly providers: ProviderRegistry | null;
+  readonly privacy: ReturnType<typeof historyPrivacy>;
 }
 
 /** What has started, filled in as it starts, so a failure part-way stops only that. */
@@ -139,14 +141,19 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
   });
-  const server = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const privacy = historyPrivacy(io.env);
+  const server = {
+    history: historyOptions(io.env, false),
+    retryBaseMs: retryBaseFromEnv(io.env),
+    stateSecret: privacy.stateSecret,
+  };
   const lockMs = jobLockFromEnv(io.env);
   const prefix = queuePrefix(io.env);
   const logger = createLogger({ level: logLevel(io.env) });
   const clock = io.clock ?? systemClock;
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
-  return { flags, config, server, lockMs, prefix, logger, clock, providers };
+  return { flags, config, server, lockMs, prefix, logger, clock, providers, privacy };
 }
 
 /** Redis (a private one with --worker when none answers) and the data folder. */
@@ -154,6 +161,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const { config, prefix, logger, clock } = setup;
   // A private Redis only for a self-contained trial (--worker): its batches go when the server stops.
   const redisChoice = await chooseRedis(env, setup.flags.worker, say);
+  warnIfHistoryInClear(env, redisChoice, say);
   const dataDir = new DataDir(config.dataDir);
   await dataDir.create().catch(async (error: NodeJS.ErrnoException) => {
     await redisChoice.stopPrivate?.();
@@ -182,6 +190,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
       logger,
       clock,
       lockMs: setup.lockMs,
+      ...setup.privacy,
     });
   }
   const batches = new BatchService({ redis, prefix, dataDir, clock, merger });

@@ -20,9 +20,10 @@ import type { BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
-import { chooseRedis } from '../../queue/redis-choice.js';
+import { chooseRedis, warnIfHistoryInClear } from '../../queue/redis-choice.js';
 import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
@@ -214,7 +215,9 @@ async function startWatchServices(
   running.sim = carrier.sim;
   running.providers = carrier.providers;
   // No private Redis: the ledger must outlive this process, or a restart would scan files again.
-  const { url } = await chooseRedis(io.env, false, say);
+  const choice = await chooseRedis(io.env, false, say);
+  warnIfHistoryInClear(io.env, choice, say);
+  const { url } = choice;
   // Simulated batches get queues of their own, so real workers never answer them from a carrier (nor the
   // in-process worker answer real ones with simulated data).
   const batchPrefix = values.simulate ? `${ledgerPrefix.slice(0, -1)}-simulate}` : ledgerPrefix;
@@ -229,6 +232,7 @@ async function startWatchServices(
       logger,
       clock,
       lockMs: plan.lockMs,
+      ...historyPrivacy(io.env),
     });
   }
   return { redis, batchPrefix };

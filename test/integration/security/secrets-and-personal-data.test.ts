@@ -594,6 +594,7 @@ describe('no secret and no full phone number leaves the program where it must no
       'submittedAt',
       'step',
       'cursor',
+      'purpose',
     ].sort();
     const chunkFields = [
       'batchId',
