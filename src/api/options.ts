@@ -32,6 +32,7 @@ export const BATCH_OPTIONS = [
   'label',
   'purpose',
   'sheet',
+  'xlsx',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -98,6 +99,7 @@ export function parseBatchOptions(
     label: option('label', (v) => labelFlag(v)),
     purpose: option('purpose', (v) => purposeFlag(v === '' ? undefined : v)),
     sheet: option('sheet', (v) => sheetFlag(v)),
+    xlsx: option('xlsx', booleanOption('xlsx')),
   };
 }
 

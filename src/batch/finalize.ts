@@ -116,6 +116,7 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     staleDays: data.staleDays,
     formulaGuard: data.formulaGuard,
     bom: data.bom,
+    xlsx: data.xlsx === true,
     // Jobs queued before id columns existed: the default ones.
     idColumns: data.idColumns ?? defaultIdColumns(data.headers.length, data.phoneColumn),
     uniqueNumbers: status.unique,

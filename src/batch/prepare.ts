@@ -45,6 +45,8 @@ export interface ScanSettings {
   readonly purpose?: string | undefined;
   /** The worksheet of an Excel input (`--sheet`); the first sheet when absent. */
   readonly sheet?: string | undefined;
+  /** Also write results.xlsx (`--xlsx`). */
+  readonly xlsx?: boolean | undefined;
 }
 
 export interface BatchRequest {
@@ -174,6 +176,7 @@ async function describeBatch(
     breaker: settings.breaker,
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
+    xlsx: settings.xlsx === true,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

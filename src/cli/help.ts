@@ -174,6 +174,8 @@ Options:
   --label NAME             runs with the same label share a trend in the report (reachable, not reachable,
                            stale, changes of the last runs; kept in Redis with the history)
   --sheet NAME             the worksheet of an .xlsx input (default: its first sheet); an unknown name exits 2
+  --xlsx                   also write results.xlsx: the rows of results.csv (phone numbers as text, times as
+                           dates), and the report's figures on a second sheet
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again

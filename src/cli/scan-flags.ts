@@ -35,6 +35,7 @@ export const SCAN_FLAGS = {
   label: { type: 'string' },
   purpose: { type: 'string' },
   sheet: { type: 'string' },
+  xlsx: { type: 'boolean', default: false },
 } as const;
 
 export interface ScanFlagValues {
@@ -56,6 +57,7 @@ export interface ScanFlagValues {
   readonly label?: string | undefined;
   readonly purpose?: string | undefined;
   readonly sheet?: string | undefined;
+  readonly xlsx?: boolean | undefined;
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -92,5 +94,6 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     label: labelFlag(values.label),
     purpose: purposeFlag(values.purpose),
     sheet: sheetFlag(values.sheet),
+    xlsx: values.xlsx === true,
   };
 }

@@ -42,6 +42,8 @@ export interface BatchJobData {
   readonly idColumns?: readonly number[];
   /** The name runs of one source share (the report's trend); null or absent: no trend. */
   readonly label?: string | null;
+  /** Write results.xlsx beside results.csv (`--xlsx`); absent in older jobs: no. */
+  readonly xlsx?: boolean;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';

@@ -44,6 +44,8 @@ export interface ScheduleDefinition {
   readonly purpose?: string;
   /** The worksheet of an Excel source; absent: its first sheet. */
   readonly sheet?: string;
+  /** Also write results.xlsx. */
+  readonly xlsx?: boolean;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */
@@ -71,7 +73,8 @@ export function assertScheduleDefinition(data: unknown): asserts data is Schedul
       (Array.isArray(d.idColumns) && d.idColumns.every((c) => typeof c === 'string'))
     ) ||
     !(d.label === undefined || typeof d.label === 'string') ||
-    !(d.sheet === undefined || typeof d.sheet === 'string')
+    !(d.sheet === undefined || typeof d.sheet === 'string') ||
+    !(d.xlsx === undefined || typeof d.xlsx === 'boolean')
   ) {
     throw new TypeError('scheduled scan data has an unexpected shape');
   }

@@ -28,6 +28,7 @@ export const JOB_FIELDS = [
   'label',
   'purpose',
   'sheet',
+  'xlsx',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -244,6 +245,7 @@ type ScanOptions = Pick<
   | 'label'
   | 'purpose'
   | 'sheet'
+  | 'xlsx'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -264,6 +266,7 @@ function readScanOptions(job: JobFields): ScanOptions {
   const column = job.value('column') === null ? undefined : job.text('column');
   const idColumns = readIdColumns(job);
   const label = job.withGrammar('label', (value) => labelFlag(value), '1 to 100 printable characters');
+  const xlsx = readXlsx(job);
   const purpose = job.withGrammar(
     'purpose',
     (value) => purposeFlag(value),
@@ -281,6 +284,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     ...(label !== undefined ? { label } : {}),
     ...(purpose !== undefined ? { purpose } : {}),
     ...(sheet !== undefined ? { sheet } : {}),
+    ...(xlsx === true ? { xlsx } : {}),
   };
 }
 
@@ -303,4 +307,12 @@ function readEnabled(job: JobFields): boolean {
     job.problem('enabled', `must be true or false (got ${JSON.stringify(enabled)})`);
   }
   return enabled !== false;
+}
+
+/** `xlsx: true` also writes results.xlsx. */
+function readXlsx(job: JobFields): boolean {
+  const xlsx = job.value('xlsx');
+  if (xlsx !== undefined && typeof xlsx !== 'boolean')
+    job.problem('xlsx', `must be true or false (got ${JSON.stringify(xlsx)})`);
+  return xlsx === true;
 }

@@ -90,6 +90,7 @@ export async function startScheduledRun(
         label: definition.label,
         purpose: definition.purpose,
         sheet: definition.sheet,
+        xlsx: definition.xlsx,
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.
       defaultLabel: definition.id,

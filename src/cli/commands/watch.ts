@@ -60,7 +60,7 @@ Options:
   --lock-ttl DURATION       how long a file stays locked after its watcher dies (default ${WATCH_DEFAULTS.lockTtl})
   --provider, --column, --default-country, --concurrency, --rate, --chunk-size, --stale-days, --max-age,
   --simulate, --no-worker, --bom, --no-formula-guard, --error-threshold, --error-window, --id-columns,
-  --label, --sheet: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
+  --label, --sheet, --xlsx: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
   without --label, the runs of files dropped under one name share the report's trend
 
 Durations: 90s, 1.5s, 30m, 24h, 7d. Redis: REDIS_URL must answer (a watcher needs a Redis that outlives it:

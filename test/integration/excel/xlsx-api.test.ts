@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../../src/simulator/index.js';
@@ -57,6 +58,7 @@ describe('reachscan serve: Excel uploads', () => {
       serve = await startServe(t);
       const data = new FormData();
       data.append('sheet', 'Fleet');
+      data.append('xlsx', 'true');
       data.append('file', new Blob([new Uint8Array(await fleetWorkbook(31))]), 'crm-export.xlsx');
       const posted = await call(`${serve.url}/batches`, { token: serve.token, body: data });
       expect(posted.status, posted.text).toBe(202);
@@ -72,6 +74,13 @@ describe('reachscan serve: Excel uploads', () => {
         ...Array<string>(6).fill('OK'),
         'EXCEL_MANGLED',
       ]);
+      // results.xlsx: the same phone cells, as text.
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.readFile(join(serve.dataDir, 'batches', id, 'results.xlsx'));
+      const sheet = book.getWorksheet('Results');
+      const msisdn = sheet?.getColumn(2).values.slice(2);
+      expect(msisdn).toEqual(rows.map((r) => r.msisdn));
+      expect(sheet?.getRow(2).getCell(2).type).toBe(ExcelJS.ValueType.String);
       const report = await call(`${serve.url}/batches/${id}/report.json`, { token: serve.token });
       expect(report.json()).toMatchObject({ input_file: 'crm-export.xlsx', rows: { total: 7 } });
     },

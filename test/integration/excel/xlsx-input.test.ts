@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { readCsv, scan } from '../bad-input/cli.js';
+import { readCsv, readRows, scan } from '../bad-input/cli.js';
 
 /** `.xlsx` input through the real CLI: the workbooks are written with exceljs, real files on disk. */
 
@@ -126,6 +127,72 @@ describe('Excel input: the first sheet (or --sheet) becomes the batch copy, cell
       expect(run.said).toHaveLength(1);
       expect(run.said[0]).toMatch(new RegExp(`^${path}: is not a readable Excel workbook \\(\\.xlsx\\)`));
       expect(run.stderr).not.toMatch(/\n\s+at /);
+    },
+    TIMEOUT,
+  );
+});
+
+/** Every cell of a sheet as [value, numFmt] rows, read back with exceljs. */
+async function readBack(path: string, sheet: string): Promise<ExcelJS.Worksheet> {
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.readFile(path);
+  const found = book.getWorksheet(sheet);
+  if (found === undefined) throw new Error(`no sheet ${sheet}`);
+  return found;
+}
+
+describe('--xlsx: results.xlsx beside results.csv', () => {
+  it(
+    'an .xlsx in, results.xlsx out: phone cells are text equal to results.csv, times are dates, the report on a second sheet',
+    async () => {
+      const path = await workbook({
+        Customers: {
+          rows: [
+            ['id', 'phone'],
+            ['1', '+990123400'],
+            ['2', '+990123411'],
+            ['3', 447700900123],
+            ['4', 'not a number'],
+          ],
+        },
+      });
+      const run = await scan(path, '--xlsx');
+      expect(run.code, run.stderr).toBe(0);
+      const csv = readRows(join(run.outDir, 'results.csv'));
+      const header = parse(readFileSync(join(run.outDir, 'results.csv')), {
+        bom: true,
+        to: 1,
+      })[0] as string[];
+      const sheet = await readBack(join(run.outDir, 'results.xlsx'), 'Results');
+      expect(sheet.rowCount).toBe(csv.length + 1);
+      expect(sheet.getRow(1).values).toEqual([undefined, ...header]);
+      expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+      const phoneColumns = ['phone', 'phone_e164'].map((name) => header.indexOf(name) + 1);
+      const checkedAt = header.indexOf('checked_at') + 1;
+      csv.forEach((fields, i) => {
+        const row = sheet.getRow(i + 2);
+        for (const col of phoneColumns) {
+          const cell = row.getCell(col);
+          expect(cell.type === ExcelJS.ValueType.String || fields[col - 1] === '').toBe(true);
+          expect(cell.text).toBe(fields[col - 1]);
+        }
+        const time = row.getCell(checkedAt);
+        if (fields[checkedAt - 1] !== '') {
+          expect(time.value).toBeInstanceOf(Date);
+          expect((time.value as Date).toISOString().slice(0, 19)).toBe(fields[checkedAt - 1]?.slice(0, 19));
+          expect(time.numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+        }
+      });
+      const report = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as {
+        rows: { total: number; invalid: number };
+      };
+      const figures = new Map<string, unknown>();
+      (await readBack(join(run.outDir, 'results.xlsx'), 'Report')).eachRow((row) =>
+        figures.set(row.getCell(1).text, row.getCell(2).value),
+      );
+      expect(figures.get('rows.total')).toBe(report.rows.total);
+      expect(figures.get('rows.invalid')).toBe(report.rows.invalid);
+      expect(readdirSync(run.outDir).filter((n) => n.endsWith('.partial'))).toEqual([]);
     },
     TIMEOUT,
   );
