@@ -35,7 +35,8 @@ export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--wo
 
 Runs the HTTP API: upload a CSV file as a batch, follow its progress, download results.csv (also while it
 runs: the rows answered so far) and the reports, retry the rows in error; /metrics for Prometheus and the
-bull-board dashboard at /admin/queues. Every endpoint but /healthz needs the token (REACHSCAN_API_TOKEN) as
+bull-board dashboard at /admin/queues; the console, pages for people in a browser, at / (sign in with the
+token). Every endpoint but /healthz needs the token (REACHSCAN_API_TOKEN) as
 "Authorization: Bearer <token>" (a browser may give it as the password of the login prompt).
 
 Batches are done by reachscan worker processes on the same Redis and the same data folder; --worker runs one

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { NO_FAULTS } from '../../../src/simulator/index.js';
 import { chromiumPath } from '../../support/chromium.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
-import { startServe, type ServeProcess } from './serve-process.js';
+import { call, startServe, type ServeProcess } from './serve-process.js';
 
 /** Where the screenshots of each page go, at 1280 px and at phone width. */
 const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(tmpdir(), 'console-shots');
@@ -206,4 +206,45 @@ describe('the console in Chromium', () => {
       await page.close();
     },
   );
+});
+
+describe('the console without a browser', () => {
+  it('forms need their CSRF token; a session reads the API but never writes to it; pages carry a strict CSP', async () => {
+    serve = await startServe(t, []);
+    const noCsrf = await call(`${serve.url}/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${serve.token}`,
+    });
+    expect(noCsrf.status).toBe(403);
+    expect(noCsrf.headers['set-cookie'] ?? '').not.toContain('reachscan_session');
+
+    const form = await call(`${serve.url}/sign-in`);
+    expect(form.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(form.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(form.text).not.toMatch(/<script>|style="/);
+    const csrfCookie = String(form.headers['set-cookie']).split(';')[0] as string;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] as string;
+    const signedIn = await call(`${serve.url}/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+      body: `_csrf=${encodeURIComponent(csrf)}&token=${serve.token}`,
+    });
+    expect(signedIn.status).toBe(303);
+    const session = String(signedIn.headers['set-cookie']).split(';')[0] as string;
+    expect(session).toMatch(/^reachscan_session=[0-9a-f]{64}$/);
+
+    expect((await call(`${serve.url}/batches`, { headers: { cookie: session } })).status).toBe(200);
+    const write = await call(`${serve.url}/batches`, {
+      method: 'POST',
+      headers: { cookie: session, 'content-type': 'text/csv' },
+      body: 'phone\n+447700900001\n',
+    });
+    expect(write.status).toBe(401);
+    // Without a session, a page leads to the sign-in page; the API answers 401 as ever.
+    const page = await call(`${serve.url}/`);
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe('/sign-in');
+    expect((await call(`${serve.url}/batches`)).status).toBe(401);
+  });
 });
