@@ -125,6 +125,8 @@ export interface BatchReport {
   readonly label: string | null;
   /** The label's last runs, oldest first, this one included (up to 30); empty without a label. */
   readonly trend: readonly TrendEntry[];
+  /** Why the run asked (`--purpose`, else the provider's configured purpose); null in reports rebuilt from older runs. */
+  readonly purpose: string | null;
   /** What the batch's upstream requests cost; absent when rebuilt from a results file. */
   readonly cost?: ReportCost;
 }
@@ -170,6 +172,8 @@ export interface ReportContext {
   readonly changesFile: string;
   /** See {@link BatchReport.label}. */
   readonly label?: string | null;
+  /** See {@link BatchReport.purpose}. */
+  readonly purpose?: string | null;
   /** The batch's spending, less its cache hits (counted from the rows). */
   readonly cost?: Omit<ReportCost, 'cache_hits'>;
 }
@@ -371,6 +375,7 @@ export class ReportAccumulator {
       lookups_failed: this.lookupsFailed,
       simulated: this.source.simulated > 0,
       label: context.label ?? null,
+      purpose: context.purpose ?? null,
       // Filled in by whoever keeps the run log (the finalize step), once this run's figures are known.
       trend: [],
       ...(context.cost !== undefined ? { cost: { ...context.cost, cache_hits: this.source.cache } } : {}),

@@ -44,6 +44,8 @@ export interface BatchJobData {
   readonly idColumns?: readonly number[];
   /** The name runs of one source share (the report's trend); null or absent: no trend. */
   readonly label?: string | null;
+  /** Write results.xlsx beside results.csv (`--xlsx`); absent in older jobs: no. */
+  readonly xlsx?: boolean;
   /** What the batch may spend on upstream requests (`--budget`); absent: no cap. */
   readonly budget?: Budget;
   /** The prices of REACHSCAN_PRICES when the batch was started, for its cost; absent: none. */
@@ -53,6 +55,8 @@ export interface BatchJobData {
   readonly step: 'ingest' | 'wait' | 'finalize';
   /** Data records already turned into chunk jobs, and chunks made: a restarted ingest resumes here. */
   readonly cursor: { readonly records: number; readonly chunks: number };
+  /** Why the batch asks (`--purpose`); null or absent: the provider's configured purpose, in the worker. */
+  readonly purpose?: string | null;
 }
 
 /** A few hundred numbers of one batch, each asked once. */
