@@ -170,16 +170,17 @@ describe('budgets across three worker processes', () => {
     expect(done.code, done.stderr).toBe(0);
     const stats = await simStats(sim);
     // Every number answered: Device Status answers twice (/connectivity, /roaming) for numbers on a supported
-    // network; the others get their answer at the back-channel auth. A lookup the budget cut short between its
-    // two calls is asked again after the resume: at most one per lookup in flight (3 workers × 8).
+    // network; the others get their answer at the back-channel auth.
     const anchor = dayAnchor(Date.now());
     const onNetwork = numbers(1_000, 4).filter(
       (n) => deviceStateFor(n, 'reachscan', anchor).kind === 'device',
     );
     expect(Object.keys(stats.answeredByNumber).sort()).toEqual([...onNetwork].sort());
     const counts = Object.values(stats.answeredByNumber);
-    expect(counts.every((n) => n === 2 || n === 3)).toBe(true);
-    expect(counts.filter((n) => n === 3).length).toBeLessThanOrEqual(24);
+    // Both calls answered for every number; a call is asked again when its lookup was cut short by the budget or
+    // its partner call met a 429 (the lookup is retried whole), so a few numbers see more.
+    expect(counts.every((n) => n >= 2)).toBe(true);
+    expect(counts.filter((n) => n > 2).length).toBeLessThanOrEqual(100);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       cost: { requests: number; amount: number; currency: string };
       lookups_failed: number;
