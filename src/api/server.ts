@@ -15,6 +15,7 @@ import { batchRoutes, unsupportedType } from './batch-routes.js';
 import type { BatchService } from './batches.js';
 import type { ApiConfig } from '../config/api.js';
 import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
+import { EVENTS_PATH, eventRoutes, type EventRouteDeps } from './events-route.js';
 import type { DataDir } from './data-dir.js';
 import type { ServerSettings } from './options.js';
 import { multipartProblem } from './multipart.js';
@@ -34,6 +35,8 @@ export interface ApiServerDeps {
   readonly logger: Logger;
   /** This process's own metrics (Node.js), served with the workers'. */
   readonly localMetrics?: Registry;
+  /** `/events/camara` (push monitoring); absent: the route answers 503. */
+  readonly events?: EventRouteDeps;
 }
 
 /** How long `/healthz` waits for Redis's PONG before it says Redis is not answering, in ms. */
@@ -54,6 +57,9 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   registerHealthAndMetrics(app, deps);
   await app.register(batchRoutes(deps));
   await registerDashboard(app, deps.queues);
+  await app.register(
+    eventRoutes(deps.events ?? { monitor: null, logger: deps.logger, announce: () => Promise.resolve() }),
+  );
   return app;
 }
 
@@ -88,7 +94,8 @@ function requireToken(app: FastifyInstance, token: string): void {
         `a token in the URL (?${inQuery}=) is not accepted: URLs end up in logs and browser history; send it in the Authorization header (Authorization: Bearer <REACHSCAN_API_TOKEN>)`,
       );
     }
-    if (path === '/healthz' || authorized(presentedToken(request.headers))) return;
+    // The operator's events carry the subscription's own credential, checked by their route.
+    if (path === '/healthz' || path === EVENTS_PATH || authorized(presentedToken(request.headers))) return;
     // A browser opening the dashboard gets a login prompt: the user name is ignored, the token is the password.
     const dashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
     reply.header(

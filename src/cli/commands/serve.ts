@@ -28,6 +28,12 @@ import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
+import { renewDue } from '../../batch/monitor.js';
+import { MONITOR_RENEW_CHECK_MS } from '../../config/monitor.js';
+import { StateStore } from '../../history/state-store.js';
+import { announceDeviceChange } from '../../api/events-route.js';
+import type { EventRouteDeps } from '../../api/events-route.js';
+import { monitorDepsFromEnv } from '../monitor-setup.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 
@@ -72,6 +78,7 @@ interface ServeSetup {
   readonly clock: Clock;
   /** Providers of the in-process worker (--worker), credentials checked; else null. */
   readonly providers: ProviderRegistry | null;
+  readonly env: Env;
 }
 
 /** What has started, filled in as it starts, so a failure part-way stops only that. */
@@ -82,6 +89,8 @@ interface ServeRunning {
   readonly merger: RetryMerger;
   queues: Queue[];
   workers: Workers | null;
+  /** Renews CAMARA subscriptions before they expire (push monitoring set up), else null. */
+  renewals: NodeJS.Timeout | null;
 }
 
 /** `reachscan serve`: the HTTP API until SIGTERM/SIGINT. */
@@ -143,7 +152,7 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
   const clock = io.clock ?? systemClock;
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
-  return { flags, config, server, lockMs, prefix, logger, clock, providers };
+  return { flags, config, server, lockMs, prefix, logger, clock, providers, env: io.env };
 }
 
 /** Redis (a private one with --worker when none answers) and the data folder. */
@@ -161,7 +170,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  return { redisChoice, redis, dataDir, merger, queues: [], workers: null };
+  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, renewals: null };
 }
 
 /** The queues, the in-process worker with --worker, and the API listening. */
@@ -192,6 +201,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     server,
     logger,
     localMetrics,
+    events: startMonitorEvents(setup, running),
   });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -201,6 +211,32 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     throw new ReachscanError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port} (${code})`);
   }
   return app;
+}
+
+/**
+ * `/events/camara` and the renewal of subscriptions, when REACHSCAN_PUBLIC_URL and the CAMARA settings are
+ * there; each subscription is renewed when a tenth of its duration is left.
+ */
+function startMonitorEvents(setup: ServeSetup, running: ServeRunning): EventRouteDeps {
+  const { logger, clock } = setup;
+  const announce = announceDeviceChange(logger);
+  const monitor = monitorDepsFromEnv(
+    setup.env,
+    { redis: running.redis, logger, clock, ratePerSecond: 0 },
+    false,
+  );
+  if (monitor === null) return { monitor: null, logger, announce };
+  running.renewals = setInterval(() => {
+    renewDue(monitor, 0).catch((error: Error) =>
+      logger.warn({ err: error.message }, 'subscription renewal failed'),
+    );
+  }, MONITOR_RENEW_CHECK_MS);
+  running.renewals.unref();
+  return {
+    monitor: { ...monitor, states: new StateStore(running.redis, monitor.history) },
+    logger,
+    announce,
+  };
 }
 
 /** Where clients reach the API: the port picked with --port 0, an IPv6 host in brackets. */
@@ -215,6 +251,7 @@ function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
 async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<void> {
   const { redis } = running;
   await running.merger.stop();
+  if (running.renewals !== null) clearInterval(running.renewals);
   await running.workers?.close();
   await setup.providers?.close();
   await Promise.all(running.queues.map((queue) => queue.close().catch(() => undefined)));
