@@ -230,7 +230,7 @@ export async function receiveEvent(
     const reason =
       typeof event.data.terminationReason === 'string' ? event.data.terminationReason : 'unknown';
     const renewed = reason !== 'SUBSCRIPTION_DELETED' && (await renewSubscription(deps, subscription));
-    const text = `${shortType(event.type)} ${subscription.id}: ${reason}${renewed ? ', renewed' : ''}`;
+    const text = `${shortType(event.type)}: ${shortType(subscription.type)} ${subscription.id}: ${reason}${renewed ? ', renewed' : ''}`;
     await monitor.line('ended', { at, number, text });
     if (!renewed) await monitor.remove(subscription);
     return { status: 204, outcome: 'ended', changes: [] };

@@ -25,7 +25,11 @@ export async function handleControl(
     return sendJson(res, 200, { reset: true });
   }
   if (route === 'GET /_sim/dials') return sendJson(res, 200, state.dials());
-  if (route === 'GET /_sim/subscriptions') return sendJson(res, 200, state.subscriptions.list());
+  if (route === 'GET /_sim/subscriptions')
+    return sendJson(res, 200, {
+      subscriptions: state.subscriptions.list(),
+      delivered: state.subscriptions.delivered,
+    });
   if (route === 'POST /_sim/events/flush') return sendJson(res, 200, { sent: state.subscriptions.flush() });
   if (isChangeRoute(route)) {
     const body = parseJson((await readBody(req, BODY_LIMIT_BYTES))?.toString('utf8') ?? '');

@@ -91,6 +91,7 @@ function simulatorHandle(state: SimulatorState, server: Server, address: Address
     setDevice: (phoneNumber, device) => state.setDevice(phoneNumber, device),
     subscriptions: () => state.subscriptions.list(),
     flushEvents: () => state.subscriptions.flush(),
+    eventsDelivered: () => state.subscriptions.delivered,
     close: () => close(state, server),
   };
 }

@@ -53,6 +53,8 @@ export class SubscriptionBook {
   private readonly expiryTimer: NodeJS.Timeout;
   /** Deliveries in flight, so a test (or close) can wait for them. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Posts answered (or failed) so far, duplicates included: a test waits on it instead of sleeping. */
+  delivered = 0;
 
   constructor(
     private readonly context: RouteContext,
@@ -138,20 +140,28 @@ export class SubscriptionBook {
     else this.deliver(outgoing);
   }
 
-  /** Posts the held events, newest first. */
+  /** Posts the held events newest first, each once the one before was answered (a definite order). */
   flush(): number {
     const held = this.held.reverse();
     this.held = [];
-    held.forEach((outgoing) => this.deliver(outgoing));
+    const posted = held
+      .reduce((previous, outgoing) => previous.then(() => this.post(outgoing)), Promise.resolve())
+      .finally(() => this.inFlight.delete(posted));
+    this.inFlight.add(posted);
     return held.length;
   }
 
   private deliver(outgoing: Outgoing): void {
     const times = this.context.dials().eventDuplicates ? 2 : 1;
     for (let i = 0; i < times; i++) {
-      const posted = post(outgoing).finally(() => this.inFlight.delete(posted));
+      const posted = this.post(outgoing).finally(() => this.inFlight.delete(posted));
       this.inFlight.add(posted);
     }
+  }
+
+  private async post(outgoing: Outgoing): Promise<void> {
+    await post(outgoing);
+    this.delivered++;
   }
 
   list(): readonly ReturnType<typeof view>[] {

@@ -53,5 +53,7 @@ export interface Simulator {
   subscriptions(): readonly unknown[];
   /** Posts the events the `eventOutOfOrder` dial held, newest first; gives how many. */
   flushEvents(): number;
+  /** Event posts answered (or failed) so far, duplicates included. */
+  eventsDelivered(): number;
   close(): Promise<void>;
 }
