@@ -11,7 +11,7 @@ export { EVENTS_PATH };
 
 export interface EventRouteDeps {
   /** Null when push monitoring is not set up (no CAMARA configuration or no REACHSCAN_PUBLIC_URL). */
-  readonly monitor: (MonitorDeps & { readonly states: StateStore }) | null;
+  readonly monitor: (MonitorDeps & { readonly states: StateStore; readonly purpose: string }) | null;
   readonly logger: Logger;
   /** Told of each change an event made (the `device.changed` webhook). */
   readonly announce: (change: EventChange) => Promise<void>;

@@ -6,11 +6,13 @@ import {
   durationFlag,
   idColumnsFlag,
   labelFlag,
+  sheetFlag,
   numberFlag,
 } from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import type { HistoryOptions } from '../core/settings.js';
+import type { HistoryOptions, StateSecret } from '../core/settings.js';
+import { purposeFlag } from '../config/privacy.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
 
@@ -28,6 +30,9 @@ export const BATCH_OPTIONS = [
   'error-window',
   'id-columns',
   'label',
+  'purpose',
+  'sheet',
+  'xlsx',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -35,6 +40,8 @@ type BatchOption = (typeof BATCH_OPTIONS)[number];
 export interface ServerSettings {
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_STATE_SECRET: names the history's entries (`POST /history`, `POST /forget`). */
+  readonly stateSecret: StateSecret;
 }
 
 /**
@@ -90,6 +97,9 @@ export function parseBatchOptions(
     },
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
+    purpose: option('purpose', (v) => purposeFlag(v === '' ? undefined : v)),
+    sheet: option('sheet', (v) => sheetFlag(v)),
+    xlsx: option('xlsx', booleanOption('xlsx')),
   };
 }
 

@@ -10,7 +10,9 @@ import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { readMetricsSnapshot, renderMetrics } from '../metrics/exporter.js';
 import type { RedisClient } from '../queue/connection.js';
-import { createTokenCheck, presentedToken, tokenInQuery } from './auth.js';
+import { cookieValue, createTokenCheck, presentedToken, tokenInQuery } from './auth.js';
+import { consoleRoutes, isConsolePage, isPublicConsolePath } from './console/routes.js';
+import { ConsoleSessions, SESSION_COOKIE } from './console/session.js';
 import { batchRoutes, unsupportedType } from './batch-routes.js';
 import type { BatchService } from './batches.js';
 import type { ApiConfig } from '../config/api.js';
@@ -19,8 +21,10 @@ import { EVENTS_PATH, eventRoutes, type EventRouteDeps } from './events-route.js
 import type { DataDir } from './data-dir.js';
 import type { ServerSettings } from './options.js';
 import { multipartProblem } from './multipart.js';
+import { registerHistoryRoutes } from './history-routes.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { tooLarge } from './upload.js';
+import { registerOpenApi } from './openapi.js';
 
 export { CSV_TYPES, PARTIAL_HEADER } from './batch-routes.js';
 
@@ -50,12 +54,21 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   // Widened to Fastify's logger type, so the app is a plain FastifyInstance. Its request serializer replaces
   // Fastify's, which logs the URL with its query string (where a careless client puts a token).
   const loggerInstance: FastifyBaseLogger = deps.logger.child({}, { serializers: { req: requestForLog } });
-  const app = Fastify({ loggerInstance, trustProxy: false });
+  // Unknown query parameters are refused (400), not silently dropped as Fastify's default would.
+  const app = Fastify({
+    loggerInstance,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   // On the root instance, not in a plugin: the token check and the error answers then cover every route.
-  requireToken(app, deps.config.token);
+  const sessions = new ConsoleSessions(deps.redis, deps.prefix);
+  requireToken(app, deps.config.token, sessions);
   answerErrorsAsProblems(app, deps.config.maxUploadBytes);
+  await registerOpenApi(app);
   registerHealthAndMetrics(app, deps);
+  registerHistoryRoutes(app, deps);
   await app.register(batchRoutes(deps));
+  await app.register(consoleRoutes({ ...deps, sessions }));
   await registerDashboard(app, deps.queues);
   await app.register(
     eventRoutes(deps.events ?? { monitor: null, logger: deps.logger, announce: () => Promise.resolve() }),
@@ -79,10 +92,18 @@ const pathOf = (url: string) => url.split('?', 1)[0] ?? '';
 /**
  * Every request but `/healthz` must present the token; without it, a 401 saying how to present it. A token in
  * the query string is refused everywhere, even beside a valid header: such URLs end up in proxies' logs and
- * browser history, so the client must be told rather than served.
+ * browser history, so the client must be told rather than served. The console's session cookie stands for
+ * the token on its pages (whose forms carry a CSRF token) and on the API's reads; never on an API write, which
+ * a session alone must not be able to make.
  */
-function requireToken(app: FastifyInstance, token: string): void {
+function requireToken(app: FastifyInstance, token: string, sessions: ConsoleSessions): void {
   const authorized = createTokenCheck(token);
+  const sessionCovers = (method: string, path: string) =>
+    isConsolePage(path) ||
+    path === '/sign-out' ||
+    path.startsWith('/scan') ||
+    method === 'GET' ||
+    method === 'HEAD';
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request.url);
     const inQuery = tokenInQuery(request.url);
@@ -95,7 +116,20 @@ function requireToken(app: FastifyInstance, token: string): void {
       );
     }
     // The operator's events carry the subscription's own credential, checked by their route.
-    if (path === '/healthz' || path === EVENTS_PATH || authorized(presentedToken(request.headers))) return;
+    if (
+      path === '/healthz' ||
+      path === EVENTS_PATH ||
+      isPublicConsolePath(path) ||
+      authorized(presentedToken(request.headers))
+    )
+      return;
+    if (
+      sessionCovers(request.method, path) &&
+      (await sessions.valid(cookieValue(request.headers.cookie, SESSION_COOKIE)))
+    )
+      return;
+    if (isConsolePage(path) && request.method === 'GET')
+      return reply.code(303).header('location', '/sign-in').send();
     // A browser opening the dashboard gets a login prompt: the user name is ignored, the token is the password.
     const dashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
     reply.header(
@@ -111,7 +145,7 @@ function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): v
   app.setErrorHandler((raised: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (!request.raw.complete) refuseRestOfBody(request, reply, maxUploadBytes);
     // Multipart's own errors (a limit, a body cut short) in the API's words, wherever they surface.
-    const error = multipartProblem(raised) as typeof raised;
+    const error = multipartProblem(validationProblem(raised)) as typeof raised;
     if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.detail, error.extra);
     if (error instanceof InputError) return sendProblem(reply, 422, error.message);
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
@@ -134,6 +168,36 @@ function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): v
     sendProblem(reply, 404, `no such endpoint: ${request.method} ${pathOf(request.url)}`),
   );
 }
+
+type ValidationFailure = Error & {
+  validation?: readonly { instancePath?: string; params?: Record<string, unknown>; message?: string }[];
+  validationContext?: string;
+};
+
+/**
+ * A request the OpenAPI schemas refuse, in the API's words: the parameter at fault named in `option` (a batch
+ * id keeps the message it always had). Anything else passes unchanged.
+ */
+export function validationProblem(error: ValidationFailure): unknown {
+  const first = error.validation?.[0];
+  if (first === undefined) return error;
+  const field =
+    first.instancePath?.replace(/^\//, '') ||
+    paramText(first.params?.missingProperty ?? first.params?.additionalProperty);
+  if (error.validationContext === 'params' && field === 'id')
+    return new HttpProblem(400, 'batch id must be 24 hexadecimal characters', { option: 'id' });
+  if (first.params?.additionalProperty !== undefined)
+    return new HttpProblem(400, `unknown parameter "${field}"`, { option: field });
+  return new HttpProblem(
+    400,
+    `${error.validationContext ?? 'request'} "${field}" ${first.message ?? 'is not valid'}`,
+    {
+      option: field,
+    },
+  );
+}
+
+const paramText = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /** Past this, a refused upload is not read to its end: the connection is closed instead. */
 const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;

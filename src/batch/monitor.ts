@@ -208,7 +208,7 @@ export type EventVerdict =
  * number's latest, folded into the history; `subscription-ended` renews the subscription unless it was deleted.
  */
 export async function receiveEvent(
-  deps: MonitorDeps & { readonly states: StateStore },
+  deps: MonitorDeps & { readonly states: StateStore; readonly purpose: string },
   bearer: string | null,
   event: ReceivedEvent,
 ): Promise<EventVerdict> {
@@ -235,7 +235,11 @@ export async function receiveEvent(
     if (!renewed) await monitor.remove(subscription);
     return { status: 204, outcome: 'ended', changes: [] };
   }
-  const changes = await foldEvent({ states: deps.states, monitor }, subscription, event);
+  const changes = await foldEvent(
+    { states: deps.states, monitor, purpose: deps.purpose },
+    subscription,
+    event,
+  );
   const text = `${shortType(event.type)}${changes.length > 0 ? ` (${changes.map((c) => c.change).join(', ')})` : ''}`;
   await monitor.line('events', { at, number, text });
   return { status: 204, outcome: 'folded', changes };

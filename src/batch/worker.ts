@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Clock } from '../core/clock.js';
+import type { ProviderName } from '../core/lookup-result.js';
+import type { StateSecret } from '../core/settings.js';
 import type { Logger } from '../logging/logger.js';
 import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
 import type { UpstreamObserver } from '../providers/http/transport.js';
@@ -28,6 +30,10 @@ export interface WorkerOptions {
    * are taken over by another after about 1.5 times this. Default 60 s.
    */
   readonly lockMs?: number;
+  /** REACHSCAN_STATE_SECRET of this process: names the history's entries (every process must share it). */
+  readonly stateSecret: StateSecret;
+  /** The provider's configured purpose, for batches submitted without `--purpose`. */
+  readonly defaultPurpose: (provider: ProviderName) => string;
 }
 
 export interface Workers {
@@ -52,7 +58,16 @@ export function startWorkers(options: WorkerOptions): Workers {
     lockMs: options.lockMs ?? DEFAULTS.jobLockMs,
     // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
     chunkJobs: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
-    batchSteps: ({ redis, stopping }) => createBatchSteps({ redis, prefix, logger, clock, stopping }),
+    batchSteps: ({ redis, stopping }) =>
+      createBatchSteps({
+        redis,
+        prefix,
+        logger,
+        clock,
+        stopping,
+        stateSecret: options.stateSecret,
+        defaultPurpose: options.defaultPurpose,
+      }),
     chunkLookup: (context) => {
       const { redis, stopping } = context;
       const recorder = new UpstreamMetricsRecorder({ redis, prefix, logger });
@@ -68,6 +83,7 @@ export function startWorkers(options: WorkerOptions): Workers {
         stopping,
         breaker: new BreakerBoard(),
         pace: new ProcessPace(),
+        stateSecret: options.stateSecret,
       });
     },
   });

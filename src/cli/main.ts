@@ -12,6 +12,7 @@ import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
 import { runServe, SERVE_HELP } from './commands/serve.js';
 import { MONITOR_HELP, runMonitor } from './commands/monitor.js';
+import { runForget, runHistory } from './commands/privacy.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   LOOKUP_HELP,
@@ -22,6 +23,8 @@ import {
   SCAN_HELP,
   SIMULATE_HELP,
   WORKER_HELP,
+  HISTORY_HELP,
+  FORGET_HELP,
 } from './help.js';
 import { lineWriter, type CliIo } from './io.js';
 
@@ -39,6 +42,8 @@ const COMMANDS: Readonly<
   schedule: { run: runSchedule, help: SCHEDULE_HELP },
   serve: { run: runServe, help: SERVE_HELP },
   monitor: { run: runMonitor, help: MONITOR_HELP },
+  history: { run: runHistory, help: HISTORY_HELP },
+  forget: { run: runForget, help: FORGET_HELP },
 };
 
 /** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */

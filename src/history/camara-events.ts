@@ -118,7 +118,7 @@ const EMPTY_ANSWER: CarrierAnswer = {
  * checked later is left alone by the store). Returns the changes, with evidence `event`.
  */
 export async function foldEvent(
-  deps: { readonly states: StateStore; readonly monitor: MonitorStore },
+  deps: { readonly states: StateStore; readonly monitor: MonitorStore; readonly purpose: string },
   subscription: MonitorSubscription,
   event: ReceivedEvent,
 ): Promise<EventChange[]> {
@@ -142,7 +142,7 @@ export async function foldEvent(
     event.timeMs,
     subscription.simulated,
   );
-  await deps.states.write([[number, encodeState(state)]]);
+  await deps.states.write([[number, encodeState(state)]], { purpose: deps.purpose, writtenAtMs: Date.now() });
   const changes = kinds.map((kind) => ({
     number,
     change: kind,

@@ -42,11 +42,15 @@ export interface BatchJobData {
   readonly idColumns?: readonly number[];
   /** The name runs of one source share (the report's trend); null or absent: no trend. */
   readonly label?: string | null;
+  /** Write results.xlsx beside results.csv (`--xlsx`); absent in older jobs: no. */
+  readonly xlsx?: boolean;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';
   /** Data records already turned into chunk jobs, and chunks made: a restarted ingest resumes here. */
   readonly cursor: { readonly records: number; readonly chunks: number };
+  /** Why the batch asks (`--purpose`); null or absent: the provider's configured purpose, in the worker. */
+  readonly purpose?: string | null;
 }
 
 /** A few hundred numbers of one batch, each asked once. */

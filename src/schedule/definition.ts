@@ -40,6 +40,12 @@ export interface ScheduleDefinition {
   readonly idColumns?: readonly string[];
   /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
   readonly label?: string;
+  /** Why its runs ask (`purpose`); absent: the provider's configured purpose. */
+  readonly purpose?: string;
+  /** The worksheet of an Excel source; absent: its first sheet. */
+  readonly sheet?: string;
+  /** Also write results.xlsx. */
+  readonly xlsx?: boolean;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */
@@ -66,7 +72,9 @@ export function assertScheduleDefinition(data: unknown): asserts data is Schedul
       d.idColumns === undefined ||
       (Array.isArray(d.idColumns) && d.idColumns.every((c) => typeof c === 'string'))
     ) ||
-    !(d.label === undefined || typeof d.label === 'string')
+    !(d.label === undefined || typeof d.label === 'string') ||
+    !(d.sheet === undefined || typeof d.sheet === 'string') ||
+    !(d.xlsx === undefined || typeof d.xlsx === 'boolean')
   ) {
     throw new TypeError('scheduled scan data has an unexpected shape');
   }

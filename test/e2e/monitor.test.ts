@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stateSecretFromEnv } from '../../src/config/privacy.js';
 import { historyOptions } from '../../src/config/settings.js';
 import { MonitorStore } from '../../src/history/monitor-store.js';
 import { nextState } from '../../src/history/number-state.js';
@@ -71,7 +72,7 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
     redis = createRedis(env.REDIS_URL as string, 'client');
     const history = historyOptions(env, false);
     monitor = new MonitorStore(redis, history);
-    states = new StateStore(redis, history);
+    states = new StateStore(redis, history, stateSecretFromEnv(env));
     // What an earlier scan of the fleet found: every device online at home (simulated evidence, as the scan's).
     const before = Date.now() - 60_000;
     await states.write(
@@ -85,6 +86,7 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
         });
         return [n, encodeState(nextState(null, answer, 'camara', before, true))] as const;
       }),
+      { purpose: 'FraudPreventionAndDetection', writtenAtMs: Date.now() },
     );
     dir = mkdtempSync(join(tmpdir(), 'reachscan-monitor-'));
     writeFileSync(join(dir, 'fleet.csv'), `phone_number\n${FLEET.join('\n')}\n`);

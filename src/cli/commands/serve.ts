@@ -15,6 +15,7 @@ import type { Env } from '../../config/env.js';
 import { openQueues } from '../../api/dashboard.js';
 import { DataDir } from '../../api/data-dir.js';
 import { RetryMerger } from '../../batch/retry-merger.js';
+import { sweepOldBatches, SWEEP_INTERVAL_MS } from '../../api/retention.js';
 import { buildApiServer, type ApiServerDeps } from '../../api/server.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
@@ -26,20 +27,22 @@ import { numberFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
-import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
 import { renewDue } from '../../batch/monitor.js';
 import { MONITOR_RENEW_CHECK_MS } from '../../config/monitor.js';
 import { StateStore } from '../../history/state-store.js';
 import { announceDeviceChange } from '../../api/events-route.js';
 import type { EventRouteDeps } from '../../api/events-route.js';
 import { monitorDepsFromEnv } from '../monitor-setup.js';
+import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 
 Runs the HTTP API: upload a CSV file as a batch, follow its progress, download results.csv (also while it
 runs: the rows answered so far) and the reports, retry the rows in error; /metrics for Prometheus and the
-bull-board dashboard at /admin/queues. Every endpoint but /healthz needs the token (REACHSCAN_API_TOKEN) as
+bull-board dashboard at /admin/queues; the console, pages for people in a browser, at / (sign in with the
+token). Every endpoint but /healthz needs the token (REACHSCAN_API_TOKEN) as
 "Authorization: Bearer <token>" (a browser may give it as the password of the login prompt).
 
 Batches are done by reachscan worker processes on the same Redis and the same data folder; --worker runs one
@@ -53,7 +56,8 @@ Options:
 
 Environment: REACHSCAN_API_TOKEN (required, 16+ characters), REACHSCAN_API_HOST, REACHSCAN_API_PORT,
 REACHSCAN_DATA_DIR (default ./data), REACHSCAN_API_MAX_UPLOAD_MB (default 100), REDIS_URL,
-REACHSCAN_QUEUE_PREFIX, and for --worker the VONAGE_* variables.
+REACHSCAN_QUEUE_PREFIX, REACHSCAN_BATCH_RETENTION_DAYS (default 30: finished batches and uploads older than
+that are removed; 0 keeps them), and for --worker the VONAGE_* variables.
 
 Prints "reachscan serve: listening on http://HOST:PORT" once it accepts requests. SIGTERM or Ctrl-C: stops
 taking requests, finishes those in hand (and the worker's jobs), exits 0.
@@ -79,6 +83,7 @@ interface ServeSetup {
   /** Providers of the in-process worker (--worker), credentials checked; else null. */
   readonly providers: ProviderRegistry | null;
   readonly env: Env;
+  readonly privacy: ReturnType<typeof historyPrivacy>;
 }
 
 /** What has started, filled in as it starts, so a failure part-way stops only that. */
@@ -91,6 +96,7 @@ interface ServeRunning {
   workers: Workers | null;
   /** Renews CAMARA subscriptions before they expire (push monitoring set up), else null. */
   renewals: NodeJS.Timeout | null;
+  sweeper: NodeJS.Timeout | null;
 }
 
 /** `reachscan serve`: the HTTP API until SIGTERM/SIGINT. */
@@ -145,14 +151,19 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
   });
-  const server = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const privacy = historyPrivacy(io.env);
+  const server = {
+    history: historyOptions(io.env, false),
+    retryBaseMs: retryBaseFromEnv(io.env),
+    stateSecret: privacy.stateSecret,
+  };
   const lockMs = jobLockFromEnv(io.env);
   const prefix = queuePrefix(io.env);
   const logger = createLogger({ level: logLevel(io.env) });
   const clock = io.clock ?? systemClock;
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
-  return { flags, config, server, lockMs, prefix, logger, clock, providers, env: io.env };
+  return { flags, config, server, lockMs, prefix, logger, clock, providers, privacy, env: io.env };
 }
 
 /** Redis (a private one with --worker when none answers) and the data folder. */
@@ -160,6 +171,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const { config, prefix, logger, clock } = setup;
   // A private Redis only for a self-contained trial (--worker): its batches go when the server stops.
   const redisChoice = await chooseRedis(env, setup.flags.worker, say);
+  warnIfHistoryInClear(env, redisChoice, say);
   const dataDir = new DataDir(config.dataDir);
   await dataDir.create().catch(async (error: NodeJS.ErrnoException) => {
     await redisChoice.stopPrivate?.();
@@ -170,7 +182,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, renewals: null };
+  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, sweeper: null, renewals: null };
 }
 
 /** The queues, the in-process worker with --worker, and the API listening. */
@@ -188,9 +200,11 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
       logger,
       clock,
       lockMs: setup.lockMs,
+      ...setup.privacy,
     });
   }
   const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
+  startRetentionSweeps(setup, running, batches);
   const app = await buildApiServer({
     config,
     redis,
@@ -233,10 +247,32 @@ function startMonitorEvents(setup: ServeSetup, running: ServeRunning): EventRout
   }, MONITOR_RENEW_CHECK_MS);
   running.renewals.unref();
   return {
-    monitor: { ...monitor, states: new StateStore(running.redis, monitor.history) },
+    monitor: {
+      ...monitor,
+      states: new StateStore(running.redis, monitor.history, setup.privacy.stateSecret),
+      // Events are evidence the operator pushes under the CAMARA configuration's purpose.
+      purpose: setup.privacy.defaultPurpose('camara'),
+    },
     logger,
     announce,
   };
+}
+
+/** REACHSCAN_BATCH_RETENTION_DAYS: a sweep at start-up, then every hour; a failed sweep is logged, not fatal. */
+function startRetentionSweeps(setup: ServeSetup, running: ServeRunning, batches: BatchService): void {
+  const { config, logger, clock } = setup;
+  if (config.batchRetentionDays <= 0) return;
+  const deps = { dataDir: running.dataDir, batches, clock, retentionDays: config.batchRetentionDays };
+  const sweep = () =>
+    sweepOldBatches(deps).then(
+      (removed) => {
+        if (removed.batches + removed.uploads > 0)
+          logger.info(removed, 'removed batches past their retention');
+      },
+      (error: Error) => logger.warn({ err: error.message }, 'retention sweep failed'),
+    );
+  void sweep();
+  running.sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
 }
 
 /** Where clients reach the API: the port picked with --port 0, an IPv6 host in brackets. */
@@ -250,6 +286,7 @@ function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
 /** Stops what started, in order: the retry merger, the worker and its providers, the queues, then Redis. */
 async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<void> {
   const { redis } = running;
+  if (running.sweeper !== null) clearInterval(running.sweeper);
   await running.merger.stop();
   if (running.renewals !== null) clearInterval(running.renewals);
   await running.workers?.close();

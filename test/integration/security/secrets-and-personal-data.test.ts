@@ -590,9 +590,11 @@ describe('no secret and no full phone number leaves the program where it must no
       'inputCopy',
       'idColumns',
       'label',
+      'xlsx',
       'submittedAt',
       'step',
       'cursor',
+      'purpose',
     ].sort();
     const chunkFields = [
       'batchId',
