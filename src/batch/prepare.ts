@@ -8,7 +8,7 @@ import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-colu
 import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
 import { outputFiles, partialPath } from '../output/report-files.js';
-import type { BatchJobData } from '../queue/job-data.js';
+import type { BatchJobData, BatchWebhook } from '../queue/job-data.js';
 import { copyInput, discardCopy, hashInput, keepCopy, type IntakeRead } from './input-copy.js';
 import { deriveBatchId } from './submit.js';
 
@@ -33,6 +33,8 @@ export interface ScanSettings {
   readonly idColumns?: readonly string[] | undefined;
   /** The name runs of one source share for the report's trend (`--label`); see {@link BatchRequest.defaultLabel}. */
   readonly label?: string | undefined;
+  /** Where the batch's events go (operational: not part of the batch id). */
+  readonly webhook?: BatchWebhook | null | undefined;
 }
 
 export interface BatchRequest {
@@ -144,6 +146,7 @@ async function describeBatch(
     breaker: settings.breaker,
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
+    ...(settings.webhook != null ? { webhook: settings.webhook } : {}),
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

@@ -6,6 +6,9 @@ import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
 import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { WebhookSettings } from '../config/webhooks.js';
+import { startWebhookDeliveries } from '../notify/delivery-worker.js';
+import { closeWebhookQueues } from '../notify/events.js';
 import { ProcessPace } from '../queue/rate-gate.js';
 import { startQueueWorkers } from '../queue/workers.js';
 import { BreakerBoard } from './error-breaker.js';
@@ -28,6 +31,8 @@ export interface WorkerOptions {
    * are taken over by another after about 1.5 times this. Default 60 s.
    */
   readonly lockMs?: number;
+  /** REACHSCAN_WEBHOOK_*: this process also delivers queued webhook events when a secret is set. */
+  readonly webhooks?: WebhookSettings;
 }
 
 export interface Workers {
@@ -52,7 +57,11 @@ export function startWorkers(options: WorkerOptions): Workers {
     lockMs: options.lockMs ?? DEFAULTS.jobLockMs,
     // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
     chunkJobs: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
-    batchSteps: ({ redis, stopping }) => createBatchSteps({ redis, prefix, logger, clock, stopping }),
+    batchSteps: ({ redis, stopping, onClose }) => {
+      // The steps queue webhook events on this connection: their queue closes before it does.
+      onClose(() => closeWebhookQueues(redis));
+      return createBatchSteps({ redis, prefix, logger, clock, stopping });
+    },
     chunkLookup: (context) => {
       const { redis, stopping } = context;
       const recorder = new UpstreamMetricsRecorder({ redis, prefix, logger });
@@ -71,9 +80,16 @@ export function startWorkers(options: WorkerOptions): Workers {
       });
     },
   });
+  const deliveries =
+    options.webhooks === undefined
+      ? null
+      : startWebhookDeliveries({ redisUrl: options.redisUrl, prefix, logger, settings: options.webhooks });
   return {
     observeUpstream: (event) => upstreamMetrics?.observe(event),
-    close: () => queueWorkers.close(),
+    close: async () => {
+      await queueWorkers.close();
+      await deliveries?.close();
+    },
   };
 }
 

@@ -13,6 +13,7 @@ Commands:
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
   schedule sync|list   scans declared in jobs/*.json: sync them to Redis, show next runs (workers run them)
   serve                HTTP API: upload CSV files, follow batches, download results; /metrics, /admin/queues
+  webhooks list|redeliver  the webhook delivery log (--failed), and sending an event again
   help [command]       show help for a command
 
 Exit codes:
@@ -34,6 +35,8 @@ Configuration comes from the environment; every variable, with its default, is i
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR
+  webhooks REACHSCAN_WEBHOOK_URL, REACHSCAN_WEBHOOK_SECRET, REACHSCAN_WEBHOOK_TIMEOUT_MS,
+           REACHSCAN_WEBHOOK_RETRY_BASE_MS, REACHSCAN_WEBHOOK_RETRY_FOR_MS, REACHSCAN_PUBLIC_URL
   other    REACHSCAN_LOG_LEVEL, REACHSCAN_SIMULATOR_SEED
 `;
 
@@ -170,6 +173,11 @@ Options:
                            first two columns that are not the phone column); an unknown name exits 2
   --label NAME             runs with the same label share a trend in the report (reachable, not reachable,
                            stale, changes of the last runs; kept in Redis with the history)
+  --webhook URL            send signed webhook events there (batch.completed, batch.failed, batch.paused,
+                           device.changed; default REACHSCAN_WEBHOOK_URL; needs REACHSCAN_WEBHOOK_SECRET);
+                           see docs/webhooks.md
+  --webhook-wait DURATION  at the end, wait this long for the batch's deliveries (default 60s), then name those
+                           still pending
 
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again

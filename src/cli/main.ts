@@ -11,6 +11,7 @@ import { runSimulate } from './simulate/command.js';
 import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
 import { runServe, SERVE_HELP } from './commands/serve.js';
+import { runWebhooks, WEBHOOKS_HELP } from './commands/webhooks.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   LOOKUP_HELP,
@@ -37,6 +38,7 @@ const COMMANDS: Readonly<
   watch: { run: runWatch, help: WATCH_HELP },
   schedule: { run: runSchedule, help: SCHEDULE_HELP },
   serve: { run: runServe, help: SERVE_HELP },
+  webhooks: { run: runWebhooks, help: WEBHOOKS_HELP },
 };
 
 /** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */

@@ -2,6 +2,8 @@ import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import { historyOptions, retryBaseFromEnv } from '../config/settings.js';
 import type { Env } from '../config/env.js';
+import { batchWebhookUrl, webhookSettings } from '../config/webhooks.js';
+import type { BatchWebhook } from '../queue/job-data.js';
 import { UsageError } from '../core/errors.js';
 import {
   breakerFromFlags,
@@ -31,6 +33,7 @@ export const SCAN_FLAGS = {
   'error-window': { type: 'string' },
   'id-columns': { type: 'string' },
   label: { type: 'string' },
+  webhook: { type: 'string' },
 } as const;
 
 export interface ScanFlagValues {
@@ -50,6 +53,7 @@ export interface ScanFlagValues {
   readonly 'error-window'?: string | undefined;
   readonly 'id-columns'?: string | undefined;
   readonly label?: string | undefined;
+  readonly webhook?: string | undefined;
 }
 
 /** The in-process worker's lookups in flight; refuses flag combinations that cannot mean anything. */
@@ -84,5 +88,12 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     breaker: breakerFromFlags(values),
     idColumns: idColumnsFlag(values['id-columns']),
     label: labelFlag(values.label),
+    webhook: webhookFromFlag(values.webhook, env),
   };
+}
+
+/** `--webhook URL`, else REACHSCAN_WEBHOOK_URL; a CLI batch's outputs are local files, so no links. */
+function webhookFromFlag(given: string | undefined, env: Env): BatchWebhook | null {
+  const url = batchWebhookUrl(given, given !== undefined ? '--webhook' : 'REACHSCAN_WEBHOOK_URL', webhookSettings(env));
+  return url === null ? null : { url, links: null };
 }

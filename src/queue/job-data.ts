@@ -42,11 +42,19 @@ export interface BatchJobData {
   readonly idColumns?: readonly number[];
   /** The name runs of one source share (the report's trend); null or absent: no trend. */
   readonly label?: string | null;
+  /** Where the batch's events go (docs/webhooks.md), and the base of its output links when served; absent: none. */
+  readonly webhook?: BatchWebhook | null;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';
   /** Data records already turned into chunk jobs, and chunks made: a restarted ingest resumes here. */
   readonly cursor: { readonly records: number; readonly chunks: number };
+}
+
+/** A batch's webhook: the receiver, and the URL `serve` is reached at (null: no output links). */
+export interface BatchWebhook {
+  readonly url: string;
+  readonly links: string | null;
 }
 
 /** A few hundred numbers of one batch, each asked once. */

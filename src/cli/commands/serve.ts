@@ -2,6 +2,9 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
+import { webhookSettings, type WebhookSettings } from '../../config/webhooks.js';
+import { startWebhookDeliveries, type WebhookDeliveries } from '../../notify/delivery-worker.js';
+import { closeWebhookQueues } from '../../notify/events.js';
 import {
   historyOptions,
   jobLockFromEnv,
@@ -72,6 +75,8 @@ interface ServeSetup {
   readonly clock: Clock;
   /** Providers of the in-process worker (--worker), credentials checked; else null. */
   readonly providers: ProviderRegistry | null;
+  /** REACHSCAN_WEBHOOK_*: serve delivers queued webhook events itself when a secret is set. */
+  readonly webhooks: WebhookSettings;
 }
 
 /** What has started, filled in as it starts, so a failure part-way stops only that. */
@@ -82,6 +87,8 @@ interface ServeRunning {
   readonly merger: RetryMerger;
   queues: Queue[];
   workers: Workers | null;
+  /** Webhook deliveries of serve itself, when no in-process worker runs them. */
+  deliveries: WebhookDeliveries | null;
 }
 
 /** `reachscan serve`: the HTTP API until SIGTERM/SIGINT. */
@@ -143,7 +150,8 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
   const clock = io.clock ?? systemClock;
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
-  return { flags, config, server, lockMs, prefix, logger, clock, providers };
+  const webhooks = webhookSettings(io.env);
+  return { flags, config, server, lockMs, prefix, logger, clock, providers, webhooks };
 }
 
 /** Redis (a private one with --worker when none answers) and the data folder. */
@@ -161,7 +169,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  return { redisChoice, redis, dataDir, merger, queues: [], workers: null };
+  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, deliveries: null };
 }
 
 /** The queues, the in-process worker with --worker, and the API listening. */
@@ -179,7 +187,11 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
       logger,
       clock,
       lockMs: setup.lockMs,
+      webhooks: setup.webhooks,
     });
+  } else {
+    const redisUrl = running.redisChoice.url;
+    running.deliveries = startWebhookDeliveries({ redisUrl, prefix, logger, settings: setup.webhooks });
   }
   const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
   const app = await buildApiServer({
@@ -216,7 +228,9 @@ async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<
   const { redis } = running;
   await running.merger.stop();
   await running.workers?.close();
+  await running.deliveries?.close();
   await setup.providers?.close();
+  await closeWebhookQueues(redis);
   await Promise.all(running.queues.map((queue) => queue.close().catch(() => undefined)));
   await redis.quit().catch(() => redis.disconnect());
   await running.redisChoice.stopPrivate?.();

@@ -1,3 +1,4 @@
+import { webhookSettings } from '../../config/webhooks.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
@@ -44,6 +45,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     logger,
     clock: systemClock,
     lockMs,
+    webhooks: webhookSettings(io.env),
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
