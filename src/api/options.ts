@@ -1,4 +1,6 @@
 import { UsageError } from '../core/errors.js';
+import { isHttpUrl } from '../config/env.js';
+import type { BatchWebhook } from '../queue/job-data.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import {
   breakerFromFlags,
@@ -28,6 +30,7 @@ export const BATCH_OPTIONS = [
   'error-window',
   'id-columns',
   'label',
+  'webhook',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -35,6 +38,15 @@ type BatchOption = (typeof BATCH_OPTIONS)[number];
 export interface ServerSettings {
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_WEBHOOK_URL (the default), whether a secret is set, and the base of output links. */
+  readonly webhook?: ServerWebhook;
+}
+
+export interface ServerWebhook {
+  readonly defaultUrl: string | null;
+  readonly signed: boolean;
+  /** REACHSCAN_PUBLIC_URL, else the address serve listens on. */
+  readonly links: string;
 }
 
 /**
@@ -90,7 +102,23 @@ export function parseBatchOptions(
     },
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
+    webhook: batchWebhook(values.webhook, server.webhook),
   };
+}
+
+/** The `webhook` option, else REACHSCAN_WEBHOOK_URL; a 400 when it is no URL or nothing could sign it. */
+function batchWebhook(given: string | undefined, server: ServerWebhook | undefined): BatchWebhook | null {
+  const url = given !== undefined && given.trim() !== '' ? given.trim() : (server?.defaultUrl ?? null);
+  if (url === null) return null;
+  if (!isHttpUrl(url))
+    throw new HttpProblem(400, `option "webhook" must be an http(s) URL (got "${url}")`, {
+      option: 'webhook',
+    });
+  if (server?.signed !== true)
+    throw new HttpProblem(400, 'option "webhook": the server has no REACHSCAN_WEBHOOK_SECRET to sign with', {
+      option: 'webhook',
+    });
+  return { url, links: server.links };
 }
 
 function providerOption(value: string | undefined): ProviderName {

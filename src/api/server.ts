@@ -12,6 +12,7 @@ import { readMetricsSnapshot, renderMetrics } from '../metrics/exporter.js';
 import type { RedisClient } from '../queue/connection.js';
 import { createTokenCheck, presentedToken, tokenInQuery } from './auth.js';
 import { batchRoutes, unsupportedType } from './batch-routes.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 import type { BatchService } from './batches.js';
 import type { ApiConfig } from '../config/api.js';
 import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
@@ -53,6 +54,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   answerErrorsAsProblems(app, deps.config.maxUploadBytes);
   registerHealthAndMetrics(app, deps);
   await app.register(batchRoutes(deps));
+  registerWebhookRoutes(app, { redis: deps.redis, prefix: deps.prefix });
   await registerDashboard(app, deps.queues);
   return app;
 }

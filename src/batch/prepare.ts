@@ -146,7 +146,7 @@ async function describeBatch(
     breaker: settings.breaker,
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
-    ...(settings.webhook != null ? { webhook: settings.webhook } : {}),
+    webhook: settings.webhook ?? null,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

@@ -132,7 +132,11 @@ interface RememberedWebhook {
 }
 
 /** Keeps the batch's webhook where its chunks can find it (the breaker pauses from a chunk). */
-export async function rememberWebhook(redis: RedisClient, keys: BatchKeys, data: BatchJobData): Promise<void> {
+export async function rememberWebhook(
+  redis: RedisClient,
+  keys: BatchKeys,
+  data: BatchJobData,
+): Promise<void> {
   if (data.webhook == null) return;
   const remembered: RememberedWebhook = { ...data.webhook, file: data.displayName };
   await redis.hset(keys.meta, 'webhook', JSON.stringify(remembered));

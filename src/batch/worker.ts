@@ -57,9 +57,10 @@ export function startWorkers(options: WorkerOptions): Workers {
     lockMs: options.lockMs ?? DEFAULTS.jobLockMs,
     // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
     chunkJobs: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
-    batchSteps: ({ redis, stopping, onClose }) => {
+    batchSteps: (context) => {
+      const { redis, stopping } = context;
       // The steps queue webhook events on this connection: their queue closes before it does.
-      onClose(() => closeWebhookQueues(redis));
+      context.onClose(() => closeWebhookQueues(redis));
       return createBatchSteps({ redis, prefix, logger, clock, stopping });
     },
     chunkLookup: (context) => {

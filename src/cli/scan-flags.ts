@@ -94,6 +94,10 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
 
 /** `--webhook URL`, else REACHSCAN_WEBHOOK_URL; a CLI batch's outputs are local files, so no links. */
 function webhookFromFlag(given: string | undefined, env: Env): BatchWebhook | null {
-  const url = batchWebhookUrl(given, given !== undefined ? '--webhook' : 'REACHSCAN_WEBHOOK_URL', webhookSettings(env));
+  const url = batchWebhookUrl(
+    given,
+    given !== undefined ? '--webhook' : 'REACHSCAN_WEBHOOK_URL',
+    webhookSettings(env),
+  );
   return url === null ? null : { url, links: null };
 }

@@ -31,7 +31,9 @@ export async function waitForDeliveries(wait: DeliveryWait): Promise<string[]> {
       if (pending.length > 0) wait.say(pendingLine(pending, wait));
       return pending.map((d) => d.id);
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(1, deadline - Date.now()))));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(POLL_MS, Math.max(1, deadline - Date.now()))),
+    );
   }
 }
 

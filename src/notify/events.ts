@@ -78,7 +78,7 @@ const queues = new WeakMap<RedisClient, Map<string, Queue>>();
 /** One Queue per connection and prefix (closed with the connection's owner via {@link closeWebhookQueues}). */
 export function webhookQueue(context: WebhookQueueContext): Queue {
   let byPrefix = queues.get(context.redis);
-  if (byPrefix === undefined) queues.set(context.redis, (byPrefix = new Map()));
+  if (byPrefix === undefined) queues.set(context.redis, (byPrefix = new Map<string, Queue>()));
   let queue = byPrefix.get(context.prefix);
   if (queue === undefined) {
     queue = new Queue(WEBHOOK_QUEUE, queueOptions(context.redis, context.prefix));
@@ -161,7 +161,10 @@ function stateOf(job: Job): WebhookDelivery['state'] {
   return job.finishedOn !== undefined ? 'delivered' : 'pending';
 }
 
-export function describeDelivery(job: Job<WebhookJobData>, state?: WebhookDelivery['state']): WebhookDelivery {
+export function describeDelivery(
+  job: Job<WebhookJobData>,
+  state?: WebhookDelivery['state'],
+): WebhookDelivery {
   return {
     id: job.data.id,
     type: job.data.type,

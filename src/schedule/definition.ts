@@ -40,6 +40,8 @@ export interface ScheduleDefinition {
   readonly idColumns?: readonly string[];
   /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
   readonly label?: string;
+  /** Where each run's webhook events go; absent: REACHSCAN_WEBHOOK_URL of the worker, if set. */
+  readonly webhook?: string;
 }
 
 /** Job data comes back from Redis untyped: check the shape before trusting it. */
@@ -66,7 +68,8 @@ export function assertScheduleDefinition(data: unknown): asserts data is Schedul
       d.idColumns === undefined ||
       (Array.isArray(d.idColumns) && d.idColumns.every((c) => typeof c === 'string'))
     ) ||
-    !(d.label === undefined || typeof d.label === 'string')
+    !(d.label === undefined || typeof d.label === 'string') ||
+    !(d.webhook === undefined || typeof d.webhook === 'string')
   ) {
     throw new TypeError('scheduled scan data has an unexpected shape');
   }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
+import { isHttpUrl } from '../config/env.js';
 import { countryFlag, durationFlag, idColumnsFlag, labelFlag } from '../config/options.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
@@ -25,6 +26,7 @@ export const JOB_FIELDS = [
   'enabled',
   'idColumns',
   'label',
+  'webhook',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -232,7 +234,7 @@ function readWhen(job: JobFields): { cron: string | undefined; timezone: string 
 
 type ScanOptions = Pick<
   ScheduleDefinition,
-  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label'
+  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label' | 'webhook'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -253,6 +255,11 @@ function readScanOptions(job: JobFields): ScanOptions {
   const column = job.value('column') === null ? undefined : job.text('column');
   const idColumns = readIdColumns(job);
   const label = job.withGrammar('label', (value) => labelFlag(value), '1 to 100 printable characters');
+  const webhook = job.withGrammar(
+    'webhook',
+    (value) => (isHttpUrl(value) ? value : undefined),
+    'an http(s) URL',
+  );
   return {
     staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
     maxAgeMs: maxAgeMs ?? 0,
@@ -262,6 +269,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     // Left out when not given, so the definitions of existing job files stay as they were.
     ...(idColumns !== undefined ? { idColumns } : {}),
     ...(label !== undefined ? { label } : {}),
+    ...(webhook !== undefined ? { webhook } : {}),
   };
 }
 

@@ -151,7 +151,23 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
   const webhooks = webhookSettings(io.env);
-  return { flags, config, server, lockMs, prefix, logger, clock, providers, webhooks };
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const webhook = {
+    defaultUrl: webhooks.defaultUrl,
+    signed: webhooks.secret !== null,
+    links: webhooks.publicUrl ?? `http://${host}:${config.port}`,
+  };
+  return {
+    flags,
+    config,
+    server: { ...server, webhook },
+    lockMs,
+    prefix,
+    logger,
+    clock,
+    providers,
+    webhooks,
+  };
 }
 
 /** Redis (a private one with --worker when none answers) and the data folder. */

@@ -48,7 +48,8 @@ async function webhooksList(argv: readonly string[], io: CliIo): Promise<ExitCod
     io.stdout.write(WEBHOOKS_HELP);
     return EXIT.ok;
   }
-  if (positionals.length > 0) throw new UsageError(`webhooks list takes no arguments (got "${positionals[0]}")`);
+  if (positionals.length > 0)
+    throw new UsageError(`webhooks list takes no arguments (got "${positionals[0]}")`);
   return withQueue(io, async (context) => {
     const deliveries = await listWebhookDeliveries(context, { failed: values.failed });
     io.stdout.write(values.json ? `${JSON.stringify(deliveries, null, 2)}\n` : listText(deliveries));
@@ -96,7 +97,10 @@ function listText(deliveries: readonly WebhookDelivery[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function withQueue(io: CliIo, use: (context: WebhookQueueContext) => Promise<ExitCode>): Promise<ExitCode> {
+async function withQueue(
+  io: CliIo,
+  use: (context: WebhookQueueContext) => Promise<ExitCode>,
+): Promise<ExitCode> {
   const prefix = queuePrefix(io.env);
   const choice = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan webhooks: '));
   const redis = createRedis(choice.url, 'client');

@@ -37,6 +37,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   // Read before anything starts: a bad value must end the command, not leave workers running.
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const lockMs = jobLockFromEnv(io.env);
+  const webhooks = webhookSettings(io.env);
   const redis = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan worker: '));
   const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
@@ -45,7 +46,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     logger,
     clock: systemClock,
     lockMs,
-    webhooks: webhookSettings(io.env),
+    webhooks,
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
@@ -54,6 +55,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     history: scheduled.history,
     retryBaseMs: scheduled.retryBaseMs,
     copyRoot: inputCopyRoot(io.env),
+    defaultWebhook: webhooks.defaultUrl,
     logger,
     clock: systemClock,
   });

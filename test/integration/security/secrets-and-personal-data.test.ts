@@ -590,6 +590,7 @@ describe('no secret and no full phone number leaves the program where it must no
       'inputCopy',
       'idColumns',
       'label',
+      'webhook',
       'submittedAt',
       'step',
       'cursor',
