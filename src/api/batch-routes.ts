@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { ScanSettings } from '../batch/prepare.js';
 import type { ApiConfig } from '../config/api.js';
 import type { BatchService, BatchView } from './batches.js';
-import { assertBatchId, type DataDir, type ServedFile } from './data-dir.js';
+import { assertBatchId, type DataDir } from './data-dir.js';
+import { FILE_PARAMS, ID_PARAMS, LIST_QUERY } from './openapi.js';
 import { parseBatchOptions, type ServerSettings } from './options.js';
 import { isPartAFile, MULTIPART_LIMITS, receiveMultipart } from './multipart.js';
 import { HttpProblem, sendProblem } from './problem.js';
@@ -27,6 +28,8 @@ export interface BatchRouteDeps {
 }
 
 type IdParams = { Params: { id: string } };
+type FileParams = { Params: { id: string; name: string } };
+type ListQuery = { Querystring: { limit: number; cursor?: string } };
 
 /**
  * `/batches` and everything under it, as one encapsulated plugin: the batch routes take CSV bodies and
@@ -36,9 +39,11 @@ export function batchRoutes(deps: BatchRouteDeps): FastifyPluginAsync {
   return async (api) => {
     await acceptCsvBodies(api, deps.config.maxUploadBytes);
     registerUpload(api, deps);
+    registerList(api, deps.batches);
     registerProgress(api, deps.batches);
     registerFileDownloads(api, deps.batches);
     registerResumeAndRetry(api, deps.batches);
+    registerDelete(api, deps.batches);
   };
 }
 
@@ -61,7 +66,11 @@ async function acceptCsvBodies(api: FastifyInstance, maxUploadBytes: number): Pr
 
 /** `POST /batches`: an upload becomes a batch (202 with its status URL). */
 function registerUpload(api: FastifyInstance, deps: BatchRouteDeps): void {
-  api.post('/batches', async (request, reply) => {
+  const schema = {
+    summary: 'Upload a CSV file as a batch (the body, or multipart/form-data with a field named "file")',
+    description: 'Options in the query string or as multipart fields: see docs/http-api.md.',
+  };
+  api.post('/batches', { schema }, async (request, reply) => {
     const { upload, displayName, settings } = await receiveUpload(request, deps);
     const { record, notes } = await deps.batches.submit(upload, displayName, settings);
     const view = await deps.batches.view(record.id);
@@ -101,20 +110,38 @@ export function unsupportedType(request: FastifyRequest): string {
   return `${given === undefined ? 'no content type' : `content type "${given.split(';', 1)[0]}"`} is not accepted: send the CSV as the body with Content-Type text/csv, or as multipart/form-data with a field named "file"`;
 }
 
+/** `GET /batches?limit=&cursor=`: the batches in the data folder, newest first, a page at a time. */
+function registerList(api: FastifyInstance, batches: BatchService): void {
+  const schema = { summary: 'The batches this deployment ran, newest first', querystring: LIST_QUERY };
+  api.get<ListQuery>('/batches', { schema }, async (request) => {
+    const { limit, cursor } = request.query;
+    return batches.list(limit, cursor ?? null);
+  });
+}
+
 /** `GET /batches/:id`: the batch's progress (see BatchView). */
 function registerProgress(api: FastifyInstance, batches: BatchService): void {
-  api.get<IdParams>('/batches/:id', async (request) => {
+  const schema = { summary: "A batch's state and progress", params: ID_PARAMS };
+  api.get<IdParams>('/batches/:id', { schema }, async (request) => {
     assertBatchId(request.params.id);
     return batches.view(request.params.id);
   });
 }
 
-/** `GET /batches/:id/<file>` for each file the API serves. */
+/**
+ * `GET /batches/:id/files/:name` for every output, and the first four at their older URLs
+ * (`/batches/:id/results.csv`…), which keep working.
+ */
 function registerFileDownloads(api: FastifyInstance, batches: BatchService): void {
+  const schema = { summary: 'An output of a batch, named after the uploaded file', params: FILE_PARAMS };
+  api.get<FileParams>('/batches/:id/files/:name', { schema }, async (request, reply) => {
+    const { id, name } = request.params;
+    return sendBatchFile(reply, batches, id, name, true);
+  });
   for (const name of ['results.csv', 'report.json', 'report.html', 'rejects.csv'] as const) {
-    api.get<IdParams>(`/batches/:id/${name}`, async (request, reply) => {
-      assertBatchId(request.params.id);
-      return sendBatchFile(reply, batches, request.params.id, name);
+    const older = { summary: `${name} (also at /files/${name})`, params: ID_PARAMS };
+    api.get<IdParams>(`/batches/:id/${name}`, { schema: older }, async (request, reply) => {
+      return sendBatchFile(reply, batches, request.params.id, name, name.endsWith('.csv'));
     });
   }
 }
@@ -123,11 +150,16 @@ async function sendBatchFile(
   reply: FastifyReply,
   batches: BatchService,
   id: string,
-  name: ServedFile,
+  name: string,
+  attachment: boolean,
 ): Promise<FastifyReply> {
-  const answer = await batches.file(id, name);
+  assertBatchId(id);
+  const answer = await batches.output(id, name);
   reply.header('cache-control', 'no-store');
-  if (name.endsWith('.csv')) reply.header('content-disposition', `attachment; filename="${id}-${name}"`);
+  if (attachment) {
+    const record = await batches.record(id);
+    reply.header('content-disposition', contentDisposition(downloadName(record.displayName, name)));
+  }
   if (answer.kind === 'partial')
     return reply.type(answer.type).header(PARTIAL_HEADER, 'true').send(answer.stream);
   if (answer.kind === 'not-ready') return notReady(reply, answer.view, name);
@@ -138,10 +170,32 @@ async function sendBatchFile(
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw new HttpProblem(
       404,
-      `batch ${id} is done but its ${name} is not in the data folder (do the workers share REACHSCAN_DATA_DIR?)`,
+      SERVED_NAMES.includes(name)
+        ? `batch ${id} is done but its ${name} is not in the data folder (do the workers share REACHSCAN_DATA_DIR?)`
+        : `batch ${id} has no ${name}`,
     );
   }
   return reply.type(answer.type).send(handle.createReadStream());
+}
+
+const SERVED_NAMES = ['results.csv', 'report.json', 'report.html', 'rejects.csv'];
+
+/** A download's name: the uploaded file's, without its extension, then the output's (`crm-export-results.csv`). */
+export function downloadName(uploaded: string, output: string): string {
+  const stem = uploaded
+    .replace(/ \(retry\)$/, '')
+    .replace(/\.(csv|txt|tsv|xlsx)$/i, '')
+    // Nothing that could end the header's value or name a folder.
+    .replace(/["\\/]/g, '_')
+    .replace(/\p{Cc}/gu, '_')
+    .trim();
+  return stem === '' ? output : `${stem}-${output}`;
+}
+
+/** `attachment` with the name as ASCII for old clients and as UTF-8 (RFC 6266) for the rest. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 function notReady(reply: FastifyReply, view: BatchView, name: string): FastifyReply {
@@ -154,14 +208,16 @@ function notReady(reply: FastifyReply, view: BatchView, name: string): FastifyRe
 
 /** `POST /batches/:id/resume` (lifts the error-ratio breaker's pause) and `POST /batches/:id/retry`. */
 function registerResumeAndRetry(api: FastifyInstance, batches: BatchService): void {
-  api.post<IdParams>('/batches/:id/resume', async (request) => {
+  const resume = { summary: "Lifts a batch's pause", params: ID_PARAMS };
+  api.post<IdParams>('/batches/:id/resume', { schema: resume }, async (request) => {
     assertBatchId(request.params.id);
     const { chunks, reason } = await batches.resume(request.params.id);
     const view = await batches.view(request.params.id);
     return { id: request.params.id, state: view.state, resumed_chunks: chunks, was_paused_for: reason };
   });
 
-  api.post<IdParams>('/batches/:id/retry', async (request, reply) => {
+  const retry = { summary: 'Asks the rows in error of a finished batch again', params: ID_PARAMS };
+  api.post<IdParams>('/batches/:id/retry', { schema: retry }, async (request, reply) => {
     assertBatchId(request.params.id);
     const { record, retry, rows } = await batches.retry(request.params.id);
     const view = await batches.view(record.id);
@@ -176,5 +232,15 @@ function registerResumeAndRetry(api: FastifyInstance, batches: BatchService): vo
         status_url: view.links.self,
         retry_status_url: `/batches/${retry.id}`,
       });
+  });
+}
+
+/** `DELETE /batches/:id`: a finished batch's folder, and its upload unless another batch reads it. */
+function registerDelete(api: FastifyInstance, batches: BatchService): void {
+  const schema = { summary: 'Deletes a finished batch and its files (409 while it runs)', params: ID_PARAMS };
+  api.delete<IdParams>('/batches/:id', { schema }, async (request, reply) => {
+    assertBatchId(request.params.id);
+    await batches.remove(request.params.id);
+    return reply.code(204).send();
   });
 }

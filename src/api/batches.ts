@@ -6,8 +6,9 @@ import { UsageError } from '../core/errors.js';
 import type { RedisClient } from '../queue/connection.js';
 import { batchKeys } from '../queue/keys.js';
 import { submitBatch } from '../batch/submit.js';
-import { batchProgress, type ApiBatchState } from '../batch/progress.js';
-import { SERVED_FILES, type DataDir, type ServedFile } from './data-dir.js';
+import { batchProgress, readReport, type ApiBatchState } from '../batch/progress.js';
+import { outputType, SERVED_FILES, type DataDir, type ServedFile } from './data-dir.js';
+import { decodeCursor, pageOf } from './batch-list.js';
 import { type BatchRecord, type RetryRecord } from '../batch/files.js';
 import { partialResults } from '../batch/partial-results.js';
 import { HttpProblem } from './problem.js';
@@ -21,6 +22,7 @@ export interface BatchView {
   readonly id: string;
   readonly state: ApiBatchState;
   readonly input_file: string;
+  readonly provider: string;
   readonly submitted_at: string;
   readonly started_at: string | null;
   readonly finished_at: string | null;
@@ -58,7 +60,32 @@ export interface BatchView {
   readonly links: Readonly<
     Record<'self' | 'results' | 'report_json' | 'report_html' | 'rejects' | 'retry' | 'resume', string>
   >;
+  /** The outputs in the batch's folder now, each with its `GET /batches/:id/files/:name` URL. */
+  readonly files: readonly { readonly name: string; readonly url: string }[];
 }
+
+/** One batch in `GET /batches`: its view's essentials and, once done, the report's figures. */
+export interface BatchSummary {
+  readonly id: string;
+  readonly input_file: string;
+  readonly provider: string;
+  readonly submitted_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  readonly state: ApiBatchState;
+  readonly done: number;
+  readonly total: number;
+  readonly records: number;
+  readonly reachable: number | null;
+  readonly not_reachable: number | null;
+  readonly no_connectivity: { readonly days: number; readonly rows: number | null };
+  readonly rows_in_error: number | null;
+  readonly retry_of: string | null;
+  readonly url: string;
+}
+
+/** States in which nothing more happens to a batch: it may be deleted. */
+export const FINISHED_STATES: readonly ApiBatchState[] = ['done', 'failed', 'lost'];
 
 export interface BatchServiceDeps {
   readonly redis: RedisClient;
@@ -160,6 +187,7 @@ export class BatchService {
       id,
       state,
       input_file: record.displayName,
+      provider: record.job.provider,
       submitted_at: record.submittedAt,
       started_at: startedAt,
       finished_at: progress.finishedAt,
@@ -200,7 +228,70 @@ export class BatchService {
         retry: `${statusUrl(id)}/retry`,
         resume: `${statusUrl(id)}/resume`,
       },
+      files: (await this.deps.dataDir.outputs(id)).map((name) => ({
+        name,
+        url: `${statusUrl(id)}/files/${name}`,
+      })),
     };
+  }
+
+  /** A page of the batches in the data folder, newest first (`GET /batches`). */
+  async list(
+    limit: number,
+    cursor: string | null,
+  ): Promise<{ batches: BatchSummary[]; next: string | null }> {
+    const after = cursor === null ? null : decodeCursor(cursor);
+    const records: BatchRecord[] = [];
+    for (const id of await this.deps.dataDir.batchIds()) {
+      // A folder being written or removed as we read is not a batch to list.
+      const record = await this.deps.dataDir.readRecord(id).catch(() => null);
+      if (record !== null) records.push(record);
+    }
+    const { page, next } = pageOf(records, limit, after);
+    return { batches: await Promise.all(page.map((r) => this.summary(r))), next };
+  }
+
+  private async summary(record: BatchRecord): Promise<BatchSummary> {
+    const view = await this.view(record.id);
+    const report = view.state === 'done' ? await readReport(this.deps.dataDir, record.id) : null;
+    return {
+      id: view.id,
+      input_file: view.input_file,
+      provider: view.provider,
+      submitted_at: view.submitted_at,
+      started_at: view.started_at,
+      finished_at: view.finished_at,
+      state: view.state,
+      done: view.done,
+      total: view.total,
+      records: view.records,
+      reachable: report?.reachability.reachable ?? null,
+      not_reachable: report?.reachability.not_reachable ?? null,
+      no_connectivity: { days: record.job.staleDays, rows: report?.stale.rows ?? null },
+      rows_in_error: view.rows_in_error,
+      retry_of: view.retry_of,
+      url: view.links.self,
+    };
+  }
+
+  /** Removes a finished batch's folder, and its upload when no other batch reads it (`DELETE /batches/:id`). */
+  async remove(id: string): Promise<void> {
+    const view = await this.view(id);
+    if (!FINISHED_STATES.includes(view.state))
+      throw new HttpProblem(409, `batch ${id} is ${view.state}: only a finished batch can be deleted`, {
+        batch_state: view.state,
+      });
+    const record = await this.record(id);
+    await this.deps.dataDir.removeBatch(id, record.inputSha256);
+    this.rates.forget(id);
+  }
+
+  /** An output by its file name: its path and content type once the batch is done, else "not yet". */
+  async output(id: string, name: string): Promise<FileAnswer> {
+    if (name in SERVED_FILES) return this.file(id, name as ServedFile);
+    const view = await this.view(id);
+    if (view.state !== 'done' && view.state !== 'retrying') return { kind: 'not-ready', view };
+    return { kind: 'file', path: this.deps.dataDir.outputPath(id, name), type: outputType(name) };
   }
 
   /**

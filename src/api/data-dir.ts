@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BatchFiles, BatchRecord, SavedInput } from '../batch/files.js';
@@ -25,6 +25,39 @@ export const SERVED_FILES = {
   'rejects.csv': { type: 'text/csv; charset=utf-8' },
 } as const;
 export type ServedFile = keyof typeof SERVED_FILES;
+
+/**
+ * Every output a batch may write, by its file name (`GET /batches/:id/files/:name`): the stale list carries its
+ * day count (`no-connectivity-60d.csv`), results.xlsx exists when the batch was asked for it.
+ */
+export const OUTPUT_NAME =
+  /^(?:results\.csv|results\.xlsx|rejects\.csv|changes\.csv|report\.html|report\.md|report\.json|no-connectivity-[1-9][0-9]{0,4}d\.csv)$/;
+
+const OUTPUT_TYPES: Readonly<Record<string, string>> = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  html: 'text/html; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+/** The content type of an output, by its extension. */
+export function outputType(name: string): string {
+  return OUTPUT_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+}
+
+/** The outputs in the order people look for them: results first, reports last. */
+const OUTPUT_ORDER = [
+  'results.csv',
+  'results.xlsx',
+  'rejects.csv',
+  'no-connectivity',
+  'changes.csv',
+  'report.html',
+  'report.md',
+  'report.json',
+];
+const outputRank = (name: string) => OUTPUT_ORDER.findIndex((prefix) => name.startsWith(prefix));
 
 const FOLDER_MODE = 0o750;
 
@@ -58,6 +91,56 @@ export class DataDir implements BatchFiles {
 
   file(id: string, name: ServedFile | 'retry-rows.txt'): string {
     return join(this.batchDir(id), name);
+  }
+
+  /** An output of a batch by its file name (checked against {@link OUTPUT_NAME}). */
+  outputPath(id: string, name: string): string {
+    if (!OUTPUT_NAME.test(name)) throw new HttpProblem(404, `no output named ${name}`);
+    return join(this.batchDir(id), name);
+  }
+
+  /** The outputs a batch's folder holds now, in the order people look for them. */
+  async outputs(id: string): Promise<string[]> {
+    const names = await readdir(this.batchDir(id)).catch(() => [] as string[]);
+    return names.filter((name) => OUTPUT_NAME.test(name)).sort((a, b) => outputRank(a) - outputRank(b));
+  }
+
+  /** The ids of the batch folders (whatever their state). */
+  async batchIds(): Promise<string[]> {
+    const names = await readdir(this.batches).catch(() => [] as string[]);
+    return names.filter((name) => BATCH_ID.test(name));
+  }
+
+  /** Removes a batch's folder and, when no other batch reads it, its upload. */
+  async removeBatch(id: string, inputSha256: string | null): Promise<void> {
+    await rm(this.batchDir(id), { recursive: true, force: true });
+    if (inputSha256 !== null && !(await this.uploadInUse(inputSha256))) await this.removeUpload(inputSha256);
+  }
+
+  async removeUpload(sha256: string): Promise<void> {
+    await rm(this.uploadPath(sha256), { force: true });
+  }
+
+  /** Whether a batch still has this upload as its input. */
+  async uploadInUse(sha256: string): Promise<boolean> {
+    for (const id of await this.batchIds()) {
+      const record = await this.readRecord(id).catch(() => null);
+      if (record?.inputSha256 === sha256) return true;
+    }
+    return false;
+  }
+
+  /** The uploads folder's inputs: SHA-256 and last change (ms). */
+  async uploadFiles(): Promise<{ sha256: string; modifiedMs: number }[]> {
+    const names = await readdir(this.uploads).catch(() => [] as string[]);
+    const found: { sha256: string; modifiedMs: number }[] = [];
+    for (const name of names) {
+      const sha256 = name.replace(/\.csv$/, '');
+      if (!SHA256_HEX.test(sha256)) continue;
+      const info = await stat(join(this.uploads, name)).catch(() => null);
+      if (info !== null) found.push({ sha256, modifiedMs: info.mtimeMs });
+    }
+    return found;
   }
 
   /** A new upload's temporary name (in the uploads folder, so the rename to its final name is atomic). */

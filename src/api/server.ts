@@ -21,6 +21,7 @@ import type { ServerSettings } from './options.js';
 import { multipartProblem } from './multipart.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { tooLarge } from './upload.js';
+import { registerOpenApi } from './openapi.js';
 
 export { CSV_TYPES, PARTIAL_HEADER } from './batch-routes.js';
 
@@ -48,10 +49,16 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   // Widened to Fastify's logger type, so the app is a plain FastifyInstance. Its request serializer replaces
   // Fastify's, which logs the URL with its query string (where a careless client puts a token).
   const loggerInstance: FastifyBaseLogger = deps.logger.child({}, { serializers: { req: requestForLog } });
-  const app = Fastify({ loggerInstance, trustProxy: false });
+  // Unknown query parameters are refused (400), not silently dropped as Fastify's default would.
+  const app = Fastify({
+    loggerInstance,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   // On the root instance, not in a plugin: the token check and the error answers then cover every route.
   requireToken(app, deps.config.token);
   answerErrorsAsProblems(app, deps.config.maxUploadBytes);
+  await registerOpenApi(app);
   registerHealthAndMetrics(app, deps);
   await app.register(batchRoutes(deps));
   registerWebhookRoutes(app, { redis: deps.redis, prefix: deps.prefix });
@@ -106,7 +113,7 @@ function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): v
   app.setErrorHandler((raised: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (!request.raw.complete) refuseRestOfBody(request, reply, maxUploadBytes);
     // Multipart's own errors (a limit, a body cut short) in the API's words, wherever they surface.
-    const error = multipartProblem(raised) as typeof raised;
+    const error = multipartProblem(validationProblem(raised)) as typeof raised;
     if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.detail, error.extra);
     if (error instanceof InputError) return sendProblem(reply, 422, error.message);
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
@@ -129,6 +136,36 @@ function answerErrorsAsProblems(app: FastifyInstance, maxUploadBytes: number): v
     sendProblem(reply, 404, `no such endpoint: ${request.method} ${pathOf(request.url)}`),
   );
 }
+
+type ValidationFailure = Error & {
+  validation?: readonly { instancePath?: string; params?: Record<string, unknown>; message?: string }[];
+  validationContext?: string;
+};
+
+/**
+ * A request the OpenAPI schemas refuse, in the API's words: the parameter at fault named in `option` (a batch
+ * id keeps the message it always had). Anything else passes unchanged.
+ */
+export function validationProblem(error: ValidationFailure): unknown {
+  const first = error.validation?.[0];
+  if (first === undefined) return error;
+  const field =
+    first.instancePath?.replace(/^\//, '') ||
+    paramText(first.params?.missingProperty ?? first.params?.additionalProperty);
+  if (error.validationContext === 'params' && field === 'id')
+    return new HttpProblem(400, 'batch id must be 24 hexadecimal characters', { option: 'id' });
+  if (first.params?.additionalProperty !== undefined)
+    return new HttpProblem(400, `unknown parameter "${field}"`, { option: field });
+  return new HttpProblem(
+    400,
+    `${error.validationContext ?? 'request'} "${field}" ${first.message ?? 'is not valid'}`,
+    {
+      option: field,
+    },
+  );
+}
+
+const paramText = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /** Past this, a refused upload is not read to its end: the connection is closed instead. */
 const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;

@@ -14,14 +14,16 @@ export interface ApiConfig {
   readonly dataDir: string;
   /** Largest accepted upload (the CSV file itself), in bytes. */
   readonly maxUploadBytes: number;
+  /** Batch folders and uploads older than this many days are removed; 0 keeps them forever. */
+  readonly batchRetentionDays: number;
 }
 
 /** A token shorter than this is refused: it could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;
 
 /**
- * REACHSCAN_API_TOKEN (required), REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_DATA_DIR and
- * REACHSCAN_API_MAX_UPLOAD_MB; `--host`/`--port` win over the environment. Every problem is one line.
+ * REACHSCAN_API_TOKEN (required), REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_DATA_DIR,
+ * REACHSCAN_API_MAX_UPLOAD_MB and REACHSCAN_BATCH_RETENTION_DAYS; `--host`/`--port` win over the environment. Every problem is one line.
  */
 export function loadApiConfig(env: Env, flags: { host?: string; port?: string } = {}): ApiConfig {
   const problems: string[] = [];
@@ -49,6 +51,13 @@ export function loadApiConfig(env: Env, flags: { host?: string; port?: string } 
   if (!Number.isFinite(mb) || mb <= 0 || mb > 1_000_000) {
     problems.push(`REACHSCAN_API_MAX_UPLOAD_MB must be a number of megabytes above 0 (got "${mbText}")`);
   }
+  const retentionText = readEnv(env, 'REACHSCAN_BATCH_RETENTION_DAYS');
+  const retention = retentionText === undefined ? API_DEFAULTS.batchRetentionDays : Number(retentionText);
+  if (!Number.isFinite(retention) || retention < 0 || retention > 36_500) {
+    problems.push(
+      `REACHSCAN_BATCH_RETENTION_DAYS must be a number of days from 0 (keep forever) to 36500 (got "${retentionText}")`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     token,
@@ -56,5 +65,6 @@ export function loadApiConfig(env: Env, flags: { host?: string; port?: string } 
     port,
     dataDir: resolve(readEnv(env, 'REACHSCAN_DATA_DIR') ?? API_DEFAULTS.dataDir),
     maxUploadBytes: Math.floor(mb * 1024 * 1024),
+    batchRetentionDays: retention,
   });
 }

@@ -19,7 +19,7 @@ export const DEFAULTS = {
   /** The error-ratio breaker: pause a batch when over `threshold` of its last `window` calls fail. */
   breaker: { threshold: 0.5, window: 200 },
   /** `reachscan serve` (REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_DATA_DIR, REACHSCAN_API_MAX_UPLOAD_MB). */
-  api: { host: '127.0.0.1', port: 8080, dataDir: './data', maxUploadMb: 100 },
+  api: { host: '127.0.0.1', port: 8080, dataDir: './data', maxUploadMb: 100, batchRetentionDays: 30 },
   /** `reachscan watch`'s timings, as their flags take them. */
   watch: { poll: '1s', settle: '5s', dedupeWindow: '24h', lockTtl: '30s' },
   /** Vonage's network APIs (VONAGE_API_BASE_URL, VONAGE_PURPOSE, VONAGE_*_PATH, REACHSCAN_HTTP_TIMEOUT_MS). */

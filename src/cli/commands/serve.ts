@@ -18,6 +18,7 @@ import type { Env } from '../../config/env.js';
 import { openQueues } from '../../api/dashboard.js';
 import { DataDir } from '../../api/data-dir.js';
 import { RetryMerger } from '../../batch/retry-merger.js';
+import { sweepOldBatches, SWEEP_INTERVAL_MS } from '../../api/retention.js';
 import { buildApiServer, type ApiServerDeps } from '../../api/server.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ReachscanError, UsageError } from '../../core/errors.js';
@@ -50,7 +51,8 @@ Options:
 
 Environment: REACHSCAN_API_TOKEN (required, 16+ characters), REACHSCAN_API_HOST, REACHSCAN_API_PORT,
 REACHSCAN_DATA_DIR (default ./data), REACHSCAN_API_MAX_UPLOAD_MB (default 100), REDIS_URL,
-REACHSCAN_QUEUE_PREFIX, and for --worker the VONAGE_* variables.
+REACHSCAN_QUEUE_PREFIX, REACHSCAN_BATCH_RETENTION_DAYS (default 30: finished batches and uploads older than
+that are removed; 0 keeps them), and for --worker the VONAGE_* variables.
 
 Prints "reachscan serve: listening on http://HOST:PORT" once it accepts requests. SIGTERM or Ctrl-C: stops
 taking requests, finishes those in hand (and the worker's jobs), exits 0.
@@ -89,6 +91,7 @@ interface ServeRunning {
   workers: Workers | null;
   /** Webhook deliveries of serve itself, when no in-process worker runs them. */
   deliveries: WebhookDeliveries | null;
+  sweeper: NodeJS.Timeout | null;
 }
 
 /** `reachscan serve`: the HTTP API until SIGTERM/SIGINT. */
@@ -185,7 +188,16 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, deliveries: null };
+  return {
+    redisChoice,
+    redis,
+    dataDir,
+    merger,
+    queues: [],
+    workers: null,
+    deliveries: null,
+    sweeper: null,
+  };
 }
 
 /** The queues, the in-process worker with --worker, and the API listening. */
@@ -210,6 +222,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     running.deliveries = startWebhookDeliveries({ redisUrl, prefix, logger, settings: setup.webhooks });
   }
   const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
+  startRetentionSweeps(setup, running, batches);
   const app = await buildApiServer({
     config,
     redis,
@@ -231,6 +244,23 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
   return app;
 }
 
+/** REACHSCAN_BATCH_RETENTION_DAYS: a sweep at start-up, then every hour; a failed sweep is logged, not fatal. */
+function startRetentionSweeps(setup: ServeSetup, running: ServeRunning, batches: BatchService): void {
+  const { config, logger, clock } = setup;
+  if (config.batchRetentionDays <= 0) return;
+  const deps = { dataDir: running.dataDir, batches, clock, retentionDays: config.batchRetentionDays };
+  const sweep = () =>
+    sweepOldBatches(deps).then(
+      (removed) => {
+        if (removed.batches + removed.uploads > 0)
+          logger.info(removed, 'removed batches past their retention');
+      },
+      (error: Error) => logger.warn({ err: error.message }, 'retention sweep failed'),
+    );
+  void sweep();
+  running.sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
+}
+
 /** Where clients reach the API: the port picked with --port 0, an IPv6 host in brackets. */
 function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
   const address = app.server.address();
@@ -242,6 +272,7 @@ function listeningUrl(app: FastifyInstance, config: ApiConfig): string {
 /** Stops what started, in order: the retry merger, the worker and its providers, the queues, then Redis. */
 async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<void> {
   const { redis } = running;
+  if (running.sweeper !== null) clearInterval(running.sweeper);
   await running.merger.stop();
   await running.workers?.close();
   await running.deliveries?.close();

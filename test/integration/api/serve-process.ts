@@ -105,7 +105,7 @@ export interface Answer {
 export async function call(
   url: string,
   options: {
-    method?: 'GET' | 'POST';
+    method?: 'GET' | 'POST' | 'DELETE';
     token?: string | null;
     headers?: Record<string, string>;
     body?: string | Buffer | FormData;

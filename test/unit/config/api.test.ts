@@ -16,14 +16,25 @@ function problems(env: Record<string, string>, flags = {}): readonly string[] {
 }
 
 describe('loadApiConfig', () => {
-  it('defaults: 127.0.0.1:8080, ./data, 100 MB', () => {
+  it('defaults: 127.0.0.1:8080, ./data, 100 MB, batches kept 30 days', () => {
     expect(loadApiConfig({ REACHSCAN_API_TOKEN: token })).toEqual({
       token,
       host: '127.0.0.1',
       port: 8080,
       dataDir: resolve('data'),
       maxUploadBytes: 100 * 1024 * 1024,
+      batchRetentionDays: 30,
     });
+  });
+
+  it('REACHSCAN_BATCH_RETENTION_DAYS: 0 keeps batches forever; a negative or non-number is refused', () => {
+    expect(loadApiConfig({ REACHSCAN_API_TOKEN: token, REACHSCAN_BATCH_RETENTION_DAYS: '0' })).toMatchObject({
+      batchRetentionDays: 0,
+    });
+    expect(problems({ REACHSCAN_API_TOKEN: token, REACHSCAN_BATCH_RETENTION_DAYS: '-1' })).toEqual([
+      'REACHSCAN_BATCH_RETENTION_DAYS must be a number of days from 0 (keep forever) to 36500 (got "-1")',
+    ]);
+    expect(problems({ REACHSCAN_API_TOKEN: token, REACHSCAN_BATCH_RETENTION_DAYS: 'month' })).toHaveLength(1);
   });
 
   it('reads the environment; --host and --port win', () => {
