@@ -3,6 +3,7 @@
  * carry history fields) against the simulator and a private redis-server, then measures the state hashes.
  *
  *   npm run bench:history -- [--numbers 20000]
+ *   REACHSCAN_STATE_SECRET=… npm run bench:history   (entries named by an HMAC of the number)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ const sink = new Writable({ write: (_c, _e, done) => done() });
 // The default prefix's length, so the figures are what a real store costs.
 const prefix = '{reachscan-state}:';
 let offset = 0;
+const secret = process.env.REACHSCAN_STATE_SECRET;
 const clock = () => Date.now() + offset;
 
 async function scanOnce(): Promise<number> {
@@ -36,7 +38,12 @@ async function scanOnce(): Promise<number> {
   const code = await main(['scan', file, '--out', join(dir, `out-${offset}`), '--simulate'], {
     stdout: sink,
     stderr: sink,
-    env: { PATH: process.env.PATH, REDIS_URL: redisServer.url, REACHSCAN_STATE_PREFIX: prefix },
+    env: {
+      PATH: process.env.PATH,
+      REDIS_URL: redisServer.url,
+      REACHSCAN_STATE_PREFIX: prefix,
+      ...(secret !== undefined ? { REACHSCAN_STATE_SECRET: secret } : {}),
+    },
     stopSignal: new Promise(() => {}),
     clock,
   });

@@ -51,7 +51,7 @@ export function tokenInQuery(url: string): string | null {
   return null;
 }
 
-function cookieValue(header: string | undefined, name: string): string | null {
+export function cookieValue(header: string | undefined, name: string): string | null {
   if (header === undefined) return null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

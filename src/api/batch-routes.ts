@@ -14,6 +14,8 @@ import { saveUpload, tooLarge, type SavedUpload } from './upload.js';
 
 /** Content types a CSV may come as in the body; anything else but multipart/form-data is a 415. */
 export const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'] as const;
+/** An Excel workbook sent as the body: read as an .xlsx input. */
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** Room for multipart's boundaries and option fields on top of the file itself. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 /** Responses carrying the header say results.csv holds only the rows answered so far. */
@@ -50,7 +52,7 @@ export function batchRoutes(deps: BatchRouteDeps): FastifyPluginAsync {
 /** A CSV as the body (handed on as a stream, never buffered), or a multipart upload with options as fields. */
 async function acceptCsvBodies(api: FastifyInstance, maxUploadBytes: number): Promise<void> {
   api.removeAllContentTypeParsers();
-  api.addContentTypeParser([...CSV_TYPES], (_request, payload, done) => {
+  api.addContentTypeParser([...CSV_TYPES, XLSX_TYPE], (_request, payload, done) => {
     // A client that hangs up mid-upload must not take the server down with an unheard 'error'.
     payload.on('error', () => {});
     done(null, payload);
@@ -101,13 +103,14 @@ async function receiveUpload(
   // Options first: a mistake there is found before the file is read.
   const settings = parseBatchOptions(query, deps.server);
   const upload = await saveUpload(request.body as Readable, deps.dataDir, maxUploadBytes);
-  return { upload, displayName: 'upload.csv', settings };
+  const workbook = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase() === XLSX_TYPE;
+  return { upload, displayName: workbook ? 'upload.xlsx' : 'upload.csv', settings };
 }
 
 /** The 415's detail: what came, and the two ways a CSV is accepted. */
 export function unsupportedType(request: FastifyRequest): string {
   const given = request.headers['content-type'];
-  return `${given === undefined ? 'no content type' : `content type "${given.split(';', 1)[0]}"`} is not accepted: send the CSV as the body with Content-Type text/csv, or as multipart/form-data with a field named "file"`;
+  return `${given === undefined ? 'no content type' : `content type "${given.split(';', 1)[0]}"`} is not accepted: send the CSV as the body with Content-Type text/csv (an .xlsx with ${XLSX_TYPE}), or as multipart/form-data with a field named "file"`;
 }
 
 /** `GET /batches?limit=&cursor=`: the batches in the data folder, newest first, a page at a time. */

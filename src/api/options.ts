@@ -8,11 +8,13 @@ import {
   durationFlag,
   idColumnsFlag,
   labelFlag,
+  sheetFlag,
   numberFlag,
 } from '../config/options.js';
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
-import type { HistoryOptions } from '../core/settings.js';
+import type { HistoryOptions, StateSecret } from '../core/settings.js';
+import { purposeFlag } from '../config/privacy.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { HttpProblem } from './problem.js';
 
@@ -30,6 +32,9 @@ export const BATCH_OPTIONS = [
   'error-window',
   'id-columns',
   'label',
+  'purpose',
+  'sheet',
+  'xlsx',
   'webhook',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
@@ -38,6 +43,8 @@ type BatchOption = (typeof BATCH_OPTIONS)[number];
 export interface ServerSettings {
   readonly history: HistoryOptions;
   readonly retryBaseMs: number;
+  /** REACHSCAN_STATE_SECRET: names the history's entries (`POST /history`, `POST /forget`). */
+  readonly stateSecret: StateSecret;
   /** REACHSCAN_WEBHOOK_URL (the default), whether a secret is set, and the base of output links. */
   readonly webhook?: ServerWebhook;
 }
@@ -102,6 +109,9 @@ export function parseBatchOptions(
     },
     idColumns: option('id-columns', (v) => idColumnsFlag(v)),
     label: option('label', (v) => labelFlag(v)),
+    purpose: option('purpose', (v) => purposeFlag(v === '' ? undefined : v)),
+    sheet: option('sheet', (v) => sheetFlag(v)),
+    xlsx: option('xlsx', booleanOption('xlsx')),
     webhook: batchWebhook(values.webhook, server.webhook),
   };
 }

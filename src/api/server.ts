@@ -10,7 +10,9 @@ import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { readMetricsSnapshot, renderMetrics } from '../metrics/exporter.js';
 import type { RedisClient } from '../queue/connection.js';
-import { createTokenCheck, presentedToken, tokenInQuery } from './auth.js';
+import { cookieValue, createTokenCheck, presentedToken, tokenInQuery } from './auth.js';
+import { consoleRoutes, isConsolePage, isPublicConsolePath } from './console/routes.js';
+import { ConsoleSessions, SESSION_COOKIE } from './console/session.js';
 import { batchRoutes, unsupportedType } from './batch-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import type { BatchService } from './batches.js';
@@ -19,6 +21,7 @@ import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
 import type { DataDir } from './data-dir.js';
 import type { ServerSettings } from './options.js';
 import { multipartProblem } from './multipart.js';
+import { registerHistoryRoutes } from './history-routes.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { tooLarge } from './upload.js';
 import { registerOpenApi } from './openapi.js';
@@ -56,11 +59,14 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     ajv: { customOptions: { removeAdditional: false } },
   });
   // On the root instance, not in a plugin: the token check and the error answers then cover every route.
-  requireToken(app, deps.config.token);
+  const sessions = new ConsoleSessions(deps.redis, deps.prefix);
+  requireToken(app, deps.config.token, sessions);
   answerErrorsAsProblems(app, deps.config.maxUploadBytes);
   await registerOpenApi(app);
   registerHealthAndMetrics(app, deps);
+  registerHistoryRoutes(app, deps);
   await app.register(batchRoutes(deps));
+  await app.register(consoleRoutes({ ...deps, sessions }));
   registerWebhookRoutes(app, { redis: deps.redis, prefix: deps.prefix });
   await registerDashboard(app, deps.queues);
   return app;
@@ -82,10 +88,18 @@ const pathOf = (url: string) => url.split('?', 1)[0] ?? '';
 /**
  * Every request but `/healthz` must present the token; without it, a 401 saying how to present it. A token in
  * the query string is refused everywhere, even beside a valid header: such URLs end up in proxies' logs and
- * browser history, so the client must be told rather than served.
+ * browser history, so the client must be told rather than served. The console's session cookie stands for
+ * the token on its pages (whose forms carry a CSRF token) and on the API's reads; never on an API write, which
+ * a session alone must not be able to make.
  */
-function requireToken(app: FastifyInstance, token: string): void {
+function requireToken(app: FastifyInstance, token: string, sessions: ConsoleSessions): void {
   const authorized = createTokenCheck(token);
+  const sessionCovers = (method: string, path: string) =>
+    isConsolePage(path) ||
+    path === '/sign-out' ||
+    path.startsWith('/scan') ||
+    method === 'GET' ||
+    method === 'HEAD';
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request.url);
     const inQuery = tokenInQuery(request.url);
@@ -97,7 +111,15 @@ function requireToken(app: FastifyInstance, token: string): void {
         `a token in the URL (?${inQuery}=) is not accepted: URLs end up in logs and browser history; send it in the Authorization header (Authorization: Bearer <REACHSCAN_API_TOKEN>)`,
       );
     }
-    if (path === '/healthz' || authorized(presentedToken(request.headers))) return;
+    if (path === '/healthz' || isPublicConsolePath(path) || authorized(presentedToken(request.headers)))
+      return;
+    if (
+      sessionCovers(request.method, path) &&
+      (await sessions.valid(cookieValue(request.headers.cookie, SESSION_COOKIE)))
+    )
+      return;
+    if (isConsolePage(path) && request.method === 'GET')
+      return reply.code(303).header('location', '/sign-in').send();
     // A browser opening the dashboard gets a login prompt: the user name is ignored, the token is the password.
     const dashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
     reply.header(

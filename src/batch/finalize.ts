@@ -3,6 +3,8 @@ import type { CountryCode } from '../core/e164.js';
 import { errorMessage } from '../core/errors.js';
 import { rememberAnswers } from '../history/annotate.js';
 import { StateStore } from '../history/state-store.js';
+import type { StateSecret } from '../core/settings.js';
+import type { ProviderName } from '../core/lookup-result.js';
 import { InputError } from '../input/errors.js';
 import { defaultIdColumns } from '../input/id-columns.js';
 import type { Logger } from '../logging/logger.js';
@@ -29,6 +31,10 @@ export interface BatchStepDeps {
   readonly clock: Clock;
   /** Set when the worker is shutting down: ingest saves its cursor and hands the job back. */
   readonly stopping: AbortSignal;
+  /** This process's REACHSCAN_STATE_SECRET: names the history's entries. */
+  readonly stateSecret: StateSecret;
+  /** The provider's configured purpose, for batches submitted without one. */
+  readonly defaultPurpose: (provider: ProviderName) => string;
 }
 
 /**
@@ -104,7 +110,8 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
   // Outputs are built from the copy only while it holds what intake read, and published only if it did not
   // change while they were written.
   const copy = await verifyInputCopy(data);
-  const history = new StateStore(redis, data.history);
+  const history = new StateStore(redis, data.history, deps.stateSecret);
+  const purpose = data.purpose ?? deps.defaultPurpose(data.provider);
   const report = await writeOutputs({
     source: {
       path: data.inputPath,
@@ -117,6 +124,7 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     staleDays: data.staleDays,
     formulaGuard: data.formulaGuard,
     bom: data.bom,
+    xlsx: data.xlsx === true,
     // Jobs queued before id columns existed: the default ones.
     idColumns: data.idColumns ?? defaultIdColumns(data.headers.length, data.phoneColumn),
     uniqueNumbers: status.unique,
@@ -126,10 +134,12 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
       provider: data.provider,
       startedAt: status.startedAt ?? data.submittedAt,
       label: data.label ?? null,
+      purpose,
     },
     answers: (numbers) => fetchAnswers(redis, keys.answers, numbers),
     // The history learns this batch's answers only now, when they are final.
-    remember: async (answers) => void (await rememberAnswers(history, answers, data.provider, clock())),
+    remember: async (answers) =>
+      void (await rememberAnswers(history, answers, data.provider, clock(), purpose)),
     now: clock,
     trend: labelTrend(redis, data),
     beforePublish: () => assertCopyUnchanged(data, copy),

@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asDiskError, errorMessage, ReachscanError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
+import { xlsxToCsv, type XlsxReadOptions } from '../input/xlsx-reader.js';
 import type { BatchJobData, InputCopyRecord } from '../queue/job-data.js';
 import { ABANDONED_TTL_S } from './submit.js';
 
@@ -106,6 +107,55 @@ export async function copyInput(source: string, folder: string, label: string): 
     throw copyFailure(error, folder);
   }
   return { path: temp, bytes: bytes(), sha256: hash.copy().digest('hex'), content: hash };
+}
+
+/**
+ * Converts a workbook into the batch's copy, as CSV (one read of the user's file, streamed). With a folder, like
+ * {@link copyInput}: a temporary name the caller renames. Without one (an API upload, already the batch's own),
+ * the CSV is kept next to the upload under a name of its sheet and phone column, which the conversion depends on.
+ */
+export async function convertXlsxInput(
+  source: string,
+  folder: string | null,
+  label: string,
+  options: XlsxReadOptions,
+): Promise<IntakeRead> {
+  const handle = await openInput(source, label);
+  await handle.close();
+  const target = folder ?? dirname(source);
+  if (folder !== null) {
+    try {
+      await mkdir(folder, { recursive: true, mode: COPY_FOLDER_MODE });
+    } catch (error) {
+      throw copyFailure(error, folder);
+    }
+    await sweepAbandonedCopies(folder, Date.now());
+  }
+  const temp = join(target, `.intake-${randomUUID()}.partial`);
+  const { through, hash, bytes } = hashing();
+  try {
+    await pipeline(
+      xlsxToCsv(source, label, options),
+      through,
+      createWriteStream(temp, { flags: 'wx', mode: COPY_FILE_MODE }),
+    );
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    if (folder !== null) await removeEmptyCopyFolder(folder);
+    if (error instanceof InputError) throw error;
+    throw copyFailure(error, target);
+  }
+  const read = { path: temp, bytes: bytes(), sha256: hash.copy().digest('hex'), content: hash };
+  if (folder !== null) return read;
+  const kept = `${source}.${createHash('sha256')
+    .update(JSON.stringify([options.sheet ?? null, options.column ?? null]))
+    .digest('hex')
+    .slice(0, 12)}.csv`;
+  await rename(temp, kept).catch(async (error: unknown) => {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw copyFailure(error, target);
+  });
+  return { ...read, path: kept };
 }
 
 function copyFailure(error: unknown, folder: string): ReachscanError {

@@ -7,6 +7,7 @@ import type { LookupOutcome } from '../core/lookup-result.js';
 import { cachedAnswer, liveAnswer } from '../history/annotate.js';
 import { isFresh, type NumberState } from '../history/number-state.js';
 import { StateStore } from '../history/state-store.js';
+import type { StateSecret } from '../core/settings.js';
 import type { Logger } from '../logging/logger.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import type { ChunkAttempt, ChunkLookup, ChunkVerdict } from '../queue/chunk-job.js';
@@ -40,6 +41,8 @@ export interface ChunkLookupDeps {
   readonly breaker: BreakerBoard;
   /** This process's memory of the rate gates (learned pace, recent sends, pauses seen). */
   readonly pace: ProcessPace;
+  /** This process's REACHSCAN_STATE_SECRET: names the history's entries. */
+  readonly stateSecret: StateSecret;
 }
 
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
@@ -124,7 +127,10 @@ class ChunkRun {
     const { numbers } = this.data;
     const known = numbers.length > 0 ? await redis.hmget(this.keys.answers, ...numbers) : [];
     const unanswered = numbers.filter((_, i) => known[i] === null);
-    this.previous = await new StateStore(redis, this.data.history).read(unanswered, clock());
+    this.previous = await new StateStore(redis, this.data.history, this.deps.stateSecret).read(
+      unanswered,
+      clock(),
+    );
     const fresh = new Map<string, NumberState>();
     for (const n of unanswered) {
       const state = this.previous.get(n);

@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { CountryCode } from '../core/e164.js';
 import type { ProviderName } from '../core/lookup-result.js';
@@ -9,7 +9,15 @@ import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
 import { outputFiles, partialPath } from '../output/report-files.js';
 import type { BatchJobData, BatchWebhook } from '../queue/job-data.js';
-import { copyInput, discardCopy, hashInput, keepCopy, type IntakeRead } from './input-copy.js';
+import { looksLikeXlsx } from '../input/xlsx-reader.js';
+import {
+  convertXlsxInput,
+  copyInput,
+  discardCopy,
+  hashInput,
+  keepCopy,
+  type IntakeRead,
+} from './input-copy.js';
 import { deriveBatchId } from './submit.js';
 
 /** The options that shape a batch's results, whoever starts it (scan, watch, a schedule, the HTTP API). */
@@ -33,6 +41,12 @@ export interface ScanSettings {
   readonly idColumns?: readonly string[] | undefined;
   /** The name runs of one source share for the report's trend (`--label`); see {@link BatchRequest.defaultLabel}. */
   readonly label?: string | undefined;
+  /** Why the run asks (`--purpose`): recorded in report.json and each history write; absent: the provider's. */
+  readonly purpose?: string | undefined;
+  /** The worksheet of an Excel input (`--sheet`); the first sheet when absent. */
+  readonly sheet?: string | undefined;
+  /** Also write results.xlsx (`--xlsx`). */
+  readonly xlsx?: boolean | undefined;
   /** Where the batch's events go (operational: not part of the batch id). */
   readonly webhook?: BatchWebhook | null | undefined;
 }
@@ -83,8 +97,12 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
   const givenDir = typeof request.outDir === 'string' ? resolve(request.outDir) : null;
   if (givenDir !== null) await assertOutputsSpareInput(userPath, givenDir, request, label);
   // The only read of the user's file: from here on the batch reads its own copy.
-  const read =
-    request.copyTo === null
+  const read = (await isWorkbook(userPath, displayName))
+    ? await convertXlsxInput(userPath, request.copyTo, label, {
+        sheet: request.settings.sheet,
+        column: request.settings.column,
+      })
+    : request.copyTo === null
       ? await hashInput(userPath, label)
       : await copyInput(userPath, request.copyTo, label);
   try {
@@ -92,6 +110,20 @@ export async function prepareBatch(request: BatchRequest): Promise<PreparedBatch
   } catch (error) {
     if (request.copyTo !== null) await discardCopy(read.path);
     throw error;
+  }
+}
+
+/** An Excel workbook: named `.xlsx`, or starting as a ZIP archive does (an upload sent without a name). */
+async function isWorkbook(path: string, displayName: string): Promise<boolean> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (handle === null) return /\.xlsx$/i.test(displayName);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    return looksLikeXlsx(displayName, buffer.subarray(0, bytesRead));
+  } catch {
+    return looksLikeXlsx(displayName, Buffer.alloc(0));
+  } finally {
+    await handle.close();
   }
 }
 
@@ -146,10 +178,12 @@ async function describeBatch(
     breaker: settings.breaker,
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
+    xlsx: settings.xlsx === true,
     webhook: settings.webhook ?? null,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },
+    purpose: settings.purpose ?? null,
   };
   const duplicate = duplicatePhoneHeaderNote(label, shape.headers, phoneColumn);
   return {

@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Clock } from '../core/clock.js';
+import type { ProviderName } from '../core/lookup-result.js';
+import type { StateSecret } from '../core/settings.js';
 import type { Logger } from '../logging/logger.js';
 import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
 import type { UpstreamObserver } from '../providers/http/transport.js';
@@ -31,6 +33,10 @@ export interface WorkerOptions {
    * are taken over by another after about 1.5 times this. Default 60 s.
    */
   readonly lockMs?: number;
+  /** REACHSCAN_STATE_SECRET of this process: names the history's entries (every process must share it). */
+  readonly stateSecret: StateSecret;
+  /** The provider's configured purpose, for batches submitted without `--purpose`. */
+  readonly defaultPurpose: (provider: ProviderName) => string;
   /** REACHSCAN_WEBHOOK_*: this process also delivers queued webhook events when a secret is set. */
   readonly webhooks?: WebhookSettings;
 }
@@ -61,7 +67,15 @@ export function startWorkers(options: WorkerOptions): Workers {
       const { redis, stopping } = context;
       // The steps queue webhook events on this connection: their queue closes before it does.
       context.onClose(() => closeWebhookQueues(redis));
-      return createBatchSteps({ redis, prefix, logger, clock, stopping });
+      return createBatchSteps({
+        redis,
+        prefix,
+        logger,
+        clock,
+        stopping,
+        stateSecret: options.stateSecret,
+        defaultPurpose: options.defaultPurpose,
+      });
     },
     chunkLookup: (context) => {
       const { redis, stopping } = context;
@@ -78,6 +92,7 @@ export function startWorkers(options: WorkerOptions): Workers {
         stopping,
         breaker: new BreakerBoard(),
         pace: new ProcessPace(),
+        stateSecret: options.stateSecret,
       });
     },
   });

@@ -13,6 +13,8 @@ Commands:
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
   schedule sync|list   scans declared in jobs/*.json: sync them to Redis, show next runs (workers run them)
   serve                HTTP API: upload CSV files, follow batches, download results; /metrics, /admin/queues
+  history <number>     what the history holds about a number; history migrate: hash its keys (privacy)
+  forget <number>...   erase numbers from the history (or --file F); says how many were there
   webhooks list|redeliver  the webhook delivery log (--failed), and sending an event again
   help [command]       show help for a command
 
@@ -31,7 +33,8 @@ Configuration comes from the environment; every variable, with its default, is i
   camara   CAMARA_API_BASE_URL, CAMARA_AUTH (client-credentials, ciba, api-key), CAMARA_TOKEN_URL,
            CAMARA_AUTHORIZE_URL, CAMARA_CLIENT_ID, CAMARA_CLIENT_SECRET or CAMARA_CLIENT_KEY_PATH,
            CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
-  Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS
+  Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS,
+           REACHSCAN_STATE_SECRET (docs/privacy.md)
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
@@ -115,8 +118,8 @@ Options:
 
 export const SCAN_HELP = `Usage: reachscan scan <file> --out DIR [options]
 
-Reads a CSV file (UTF-8, with or without BOM; delimiter , ; TAB or | detected; a header row required),
-checks every phone number's reachability and roaming through Redis-queued workers, and writes to DIR:
+Reads a CSV file (UTF-8, with or without BOM; delimiter , ; TAB or | detected; a header row required)
+or an Excel .xlsx workbook (its first sheet, or --sheet NAME; cells as Excel shows them), checks every phone number's reachability and roaming through Redis-queued workers, and writes to DIR:
   results.csv              every input row, in order, input columns unchanged, then phone_e164, reachable,
                            connectivity, last_status_at, roaming, roaming_countries, roaming_mcc,
                            reachability_status, roaming_status, checked_at, error, source,
@@ -173,6 +176,9 @@ Options:
                            first two columns that are not the phone column); an unknown name exits 2
   --label NAME             runs with the same label share a trend in the report (reachable, not reachable,
                            stale, changes of the last runs; kept in Redis with the history)
+  --sheet NAME             the worksheet of an .xlsx input (default: its first sheet); an unknown name exits 2
+  --xlsx                   also write results.xlsx: the rows of results.csv (phone numbers as text, times as
+                           dates), and the report's figures on a second sheet
   --webhook URL            send signed webhook events there (batch.completed, batch.failed, batch.paused,
                            device.changed; default REACHSCAN_WEBHOOK_URL; needs REACHSCAN_WEBHOOK_SECRET);
                            see docs/webhooks.md
@@ -240,4 +246,21 @@ Options:
   --bom                    start the CSV outputs with a UTF-8 BOM, for Excel
   --id-columns A,B         input columns shown beside each number in the longest gaps (default: the first
                            two that are not the column that looks like the phone column)
+`;
+
+export const HISTORY_HELP = `Usage: reachscan history <number> [--default-country CC] [--simulate] [--json]
+       reachscan history migrate
+
+Shows what the history (REDIS_URL) holds about one number: its last answer, when it was last seen connected,
+since when it has had no connectivity, what was last known, the purpose of the run that wrote it, when it was
+written and when it will be forgotten. --simulate: the simulated runs' history.
+history migrate renames every history entry still named by its number to its HMAC name
+(REACHSCAN_STATE_SECRET must be set); run it again and it moves nothing. See docs/privacy.md.
+`;
+
+export const FORGET_HELP = `Usage: reachscan forget <number>... [--file F] [--default-country CC] [--simulate]
+
+Erases the numbers from the history (REDIS_URL), under their hashed or clear name, and says how many of them
+it held. --file F: one number per line (a CSV line's first cell; blank lines and # comments skipped).
+See docs/privacy.md.
 `;

@@ -11,6 +11,7 @@ import { runSimulate } from './simulate/command.js';
 import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
 import { runServe, SERVE_HELP } from './commands/serve.js';
+import { runForget, runHistory } from './commands/privacy.js';
 import { runWebhooks, WEBHOOKS_HELP } from './commands/webhooks.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
@@ -22,6 +23,8 @@ import {
   SCAN_HELP,
   SIMULATE_HELP,
   WORKER_HELP,
+  HISTORY_HELP,
+  FORGET_HELP,
 } from './help.js';
 import { lineWriter, type CliIo } from './io.js';
 
@@ -38,6 +41,8 @@ const COMMANDS: Readonly<
   watch: { run: runWatch, help: WATCH_HELP },
   schedule: { run: runSchedule, help: SCHEDULE_HELP },
   serve: { run: runServe, help: SERVE_HELP },
+  history: { run: runHistory, help: HISTORY_HELP },
+  forget: { run: runForget, help: FORGET_HELP },
   webhooks: { run: runWebhooks, help: WEBHOOKS_HELP },
 };
 

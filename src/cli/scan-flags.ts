@@ -1,6 +1,7 @@
 import type { ScanSettings } from '../batch/prepare.js';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import { historyOptions, retryBaseFromEnv } from '../config/settings.js';
+import { purposeFlag } from '../config/privacy.js';
 import type { Env } from '../config/env.js';
 import { batchWebhookUrl, webhookSettings } from '../config/webhooks.js';
 import type { BatchWebhook } from '../queue/job-data.js';
@@ -13,6 +14,7 @@ import {
   labelFlag,
   numberFlag,
   providerFlag,
+  sheetFlag,
 } from '../config/options.js';
 
 /** The flags of every command that scans files (`scan`, `watch`): they mean the same everywhere. */
@@ -33,6 +35,9 @@ export const SCAN_FLAGS = {
   'error-window': { type: 'string' },
   'id-columns': { type: 'string' },
   label: { type: 'string' },
+  purpose: { type: 'string' },
+  sheet: { type: 'string' },
+  xlsx: { type: 'boolean', default: false },
   webhook: { type: 'string' },
 } as const;
 
@@ -53,6 +58,9 @@ export interface ScanFlagValues {
   readonly 'error-window'?: string | undefined;
   readonly 'id-columns'?: string | undefined;
   readonly label?: string | undefined;
+  readonly purpose?: string | undefined;
+  readonly sheet?: string | undefined;
+  readonly xlsx?: boolean | undefined;
   readonly webhook?: string | undefined;
 }
 
@@ -88,6 +96,9 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     breaker: breakerFromFlags(values),
     idColumns: idColumnsFlag(values['id-columns']),
     label: labelFlag(values.label),
+    purpose: purposeFlag(values.purpose),
+    sheet: sheetFlag(values.sheet),
+    xlsx: values.xlsx === true,
     webhook: webhookFromFlag(values.webhook, env),
   };
 }

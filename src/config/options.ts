@@ -103,3 +103,15 @@ export function labelFlag(value: string | undefined, flag = 'label'): string | u
   }
   return label;
 }
+
+/** `--sheet NAME`: a worksheet's name as Excel shows it on its tab (1 to 31 characters, taken as given). */
+export function sheetFlag(value: string | undefined, flag = 'sheet'): string | undefined {
+  if (value === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (value === '' || value.length > 31 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new UsageError(
+      `--${flag} must be a sheet name of 1 to 31 characters (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}

@@ -11,6 +11,12 @@ export interface HistoryOptions {
   readonly retentionDays: number;
 }
 
+/**
+ * REACHSCAN_STATE_SECRET, held by every process that reads or writes the history (never in job data nor in
+ * Redis), or null when it is not set and the history's keys name the numbers.
+ */
+export type StateSecret = string | null;
+
 /** When the error-ratio breaker pauses a batch. */
 export interface BreakerSettings {
   /** Pause when the failed share of the last `window` calls is above this (0..1); 1 turns the breaker off. */

@@ -68,6 +68,7 @@ export async function rememberAnswers(
   answers: ReadonlyMap<string, StoredAnswer>,
   provider: ProviderName,
   nowMs: number,
+  purpose: string,
 ): Promise<number> {
   const facts = [...answers].filter(([, a]) => isFact(a));
   if (facts.length === 0) return 0;
@@ -87,5 +88,6 @@ export async function rememberAnswers(
       );
       return [number, encodeState(state)];
     }),
+    { purpose, writtenAtMs: nowMs },
   );
 }

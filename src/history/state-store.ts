@@ -1,8 +1,9 @@
-import type { RedisClient } from '../queue/connection.js';
+import { masters, type RedisClient } from '../queue/connection.js';
 import { defineScript } from '../queue/scripts.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../core/settings.js';
 import type { NumberState } from './number-state.js';
+import { clearKeyPattern, clearNumberKey, numberKey, purposesKey, type StateSecret } from './number-key.js';
 
 const DAY_MS = 86_400_000;
 
@@ -87,18 +88,36 @@ function ms(value: string | undefined): number | null {
   return Number(value) * 1000;
 }
 
+/** What one history write records beside the states: why the run asked, and when it wrote. */
+export interface WriteStamp {
+  /** The run's purpose (`--purpose`), kept in the entry as a short id into the purposes dictionary. */
+  readonly purpose: string;
+  readonly writtenAtMs: number;
+}
+
+/** Everything the history holds about one number (`reachscan history <number>`). */
+export interface HeldAbout {
+  readonly state: NumberState;
+  readonly purpose: string | null;
+  readonly writtenAt: number | null;
+  /** When Redis forgets it, as ms since the epoch (null: no expiry set). */
+  readonly expiresAt: number | null;
+}
+
 /**
  * The history: one Redis hash per number, shared by every worker on the Redis. Reads happen while a batch
- * asks (previous state, cache); writes only when a batch's results are final.
+ * asks (previous state, cache); writes only when a batch's results are final. Key names come from
+ * {@link numberKey} alone: with a secret, an HMAC of the number, so Redis never holds the number itself.
  */
 export class StateStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly options: HistoryOptions,
+    private readonly secret: StateSecret,
   ) {}
 
   key(number: string): string {
-    return `${this.options.prefix}${number}`;
+    return numberKey(this.options, this.secret, number);
   }
 
   /** States of the given numbers as of `nowMs`; numbers without one (or past retention) are left out. */
@@ -112,10 +131,7 @@ export class StateStore {
     );
     const oldest = nowMs - this.options.retentionDays * DAY_MS;
     numbers.forEach((n, i) => {
-      const flat = replies[i] ?? [];
-      const fields: Record<string, string> = {};
-      for (let j = 0; j + 1 < flat.length; j += 2) fields[flat[j] as string] = flat[j + 1] as string;
-      const state = decodeState(fields);
+      const state = decodeState(pairsToFields(replies[i] ?? []));
       if (state !== null && state.checkedAt >= oldest) states.set(n, state);
     });
     return states;
@@ -125,19 +141,83 @@ export class StateStore {
    * Replaces the numbers' states (encoded by encodeState) and sets their expiry, atomically per call and never
    * back in time: a state checked earlier than the one stored (a late finalize of an older batch) is dropped.
    * Idempotent: writing the same entries again, as a resumed finalize does, leaves the same store. One script
-   * call per group (the keys share one hash tag, so this holds on Redis Cluster too).
+   * call per group (the keys share one hash tag, so this holds on Redis Cluster too). Each entry records the
+   * run's purpose (an id into the purposes dictionary) and when it was written (seconds after its check).
    */
-  async write(entries: Iterable<readonly [string, Readonly<Record<string, string>>]>): Promise<number> {
-    const keys: string[] = [];
-    const args: string[] = [String(Math.round(this.options.retentionDays * 86_400))];
+  async write(
+    entries: Iterable<readonly [string, Readonly<Record<string, string>>]>,
+    stamp: WriteStamp,
+  ): Promise<number> {
+    const keys: string[] = [purposesKey(this.options)];
+    const args: string[] = [String(Math.round(this.options.retentionDays * 86_400)), stamp.purpose];
+    const written = Math.floor(stamp.writtenAtMs / 1000);
     for (const [number, fields] of entries) {
       const pairs = Object.entries(fields).flat();
+      const after = Math.max(0, written - Number(fields.c ?? written));
+      if (after > 0) pairs.push('w', String(after));
       keys.push(this.key(number));
       args.push(fields.c ?? '0', String(pairs.length), ...pairs);
     }
-    if (keys.length === 0) return 0;
+    if (keys.length === 1) return 0;
     return rememberStates(this.redis, keys, args);
   }
+
+  /** What is held about one number, or null when nothing is. */
+  async heldAbout(number: string): Promise<HeldAbout | null> {
+    const key = this.key(number);
+    const [fields, ttl] = await Promise.all([this.redis.hgetall(key), this.redis.pttl(key)]);
+    const state = decodeState(fields);
+    if (state === null) return null;
+    const purpose =
+      fields.u === undefined ? null : await this.redis.hget(purposesKey(this.options), `i:${fields.u}`);
+    const after = fields.w === undefined ? 0 : Number(fields.w);
+    return {
+      state,
+      purpose,
+      writtenAt: state.checkedAt + after * 1000,
+      expiresAt: ttl > 0 ? Date.now() + ttl : null,
+    };
+  }
+
+  /**
+   * Erases the numbers' histories (under their hashed name and, left from before a secret was set, their clear
+   * one). Returns how many of them the history held.
+   */
+  async forget(numbers: readonly string[]): Promise<number> {
+    let held = 0;
+    for (let i = 0; i < numbers.length; i += 500) {
+      const group = numbers.slice(i, i + 500);
+      const keys = group.flatMap((n) => [this.key(n), clearNumberKey(this.options, n)]);
+      held += await forgetStates(this.redis, keys);
+    }
+    return held;
+  }
+
+  /**
+   * Renames every history key still named by its number to its HMAC name (expiry kept). Where both exist the
+   * newer state stays. Idempotent: a second run finds nothing to move. Needs the secret.
+   */
+  async migrate(): Promise<{ moved: number; keptNewer: number }> {
+    if (this.secret === null) throw new TypeError('migrating the history needs REACHSCAN_STATE_SECRET');
+    const totals = { moved: 0, keptNewer: 0 };
+    for (const node of masters(this.redis)) {
+      const stream = node.scanStream({ match: clearKeyPattern(this.options), count: 500 });
+      for await (const batch of stream as AsyncIterable<string[]>) {
+        if (batch.length === 0) continue;
+        const keys = batch.flatMap((clear) => [clear, this.key(clear.slice(this.options.prefix.length))]);
+        const [moved, keptNewer] = await migrateStates(this.redis, keys);
+        totals.moved += moved;
+        totals.keptNewer += keptNewer;
+      }
+    }
+    return totals;
+  }
+}
+
+function pairsToFields(flat: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let j = 0; j + 1 < flat.length; j += 2) fields[flat[j] as string] = flat[j + 1] as string;
+  return fields;
 }
 
 /** KEYS: the states. Returns each one's HGETALL (empty when absent), in order. */
@@ -151,28 +231,77 @@ return out
 });
 
 /**
- * KEYS: the states. ARGV: ttl seconds, then per key its checked-at seconds, its count of field/value items,
- * and those items. Returns how many were written (a state older than the stored one is not).
- * Keys are given per call: a group has as many keys as it has numbers.
+ * KEYS: the purposes dictionary, then the states. ARGV: ttl seconds, the purpose, then per state key its
+ * checked-at seconds, its count of field/value items, and those items. Returns how many were written (a state
+ * older than the stored one is not). The purpose is stored once in the dictionary (`n:<name>` → id,
+ * `i:<id>` → name) and each entry holds its id (`u`).
  */
 const rememberStates = defineScript<number>({
   name: 'reachscanRememberStates',
   lua: `
 local ttl = ARGV[1]
-local at = 2
+local names = KEYS[1]
+local purpose = redis.call('HGET', names, 'n:' .. ARGV[2])
+if not purpose then
+  purpose = redis.call('HINCRBY', names, '#', 1)
+  redis.call('HSET', names, 'n:' .. ARGV[2], purpose, 'i:' .. purpose, ARGV[2])
+end
+redis.call('EXPIRE', names, ttl)
+local at = 3
 local written = 0
-for i, key in ipairs(KEYS) do
+for i = 2, #KEYS do
+  local key = KEYS[i]
   local checked = tonumber(ARGV[at])
   local n = tonumber(ARGV[at + 1])
   local stored = redis.call('HGET', key, 'c')
   if not (stored and tonumber(stored) > checked) then
     redis.call('DEL', key)
-    redis.call('HSET', key, unpack(ARGV, at + 2, at + 1 + n))
+    redis.call('HSET', key, 'u', purpose, unpack(ARGV, at + 2, at + 1 + n))
     redis.call('EXPIRE', key, ttl)
     written = written + 1
   end
   at = at + 2 + n
 end
 return written
+`,
+});
+
+/** KEYS: pairs of names one number's history may have. Deletes them; returns how many numbers had one. */
+const forgetStates = defineScript<number>({
+  name: 'reachscanForgetStates',
+  lua: `
+local held = 0
+for i = 1, #KEYS, 2 do
+  local gone = redis.call('DEL', KEYS[i])
+  if KEYS[i + 1] ~= KEYS[i] then gone = gone + redis.call('DEL', KEYS[i + 1]) end
+  if gone > 0 then held = held + 1 end
+end
+return held
+`,
+});
+
+/**
+ * KEYS: pairs (clear name, hashed name). Moves each clear state to its hashed name, expiry kept, unless the
+ * hashed one is newer (then the clear one is dropped). Returns {moved, kept newer}.
+ */
+const migrateStates = defineScript<[number, number]>({
+  name: 'reachscanMigrateStates',
+  lua: `
+local moved, kept = 0, 0
+for i = 1, #KEYS, 2 do
+  local clear, hashed = KEYS[i], KEYS[i + 1]
+  if redis.call('EXISTS', clear) == 1 then
+    local old = tonumber(redis.call('HGET', clear, 'c') or '0')
+    local new = tonumber(redis.call('HGET', hashed, 'c') or '-1')
+    if new >= old then
+      redis.call('DEL', clear)
+      kept = kept + 1
+    else
+      redis.call('RENAME', clear, hashed)
+      moved = moved + 1
+    end
+  end
+end
+return {moved, kept}
 `,
 });

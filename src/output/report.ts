@@ -125,6 +125,8 @@ export interface BatchReport {
   readonly label: string | null;
   /** The label's last runs, oldest first, this one included (up to 30); empty without a label. */
   readonly trend: readonly TrendEntry[];
+  /** Why the run asked (`--purpose`, else the provider's configured purpose); null in reports rebuilt from older runs. */
+  readonly purpose: string | null;
 }
 
 export interface ReportContext {
@@ -137,6 +139,8 @@ export interface ReportContext {
   readonly changesFile: string;
   /** See {@link BatchReport.label}. */
   readonly label?: string | null;
+  /** See {@link BatchReport.purpose}. */
+  readonly purpose?: string | null;
 }
 
 const TOP_STALE = 20;
@@ -336,6 +340,7 @@ export class ReportAccumulator {
       lookups_failed: this.lookupsFailed,
       simulated: this.source.simulated > 0,
       label: context.label ?? null,
+      purpose: context.purpose ?? null,
       // Filled in by whoever keeps the run log (the finalize step), once this run's figures are known.
       trend: [],
     };

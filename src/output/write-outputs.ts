@@ -1,3 +1,4 @@
+import { writeResultsXlsx } from './results-xlsx.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { E164 } from '../core/e164.js';
@@ -20,6 +21,9 @@ import { outputFiles, partialPath, ReportFiles } from './report-files.js';
 
 export { outputFiles } from './report-files.js';
 
+/** The Excel copy of results.csv (`--xlsx`). */
+export const RESULTS_XLSX = 'results.xlsx';
+
 export interface OutputJob {
   /** The batch's input, read once more. */
   readonly source: RecordSource;
@@ -29,6 +33,8 @@ export interface OutputJob {
   readonly formulaGuard: boolean;
   /** Start CSV files with a UTF-8 BOM, for Excel. */
   readonly bom: boolean;
+  /** Also write results.xlsx from results.csv, with the report's figures on a second sheet. */
+  readonly xlsx?: boolean;
   /** Positions of the input columns shown beside each number in the longest-gaps list. */
   readonly idColumns: readonly number[];
   readonly uniqueNumbers: number;
@@ -99,7 +105,7 @@ export async function writeOutputs(job: OutputJob): Promise<BatchReport> {
   } catch (error) {
     await Promise.all([files.results.abort(), files.rejects.abort(), files.reports.abort()]);
     await Promise.all(
-      Object.values(names).map((name) =>
+      [...Object.values(names), RESULTS_XLSX].map((name) =>
         rm(partialPath(job.outDir, name), { force: true }).catch(() => undefined),
       ),
     );
@@ -152,8 +158,15 @@ async function writeAll(job: OutputJob, { results, rejects, reports }: OpenFiles
     new Date(job.now()).toISOString(),
     job.trend,
   );
+  if (job.xlsx === true) {
+    const source = {
+      csvPath: partialPath(job.outDir, names.results),
+      inputColumns: job.source.shape.headers.length,
+    };
+    await writeResultsXlsx(source, partialPath(job.outDir, RESULTS_XLSX), built);
+  }
   await job.beforePublish?.();
-  for (const name of [names.results, names.rejects]) {
+  for (const name of [names.results, ...(job.xlsx === true ? [RESULTS_XLSX] : []), names.rejects]) {
     await rename(partialPath(job.outDir, name), join(job.outDir, name));
   }
   await reports.publish();

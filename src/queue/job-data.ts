@@ -42,6 +42,8 @@ export interface BatchJobData {
   readonly idColumns?: readonly number[];
   /** The name runs of one source share (the report's trend); null or absent: no trend. */
   readonly label?: string | null;
+  /** Write results.xlsx beside results.csv (`--xlsx`); absent in older jobs: no. */
+  readonly xlsx?: boolean;
   /** Where the batch's events go (docs/webhooks.md), and the base of its output links when served; absent: none. */
   readonly webhook?: BatchWebhook | null;
   readonly submittedAt: string;
@@ -49,6 +51,8 @@ export interface BatchJobData {
   readonly step: 'ingest' | 'wait' | 'finalize';
   /** Data records already turned into chunk jobs, and chunks made: a restarted ingest resumes here. */
   readonly cursor: { readonly records: number; readonly chunks: number };
+  /** Why the batch asks (`--purpose`); null or absent: the provider's configured purpose, in the worker. */
+  readonly purpose?: string | null;
 }
 
 /** A batch's webhook: the receiver, and the URL `serve` is reached at (null: no output links). */

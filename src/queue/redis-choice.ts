@@ -1,5 +1,6 @@
 import type { Env } from '../config/env.js';
 import { redisUrlFromEnv } from '../config/settings.js';
+import { CLEAR_HISTORY_WARNING, stateSecretFromEnv } from '../config/privacy.js';
 import { ReachscanError } from '../core/errors.js';
 import { redactUrl, redisAnswers } from './connection.js';
 import { hasRedisServer, startRedisServer } from './private-redis.js';
@@ -38,4 +39,12 @@ export async function chooseRedis(
     'REDIS_UNAVAILABLE',
     `Redis at ${redactUrl(url)} is not answering: start one (redis-server, or docker compose up redis) or set REDIS_URL`,
   );
+}
+
+/**
+ * Said after "using Redis at …" by the commands whose batches write the history there: without
+ * REACHSCAN_STATE_SECRET its keys name the phone numbers. Not for a private throwaway Redis (nothing is kept).
+ */
+export function warnIfHistoryInClear(env: Env, choice: RedisChoice, say: (line: string) => void): void {
+  if (choice.stopPrivate === null && stateSecretFromEnv(env) === null) say(CLEAR_HISTORY_WARNING);
 }

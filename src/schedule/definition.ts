@@ -40,6 +40,12 @@ export interface ScheduleDefinition {
   readonly idColumns?: readonly string[];
   /** The trend's label; absent: the schedule's id. Runs of one label share a trend. */
   readonly label?: string;
+  /** Why its runs ask (`purpose`); absent: the provider's configured purpose. */
+  readonly purpose?: string;
+  /** The worksheet of an Excel source; absent: its first sheet. */
+  readonly sheet?: string;
+  /** Also write results.xlsx. */
+  readonly xlsx?: boolean;
   /** Where each run's webhook events go; absent: REACHSCAN_WEBHOOK_URL of the worker, if set. */
   readonly webhook?: string;
 }
@@ -69,6 +75,8 @@ export function assertScheduleDefinition(data: unknown): asserts data is Schedul
       (Array.isArray(d.idColumns) && d.idColumns.every((c) => typeof c === 'string'))
     ) ||
     !(d.label === undefined || typeof d.label === 'string') ||
+    !(d.sheet === undefined || typeof d.sheet === 'string') ||
+    !(d.xlsx === undefined || typeof d.xlsx === 'boolean') ||
     !(d.webhook === undefined || typeof d.webhook === 'string')
   ) {
     throw new TypeError('scheduled scan data has an unexpected shape');

@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
 import { isHttpUrl } from '../config/env.js';
-import { countryFlag, durationFlag, idColumnsFlag, labelFlag } from '../config/options.js';
+import { countryFlag, durationFlag, idColumnsFlag, labelFlag, sheetFlag } from '../config/options.js';
+import { purposeFlag } from '../config/privacy.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { PROVIDER_LIST, PROVIDER_NAMES } from '../core/lookup-result.js';
 import { cronProblem, isTimeZone } from './cron.js';
@@ -26,6 +27,9 @@ export const JOB_FIELDS = [
   'enabled',
   'idColumns',
   'label',
+  'purpose',
+  'sheet',
+  'xlsx',
   'webhook',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
@@ -234,7 +238,17 @@ function readWhen(job: JobFields): { cron: string | undefined; timezone: string 
 
 type ScanOptions = Pick<
   ScheduleDefinition,
-  'staleDays' | 'maxAgeMs' | 'column' | 'defaultCountry' | 'rate' | 'idColumns' | 'label' | 'webhook'
+  | 'staleDays'
+  | 'maxAgeMs'
+  | 'column'
+  | 'defaultCountry'
+  | 'rate'
+  | 'idColumns'
+  | 'label'
+  | 'purpose'
+  | 'sheet'
+  | 'xlsx'
+  | 'webhook'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -255,6 +269,13 @@ function readScanOptions(job: JobFields): ScanOptions {
   const column = job.value('column') === null ? undefined : job.text('column');
   const idColumns = readIdColumns(job);
   const label = job.withGrammar('label', (value) => labelFlag(value), '1 to 100 printable characters');
+  const xlsx = readXlsx(job);
+  const purpose = job.withGrammar(
+    'purpose',
+    (value) => purposeFlag(value),
+    'a purpose name such as FraudPreventionAndDetection',
+  );
+  const sheet = job.withGrammar('sheet', (value) => sheetFlag(value), 'a sheet name of 1 to 31 characters');
   const webhook = job.withGrammar(
     'webhook',
     (value) => (isHttpUrl(value) ? value : undefined),
@@ -269,6 +290,9 @@ function readScanOptions(job: JobFields): ScanOptions {
     // Left out when not given, so the definitions of existing job files stay as they were.
     ...(idColumns !== undefined ? { idColumns } : {}),
     ...(label !== undefined ? { label } : {}),
+    ...(purpose !== undefined ? { purpose } : {}),
+    ...(sheet !== undefined ? { sheet } : {}),
+    ...(xlsx === true ? { xlsx } : {}),
     ...(webhook !== undefined ? { webhook } : {}),
   };
 }
@@ -292,4 +316,12 @@ function readEnabled(job: JobFields): boolean {
     job.problem('enabled', `must be true or false (got ${JSON.stringify(enabled)})`);
   }
   return enabled !== false;
+}
+
+/** `xlsx: true` also writes results.xlsx. */
+function readXlsx(job: JobFields): boolean {
+  const xlsx = job.value('xlsx');
+  if (xlsx !== undefined && typeof xlsx !== 'boolean')
+    job.problem('xlsx', `must be true or false (got ${JSON.stringify(xlsx)})`);
+  return xlsx === true;
 }

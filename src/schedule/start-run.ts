@@ -90,6 +90,9 @@ export async function startScheduledRun(
         breaker: DEFAULT_BREAKER,
         idColumns: definition.idColumns,
         label: definition.label,
+        purpose: definition.purpose,
+        sheet: definition.sheet,
+        xlsx: definition.xlsx,
         webhook: scheduledWebhook(definition.webhook ?? deps.defaultWebhook ?? null),
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.

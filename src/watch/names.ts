@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 
 /** Extensions the watcher takes (compared case-insensitively). */
-export const CANDIDATE_EXTENSIONS = ['.csv', '.txt', '.tsv'] as const;
+export const CANDIDATE_EXTENSIONS = ['.csv', '.txt', '.tsv', '.xlsx'] as const;
 
 /** Suffixes of files still being written by a browser, a copy tool or an editor. */
 const TEMPORARY_SUFFIXES = ['.part', '.tmp', '.crdownload', '.partial', '~'] as const;

@@ -26,9 +26,10 @@ import { SCAN_HELP } from '../help.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
-import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
+import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
 import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
 import { webhookSettings, type WebhookSettings } from '../../config/webhooks.js';
@@ -230,6 +231,7 @@ async function startCarrierAndRedis(
   started.sim = carrier.sim;
   started.providers = carrier.providers;
   const redisChoice = await chooseRedis(io.env, request.inProcessWorker, say);
+  if (!request.simulate) warnIfHistoryInClear(io.env, redisChoice, say);
   started.redisChoice = redisChoice;
   // A simulated run gets queues of its own: real workers on the shared prefix must not take its jobs (they
   // would call the carrier), and its in-process worker must not answer real batches with simulated data.
@@ -248,6 +250,7 @@ async function startCarrierAndRedis(
       logger,
       clock: io.clock ?? systemClock,
       lockMs: request.lockMs,
+      ...historyPrivacy(io.env),
       webhooks: request.webhooks,
     });
   }

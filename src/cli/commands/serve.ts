@@ -30,14 +30,16 @@ import { numberFlag } from '../../config/options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
-import { chooseRedis, type RedisChoice } from '../../queue/redis-choice.js';
+import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
 
 Runs the HTTP API: upload a CSV file as a batch, follow its progress, download results.csv (also while it
 runs: the rows answered so far) and the reports, retry the rows in error; /metrics for Prometheus and the
-bull-board dashboard at /admin/queues. Every endpoint but /healthz needs the token (REACHSCAN_API_TOKEN) as
+bull-board dashboard at /admin/queues; the console, pages for people in a browser, at / (sign in with the
+token). Every endpoint but /healthz needs the token (REACHSCAN_API_TOKEN) as
 "Authorization: Bearer <token>" (a browser may give it as the password of the login prompt).
 
 Batches are done by reachscan worker processes on the same Redis and the same data folder; --worker runs one
@@ -77,6 +79,7 @@ interface ServeSetup {
   readonly clock: Clock;
   /** Providers of the in-process worker (--worker), credentials checked; else null. */
   readonly providers: ProviderRegistry | null;
+  readonly privacy: ReturnType<typeof historyPrivacy>;
   /** REACHSCAN_WEBHOOK_*: serve delivers queued webhook events itself when a secret is set. */
   readonly webhooks: WebhookSettings;
 }
@@ -146,7 +149,12 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
   });
-  const server = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
+  const privacy = historyPrivacy(io.env);
+  const server = {
+    history: historyOptions(io.env, false),
+    retryBaseMs: retryBaseFromEnv(io.env),
+    stateSecret: privacy.stateSecret,
+  };
   const lockMs = jobLockFromEnv(io.env);
   const prefix = queuePrefix(io.env);
   const logger = createLogger({ level: logLevel(io.env) });
@@ -170,6 +178,7 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
     clock,
     providers,
     webhooks,
+    privacy,
   };
 }
 
@@ -178,6 +187,7 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const { config, prefix, logger, clock } = setup;
   // A private Redis only for a self-contained trial (--worker): its batches go when the server stops.
   const redisChoice = await chooseRedis(env, setup.flags.worker, say);
+  warnIfHistoryInClear(env, redisChoice, say);
   const dataDir = new DataDir(config.dataDir);
   await dataDir.create().catch(async (error: NodeJS.ErrnoException) => {
     await redisChoice.stopPrivate?.();
@@ -215,6 +225,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
       logger,
       clock,
       lockMs: setup.lockMs,
+      ...setup.privacy,
       webhooks: setup.webhooks,
     });
   } else {

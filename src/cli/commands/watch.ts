@@ -21,9 +21,10 @@ import type { BuiltInSimulator } from '../simulate/built-in.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
-import { chooseRedis } from '../../queue/redis-choice.js';
+import { chooseRedis, warnIfHistoryInClear } from '../../queue/redis-choice.js';
 import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 
@@ -33,7 +34,7 @@ export { WATCH_DEFAULTS };
 
 export const WATCH_HELP = `Usage: reachscan watch <inbox> --out DIR [options]
 
-Watches a folder: every complete .csv, .txt or .tsv file dropped in <inbox> is moved to
+Watches a folder: every complete .csv, .txt, .tsv or .xlsx file dropped in <inbox> is moved to
 <inbox>/${WORK_FOLDERS.processing}/ (renamed <name>-<UTC timestamp>.<ext>), scanned as reachscan scan would, and
 moved to <inbox>/${WORK_FOLDERS.done}/ (outputs in DIR/<name>-<timestamp>/, rows in error included) or to
 <inbox>/${WORK_FOLDERS.failed}/ with a <file>.error.txt saying why (bad input: no phone column, binary, empty…).
@@ -60,7 +61,7 @@ Options:
   --lock-ttl DURATION       how long a file stays locked after its watcher dies (default ${WATCH_DEFAULTS.lockTtl})
   --provider, --column, --default-country, --concurrency, --rate, --chunk-size, --stale-days, --max-age,
   --simulate, --no-worker, --bom, --no-formula-guard, --error-threshold, --error-window, --id-columns,
-  --label: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
+  --label, --sheet, --xlsx: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
   without --label, the runs of files dropped under one name share the report's trend
   --webhook URL: as for reachscan scan, for every file's batch (default REACHSCAN_WEBHOOK_URL)
 
@@ -216,7 +217,9 @@ async function startWatchServices(
   running.sim = carrier.sim;
   running.providers = carrier.providers;
   // No private Redis: the ledger must outlive this process, or a restart would scan files again.
-  const { url } = await chooseRedis(io.env, false, say);
+  const choice = await chooseRedis(io.env, false, say);
+  warnIfHistoryInClear(io.env, choice, say);
+  const { url } = choice;
   // Simulated batches get queues of their own, so real workers never answer them from a carrier (nor the
   // in-process worker answer real ones with simulated data).
   const batchPrefix = values.simulate ? `${ledgerPrefix.slice(0, -1)}-simulate}` : ledgerPrefix;
@@ -231,6 +234,7 @@ async function startWatchServices(
       logger,
       clock,
       lockMs: plan.lockMs,
+      ...historyPrivacy(io.env),
       webhooks: webhookSettings(io.env),
     });
   }

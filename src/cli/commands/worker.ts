@@ -17,8 +17,9 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { WORKER_HELP } from '../help.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
+import { historyPrivacy } from '../../config/privacy.js';
 import { providersFromEnv } from '../../providers/registry.js';
-import { chooseRedis } from '../../queue/redis-choice.js';
+import { chooseRedis, warnIfHistoryInClear } from '../../queue/redis-choice.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
@@ -38,7 +39,9 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const lockMs = jobLockFromEnv(io.env);
   const webhooks = webhookSettings(io.env);
-  const redis = await chooseRedis(io.env, false, lineWriter(io.stderr, 'reachscan worker: '));
+  const say = lineWriter(io.stderr, 'reachscan worker: ');
+  const redis = await chooseRedis(io.env, false, say);
+  warnIfHistoryInClear(io.env, redis, say);
   const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
     prefix: queuePrefix(io.env),
@@ -46,6 +49,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     logger,
     clock: systemClock,
     lockMs,
+    ...historyPrivacy(io.env),
     webhooks,
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.

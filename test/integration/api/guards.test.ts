@@ -220,7 +220,9 @@ describe('reachscan serve: what it refuses', () => {
       ]) {
         for (const suffix of ['', '/results.csv', '/report.json']) {
           const answer = await call(`${serve.url}/batches/${id}${suffix}`, { token: serve.token });
-          expect([400, 404]).toContain(answer.status);
+          // `/batches/..` is `/` once the client resolves it: the console's batches page, not a file.
+          if (id === '..' && suffix === '') expect(answer.text).toContain('<h1>Batches</h1>');
+          else expect([400, 404]).toContain(answer.status);
           expect(answer.text).not.toContain('root:');
         }
       }

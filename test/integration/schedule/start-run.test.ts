@@ -79,6 +79,8 @@ describe('starting the batch of a tick', () => {
         provider: (name) => providerFor(t, silentLogger(), {}, name as 'identity-insights'),
         logger: silentLogger(),
         clock: () => Date.now(),
+        stateSecret: null,
+        defaultPurpose: () => 'FraudPreventionAndDetection',
       });
       try {
         t.sim.reset();

@@ -590,10 +590,12 @@ describe('no secret and no full phone number leaves the program where it must no
       'inputCopy',
       'idColumns',
       'label',
+      'xlsx',
       'webhook',
       'submittedAt',
       'step',
       'cursor',
+      'purpose',
     ].sort();
     const chunkFields = [
       'batchId',
