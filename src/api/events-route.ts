@@ -72,8 +72,8 @@ function unauthorized(reply: Parameters<typeof sendProblem>[0]) {
 }
 
 /**
- * Where a change the network told of leaves reachscan: the `device.changed` webhook. Until the webhook sender
- * is wired here, it is logged (masked number).
+ * A change the network told of, when no webhook is set up (REACHSCAN_WEBHOOK_URL and _SECRET): logged with
+ * the number masked. With a webhook, serve sends `device.changed` instead (deviceChangedWebhook).
  */
 export function announceDeviceChange(logger: Logger): (change: EventChange) => Promise<void> {
   return (change) => {

@@ -1,4 +1,6 @@
 import { UsageError } from '../core/errors.js';
+import { isHttpUrl } from '../config/env.js';
+import type { BatchWebhook } from '../queue/job-data.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import {
   breakerFromFlags,
@@ -33,6 +35,7 @@ export const BATCH_OPTIONS = [
   'purpose',
   'sheet',
   'xlsx',
+  'webhook',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
 
@@ -42,6 +45,15 @@ export interface ServerSettings {
   readonly retryBaseMs: number;
   /** REACHSCAN_STATE_SECRET: names the history's entries (`POST /history`, `POST /forget`). */
   readonly stateSecret: StateSecret;
+  /** REACHSCAN_WEBHOOK_URL (the default), whether a secret is set, and the base of output links. */
+  readonly webhook?: ServerWebhook;
+}
+
+export interface ServerWebhook {
+  readonly defaultUrl: string | null;
+  readonly signed: boolean;
+  /** REACHSCAN_PUBLIC_URL, else the address serve listens on. */
+  readonly links: string;
 }
 
 /**
@@ -100,7 +112,23 @@ export function parseBatchOptions(
     purpose: option('purpose', (v) => purposeFlag(v === '' ? undefined : v)),
     sheet: option('sheet', (v) => sheetFlag(v)),
     xlsx: option('xlsx', booleanOption('xlsx')),
+    webhook: batchWebhook(values.webhook, server.webhook),
   };
+}
+
+/** The `webhook` option, else REACHSCAN_WEBHOOK_URL; a 400 when it is no URL or nothing could sign it. */
+function batchWebhook(given: string | undefined, server: ServerWebhook | undefined): BatchWebhook | null {
+  const url = given !== undefined && given.trim() !== '' ? given.trim() : (server?.defaultUrl ?? null);
+  if (url === null) return null;
+  if (!isHttpUrl(url))
+    throw new HttpProblem(400, `option "webhook" must be an http(s) URL (got "${url}")`, {
+      option: 'webhook',
+    });
+  if (server?.signed !== true)
+    throw new HttpProblem(400, 'option "webhook": the server has no REACHSCAN_WEBHOOK_SECRET to sign with', {
+      option: 'webhook',
+    });
+  return { url, links: server.links };
 }
 
 function providerOption(value: string | undefined): ProviderName {

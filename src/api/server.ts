@@ -14,6 +14,7 @@ import { cookieValue, createTokenCheck, presentedToken, tokenInQuery } from './a
 import { consoleRoutes, isConsolePage, isPublicConsolePath } from './console/routes.js';
 import { ConsoleSessions, SESSION_COOKIE } from './console/session.js';
 import { batchRoutes, unsupportedType } from './batch-routes.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 import type { BatchService } from './batches.js';
 import type { ApiConfig } from '../config/api.js';
 import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
@@ -69,6 +70,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   registerHistoryRoutes(app, deps);
   await app.register(batchRoutes(deps));
   await app.register(consoleRoutes({ ...deps, sessions }));
+  registerWebhookRoutes(app, { redis: deps.redis, prefix: deps.prefix });
   await registerDashboard(app, deps.queues);
   await app.register(
     eventRoutes(deps.events ?? { monitor: null, logger: deps.logger, announce: () => Promise.resolve() }),

@@ -11,6 +11,7 @@ import {
 } from '../history/monitor-store.js';
 import type { StateStore } from '../history/state-store.js';
 import type { Logger } from '../logging/logger.js';
+import { enqueueWebhookEvent, type WebhookQueueContext } from '../notify/events.js';
 import {
   eventType,
   MONITOR_EVENTS,
@@ -247,4 +248,29 @@ export async function receiveEvent(
 
 function shortType(type: string): string {
   return type.slice(type.lastIndexOf('.') + 1);
+}
+
+/**
+ * `device.changed` for a change the network pushed, queued for the webhook workers (once per event and
+ * change, however often the event comes). Same shape as a scan's, with evidence `event`.
+ */
+export function deviceChangedWebhook(
+  context: WebhookQueueContext,
+  url: string,
+): (change: EventChange) => Promise<void> {
+  return async (change) => {
+    await enqueueWebhookEvent(context, {
+      url,
+      type: 'device.changed',
+      key: `event ${change.eventId} ${change.number} ${change.change}`,
+      at: Date.parse(change.at),
+      data: {
+        phone_number: change.number,
+        change: change.change,
+        before: change.before,
+        after: change.after,
+        evidence: { source: 'event', event_id: change.eventId, event_time: change.at },
+      },
+    });
+  };
 }

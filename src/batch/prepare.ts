@@ -8,7 +8,7 @@ import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-colu
 import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
 import { outputFiles, partialPath } from '../output/report-files.js';
-import type { BatchJobData } from '../queue/job-data.js';
+import type { BatchJobData, BatchWebhook } from '../queue/job-data.js';
 import { looksLikeXlsx } from '../input/xlsx-reader.js';
 import {
   convertXlsxInput,
@@ -47,6 +47,8 @@ export interface ScanSettings {
   readonly sheet?: string | undefined;
   /** Also write results.xlsx (`--xlsx`). */
   readonly xlsx?: boolean | undefined;
+  /** Where the batch's events go (operational: not part of the batch id). */
+  readonly webhook?: BatchWebhook | null | undefined;
 }
 
 export interface BatchRequest {
@@ -177,6 +179,7 @@ async function describeBatch(
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
     xlsx: settings.xlsx === true,
+    webhook: settings.webhook ?? null,
     submittedAt: request.submittedAt,
     step: 'ingest',
     cursor: { records: 0, chunks: 0 },

@@ -1,6 +1,7 @@
 import { DEFAULT_BREAKER } from './error-breaker.js';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
@@ -13,6 +14,8 @@ import { rebuildReports } from '../output/rebuild-reports.js';
 import type { BatchReport } from '../output/report.js';
 import type { TrendEntry } from '../output/report-trend.js';
 import { partialPath } from '../output/report-files.js';
+import { writeResultsXlsx } from '../output/results-xlsx.js';
+import { RESULTS_XLSX } from '../output/write-outputs.js';
 import type { BatchJobData } from '../queue/job-data.js';
 import type { BatchFiles, BatchRecord, SavedInput } from './files.js';
 import { readReport } from './progress.js';
@@ -152,7 +155,7 @@ export async function mergeRetry(
   await rename(partialPath(dir, 'results.csv'), resultsPath);
 
   const before = await readReport(dataDir, original.id);
-  return rebuildReports(resultsPath, original.displayName, dir, job.staleDays, {
+  const report = await rebuildReports(resultsPath, original.displayName, dir, job.staleDays, {
     bom: job.bom,
     ...(job.idColumns !== undefined ? { idColumns: job.idColumns } : {}),
     batch: {
@@ -165,4 +168,11 @@ export async function mergeRetry(
     },
     ...(trend !== undefined ? { trend } : {}),
   });
+  // results.xlsx is a copy of results.csv: it follows the merged rows, or Excel users would see the old errors.
+  if (job.xlsx === true) {
+    const source = { csvPath: resultsPath, inputColumns: job.headers.length };
+    await writeResultsXlsx(source, partialPath(dir, RESULTS_XLSX), report);
+    await rename(partialPath(dir, RESULTS_XLSX), join(dir, RESULTS_XLSX));
+  }
+  return report;
 }

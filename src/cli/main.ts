@@ -13,6 +13,7 @@ import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
 import { runServe, SERVE_HELP } from './commands/serve.js';
 import { MONITOR_HELP, runMonitor } from './commands/monitor.js';
 import { runForget, runHistory } from './commands/privacy.js';
+import { runWebhooks, WEBHOOKS_HELP } from './commands/webhooks.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   LOOKUP_HELP,
@@ -44,6 +45,7 @@ const COMMANDS: Readonly<
   monitor: { run: runMonitor, help: MONITOR_HELP },
   history: { run: runHistory, help: HISTORY_HELP },
   forget: { run: runForget, help: FORGET_HELP },
+  webhooks: { run: runWebhooks, help: WEBHOOKS_HELP },
 };
 
 /** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */

@@ -44,6 +44,8 @@ export interface BatchJobData {
   readonly label?: string | null;
   /** Write results.xlsx beside results.csv (`--xlsx`); absent in older jobs: no. */
   readonly xlsx?: boolean;
+  /** Where the batch's events go (docs/webhooks.md), and the base of its output links when served; absent: none. */
+  readonly webhook?: BatchWebhook | null;
   readonly submittedAt: string;
   /** Where the batch job is: reading the file, waiting for its chunks, or writing outputs. */
   readonly step: 'ingest' | 'wait' | 'finalize';
@@ -51,6 +53,12 @@ export interface BatchJobData {
   readonly cursor: { readonly records: number; readonly chunks: number };
   /** Why the batch asks (`--purpose`); null or absent: the provider's configured purpose, in the worker. */
   readonly purpose?: string | null;
+}
+
+/** A batch's webhook: the receiver, and the URL `serve` is reached at (null: no output links). */
+export interface BatchWebhook {
+  readonly url: string;
+  readonly links: string | null;
 }
 
 /** A few hundred numbers of one batch, each asked once. */

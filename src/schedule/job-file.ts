@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
+import { isHttpUrl } from '../config/env.js';
 import { countryFlag, durationFlag, idColumnsFlag, labelFlag, sheetFlag } from '../config/options.js';
 import { purposeFlag } from '../config/privacy.js';
 import type { ProviderName } from '../core/lookup-result.js';
@@ -29,6 +30,7 @@ export const JOB_FIELDS = [
   'purpose',
   'sheet',
   'xlsx',
+  'webhook',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
 
@@ -246,6 +248,7 @@ type ScanOptions = Pick<
   | 'purpose'
   | 'sheet'
   | 'xlsx'
+  | 'webhook'
 >;
 
 /** How each run scans; a field left out takes `reachscan scan`'s default. */
@@ -273,6 +276,11 @@ function readScanOptions(job: JobFields): ScanOptions {
     'a purpose name such as FraudPreventionAndDetection',
   );
   const sheet = job.withGrammar('sheet', (value) => sheetFlag(value), 'a sheet name of 1 to 31 characters');
+  const webhook = job.withGrammar(
+    'webhook',
+    (value) => (isHttpUrl(value) ? value : undefined),
+    'an http(s) URL',
+  );
   return {
     staleDays: staleDays ?? SCAN_DEFAULTS.staleDays,
     maxAgeMs: maxAgeMs ?? 0,
@@ -285,6 +293,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     ...(purpose !== undefined ? { purpose } : {}),
     ...(sheet !== undefined ? { sheet } : {}),
     ...(xlsx === true ? { xlsx } : {}),
+    ...(webhook !== undefined ? { webhook } : {}),
   };
 }
 

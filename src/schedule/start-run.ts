@@ -36,6 +36,8 @@ export interface RunDeps {
   /** REACHSCAN_DATA_DIR, where runs keep their copies of the source file (`inputs/`); null: in the run's folder. */
   readonly copyRoot: string | null;
   readonly clock: Clock;
+  /** REACHSCAN_WEBHOOK_URL of the worker: used when the job file names no `webhook`. */
+  readonly defaultWebhook?: string | null;
 }
 
 export type RunStart =
@@ -91,6 +93,7 @@ export async function startScheduledRun(
         purpose: definition.purpose,
         sheet: definition.sheet,
         xlsx: definition.xlsx,
+        webhook: scheduledWebhook(definition.webhook ?? deps.defaultWebhook ?? null),
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.
       defaultLabel: definition.id,
@@ -152,4 +155,9 @@ async function removeEmptyFolders(leaf: string, top: string): Promise<void> {
       return;
     if (dir === top) return;
   }
+}
+
+/** A run's webhook: its outputs are files on the worker's disk, so no links. */
+function scheduledWebhook(url: string | null): { url: string; links: null } | null {
+  return url === null ? null : { url, links: null };
 }

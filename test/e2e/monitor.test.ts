@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stateSecretFromEnv } from '../../src/config/privacy.js';
 import { historyOptions } from '../../src/config/settings.js';
@@ -19,6 +21,31 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator.js'
 const FLEET = Array.from({ length: 50 }, (_, i) => `+447911${String(100_000 + i)}`);
 const LATE_NUMBER = '+447911200001';
 const DEADLINE = { timeout: 60_000, interval: 50 };
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+/** A local webhook receiver: every body it got, once verified with the standardwebhooks library. */
+async function startReceiver(): Promise<{ server: Server; url: string; changes: () => string[] }> {
+  const bodies: { body: string; headers: Record<string, string> }[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push({ body, headers: req.headers as Record<string, string> });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const verifier = new Webhook(SECRET);
+  const changes = () =>
+    bodies
+      .map((b) => verifier.verify(b.body, b.headers) as { type: string; data: Record<string, unknown> })
+      .filter((e) => e.type === 'device.changed')
+      .map(
+        (e) =>
+          `${String(e.data.phone_number)} ${String(e.data.change)} ${(e.data.evidence as { source: string }).source}`,
+      );
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`, changes };
+}
 
 type Device = Extract<DeviceState, { kind: 'device' }>;
 const online = (): Device => ({
@@ -55,11 +82,13 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
   let monitor: MonitorStore;
   let states: StateStore;
   let dir: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
     t = await startTestSimulator();
     for (const n of [...FLEET, LATE_NUMBER]) t.sim.setDevice(n, online());
     const port = await freePort();
+    receiver = await startReceiver();
     env = {
       ...(t.camaraEnv('client-credentials') as Record<string, string>),
       REDIS_URL: inject('redisUrl'),
@@ -68,6 +97,9 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
       REACHSCAN_API_TOKEN: randomBytes(24).toString('hex'),
       REACHSCAN_DATA_DIR: mkdtempSync(join(tmpdir(), 'reachscan-monitor-data-')),
       REACHSCAN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      REACHSCAN_WEBHOOK_URL: receiver.url,
+      REACHSCAN_WEBHOOK_SECRET: SECRET,
+      REACHSCAN_WEBHOOK_RETRY_BASE_MS: '50',
     };
     redis = createRedis(env.REDIS_URL as string, 'client');
     const history = historyOptions(env, false);
@@ -107,6 +139,7 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
     serve?.child.kill('SIGTERM');
     await serve?.done;
     await redis?.quit();
+    receiver?.server.close();
     await t?.close();
   });
 
@@ -144,6 +177,12 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
       [...gone.map((n) => `${n} went_offline`), ...travelling.map((n) => `${n} started_roaming`)].sort(),
     );
     expect(changes.every((c) => c.evidence === 'event')).toBe(true);
+    const expected = [
+      ...gone.map((n) => `${n} went_offline event`),
+      ...travelling.map((n) => `${n} started_roaming event`),
+    ].sort();
+    await expect.poll(() => receiver.changes().length, DEADLINE).toBe(8);
+    expect(receiver.changes().sort()).toEqual(expected);
     const known = await states.read(gone, Date.now());
     expect([...known.values()].map((s) => s.reachable)).toEqual([false, false, false, false, false]);
   }, 120_000);
@@ -169,6 +208,8 @@ describe('monitor: CAMARA subscriptions end to end (simulator, serve, Redis)', (
     expect((await states.read([FLEET[20] as string], Date.now())).get(FLEET[20] as string)?.reachable).toBe(
       true,
     );
+    await expect.poll(() => receiver.changes().length, DEADLINE).toBe(9);
+    expect(receiver.changes()).toContain(`${FLEET[0]} came_back event`);
   }, 120_000);
 
   it('refuses an event without the sink credential, or with another one (401)', async () => {

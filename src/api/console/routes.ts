@@ -16,7 +16,7 @@ import { cookieValue, createTokenCheck } from '../auth.js';
 import type { BatchService } from '../batches.js';
 import type { DataDir } from '../data-dir.js';
 import { isPartAFile, MULTIPART_LIMITS, receiveMultipart } from '../multipart.js';
-import { BATCH_OPTIONS, parseBatchOptions, type ServerSettings } from '../options.js';
+import { parseBatchOptions, type ServerSettings } from '../options.js';
 import { HttpProblem } from '../problem.js';
 import type { SavedUpload } from '../upload.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
@@ -64,12 +64,6 @@ export interface ConsoleDeps {
   readonly server: ServerSettings;
   readonly sessions: ConsoleSessions;
 }
-
-/**
- * `xlsx=true` on every scan the console starts, once the API takes that option (results.xlsx for people who
- * live in Excel). Until then the option is not sent: this is the one place that decides.
- */
-const SEND_XLSX = (BATCH_OPTIONS as readonly string[]).includes('xlsx');
 
 type Id = { Params: { id: string } };
 
@@ -249,7 +243,8 @@ function optionsOf(choices: ScanChoices): Record<string, string> {
   if (choices.staleDays !== '') options['stale-days'] = choices.staleDays;
   if (choices.maxAge !== '') options['max-age'] = choices.maxAge;
   if (choices.column !== '') options.column = choices.column;
-  if (SEND_XLSX) options.xlsx = 'true';
+  // Always results.xlsx too: the people using the console live in Excel.
+  options.xlsx = 'true';
   return options;
 }
 

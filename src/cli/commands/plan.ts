@@ -79,7 +79,10 @@ export async function printPlan(request: PlanRequest, io: CliIo): Promise<ExitCo
       maxAgeMs: request.maxAgeMs,
       ratePerSecond: request.rate,
       ...(request.provider === 'camara' ? { requestsPerNumber: camaraRequestsPerNumber(io.env) } : {}),
-      store: redis === null ? null : new StateStore(redis, historyOptions(io.env, request.simulate), stateSecretFromEnv(io.env)),
+      store:
+        redis === null
+          ? null
+          : new StateStore(redis, historyOptions(io.env, request.simulate), stateSecretFromEnv(io.env)),
       nowMs: (io.clock ?? systemClock)(),
     });
     io.stdout.write(request.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));

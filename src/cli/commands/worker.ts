@@ -1,3 +1,4 @@
+import { webhookSettings } from '../../config/webhooks.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
@@ -37,6 +38,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   // Read before anything starts: a bad value must end the command, not leave workers running.
   const scheduled = { history: historyOptions(io.env, false), retryBaseMs: retryBaseFromEnv(io.env) };
   const lockMs = jobLockFromEnv(io.env);
+  const webhooks = webhookSettings(io.env);
   const say = lineWriter(io.stderr, 'reachscan worker: ');
   const redis = await chooseRedis(io.env, false, say);
   warnIfHistoryInClear(io.env, redis, say);
@@ -48,6 +50,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     clock: systemClock,
     lockMs,
     ...historyPrivacy(io.env),
+    webhooks,
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
@@ -56,6 +59,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     history: scheduled.history,
     retryBaseMs: scheduled.retryBaseMs,
     copyRoot: inputCopyRoot(io.env),
+    defaultWebhook: webhooks.defaultUrl,
     logger,
     clock: systemClock,
   });

@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../../src/simulator/index.js';
@@ -125,6 +127,7 @@ describe('the console in Chromium', () => {
       expect(links).toEqual(
         expect.arrayContaining([
           'results.csv',
+          'results.xlsx',
           'rejects.csv',
           'no-connectivity-60d.csv',
           'changes.csv',
@@ -148,6 +151,20 @@ describe('the console in Chromium', () => {
       await page.getByText(/Retry of the rows in error: 2 rows, merged/).waitFor({ timeout: 90_000 });
       const results = readFileSync(join(folder, 'results.csv'), 'utf8');
       expect(results).not.toMatch(/\+447400123456,[^\n]*LOOKUP/);
+      // The Excel copy follows the merge: the same phone and error cells as results.csv.
+      const csvRows: string[][] = parse(results, { bom: true, relax_column_count: true });
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.readFile(join(folder, 'results.xlsx'));
+      const sheet = book.getWorksheet('Results');
+      const header = csvRows[0] as string[];
+      for (const column of ['phone', 'phone_e164', 'error']) {
+        const at = header.indexOf(column);
+        const fromXlsx = Array.from(
+          { length: csvRows.length },
+          (_, i) => sheet?.getRow(i + 1).getCell(at + 1).text ?? '',
+        );
+        expect(fromXlsx, column).toEqual(csvRows.map((row) => row[at] ?? ''));
+      }
 
       await page.getByRole('link', { name: 'Batches' }).click();
       const row = page.getByRole('row').filter({ hasText: 'crm-export.csv' }).first();
