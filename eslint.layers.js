@@ -5,7 +5,7 @@
 /** The base every folder may use: no I/O in core; config reads the environment once; logging masks numbers. */
 const BASE = ['config', 'core', 'logging'];
 /** Capabilities, in an order that allows no cycle: metrics → output → history → queue; input and providers stand alone. */
-const CAPABILITIES = ['queue', 'input', 'providers', 'output', 'history', 'metrics'];
+const CAPABILITIES = ['queue', 'input', 'providers', 'output', 'history', 'metrics', 'notify'];
 /** What the use case, and so every entry point, may use. */
 const BELOW_BATCH = [...CAPABILITIES, ...BASE];
 
@@ -21,6 +21,8 @@ export const LAYERS = {
   output: ['history', 'input', ...BASE],
   history: ['queue', ...BASE],
   queue: BASE,
+  // Webhooks out: events queued and delivered through BullMQ.
+  notify: ['queue', ...BASE],
   input: BASE,
   providers: BASE,
   config: ['core', 'logging'],

@@ -1,4 +1,6 @@
 import { UsageError } from '../core/errors.js';
+import { isHttpUrl } from '../config/env.js';
+import type { BatchWebhook } from '../queue/job-data.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import {
   breakerFromFlags,
@@ -35,6 +37,7 @@ export const BATCH_OPTIONS = [
   'purpose',
   'sheet',
   'xlsx',
+  'webhook',
   'budget',
 ] as const;
 type BatchOption = (typeof BATCH_OPTIONS)[number];
@@ -47,6 +50,15 @@ export interface ServerSettings {
   readonly stateSecret: StateSecret;
   /** REACHSCAN_PRICES as the server read it at start (the batches' cost, money budgets). */
   readonly prices?: PriceTable | null;
+  /** REACHSCAN_WEBHOOK_URL (the default), whether a secret is set, and the base of output links. */
+  readonly webhook?: ServerWebhook;
+}
+
+export interface ServerWebhook {
+  readonly defaultUrl: string | null;
+  readonly signed: boolean;
+  /** REACHSCAN_PUBLIC_URL, else the address serve listens on. */
+  readonly links: string;
 }
 
 /**
@@ -106,19 +118,23 @@ export function parseBatchOptions(
     sheet: option('sheet', (v) => sheetFlag(v)),
     xlsx: option('xlsx', booleanOption('xlsx')),
     ...option('budget', (v) => budgetOption(v, server.prices ?? null)),
+    webhook: batchWebhook(values.webhook, server.webhook),
   };
 }
 
-/** The `budget` option (as `--budget`), with the server's prices; a money budget needs prices in its currency. */
-function budgetOption(
-  value: string | undefined,
-  prices: PriceTable | null,
-): { budget?: Budget; prices: PriceTable | null } {
-  if (value === undefined || value.trim() === '') return { prices };
-  const budget = parseBudget(value);
-  const problem = budgetProblem(budget, prices);
-  if (problem !== null) throw new UsageError(problem);
-  return { budget, prices };
+/** The `webhook` option, else REACHSCAN_WEBHOOK_URL; a 400 when it is no URL or nothing could sign it. */
+function batchWebhook(given: string | undefined, server: ServerWebhook | undefined): BatchWebhook | null {
+  const url = given !== undefined && given.trim() !== '' ? given.trim() : (server?.defaultUrl ?? null);
+  if (url === null) return null;
+  if (!isHttpUrl(url))
+    throw new HttpProblem(400, `option "webhook" must be an http(s) URL (got "${url}")`, {
+      option: 'webhook',
+    });
+  if (server?.signed !== true)
+    throw new HttpProblem(400, 'option "webhook": the server has no REACHSCAN_WEBHOOK_SECRET to sign with', {
+      option: 'webhook',
+    });
+  return { url, links: server.links };
 }
 
 function providerOption(value: string | undefined): ProviderName {
@@ -137,4 +153,16 @@ function booleanOption(name: string) {
     if (['false', '0', 'no', 'off'].includes(text)) return false;
     throw new UsageError(`--${name} must be true or false (got "${value}")`);
   };
+}
+
+/** The `budget` option (as `--budget`), with the server's prices; a money budget needs prices in its currency. */
+function budgetOption(
+  value: string | undefined,
+  prices: PriceTable | null,
+): { budget?: Budget; prices: PriceTable | null } {
+  if (value === undefined || value.trim() === '') return { prices };
+  const budget = parseBudget(value);
+  const problem = budgetProblem(budget, prices);
+  if (problem !== null) throw new UsageError(problem);
+  return { budget, prices };
 }

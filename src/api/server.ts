@@ -14,9 +14,11 @@ import { cookieValue, createTokenCheck, presentedToken, tokenInQuery } from './a
 import { consoleRoutes, isConsolePage, isPublicConsolePath } from './console/routes.js';
 import { ConsoleSessions, SESSION_COOKIE } from './console/session.js';
 import { batchRoutes, unsupportedType } from './batch-routes.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 import type { BatchService } from './batches.js';
 import type { ApiConfig } from '../config/api.js';
 import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
+import { EVENTS_PATH, eventRoutes, type EventRouteDeps } from './events-route.js';
 import type { DataDir } from './data-dir.js';
 import type { ServerSettings } from './options.js';
 import { multipartProblem } from './multipart.js';
@@ -38,6 +40,8 @@ export interface ApiServerDeps {
   readonly logger: Logger;
   /** This process's own metrics (Node.js), served with the workers'. */
   readonly localMetrics?: Registry;
+  /** `/events/camara` (push monitoring); absent: the route answers 503. */
+  readonly events?: EventRouteDeps;
 }
 
 /** How long `/healthz` waits for Redis's PONG before it says Redis is not answering, in ms. */
@@ -66,7 +70,11 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   registerHistoryRoutes(app, deps);
   await app.register(batchRoutes(deps));
   await app.register(consoleRoutes({ ...deps, sessions }));
+  registerWebhookRoutes(app, { redis: deps.redis, prefix: deps.prefix });
   await registerDashboard(app, deps.queues);
+  await app.register(
+    eventRoutes(deps.events ?? { monitor: null, logger: deps.logger, announce: () => Promise.resolve() }),
+  );
   return app;
 }
 
@@ -109,7 +117,13 @@ function requireToken(app: FastifyInstance, token: string, sessions: ConsoleSess
         `a token in the URL (?${inQuery}=) is not accepted: URLs end up in logs and browser history; send it in the Authorization header (Authorization: Bearer <REACHSCAN_API_TOKEN>)`,
       );
     }
-    if (path === '/healthz' || isPublicConsolePath(path) || authorized(presentedToken(request.headers)))
+    // The operator's events carry the subscription's own credential, checked by their route.
+    if (
+      path === '/healthz' ||
+      path === EVENTS_PATH ||
+      isPublicConsolePath(path) ||
+      authorized(presentedToken(request.headers))
+    )
       return;
     if (
       sessionCovers(request.method, path) &&

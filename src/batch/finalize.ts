@@ -22,6 +22,8 @@ import { ingest } from './ingest.js';
 import { assertCopyUnchanged, InputCopyError, removeInputCopy, verifyInputCopy } from './input-copy.js';
 import { PAUSED_RECHECK_MS } from './lookup-chunk.js';
 import { closeBatch, readControl, readStatus, setState } from './state.js';
+import { rememberWebhook, sendBatchEvent, sendChangeEvents } from './webhooks.js';
+import { outputFiles } from '../output/report-files.js';
 
 export interface BatchStepDeps {
   readonly redis: RedisClient;
@@ -49,6 +51,7 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
       const keys = keysOf(data);
       await redis.hsetnx(keys.meta, 'startedAt', now());
       await setState(redis, keys, 'ingesting', { outDir: data.outDir });
+      await rememberWebhook(redis, keys, data);
       deps.logger
         .child({ batch: data.batchId })
         .info({ file: data.displayName, from: data.cursor.records }, 'reading input');
@@ -74,11 +77,15 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
         const exitCode = error instanceof InputError ? 2 : 3;
         await closeBatch(redis, keys, { state: 'failed', finishedAt: now(), exitCode });
         await removeInputCopy(data);
+        const reason = errorMessage(error);
+        await sendBatchEvent(webhookQueueOf(deps), data, { state: 'failed', reason }, deps.logger);
       }
       return fatal ? 'fatal' : 'retry';
     },
   };
 }
+
+const webhookQueueOf = (deps: BatchStepDeps) => ({ redis: deps.redis, prefix: deps.prefix });
 
 /** Writes every output once all chunks are done, lets the history learn the answers, and closes the batch. */
 async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exitCode: number }> {
@@ -97,6 +104,7 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
     log.error({ failure: status.failure }, 'batch stopped');
     await closeBatch(redis, keys, { state: 'failed', finishedAt: finishedAt(), exitCode: 3 });
     await removeInputCopy(data);
+    await sendBatchEvent(webhookQueueOf(deps), data, { state: 'failed', reason: status.failure }, log);
     return { exitCode: 3 };
   }
   await setState(redis, keys, 'finalizing');
@@ -147,6 +155,10 @@ async function finalize(data: BatchJobData, deps: BatchStepDeps): Promise<{ exit
   await recordBatchRows(redis, deps.prefix, keys, report).catch((error: unknown) =>
     log.warn({ err: errorMessage(error) }, 'rows metric not recorded'),
   );
+  // Changes first: a receiver that acts on batch.completed has the batch's device.changed events queued before it.
+  const webhooks = webhookQueueOf(deps);
+  await sendChangeEvents(webhooks, data, outputFiles(data.staleDays).changes, log);
+  await sendBatchEvent(webhooks, data, { state: 'done', report }, log);
   log.info({ rows: report.rows.total, exitCode }, 'batch done');
   return { exitCode };
 }

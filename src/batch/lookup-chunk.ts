@@ -27,6 +27,7 @@ import {
 import { ABANDONED_TTL_S } from './submit.js';
 import { BudgetReached, budgetReason } from './budget.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
+import { sendPauseEvent } from './webhooks.js';
 
 export interface ChunkLookupDeps {
   readonly redis: RedisClient;
@@ -225,11 +226,13 @@ class ChunkRun {
     const at = new Date(this.deps.clock()).toISOString();
     const reason = pauseReason(trip, this.data.batchId);
     const cause = trip.setup !== undefined ? 'setup' : 'errors';
-    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause, resumes: this.resumes, at }))
+    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause, resumes: this.resumes, at })) {
       this.log.warn(
         { failed: trip.failed, calls: trip.calls, mostly: trip.mostly, reason },
         'batch paused: too many carrier calls fail',
       );
+      await this.sayPaused(reason);
+    }
   }
 
   /**
@@ -246,13 +249,22 @@ class ChunkRun {
         : `fix the cause, then run reachscan resume ${this.data.batchId}`;
     const reason = `${request.reason}; paused: ${then}`;
     const cause = request.kind === 'setup' ? 'setup' : 'errors';
-    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause, resumes: this.resumes, at }))
+    if (await pauseBatch(this.deps.redis, this.keys, { reason, cause, resumes: this.resumes, at })) {
       this.log.warn(
         { kind: request.kind, reason: request.reason },
         request.kind === 'quota'
           ? "batch paused: the carrier's quota is used up"
           : 'batch paused: the carrier refuses how the batch asks',
       );
+      await this.sayPaused(reason);
+    }
+  }
+
+  /** The batch's webhook hears of the pause this process made. */
+  private async sayPaused(reason: string): Promise<void> {
+    const context = { redis: this.deps.redis, prefix: this.deps.prefix };
+    const pause = { batchId: this.data.batchId, reason, resumes: this.resumes };
+    await sendPauseEvent(context, this.keys, pause, this.log);
   }
 
   private async isPaused(): Promise<boolean> {

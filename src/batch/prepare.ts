@@ -8,7 +8,7 @@ import { choosePhoneColumn, duplicatePhoneHeaderNote } from '../input/phone-colu
 import { InputError } from '../input/errors.js';
 import { sniffInput } from '../input/sniff.js';
 import { outputFiles, partialPath } from '../output/report-files.js';
-import type { BatchJobData } from '../queue/job-data.js';
+import type { BatchJobData, BatchWebhook } from '../queue/job-data.js';
 import { looksLikeXlsx } from '../input/xlsx-reader.js';
 import {
   convertXlsxInput,
@@ -49,6 +49,8 @@ export interface ScanSettings {
   readonly sheet?: string | undefined;
   /** Also write results.xlsx (`--xlsx`). */
   readonly xlsx?: boolean | undefined;
+  /** Where the batch's events go (operational: not part of the batch id). */
+  readonly webhook?: BatchWebhook | null | undefined;
   /** What the batch may spend on upstream requests (`--budget`; operational: not part of the batch id). */
   readonly budget?: Budget | undefined;
   /** REACHSCAN_PRICES, for the batch's cost (and a money budget). */
@@ -183,6 +185,7 @@ async function describeBatch(
     idColumns,
     label: settings.label ?? request.defaultLabel ?? null,
     xlsx: settings.xlsx === true,
+    webhook: settings.webhook ?? null,
     ...(settings.budget !== undefined ? { budget: settings.budget } : {}),
     ...(settings.prices != null ? { prices: settings.prices } : {}),
     submittedAt: request.submittedAt,

@@ -8,6 +8,9 @@ import { UpstreamMetricsRecorder } from '../metrics/upstream-recorder.js';
 import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { WebhookSettings } from '../config/webhooks.js';
+import { startWebhookDeliveries } from '../notify/delivery-worker.js';
+import { closeWebhookQueues } from '../notify/events.js';
 import { ProcessPace } from '../queue/rate-gate.js';
 import { startQueueWorkers } from '../queue/workers.js';
 import { BreakerBoard } from './error-breaker.js';
@@ -34,6 +37,8 @@ export interface WorkerOptions {
   readonly stateSecret: StateSecret;
   /** The provider's configured purpose, for batches submitted without `--purpose`. */
   readonly defaultPurpose: (provider: ProviderName) => string;
+  /** REACHSCAN_WEBHOOK_*: this process also delivers queued webhook events when a secret is set. */
+  readonly webhooks?: WebhookSettings;
 }
 
 export interface Workers {
@@ -58,8 +63,11 @@ export function startWorkers(options: WorkerOptions): Workers {
     lockMs: options.lockMs ?? DEFAULTS.jobLockMs,
     // Enough chunks in hand to keep `concurrency` lookups busy while a chunk's tail finishes.
     chunkJobs: Math.max(2, Math.ceil(options.concurrency / 64) + 1),
-    batchSteps: ({ redis, stopping }) =>
-      createBatchSteps({
+    batchSteps: (context) => {
+      const { redis, stopping } = context;
+      // The steps queue webhook events on this connection: their queue closes before it does.
+      context.onClose(() => closeWebhookQueues(redis));
+      return createBatchSteps({
         redis,
         prefix,
         logger,
@@ -67,7 +75,8 @@ export function startWorkers(options: WorkerOptions): Workers {
         stopping,
         stateSecret: options.stateSecret,
         defaultPurpose: options.defaultPurpose,
-      }),
+      });
+    },
     chunkLookup: (context) => {
       const { redis, stopping } = context;
       const recorder = new UpstreamMetricsRecorder({ redis, prefix, logger });
@@ -87,9 +96,16 @@ export function startWorkers(options: WorkerOptions): Workers {
       });
     },
   });
+  const deliveries =
+    options.webhooks === undefined
+      ? null
+      : startWebhookDeliveries({ redisUrl: options.redisUrl, prefix, logger, settings: options.webhooks });
   return {
     observeUpstream: (event) => upstreamMetrics?.observe(event),
-    close: () => queueWorkers.close(),
+    close: async () => {
+      await queueWorkers.close();
+      await deliveries?.close();
+    },
   };
 }
 

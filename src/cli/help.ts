@@ -15,6 +15,7 @@ Commands:
   serve                HTTP API: upload CSV files, follow batches, download results; /metrics, /admin/queues
   history <number>     what the history holds about a number; history migrate: hash its keys (privacy)
   forget <number>...   erase numbers from the history (or --file F); says how many were there
+  webhooks list|redeliver  the webhook delivery log (--failed), and sending an event again
   help [command]       show help for a command
 
 Exit codes:
@@ -37,6 +38,8 @@ Configuration comes from the environment; every variable, with its default, is i
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
+  webhooks REACHSCAN_WEBHOOK_URL, REACHSCAN_WEBHOOK_SECRET, REACHSCAN_WEBHOOK_TIMEOUT_MS,
+           REACHSCAN_WEBHOOK_RETRY_BASE_MS, REACHSCAN_WEBHOOK_RETRY_FOR_MS, REACHSCAN_PUBLIC_URL
   other    REACHSCAN_LOG_LEVEL, REACHSCAN_SIMULATOR_SEED
 `;
 
@@ -176,6 +179,11 @@ Options:
   --sheet NAME             the worksheet of an .xlsx input (default: its first sheet); an unknown name exits 2
   --xlsx                   also write results.xlsx: the rows of results.csv (phone numbers as text, times as
                            dates), and the report's figures on a second sheet
+  --webhook URL            send signed webhook events there (batch.completed, batch.failed, batch.paused,
+                           device.changed; default REACHSCAN_WEBHOOK_URL; needs REACHSCAN_WEBHOOK_SECRET);
+                           see docs/webhooks.md
+  --webhook-wait DURATION  at the end, wait this long for the batch's deliveries (default 60s), then name those
+                           still pending
   --budget N|25EUR         what the batch may spend: N upstream requests (auth and retries count), or money at
                            REACHSCAN_PRICES; it pauses before going over (docs/costs.md)
 

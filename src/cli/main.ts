@@ -11,7 +11,9 @@ import { runSimulate } from './simulate/command.js';
 import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
 import { runServe, SERVE_HELP } from './commands/serve.js';
+import { MONITOR_HELP, runMonitor } from './commands/monitor.js';
 import { runForget, runHistory } from './commands/privacy.js';
+import { runWebhooks, WEBHOOKS_HELP } from './commands/webhooks.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   LOOKUP_HELP,
@@ -40,8 +42,10 @@ const COMMANDS: Readonly<
   watch: { run: runWatch, help: WATCH_HELP },
   schedule: { run: runSchedule, help: SCHEDULE_HELP },
   serve: { run: runServe, help: SERVE_HELP },
+  monitor: { run: runMonitor, help: MONITOR_HELP },
   history: { run: runHistory, help: HISTORY_HELP },
   forget: { run: runForget, help: FORGET_HELP },
+  webhooks: { run: runWebhooks, help: WEBHOOKS_HELP },
 };
 
 /** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */

@@ -4,6 +4,8 @@ import { historyOptions, retryBaseFromEnv } from '../config/settings.js';
 import { purposeFlag } from '../config/privacy.js';
 import { spendSettings } from '../config/budget.js';
 import type { Env } from '../config/env.js';
+import { batchWebhookUrl, webhookSettings } from '../config/webhooks.js';
+import type { BatchWebhook } from '../queue/job-data.js';
 import { UsageError } from '../core/errors.js';
 import {
   breakerFromFlags,
@@ -37,6 +39,7 @@ export const SCAN_FLAGS = {
   purpose: { type: 'string' },
   sheet: { type: 'string' },
   xlsx: { type: 'boolean', default: false },
+  webhook: { type: 'string' },
   budget: { type: 'string' },
 } as const;
 
@@ -60,6 +63,7 @@ export interface ScanFlagValues {
   readonly purpose?: string | undefined;
   readonly sheet?: string | undefined;
   readonly xlsx?: boolean | undefined;
+  readonly webhook?: string | undefined;
   readonly budget?: string | undefined;
 }
 
@@ -98,6 +102,17 @@ export function scanSettingsFromFlags(values: ScanFlagValues, env: Env): ScanSet
     purpose: purposeFlag(values.purpose),
     sheet: sheetFlag(values.sheet),
     xlsx: values.xlsx === true,
+    webhook: webhookFromFlag(values.webhook, env),
     ...spendSettings(values.budget, env),
   };
+}
+
+/** `--webhook URL`, else REACHSCAN_WEBHOOK_URL; a CLI batch's outputs are local files, so no links. */
+function webhookFromFlag(given: string | undefined, env: Env): BatchWebhook | null {
+  const url = batchWebhookUrl(
+    given,
+    given !== undefined ? '--webhook' : 'REACHSCAN_WEBHOOK_URL',
+    webhookSettings(env),
+  );
+  return url === null ? null : { url, links: null };
 }

@@ -7,6 +7,7 @@ import { createHttpTransport, type UpstreamObserver } from './http/transport.js'
 import { createIdentityInsightsProvider } from './identity-insights/client.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import { createCamaraProvider } from './camara/client.js';
+import { createSubscriptionClient, type SubscriptionClient } from './camara/subscriptions.js';
 import { createDeviceStatusProvider } from './device-status/client.js';
 import type { ReachabilityProvider } from './provider.js';
 
@@ -68,6 +69,16 @@ export function createProvider(
     jwt,
     transport,
     clock,
+    logger: deps.logger,
+  });
+}
+
+/** The CAMARA subscription API (push monitoring), with the same access as the lookups. */
+export function createCamaraSubscriptions(config: CamaraConfig, deps: ProviderDeps): SubscriptionClient {
+  return createSubscriptionClient({
+    config,
+    transport: transportFor(config.httpTimeoutMs, deps),
+    clock: deps.clock ?? systemClock,
     logger: deps.logger,
   });
 }

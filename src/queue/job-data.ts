@@ -46,6 +46,8 @@ export interface BatchJobData {
   readonly label?: string | null;
   /** Write results.xlsx beside results.csv (`--xlsx`); absent in older jobs: no. */
   readonly xlsx?: boolean;
+  /** Where the batch's events go (docs/webhooks.md), and the base of its output links when served; absent: none. */
+  readonly webhook?: BatchWebhook | null;
   /** What the batch may spend on upstream requests (`--budget`); absent: no cap. */
   readonly budget?: Budget;
   /** The prices of REACHSCAN_PRICES when the batch was started, for its cost; absent: none. */
@@ -57,6 +59,12 @@ export interface BatchJobData {
   readonly cursor: { readonly records: number; readonly chunks: number };
   /** Why the batch asks (`--purpose`); null or absent: the provider's configured purpose, in the worker. */
   readonly purpose?: string | null;
+}
+
+/** A batch's webhook: the receiver, and the URL `serve` is reached at (null: no output links). */
+export interface BatchWebhook {
+  readonly url: string;
+  readonly links: string | null;
 }
 
 /** A few hundred numbers of one batch, each asked once. */

@@ -47,6 +47,8 @@ export interface ScheduleDefinition {
   readonly sheet?: string;
   /** Also write results.xlsx. */
   readonly xlsx?: boolean;
+  /** Where each run's webhook events go; absent: REACHSCAN_WEBHOOK_URL of the worker, if set. */
+  readonly webhook?: string;
   /** What each run may spend on upstream requests (`--budget`); absent: no cap. */
   readonly budget?: Budget;
 }
@@ -77,7 +79,8 @@ export function assertScheduleDefinition(data: unknown): asserts data is Schedul
     ) ||
     !(d.label === undefined || typeof d.label === 'string') ||
     !(d.sheet === undefined || typeof d.sheet === 'string') ||
-    !(d.xlsx === undefined || typeof d.xlsx === 'boolean')
+    !(d.xlsx === undefined || typeof d.xlsx === 'boolean') ||
+    !(d.webhook === undefined || typeof d.webhook === 'string')
   ) {
     throw new TypeError('scheduled scan data has an unexpected shape');
   }

@@ -1,6 +1,7 @@
 import { parseBudget } from '../config/budget.js';
 import { isAbsolute, resolve } from 'node:path';
 import { SCAN_DEFAULTS } from '../config/defaults.js';
+import { isHttpUrl } from '../config/env.js';
 import { countryFlag, durationFlag, idColumnsFlag, labelFlag, sheetFlag } from '../config/options.js';
 import { purposeFlag } from '../config/privacy.js';
 import type { ProviderName } from '../core/lookup-result.js';
@@ -30,6 +31,7 @@ export const JOB_FIELDS = [
   'purpose',
   'sheet',
   'xlsx',
+  'webhook',
   'budget',
 ] as const;
 const REQUIRED_FIELDS = ['source', 'cron', 'timezone', 'out'] as const;
@@ -248,6 +250,7 @@ type ScanOptions = Pick<
   | 'purpose'
   | 'sheet'
   | 'xlsx'
+  | 'webhook'
   | 'budget'
 >;
 
@@ -276,6 +279,11 @@ function readScanOptions(job: JobFields): ScanOptions {
     'a purpose name such as FraudPreventionAndDetection',
   );
   const sheet = job.withGrammar('sheet', (value) => sheetFlag(value), 'a sheet name of 1 to 31 characters');
+  const webhook = job.withGrammar(
+    'webhook',
+    (value) => (isHttpUrl(value) ? value : undefined),
+    'an http(s) URL',
+  );
   const budget = job.withGrammar(
     'budget',
     (value) => parseBudget(value, 'budget'),
@@ -293,6 +301,7 @@ function readScanOptions(job: JobFields): ScanOptions {
     ...(purpose !== undefined ? { purpose } : {}),
     ...(sheet !== undefined ? { sheet } : {}),
     ...(xlsx === true ? { xlsx } : {}),
+    ...(webhook !== undefined ? { webhook } : {}),
     ...(budget !== undefined ? { budget } : {}),
   };
 }

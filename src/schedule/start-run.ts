@@ -38,6 +38,8 @@ export interface RunDeps {
   /** REACHSCAN_DATA_DIR, where runs keep their copies of the source file (`inputs/`); null: in the run's folder. */
   readonly copyRoot: string | null;
   readonly clock: Clock;
+  /** REACHSCAN_WEBHOOK_URL of the worker: used when the job file names no `webhook`. */
+  readonly defaultWebhook?: string | null;
   /** REACHSCAN_PRICES as this worker read it: the runs' cost, and money budgets. */
   readonly prices?: PriceTable | null;
 }
@@ -95,6 +97,7 @@ export async function startScheduledRun(
         purpose: definition.purpose,
         sheet: definition.sheet,
         xlsx: definition.xlsx,
+        webhook: scheduledWebhook(definition.webhook ?? deps.defaultWebhook ?? null),
         ...runSpending(definition.budget, deps.prices ?? null),
       },
       // A schedule's runs are one source: its trend is under its name unless the job file names another.
@@ -157,6 +160,11 @@ async function removeEmptyFolders(leaf: string, top: string): Promise<void> {
       return;
     if (dir === top) return;
   }
+}
+
+/** A run's webhook: its outputs are files on the worker's disk, so no links. */
+function scheduledWebhook(url: string | null): { url: string; links: null } | null {
+  return url === null ? null : { url, links: null };
 }
 
 /** A run's budget and prices; a money budget without prices in its currency cannot start. */

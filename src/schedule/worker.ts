@@ -21,6 +21,8 @@ export interface ScheduleWorkerOptions {
   readonly prices?: PriceTable | null;
   /** REACHSCAN_DATA_DIR (runs keep their copies of the source in its `inputs/`), or null: in each run's folder. */
   readonly copyRoot: string | null;
+  /** REACHSCAN_WEBHOOK_URL: where runs send their events when the job file names no `webhook`. */
+  readonly defaultWebhook?: string | null;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -55,6 +57,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): ScheduleWor
     prices: options.prices ?? null,
     copyRoot: options.copyRoot,
     clock: options.clock,
+    defaultWebhook: options.defaultWebhook ?? null,
   };
 
   const worker = new Worker(

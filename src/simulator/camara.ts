@@ -56,9 +56,9 @@ export function camaraError(
 }
 
 /** How the call is authorised: a token's grant, an API key (two-legged), or the error to answer. */
-type Caller = { readonly grant: AccessGrant | null } | { readonly error: CamaraErrorCode };
+export type Caller = { readonly grant: AccessGrant | null } | { readonly error: CamaraErrorCode };
 
-function caller(req: IncomingMessage, context: RouteContext, api: CamaraApi): Caller {
+export function caller(req: IncomingMessage, context: RouteContext, api: CamaraApi): Caller {
   const key = headerOf(req, 'x-api-key') ?? headerOf(req, 'x-rapidapi-key');
   if (key !== undefined) {
     const viaRapidApi = headerOf(req, 'x-rapidapi-key') !== undefined;

@@ -25,6 +25,12 @@ export async function handleControl(
     return sendJson(res, 200, { reset: true });
   }
   if (route === 'GET /_sim/dials') return sendJson(res, 200, state.dials());
+  if (route === 'GET /_sim/subscriptions')
+    return sendJson(res, 200, {
+      subscriptions: state.subscriptions.list(),
+      delivered: state.subscriptions.delivered,
+    });
+  if (route === 'POST /_sim/events/flush') return sendJson(res, 200, { sent: state.subscriptions.flush() });
   if (isChangeRoute(route)) {
     const body = parseJson((await readBody(req, BODY_LIMIT_BYTES))?.toString('utf8') ?? '');
     try {
@@ -42,7 +48,13 @@ function isChangeRoute(route: string): route is ChangeRoute {
 
 /** Applies a change sent as unchecked JSON and gives the answer; throws (a 400) on a bad body. */
 function applyChange(state: SimulatorState, route: ChangeRoute, body: unknown): unknown {
-  if (route === 'PATCH /_sim/dials') return state.setDials(body as DialsPatch);
+  if (route === 'PATCH /_sim/dials') {
+    const before = state.dials().eventOutOfOrder;
+    const dials = state.setDials(body as DialsPatch);
+    // Turning the out-of-order dial off delivers what it held.
+    if (before && !dials.eventOutOfOrder) state.subscriptions.flush();
+    return dials;
+  }
   if (route === 'POST /_sim/devices') {
     const { phone_number, state: device } = (body ?? {}) as { phone_number?: unknown; state?: unknown };
     if (typeof phone_number !== 'string') throw new TypeError('phone_number is required');

@@ -70,6 +70,13 @@ export interface SimulatorDials {
    */
   readonly camaraError: CamaraErrorCode | null;
   readonly camaraErrorApi: 'both' | 'reachability' | 'roaming';
+  /** Every subscription event is posted twice (same id): a receiver must not count it twice. */
+  readonly eventDuplicates: boolean;
+  /**
+   * Subscription events are held, then posted newest first when the dial is turned off again (or on
+   * `POST /_sim/events/flush`): a receiver must not let an older event undo a newer one.
+   */
+  readonly eventOutOfOrder: boolean;
   readonly faults: FaultRates;
 }
 
@@ -124,6 +131,8 @@ export const DEFAULT_DIALS: SimulatorDials = Object.freeze({
   camaraShape: 'v1.1',
   camaraError: null,
   camaraErrorApi: 'both',
+  eventDuplicates: false,
+  eventOutOfOrder: false,
   faults: NO_FAULTS,
 });
 
@@ -195,6 +204,8 @@ function checkCamaraDials(next: SimulatorDials): void {
     throw new RangeError(`camaraError must be null or one of ${Object.keys(CAMARA_ERRORS).join(', ')}`);
   if (!['both', 'reachability', 'roaming'].includes(next.camaraErrorApi))
     throw new RangeError('camaraErrorApi must be both, reachability or roaming');
+  if (typeof next.eventDuplicates !== 'boolean' || typeof next.eventOutOfOrder !== 'boolean')
+    throw new RangeError('eventDuplicates and eventOutOfOrder must be true or false');
 }
 
 /** Picks at most one fault for a request from one uniform draw. */

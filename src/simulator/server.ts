@@ -11,6 +11,7 @@ import { bcAuthorizeRoute, NETWORK_AUTH_PATHS, tokenRoute } from './network-auth
 import { OPERATOR_AUTH_PATHS, operatorAuthorizeRoute, operatorTokenRoute } from './operator-auth.js';
 import type { Route } from './route.js';
 import { SimulatorState } from './state.js';
+import { SUBSCRIPTION_PATH } from './subscriptions.js';
 import type { Simulator, SimulatorOptions } from './types.js';
 
 export { IDENTITY_INSIGHTS_PATHS } from './identity-insights.js';
@@ -23,7 +24,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   server.on('connection', () => state.stats.connection());
   server.keepAliveTimeout = 5_000;
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
-  return simulatorHandle(state, server, address);
+  const handle = simulatorHandle(state, server, address);
+  state.url = handle.url;
+  return handle;
 }
 
 /** Which route answers each API path; every other path belongs to the `/_sim` endpoints. */
@@ -48,11 +51,14 @@ function requestHandler(state: SimulatorState, routes: ReadonlyMap<string, Route
     res.setHeader(SIMULATOR_HEADER, '1');
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
     const route = routes.get(path);
-    const handler = route
-      ? admit(state, req, res, path).then((admitted) =>
-          admitted ? route(admitted, state.context) : undefined,
-        )
-      : handleControl(state, req, res, path);
+    const subscriptions = SUBSCRIPTION_PATH.exec(path);
+    const handler = subscriptions
+      ? state.subscriptions.handle(req, res, subscriptions)
+      : route
+        ? admit(state, req, res, path).then((admitted) =>
+            admitted ? route(admitted, state.context) : undefined,
+          )
+        : handleControl(state, req, res, path);
     handler.catch(() => {
       if (!res.headersSent) sendProblem(res, 500, PROBLEMS.internal());
       else res.destroy();
@@ -83,6 +89,9 @@ function simulatorHandle(state: SimulatorState, server: Server, address: Address
     setDials: (patch) => state.setDials(patch),
     script: (phoneNumber, responses) => state.script(phoneNumber, responses),
     setDevice: (phoneNumber, device) => state.setDevice(phoneNumber, device),
+    subscriptions: () => state.subscriptions.list(),
+    flushEvents: () => state.subscriptions.flush(),
+    eventsDelivered: () => state.subscriptions.delivered,
     close: () => close(state, server),
   };
 }

@@ -10,6 +10,7 @@ import { seededRandom } from './random.js';
 import { SlidingWindowCap } from './rate-cap.js';
 import type { RouteContext } from './route.js';
 import { StatsCounter } from './stats.js';
+import { SubscriptionBook } from './subscriptions.js';
 import type { ScriptedResponse, SimulatorOptions } from './types.js';
 
 /** Everything one simulator holds and changes while it runs; each `startSimulator` call has its own. */
@@ -25,6 +26,9 @@ export class SimulatorState {
   private readonly scripts = new Map<string, ScriptedResponse[]>();
   private readonly devices = new Map<string, DeviceState>();
   private readonly closing = new AbortController();
+  /** CAMARA subscriptions; their events name the simulator's URL as `source` once it listens. */
+  readonly subscriptions: SubscriptionBook;
+  url = 'http://simulator';
 
   constructor(options: SimulatorOptions) {
     // Every request in flight waits out its latency listening for the close: hundreds at once are normal.
@@ -35,6 +39,7 @@ export class SimulatorState {
     this.cap = new SlidingWindowCap(this.current.rateCapPerSecond);
     this.random = seededRandom(this.seed);
     this.context = this.routeContext(options, options.clock ?? systemClock, applications);
+    this.subscriptions = new SubscriptionBook(this.context, () => this.url);
   }
 
   private routeContext(
@@ -77,6 +82,7 @@ export class SimulatorState {
     this.random = seededRandom(this.seed);
     this.cap = new SlidingWindowCap(this.current.rateCapPerSecond);
     this.oauth.clear();
+    this.subscriptions.clear();
   }
 
   script(phoneNumber: string, responses: readonly ScriptedResponse[]): void {
@@ -96,9 +102,12 @@ export class SimulatorState {
     return this.scripts.get(phoneNumber)?.shift();
   }
 
+  /** Sets (null: forgets) a number's device; its subscriptions hear of the change. */
   setDevice(phoneNumber: string, state: DeviceState | null): void {
+    const before = this.context.deviceState(phoneNumber);
     if (state === null) this.devices.delete(phoneNumber);
     else this.devices.set(phoneNumber, state);
+    this.subscriptions.deviceChanged(phoneNumber, before, this.context.deviceState(phoneNumber));
   }
 
   /** The state a test told the network for a number, or null when the seeded rules apply. */
@@ -138,5 +147,6 @@ export class SimulatorState {
   /** Ends every pending pause: called on close. */
   stopPauses(): void {
     this.closing.abort();
+    this.subscriptions.close();
   }
 }

@@ -49,5 +49,11 @@ export interface Simulator {
    * or reset); null goes back to the seeded rules. How tests make a device go offline or start roaming.
    */
   setDevice(phoneNumber: string, state: DeviceState | null): void;
+  /** The CAMARA subscriptions the operator holds, as its API shows them. */
+  subscriptions(): readonly unknown[];
+  /** Posts the events the `eventOutOfOrder` dial held, newest first; gives how many. */
+  flushEvents(): number;
+  /** Event posts answered (or failed) so far, duplicates included. */
+  eventsDelivered(): number;
   close(): Promise<void>;
 }

@@ -32,6 +32,12 @@ import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
 import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
+import { webhookSettings, type WebhookSettings } from '../../config/webhooks.js';
+import { closeWebhookQueues } from '../../notify/events.js';
+import { waitForDeliveries } from '../webhook-wait.js';
+
+/** How long a finished scan waits for its webhook deliveries (`--webhook-wait`). */
+const DEFAULT_WEBHOOK_WAIT_MS = 60_000;
 
 export { SCAN_DEFAULTS };
 
@@ -48,6 +54,9 @@ interface ScanRequest {
   readonly lockMs: number;
   /** `--strict`: invalid numbers and malformed records exit 1 too. */
   readonly strict: boolean;
+  /** REACHSCAN_WEBHOOK_*, and how long the scan waits for its deliveries before it exits (`--webhook-wait`). */
+  readonly webhooks: WebhookSettings;
+  readonly webhookWaitMs: number;
 }
 
 /** What a scan started and must stop again, recorded as each part starts so that cleanUp stops only those. */
@@ -94,6 +103,7 @@ function parseScanArgs(argv: readonly string[]) {
     out: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
+    'webhook-wait': { type: 'string' },
   });
 }
 
@@ -121,6 +131,8 @@ async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Prom
   const settings = scanSettingsFromFlags(values, io.env);
   const lockMs = jobLockFromEnv(io.env);
   const outDir = resolve(values.out);
+  const webhooks = webhookSettings(io.env);
+  const webhookWaitMs = durationFlag(values['webhook-wait'], 'webhook-wait') ?? DEFAULT_WEBHOOK_WAIT_MS;
   await assertWritableFolder(outDir, values.out);
   return {
     file,
@@ -131,6 +143,8 @@ async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Prom
     settings,
     lockMs,
     strict: values.strict,
+    webhooks,
+    webhookWaitMs,
   };
 }
 
@@ -178,7 +192,9 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
     // Finished, or gone from Redis: nothing will read the batch's copy of its input again.
     started.ended =
       outcome.interrupted === null && ['finished', 'lost', 'refused'].includes(outcome.end.kind);
-    return await finish(outcome, queues, request, prepared.data.batchId, io, say);
+    const code = await finish(outcome, queues, request, prepared.data.batchId, io, say);
+    if (started.ended && prepared.data.webhook != null) await awaitDeliveries(queues, request, prepared, say);
+    return code;
   } finally {
     await cleanUp(started, request.simulate);
     // The batch's copy of its input stays only while a later run can resume the batch (a finished batch's
@@ -235,6 +251,7 @@ async function startCarrierAndRedis(
       clock: io.clock ?? systemClock,
       lockMs: request.lockMs,
       ...historyPrivacy(io.env),
+      webhooks: request.webhooks,
     });
   }
   return { redis, prefix, redisChoice };
@@ -307,6 +324,25 @@ async function finish(
   io.stdout.write(summary(report, request.outDir, names));
   // The batch's own code says whether lookups failed; --strict also fails on the findings about the input.
   return status.exitCode === 0 && batchExitCode(report, request.strict) === 0 ? EXIT.ok : EXIT.rowErrors;
+}
+
+/** The batch's webhook deliveries, waited for up to --webhook-wait; what is left is said, with its fate. */
+async function awaitDeliveries(
+  queues: RunQueues,
+  request: ScanRequest,
+  prepared: PreparedBatch,
+  say: Say,
+): Promise<void> {
+  // A simulated run's queues, and a private Redis, go when the scan exits: so do deliveries left in them.
+  const dropped = request.simulate || queues.redisChoice.stopPrivate !== null;
+  await waitForDeliveries({
+    context: { redis: queues.redis, prefix: queues.prefix },
+    batchId: prepared.data.batchId,
+    waitMs: request.webhookWaitMs,
+    leftTo: dropped ? 'dropped' : 'workers',
+    say,
+  });
+  await closeWebhookQueues(queues.redis);
 }
 
 /** Stops whatever the scan started: the workers first (they use the rest), the simulator last. */

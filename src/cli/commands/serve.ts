@@ -3,6 +3,9 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
+import { webhookSettings, type WebhookSettings } from '../../config/webhooks.js';
+import { startWebhookDeliveries, type WebhookDeliveries } from '../../notify/delivery-worker.js';
+import { closeWebhookQueues } from '../../notify/events.js';
 import {
   historyOptions,
   jobLockFromEnv,
@@ -30,6 +33,12 @@ import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { historyPrivacy } from '../../config/privacy.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
+import { deviceChangedWebhook, renewDue } from '../../batch/monitor.js';
+import { MONITOR_RENEW_CHECK_MS } from '../../config/monitor.js';
+import { StateStore } from '../../history/state-store.js';
+import { announceDeviceChange } from '../../api/events-route.js';
+import type { EventRouteDeps } from '../../api/events-route.js';
+import { monitorDepsFromEnv } from '../monitor-setup.js';
 import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
 
 export const SERVE_HELP = `Usage: reachscan serve [--host HOST] [--port N] [--worker [--concurrency N]]
@@ -77,7 +86,10 @@ interface ServeSetup {
   readonly clock: Clock;
   /** Providers of the in-process worker (--worker), credentials checked; else null. */
   readonly providers: ProviderRegistry | null;
+  readonly env: Env;
   readonly privacy: ReturnType<typeof historyPrivacy>;
+  /** REACHSCAN_WEBHOOK_*: serve delivers queued webhook events itself when a secret is set. */
+  readonly webhooks: WebhookSettings;
 }
 
 /** What has started, filled in as it starts, so a failure part-way stops only that. */
@@ -88,6 +100,10 @@ interface ServeRunning {
   readonly merger: RetryMerger;
   queues: Queue[];
   workers: Workers | null;
+  /** Renews CAMARA subscriptions before they expire (push monitoring set up), else null. */
+  renewals: NodeJS.Timeout | null;
+  /** Webhook deliveries of serve itself, when no in-process worker runs them. */
+  deliveries: WebhookDeliveries | null;
   sweeper: NodeJS.Timeout | null;
 }
 
@@ -156,7 +172,26 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
   const clock = io.clock ?? systemClock;
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
-  return { flags, config, server, lockMs, prefix, logger, clock, providers, privacy };
+  const webhooks = webhookSettings(io.env);
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const webhook = {
+    defaultUrl: webhooks.defaultUrl,
+    signed: webhooks.secret !== null,
+    links: webhooks.publicUrl ?? `http://${host}:${config.port}`,
+  };
+  return {
+    flags,
+    config,
+    server: { ...server, webhook },
+    lockMs,
+    prefix,
+    logger,
+    clock,
+    providers,
+    webhooks,
+    privacy,
+    env: io.env,
+  };
 }
 
 /** Redis (a private one with --worker when none answers) and the data folder. */
@@ -175,7 +210,17 @@ async function connectServe(setup: ServeSetup, env: Env, say: (line: string) => 
   const redis = createRedis(redisChoice.url, 'client');
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   const merger = new RetryMerger({ redis, prefix, dataDir, logger, clock });
-  return { redisChoice, redis, dataDir, merger, queues: [], workers: null, sweeper: null };
+  return {
+    redisChoice,
+    redis,
+    dataDir,
+    merger,
+    queues: [],
+    workers: null,
+    deliveries: null,
+    sweeper: null,
+    renewals: null,
+  };
 }
 
 /** The queues, the in-process worker with --worker, and the API listening. */
@@ -194,7 +239,11 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
       clock,
       lockMs: setup.lockMs,
       ...setup.privacy,
+      webhooks: setup.webhooks,
     });
+  } else {
+    const redisUrl = running.redisChoice.url;
+    running.deliveries = startWebhookDeliveries({ redisUrl, prefix, logger, settings: setup.webhooks });
   }
   const batches = new BatchService({ redis, prefix, dataDir, clock, merger });
   startRetentionSweeps(setup, running, batches);
@@ -208,6 +257,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     server,
     logger,
     localMetrics,
+    events: startMonitorEvents(setup, running),
   });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -217,6 +267,41 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     throw new ReachscanError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port} (${code})`);
   }
   return app;
+}
+
+/**
+ * `/events/camara` and the renewal of subscriptions, when REACHSCAN_PUBLIC_URL and the CAMARA settings are
+ * there; each subscription is renewed when a tenth of its duration is left.
+ */
+function startMonitorEvents(setup: ServeSetup, running: ServeRunning): EventRouteDeps {
+  const { logger, clock } = setup;
+  const { defaultUrl, secret } = setup.webhooks;
+  const announce =
+    defaultUrl !== null && secret !== null
+      ? deviceChangedWebhook({ redis: running.redis, prefix: setup.prefix }, defaultUrl)
+      : announceDeviceChange(logger);
+  const monitor = monitorDepsFromEnv(
+    setup.env,
+    { redis: running.redis, logger, clock, ratePerSecond: 0 },
+    false,
+  );
+  if (monitor === null) return { monitor: null, logger, announce };
+  running.renewals = setInterval(() => {
+    renewDue(monitor, 0).catch((error: Error) =>
+      logger.warn({ err: error.message }, 'subscription renewal failed'),
+    );
+  }, MONITOR_RENEW_CHECK_MS);
+  running.renewals.unref();
+  return {
+    monitor: {
+      ...monitor,
+      states: new StateStore(running.redis, monitor.history, setup.privacy.stateSecret),
+      // Events are evidence the operator pushes under the CAMARA configuration's purpose.
+      purpose: setup.privacy.defaultPurpose('camara'),
+    },
+    logger,
+    announce,
+  };
 }
 
 /** REACHSCAN_BATCH_RETENTION_DAYS: a sweep at start-up, then every hour; a failed sweep is logged, not fatal. */
@@ -249,8 +334,11 @@ async function shutDownServe(setup: ServeSetup, running: ServeRunning): Promise<
   const { redis } = running;
   if (running.sweeper !== null) clearInterval(running.sweeper);
   await running.merger.stop();
+  if (running.renewals !== null) clearInterval(running.renewals);
   await running.workers?.close();
+  await running.deliveries?.close();
   await setup.providers?.close();
+  await closeWebhookQueues(redis);
   await Promise.all(running.queues.map((queue) => queue.close().catch(() => undefined)));
   await redis.quit().catch(() => redis.disconnect());
   await running.redisChoice.stopPrivate?.();

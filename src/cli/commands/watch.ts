@@ -1,3 +1,4 @@
+import { webhookSettings } from '../../config/webhooks.js';
 import { oneLine } from '../../core/one-line.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
@@ -62,6 +63,7 @@ Options:
   --simulate, --no-worker, --bom, --no-formula-guard, --error-threshold, --error-window, --id-columns,
   --label, --sheet, --xlsx: as for reachscan scan, for every file (a file lacking an --id-columns column goes to failed/);
   without --label, the runs of files dropped under one name share the report's trend
+  --webhook URL: as for reachscan scan, for every file's batch (default REACHSCAN_WEBHOOK_URL)
 
 Durations: 90s, 1.5s, 30m, 24h, 7d. Redis: REDIS_URL must answer (a watcher needs a Redis that outlives it:
 no private one is started).
@@ -233,6 +235,7 @@ async function startWatchServices(
       clock,
       lockMs: plan.lockMs,
       ...historyPrivacy(io.env),
+      webhooks: webhookSettings(io.env),
     });
   }
   return { redis, batchPrefix };

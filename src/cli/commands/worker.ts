@@ -1,3 +1,4 @@
+import { webhookSettings } from '../../config/webhooks.js';
 import { readPrices } from '../../config/prices.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
@@ -42,6 +43,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     prices: readPrices(io.env),
   };
   const lockMs = jobLockFromEnv(io.env);
+  const webhooks = webhookSettings(io.env);
   const say = lineWriter(io.stderr, 'reachscan worker: ');
   const redis = await chooseRedis(io.env, false, say);
   warnIfHistoryInClear(io.env, redis, say);
@@ -53,6 +55,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     clock: systemClock,
     lockMs,
     ...historyPrivacy(io.env),
+    webhooks,
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
@@ -62,6 +65,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     retryBaseMs: scheduled.retryBaseMs,
     prices: scheduled.prices,
     copyRoot: inputCopyRoot(io.env),
+    defaultWebhook: webhooks.defaultUrl,
     logger,
     clock: systemClock,
   });

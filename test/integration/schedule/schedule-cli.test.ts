@@ -181,7 +181,7 @@ describe('reachscan schedule sync / list (subprocesses)', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toEqual([
         expect.stringMatching(new RegExp(`^reachscan: ${jobs.dir}/broken\\.json: not valid JSON \\(.+\\)$`)),
-        `reachscan: ${jobs.dir}/typos.json: "tiemzone": unknown field (the fields are description, source, provider, cron, timezone, out, staleDays, maxAge, column, defaultCountry, rate, enabled, idColumns, label, purpose, sheet, xlsx, budget)`,
+        `reachscan: ${jobs.dir}/typos.json: "tiemzone": unknown field (the fields are description, source, provider, cron, timezone, out, staleDays, maxAge, column, defaultCountry, rate, enabled, idColumns, label, purpose, sheet, xlsx, webhook, budget)`,
         `reachscan: ${jobs.dir}/typos.json: "timezone": unknown time zone "Europe/Pari"`,
         `reachscan: ${jobs.dir}/typos.json: "maxAge": must be a duration such as 90s, 30m, 24h or 7d, or "0" (got "1 week")`,
         'reachscan: schedule sync: nothing changed (4 problems above)',

@@ -591,6 +591,7 @@ describe('no secret and no full phone number leaves the program where it must no
       'idColumns',
       'label',
       'xlsx',
+      'webhook',
       'submittedAt',
       'step',
       'cursor',

@@ -29,6 +29,8 @@ describe('parseBatchOptions', () => {
       history: server.history,
       retryBaseMs: 1_000,
       breaker: { threshold: 0.5, window: 200 },
+      xlsx: false,
+      webhook: null,
     });
   });
 
