@@ -92,11 +92,11 @@ describe('reachscan simulate', () => {
       const env = Object.fromEntries(
         [...sim.stdout().matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
       );
-      expect(Object.keys(env).filter((k) => k.startsWith('VONAGE_')).sort()).toEqual([
-        'VONAGE_API_BASE_URL',
-        'VONAGE_APPLICATION_ID',
-        'VONAGE_PRIVATE_KEY_PATH',
-      ]);
+      expect(
+        Object.keys(env)
+          .filter((k) => k.startsWith('VONAGE_'))
+          .sort(),
+      ).toEqual(['VONAGE_API_BASE_URL', 'VONAGE_APPLICATION_ID', 'VONAGE_PRIVATE_KEY_PATH']);
       // The CAMARA operator's settings follow (checked in scan-cli.test.ts); nothing else is exported.
       expect(Object.keys(env).every((k) => k.startsWith('VONAGE_') || k.startsWith('CAMARA_'))).toBe(true);
       expect(statSync(env.VONAGE_PRIVATE_KEY_PATH as string).mode & 0o777).toBe(0o600);

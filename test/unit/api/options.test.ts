@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseBatchOptions } from '../../../src/api/options.js';
 import { HttpProblem } from '../../../src/api/problem.js';
 
-const server = { history: { prefix: '{t-state}:', retentionDays: 400 }, retryBaseMs: 1_000, stateSecret: null };
+const server = {
+  history: { prefix: '{t-state}:', retentionDays: 400 },
+  retryBaseMs: 1_000,
+  stateSecret: null,
+};
 
 function problem(given: Record<string, string | string[]>): HttpProblem {
   try {
