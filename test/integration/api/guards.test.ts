@@ -240,9 +240,15 @@ describe('reachscan serve: what it refuses', () => {
       const noPhone = await csvPost('name,city\nAda,London\n');
       expectProblem(noPhone, 422);
       expect(noPhone.json<{ detail: string }>().detail).toMatch(/^upload\.csv: no phone column found/);
-      const binary = await csvPost(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x01]));
+      const binary = await csvPost(
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x01]),
+      );
       expectProblem(binary, 422);
       expect(binary.json<{ detail: string }>().detail).toContain('a binary file');
+      // A ZIP's first bytes are what an .xlsx starts with: it is read as a workbook, and refused as a broken one.
+      const brokenZip = await csvPost(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x01]));
+      expectProblem(brokenZip, 422);
+      expect(brokenZip.json<{ detail: string }>().detail).toContain('is not a readable Excel workbook');
       const empty = await csvPost('');
       expectProblem(empty, 422);
       expect(empty.json<{ detail: string }>().detail).toBe('upload.csv: the file is empty');
