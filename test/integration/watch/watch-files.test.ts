@@ -151,7 +151,11 @@ describe('reachscan watch: taking files (subprocess)', () => {
       const watcher = startWatcher(f, watchEnv(sim));
       try {
         dropFile(f.inbox, 'no-phone.csv', 'id,name\n1,Ada\n2,Alan\n');
-        dropFile(f.inbox, 'binary.txt', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x01]));
+        dropFile(
+          f.inbox,
+          'binary.txt',
+          Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x01]),
+        );
         dropFile(f.inbox, 'some-bad.tsv', `id\tphone\n1\t+447400002000\n2\tnot a number\n3\t+447400002001\n`);
         await expect.poll(() => list(join(f.inbox, 'failed')), { timeout: 30_000 }).toHaveLength(4);
         await expect.poll(() => list(join(f.inbox, 'done')), { timeout: 30_000 }).toHaveLength(1);
