@@ -9,10 +9,17 @@ import {
 } from '../../../src/watch/names.js';
 
 describe('classifyName', () => {
-  it.each(['crm.csv', 'CRM.CSV', 'list.txt', 'fleet.TSV', 'with space.csv', 'a.b.csv', '-x.csv'])(
-    'takes %s',
-    (name) => expect(classifyName(name).kind).toBe('candidate'),
-  );
+  it.each([
+    'crm.csv',
+    'CRM.CSV',
+    'list.txt',
+    'fleet.TSV',
+    'with space.csv',
+    'a.b.csv',
+    '-x.csv',
+    'crm.xlsx',
+    'Fleet.XLSX',
+  ])('takes %s', (name) => expect(classifyName(name).kind).toBe('candidate'));
   it.each([
     '.hidden.csv',
     '.csv',
@@ -23,9 +30,10 @@ describe('classifyName', () => {
     'crm.csv.partial',
     'crm.csv~',
     '~$crm.csv',
+    '~$crm.xlsx',
     '.~lock.crm.csv#',
   ])('ignores the temporary or hidden %s', (name) => expect(classifyName(name).kind).toBe('temporary'));
-  it.each(['crm.xlsx', 'notes.pdf', 'README', 'processing', 'crm.csv.bak'])(
+  it.each(['crm.xls', 'notes.pdf', 'README', 'processing', 'crm.csv.bak'])(
     'leaves %s alone as another kind of file',
     (name) => expect(classifyName(name).kind).toBe('other'),
   );
