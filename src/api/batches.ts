@@ -212,7 +212,8 @@ export class BatchService {
       records: status?.records ?? report?.rows.total ?? 0,
       ingested,
       rate: rate === null ? null : Math.round(rate * 100) / 100,
-      eta_seconds: running ? etaSeconds(done, total, ingested, rate) : null,
+      // A paused batch finishes when someone resumes it: no time can be said.
+      eta_seconds: running && state !== 'paused' ? etaSeconds(done, total, ingested, rate) : null,
       retries: status?.retries ?? 0,
       pauses: status?.pauses ?? 0,
       failure: progress.failure,
