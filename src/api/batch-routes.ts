@@ -1,5 +1,3 @@
-import { parseBudget, type Budget } from '../config/budget.js';
-import { UsageError } from '../core/errors.js';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import fastifyMultipart from '@fastify/multipart';
@@ -9,7 +7,7 @@ import type { ApiConfig } from '../config/api.js';
 import type { BatchService, BatchView } from './batches.js';
 import { assertBatchId, type DataDir } from './data-dir.js';
 import { FILE_PARAMS, ID_PARAMS, LIST_QUERY } from './openapi.js';
-import { parseBatchOptions, type ServerSettings } from './options.js';
+import { parseBatchOptions, parseResumeBudget, type ServerSettings } from './options.js';
 import { isPartAFile, MULTIPART_LIMITS, receiveMultipart } from './multipart.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { saveUpload, tooLarge, type SavedUpload } from './upload.js';
@@ -219,7 +217,10 @@ function registerResumeAndRetry(api: FastifyInstance, batches: BatchService): vo
     { schema: resume },
     async (request) => {
       assertBatchId(request.params.id);
-      const { chunks, reason } = await batches.resume(request.params.id, resumeBudget(request.query.budget));
+      const { chunks, reason } = await batches.resume(
+        request.params.id,
+        parseResumeBudget(request.query.budget),
+      );
       const view = await batches.view(request.params.id);
       return { id: request.params.id, state: view.state, resumed_chunks: chunks, was_paused_for: reason };
     },
@@ -252,16 +253,4 @@ function registerDelete(api: FastifyInstance, batches: BatchService): void {
     await batches.remove(request.params.id);
     return reply.code(204).send();
   });
-}
-
-/** `?budget=` of a resume (as `reachscan resume --budget`): a new, larger budget for the batch. */
-function resumeBudget(text: string | undefined): Budget | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  try {
-    return parseBudget(text);
-  } catch (error) {
-    if (error instanceof UsageError)
-      throw new HttpProblem(400, `option ${error.message.replace(/--([\w-]+)/g, '"$1"')}`);
-    throw error;
-  }
 }

@@ -1,5 +1,7 @@
 import type { Budget } from '../config/budget.js';
 import { resumePausedBatch } from '../batch/resume.js';
+import { reportCost, spendingSoFar } from '../batch/budget.js';
+import type { ReportCost } from '../output/report.js';
 import type { Readable } from 'node:stream';
 import { prepareBatch, type ScanSettings } from '../batch/prepare.js';
 import type { Clock } from '../core/clock.js';
@@ -48,6 +50,16 @@ export interface BatchView {
   readonly invalid_numbers: number | null;
   readonly malformed_records: number | null;
   readonly lookups_failed: number | null;
+  /**
+   * Why the batch asks: the `purpose` it was submitted with, and once done the one report.json records (then
+   * the provider's configured purpose when none was given); null while it runs without one.
+   */
+  readonly purpose: string | null;
+  /**
+   * What it spent on upstream requests so far, as report.json's `cost` says it (`budget`: `500 requests`,
+   * `25.00 EUR`, null without one); null when neither Redis nor a report knows (an old batch).
+   */
+  readonly cost: BatchCost | null;
   readonly retry_of: string | null;
   readonly retry: {
     readonly id: string;
@@ -64,6 +76,9 @@ export interface BatchView {
   /** The outputs in the batch's folder now, each with its `GET /batches/:id/files/:name` URL. */
   readonly files: readonly { readonly name: string; readonly url: string }[];
 }
+
+/** A batch's spending in its view: report.json's `cost` without the cache hits (counted at the end). */
+export type BatchCost = Omit<ReportCost, 'cache_hits'>;
 
 /** One batch in `GET /batches`: its view's essentials and, once done, the report's figures. */
 export interface BatchSummary {
@@ -197,7 +212,8 @@ export class BatchService {
       records: status?.records ?? report?.rows.total ?? 0,
       ingested,
       rate: rate === null ? null : Math.round(rate * 100) / 100,
-      eta_seconds: running ? etaSeconds(done, total, ingested, rate) : null,
+      // A paused batch finishes when someone resumes it: no time can be said.
+      eta_seconds: running && state !== 'paused' ? etaSeconds(done, total, ingested, rate) : null,
       retries: status?.retries ?? 0,
       pauses: status?.pauses ?? 0,
       failure: progress.failure,
@@ -207,6 +223,8 @@ export class BatchService {
       invalid_numbers: report?.invalid_numbers ?? null,
       malformed_records: report?.malformed_records ?? null,
       lookups_failed: report?.lookups_failed ?? null,
+      purpose: report?.purpose ?? record.job.purpose ?? null,
+      cost: await this.cost(id, report?.cost),
       retry_of: record.retryOf,
       retry:
         retry === null
@@ -234,6 +252,16 @@ export class BatchService {
         url: `${statusUrl(id)}/files/${name}`,
       })),
     };
+  }
+
+  /** The final cost once report.json has it; until then what Redis counted so far. */
+  private async cost(id: string, reported: ReportCost | undefined): Promise<BatchCost | null> {
+    if (reported !== undefined) {
+      const { cache_hits: _counted, ...cost } = reported;
+      return cost;
+    }
+    const spending = await spendingSoFar(this.deps.redis, batchKeys(this.deps.prefix, id));
+    return spending === null ? null : reportCost(spending);
   }
 
   /** A page of the batches in the data folder, newest first (`GET /batches`). */

@@ -166,3 +166,20 @@ function budgetOption(
   if (problem !== null) throw new UsageError(problem);
   return { budget, prices };
 }
+
+/**
+ * The new budget of a resume (`POST /batches/:id/resume?budget=`, the console's "New budget"), as
+ * `reachscan resume --budget`: undefined when none is given; a 400 naming the option when it is no budget.
+ */
+export function parseResumeBudget(text: string | undefined): Budget | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseBudget(text);
+  } catch (error) {
+    if (error instanceof UsageError)
+      throw new HttpProblem(400, `option ${error.message.replace(/--([\w-]+)/g, '"$1"')}`, {
+        option: 'budget',
+      });
+    throw error;
+  }
+}

@@ -80,7 +80,16 @@ export interface Spending {
 }
 
 export async function readSpending(redis: RedisClient, keys: BatchKeys): Promise<Spending> {
+  return spendingOf(await redis.hgetall(keys.spend));
+}
+
+/** What a batch spent so far while Redis keeps its spend (it runs, or ended less than a day ago); else null. */
+export async function spendingSoFar(redis: RedisClient, keys: BatchKeys): Promise<Spending | null> {
   const h = await redis.hgetall(keys.spend);
+  return Object.keys(h).length === 0 ? null : spendingOf(h);
+}
+
+function spendingOf(h: Readonly<Record<string, string>>): Spending {
   const byKind: Record<string, number> = {};
   for (const [field, value] of Object.entries(h))
     if (field.startsWith('n:')) byKind[field.slice(2)] = Number(value);

@@ -44,6 +44,17 @@ button, .button { font: inherit; font-weight: 600; border-radius: 4px; padding: 
   border: 2px solid var(--brand); background: var(--brand); color: var(--brand-ink); text-decoration: none;
   display: inline-block; }
 button.secondary { background: var(--paper); color: var(--brand); }
+button.danger { background: var(--bad); border-color: var(--bad); }
+.check { display: flex; gap: .6rem; align-items: flex-start; }
+.check input { width: 1.25rem; height: 1.25rem; margin: .15rem 0 0; flex: none; accent-color: var(--bad); }
+.check label { margin: 0; }
+.danger-zone { margin-top: 1.75rem; border-left: 4px solid var(--bad); }
+.danger-zone h2 { margin-top: 0; }
+.danger-zone p { margin-top: 0; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
+form.resume { display: flex; flex-wrap: wrap; gap: .5rem .75rem; align-items: flex-end; }
+form.resume > div { flex: 1 1 16rem; max-width: 32rem; }
+input[aria-invalid="true"], select[aria-invalid="true"] { border: 2px solid var(--bad); }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; }
 .actions form { margin: 0; }
 .notice { padding: .75rem 1rem; border-radius: 4px; border-left: 4px solid; background: var(--paper); }
@@ -115,6 +126,13 @@ export const CONSOLE_JS = `'use strict';
     if (s >= 60) return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
     return s + ' s';
   }
+  // Spent of budget, worded as the server words it (html.ts spentOfBudget).
+  function spent(cost) {
+    if (!cost || cost.budget === null) return '\\u2014';
+    var requests = /^(\\d+) requests$/.exec(cost.budget);
+    if (requests) return count(cost.requests) + ' of ' + count(Number(requests[1])) + ' requests';
+    return (cost.amount || 0).toFixed(2) + ' of ' + cost.budget;
+  }
   function set(root, field, text) {
     root.querySelectorAll('[data-field="' + field + '"]').forEach(function (el) { el.textContent = text; });
   }
@@ -140,6 +158,7 @@ export const CONSOLE_JS = `'use strict';
           set(root, 'rate', view.rate === null ? '\\u2014' : count(view.rate) + ' /s');
           set(root, 'eta', wait(view.eta_seconds));
           set(root, 'paused', view.paused || '');
+          set(root, 'spent', spent(view.cost));
           var bar = root.querySelector('progress');
           if (bar) { bar.max = Math.max(view.total, 1); bar.value = view.done; }
           if (FINAL.indexOf(view.state) < 0) setTimeout(tick, 1000);

@@ -43,6 +43,22 @@ export function duration(seconds: number | null | undefined): string {
   return `${s} s`;
 }
 
+/**
+ * Spent of budget, as the pause reason counts it: "120 of 500 requests", "4.20 of 25.00 EUR". console.js
+ * words it the same way while the batch runs.
+ */
+export function spentOfBudget(cost: {
+  readonly requests: number;
+  readonly amount: number | null;
+  readonly budget: string | null;
+}): string {
+  if (cost.budget === null) return '—';
+  const requests = /^(\d+) requests$/.exec(cost.budget);
+  if (requests !== null)
+    return `${NUMBER.format(cost.requests)} of ${NUMBER.format(Number(requests[1]))} requests`;
+  return `${(cost.amount ?? 0).toFixed(2)} of ${cost.budget}`;
+}
+
 export interface LayoutOptions {
   readonly title: string;
   /** Null on the sign-in page: no navigation, no sign-out. */

@@ -1,7 +1,16 @@
 import type { Plan } from '../../batch/plan.js';
-import type { NumberState } from '../../history/number-state.js';
 import type { BatchSummary, BatchView } from '../batches.js';
-import { count, duration, escape, layout, notice, stateBadge, time, type Html } from './html.js';
+import {
+  count,
+  duration,
+  escape,
+  layout,
+  notice,
+  spentOfBudget,
+  stateBadge,
+  time,
+  type Html,
+} from './html.js';
 
 export const PROVIDERS = ['identity-insights', 'device-status', 'camara'] as const;
 
@@ -28,6 +37,10 @@ export interface ScanChoices {
   readonly staleDays: string;
   readonly maxAge: string;
   readonly column: string;
+  /** `500` (requests) or `25EUR` (money); empty: no cap. */
+  readonly budget: string;
+  /** Empty: the provider's configured purpose. */
+  readonly purpose: string;
 }
 
 export const NO_CHOICES: ScanChoices = {
@@ -36,29 +49,55 @@ export const NO_CHOICES: ScanChoices = {
   staleDays: '60',
   maxAge: '',
   column: '',
+  budget: '',
+  purpose: '',
 };
 
-export function newScanPage(csrf: string, choices: ScanChoices, error: string | null): Html {
+/** The form's fields, named as the API's options (the console passes them on as they are), and their choice. */
+export const SCAN_FIELDS = {
+  provider: 'provider',
+  'default-country': 'defaultCountry',
+  'stale-days': 'staleDays',
+  'max-age': 'maxAge',
+  column: 'column',
+  budget: 'budget',
+  purpose: 'purpose',
+} as const satisfies Record<string, keyof ScanChoices>;
+
+/** A mistake in the form: what to say, and the field at fault when one is (then marked invalid). */
+export interface ScanError {
+  readonly text: string;
+  readonly field: string | null;
+}
+
+export function newScanPage(csrf: string, choices: ScanChoices, error: ScanError | null): Html {
   const options = PROVIDERS.map(
     (p) => `<option value="${p}"${p === choices.provider ? ' selected' : ''}>${p}</option>`,
   ).join('');
+  // The field at fault is marked, and tells a screen reader what is wrong with it.
+  const at = (name: string) =>
+    error?.field === name ? ' aria-invalid="true" aria-describedby="scan-error"' : '';
   return layout(
     { title: 'New scan', csrf, current: 'scan' },
     `<h1>New scan</h1>
-${error === null ? '' : notice('error', error)}
+${error === null ? '' : `<p id="scan-error" class="notice notice-error" role="alert">${escape(error.text)}</p>`}
 <form class="card stack" method="post" action="/scan?_csrf=${encodeURIComponent(csrf)}" enctype="multipart/form-data">
 <div><label for="file">CSV or Excel file <span class="hint">.csv or .xlsx, one row per customer or device, with a phone column</span></label>
 <input id="file" name="file" type="file" accept=".csv,.txt,.xlsx,text/csv" required></div>
 <div class="fields">
-<div><label for="provider">Provider</label><select id="provider" name="provider">${options}</select></div>
+<div><label for="provider">Provider</label><select id="provider" name="provider"${at('provider')}>${options}</select></div>
 <div><label for="default-country">Default country <span class="hint">for numbers without +; e.g. GB</span></label>
-<input id="default-country" name="default-country" maxlength="2" autocapitalize="characters" value="${escape(choices.defaultCountry)}"></div>
+<input id="default-country" name="default-country" maxlength="2" autocapitalize="characters" value="${escape(choices.defaultCountry)}"${at('default-country')}></div>
 <div><label for="stale-days">Stale days <span class="hint">list devices without connectivity this long</span></label>
-<input id="stale-days" name="stale-days" type="number" min="1" max="36500" value="${escape(choices.staleDays)}"></div>
+<input id="stale-days" name="stale-days" type="number" min="1" max="36500" value="${escape(choices.staleDays)}"${at('stale-days')}></div>
 <div><label for="max-age">Max age <span class="hint">reuse answers newer than this, e.g. 7d; empty: ask all</span></label>
-<input id="max-age" name="max-age" value="${escape(choices.maxAge)}"></div>
+<input id="max-age" name="max-age" value="${escape(choices.maxAge)}"${at('max-age')}></div>
 <div><label for="column">Phone column <span class="hint">empty: found from the header</span></label>
-<input id="column" name="column" value="${escape(choices.column)}"></div>
+<input id="column" name="column" value="${escape(choices.column)}"${at('column')}></div>
+<div><label for="budget">Budget <span class="hint">what the batch may spend: 500 (upstream requests) or 25EUR; empty: no cap</span></label>
+<input id="budget" name="budget" autocomplete="off" spellcheck="false" value="${escape(choices.budget)}"${at('budget')}></div>
+<div><label for="purpose">Purpose <span class="hint">why you ask, kept in report.json and the history; empty: the provider's configured purpose</span></label>
+<input id="purpose" name="purpose" autocomplete="off" spellcheck="false" value="${escape(choices.purpose)}"${at('purpose')}></div>
 </div>
 <div class="actions"><button type="submit">Scan</button></div>
 </form>`,
@@ -85,8 +124,10 @@ export function planPage(csrf: string, plan: Plan, upload: string, choices: Scan
 <div><dt>Time at the rate${plan.rate_per_second === null ? '' : ` (${count(plan.rate_per_second)}/s)`}</dt><dd>${escape(rate)}</dd></div>
 </dl>
 <form class="actions" method="post" action="/scan/confirm">
-${hidden('_csrf', csrf)}${hidden('upload', upload)}${hidden('name', plan.file)}${hidden('provider', choices.provider)}
-${hidden('default-country', choices.defaultCountry)}${hidden('stale-days', choices.staleDays)}${hidden('max-age', choices.maxAge)}${hidden('column', choices.column)}
+${hidden('_csrf', csrf)}${hidden('upload', upload)}${hidden('name', plan.file)}
+${Object.entries(SCAN_FIELDS)
+  .map(([name, choice]) => hidden(name, choices[choice]))
+  .join('')}
 <button type="submit">Scan</button> <a href="/scan">Cancel</a>
 </form>`,
   );
@@ -143,11 +184,21 @@ function batchRow(b: BatchSummary): Html {
   ].join('')}</tr>`;
 }
 
-export function batchPage(csrf: string, view: BatchView, message: string | null): Html {
+export function batchPage(
+  csrf: string,
+  view: BatchView,
+  message: string | null,
+  error: string | null = null,
+): Html {
   const form = (action: string, label: string) =>
     `<form method="post" action="/batch/${view.id}/${action}"><input type="hidden" name="_csrf" value="${escape(csrf)}"><button type="submit">${label}</button></form>`;
+  const budget = view.cost?.budget ?? null;
   const buttons = [
-    view.state === 'paused' ? form('resume', 'Resume') : '',
+    view.state === 'paused'
+      ? budget === null
+        ? form('resume', 'Resume')
+        : resumeForm(csrf, view.id, budget, error)
+      : '',
     view.state === 'done' && (view.lookups_failed ?? 0) > 0 ? form('retry', 'Retry rows in error') : '',
   ].join('');
   const files = view.files
@@ -160,6 +211,7 @@ export function batchPage(csrf: string, view: BatchView, message: string | null)
 <p class="meta">${stateBadge(view.state)} · ${escape(view.provider)} · submitted ${time(view.submitted_at)}${view.finished_at === null ? '' : ` · finished ${time(view.finished_at)}`}</p>
 ${message === null ? '' : notice('info', message)}
 ${view.failure === null ? '' : notice('error', view.failure)}
+${error === null ? '' : `<p id="resume-error" class="notice notice-error" role="alert">${escape(error)}</p>`}
 <section aria-labelledby="progress-h"><h2 id="progress-h">Progress</h2>
 <progress max="${Math.max(view.total, 1)}" value="${view.done}" aria-label="Numbers done"></progress>
 <dl class="figures" aria-live="polite">
@@ -168,6 +220,8 @@ ${view.failure === null ? '' : notice('error', view.failure)}
 <div><dt>Rate</dt><dd data-field="rate">${view.rate === null ? '—' : `${count(view.rate)} /s`}</dd></div>
 <div><dt>ETA</dt><dd data-field="eta">${duration(view.eta_seconds)}</dd></div>
 ${view.state === 'done' ? `<div><dt>Rows in error</dt><dd>${count(view.rows_in_error)}</dd></div>` : ''}
+${view.cost === null || budget === null ? '' : `<div><dt>Budget</dt><dd data-field="spent">${escape(spentOfBudget(view.cost))}</dd></div>`}
+${view.purpose === null ? '' : `<div><dt>Purpose</dt><dd data-field="purpose">${escape(view.purpose)}</dd></div>`}
 </dl>
 ${view.paused === null ? '' : `<p class="notice notice-error" role="status"><strong>paused</strong>: <span data-field="paused">${escape(view.paused)}</span></p>`}
 ${view.retry === null ? '' : `<p>Retry of the rows in error: ${count(view.retry.rows)} rows, ${escape(view.retry.state)} (<a href="/batch/${view.retry.id}">its batch</a>).</p>`}
@@ -179,59 +233,13 @@ ${view.state === 'done' || view.state === 'retrying' ? `<section aria-labelledby
   );
 }
 
-/** One change of a number, as a batch's changes.csv recorded it. */
-export interface NumberChange {
-  readonly change: string;
-  readonly before: string;
-  readonly after: string;
-  readonly checkedAt: string;
-  readonly batchId: string;
-  readonly file: string;
-}
-
-export function numberPage(
-  csrf: string,
-  typed: string,
-  found: { e164: string; state: NumberState | null; changes: readonly NumberChange[] } | null,
-  error: string | null,
-): Html {
-  return layout(
-    { title: 'Number', csrf, current: 'number' },
-    `<h1>Number</h1>
-<form class="card stack" method="get" action="/number" role="search">
-<div><label for="phone">Phone number <span class="hint">in international form, e.g. +44 7400 123456</span></label>
-<input id="phone" name="phone" type="tel" value="${escape(typed)}" required></div>
-<div class="actions"><button type="submit">Look up</button></div>
-</form>
-${error === null ? '' : notice('error', error)}
-${found === null ? '' : numberFacts(found.e164, found.state, found.changes)}`,
-  );
-}
-
-function numberFacts(e164: string, state: NumberState | null, changes: readonly NumberChange[]): Html {
-  if (state === null)
-    return `<h2>${escape(e164)}</h2>${notice('info', 'The history holds nothing for this number.')}`;
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const yesNo = (v: boolean | null) => (v === null ? 'unknown' : v ? 'yes' : 'no');
-  const rows = changes
-    .map(
-      (c) =>
-        `<tr><td>${time(c.checkedAt)}</td><td>${escape(c.change)}</td><td>${escape(c.before)}</td><td>${escape(c.after)}</td><td><a href="/batch/${c.batchId}">${escape(c.file)}</a></td></tr>`,
-    )
-    .join('');
-  return `<h2>${escape(e164)}</h2>
-<dl class="figures">
-<div><dt>Last answer</dt><dd>reachable: ${yesNo(state.reachable)}${state.connectivity === '' ? '' : ` (${escape(state.connectivity)})`}</dd></div>
-<div><dt>Checked</dt><dd>${time(iso(state.checkedAt))}</dd></div>
-<div><dt>Provider</dt><dd>${escape(state.provider)}${state.simulated ? ' (simulated)' : ''}</dd></div>
-<div><dt>Last seen connected</dt><dd>${time(iso(state.lastSeenReachableAt))}</dd></div>
-<div><dt>No connectivity since</dt><dd>${time(iso(state.unreachableSince))}</dd></div>
-<div><dt>Roaming</dt><dd>${yesNo(state.knownRoaming)}${state.knownRoamingCountries === '' ? '' : ` (${escape(state.knownRoamingCountries)})`}</dd></div>
-</dl>
-<h2>Last changes</h2>
-${
-  rows === ''
-    ? '<p>No change recorded in the recent batches.</p>'
-    : `<div class="table-wrap" tabindex="0" role="region" aria-label="Last changes"><table><thead><tr><th scope="col">Checked</th><th scope="col">Change</th><th scope="col">Before</th><th scope="col">After</th><th scope="col">Batch</th></tr></thead><tbody>${rows}</tbody></table></div>`
-}`;
+/** Resume with a field to raise the budget first (`POST /batches/:id/resume?budget=`): empty keeps it. */
+function resumeForm(csrf: string, id: string, budget: string, error: string | null): Html {
+  const invalid = error === null ? '' : ' aria-invalid="true" aria-describedby="resume-error"';
+  return `<form class="resume" method="post" action="/batch/${id}/resume">
+<input type="hidden" name="_csrf" value="${escape(csrf)}">
+<div><label for="new-budget">New budget <span class="hint">in all, not what is left: e.g. 800 or 30EUR; empty: keep ${escape(budget)}</span></label>
+<input id="new-budget" name="budget" autocomplete="off" spellcheck="false"${invalid}></div>
+<button type="submit">Resume</button>
+</form>`;
 }

@@ -3,10 +3,8 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyMultipart from '@fastify/multipart';
-import { parse } from 'csv-parse/sync';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { buildPlan, type Plan } from '../../batch/plan.js';
-import { parseE164 } from '../../core/e164.js';
 import { StateStore } from '../../history/state-store.js';
 import { choosePhoneColumn } from '../../input/phone-column.js';
 import { sniffInput } from '../../input/sniff.js';
@@ -16,21 +14,22 @@ import { cookieValue, createTokenCheck } from '../auth.js';
 import type { BatchService } from '../batches.js';
 import type { DataDir } from '../data-dir.js';
 import { isPartAFile, MULTIPART_LIMITS, receiveMultipart } from '../multipart.js';
-import { parseBatchOptions, type ServerSettings } from '../options.js';
+import { parseBatchOptions, parseResumeBudget, type ServerSettings } from '../options.js';
 import { HttpProblem } from '../problem.js';
 import type { SavedUpload } from '../upload.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
+import { registerNumber } from './number-routes.js';
 import {
   batchesPage,
   batchPage,
   newScanPage,
   NO_CHOICES,
-  numberPage,
   planPage,
+  SCAN_FIELDS,
   signInPage,
-  type NumberChange,
   type ScanChoices,
 } from './pages.js';
+import { csrfChecked, html, seeOther } from './reply.js';
 import { endedSessionCookie, type ConsoleSessions, SESSION_COOKIE, sessionCookie } from './session.js';
 
 /** Files with more rows than this show their plan first, for the user to confirm. */
@@ -53,7 +52,13 @@ export function isPublicConsolePath(path: string): boolean {
 
 /** Pages a browser opens: without a session they lead to the sign-in page instead of a 401. */
 export function isConsolePage(path: string): boolean {
-  return path === '/' || path === '/scan' || path === '/number' || path.startsWith('/batch/');
+  return (
+    path === '/' ||
+    path === '/scan' ||
+    path === '/number' ||
+    path === '/number/forget' ||
+    path.startsWith('/batch/')
+  );
 }
 
 export interface ConsoleDeps {
@@ -98,24 +103,12 @@ export function consoleRoutes(deps: ConsoleDeps): FastifyPluginAsync {
   };
 }
 
-/** The route option that checks a form's CSRF token before its handler runs (after the body is read). */
-function csrfChecked(app: FastifyInstance) {
-  return {
-    preHandler: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
-      app.csrfProtection(request, reply, done),
-  };
-}
-
 function csrfTokenOf(request: FastifyRequest): string | void {
   const body = request.body as Record<string, unknown> | undefined;
   const query = request.query as Record<string, unknown>;
   const token = (typeof body === 'object' && body !== null ? body._csrf : undefined) ?? query._csrf;
   return typeof token === 'string' ? token : undefined;
 }
-
-const html = (reply: FastifyReply, body: string, status = 200) =>
-  reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
-const seeOther = (reply: FastifyReply, to: string) => reply.code(303).header('location', to).send();
 
 function registerAssets(app: FastifyInstance): void {
   app.get('/assets/console.css', async (_request, reply) =>
@@ -180,9 +173,17 @@ function registerBatchPages(app: FastifyInstance, deps: ConsoleDeps): void {
     await deps.batches.retry(id);
     return seeOther(reply, `/batch/${id}?note=retry`);
   });
-  app.post<Id>('/batch/:id/resume', csrf, async (request, reply) => {
+  app.post<Id & { Body: Record<string, unknown> }>('/batch/:id/resume', csrf, async (request, reply) => {
     const id = batchId(request.params.id);
-    await deps.batches.resume(id);
+    const given = request.body?.budget;
+    try {
+      // "New budget", as `resume --budget`: checked by the API's own rules, raised before the pause is lifted.
+      await deps.batches.resume(id, parseResumeBudget(typeof given === 'string' ? given : undefined));
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+      const view = await deps.batches.view(id);
+      return html(reply, batchPage(reply.generateCsrf(), view, null, error.detail), error.status);
+    }
     return seeOther(reply, `/batch/${id}?note=resumed`);
   });
 }
@@ -209,7 +210,10 @@ function registerScan(app: FastifyInstance, deps: ConsoleDeps): void {
     if (info === null)
       return html(
         reply,
-        newScanPage(reply.generateCsrf(), NO_CHOICES, 'That upload is gone: choose the file again.'),
+        newScanPage(reply.generateCsrf(), NO_CHOICES, {
+          text: 'That upload is gone: choose the file again.',
+          field: null,
+        }),
         400,
       );
     const upload = { path, sha256, bytes: info.size };
@@ -227,22 +231,21 @@ function registerScan(app: FastifyInstance, deps: ConsoleDeps): void {
 
 function choicesOf(fields: Readonly<Record<string, unknown>>): ScanChoices {
   const text = (name: string) => (typeof fields[name] === 'string' ? fields[name].trim() : '');
+  const choices = Object.fromEntries(
+    Object.entries(SCAN_FIELDS).map(([name, choice]) => [choice, text(name)]),
+  ) as Record<keyof ScanChoices, string>;
   return {
-    provider: text('provider') || NO_CHOICES.provider,
-    defaultCountry: text('default-country').toUpperCase(),
-    staleDays: text('stale-days'),
-    maxAge: text('max-age'),
-    column: text('column'),
+    ...choices,
+    provider: choices.provider || NO_CHOICES.provider,
+    defaultCountry: choices.defaultCountry.toUpperCase(),
   };
 }
 
 /** The options the API takes, from the form's choices (empty ones left out: the defaults apply). */
 function optionsOf(choices: ScanChoices): Record<string, string> {
-  const options: Record<string, string> = { provider: choices.provider };
-  if (choices.defaultCountry !== '') options['default-country'] = choices.defaultCountry;
-  if (choices.staleDays !== '') options['stale-days'] = choices.staleDays;
-  if (choices.maxAge !== '') options['max-age'] = choices.maxAge;
-  if (choices.column !== '') options.column = choices.column;
+  const options: Record<string, string> = {};
+  for (const [name, choice] of Object.entries(SCAN_FIELDS))
+    if (choices[choice] !== '') options[name] = choices[choice];
   // Always results.xlsx too: the people using the console live in Excel.
   options.xlsx = 'true';
   return options;
@@ -258,7 +261,12 @@ async function startScan(
   choices: ScanChoices,
   confirmed: boolean,
 ): Promise<FastifyReply> {
-  const again = (error: string) => html(reply, newScanPage(reply.generateCsrf(), choices, error), 400);
+  const again = (text: string, field: unknown = null) =>
+    html(
+      reply,
+      newScanPage(reply.generateCsrf(), choices, { text, field: typeof field === 'string' ? field : null }),
+      400,
+    );
   try {
     const settings = parseBatchOptions(optionsOf(choices), deps.server);
     if (!confirmed) {
@@ -269,7 +277,7 @@ async function startScan(
     const { record } = await deps.batches.submit(upload, displayName, settings);
     return seeOther(reply, `/batch/${record.id}`);
   } catch (error) {
-    if (error instanceof HttpProblem && error.status < 500) return again(error.detail);
+    if (error instanceof HttpProblem && error.status < 500) return again(error.detail, error.extra?.option);
     if (error instanceof Error && error.name === 'InputError') return again(error.message);
     request.log.error({ err: (error as Error).message }, 'console scan failed');
     throw error;
@@ -304,55 +312,4 @@ async function planOf(
   } catch {
     return null;
   }
-}
-
-/** How many recent batches the number page reads changes from. */
-const CHANGE_BATCHES = 20;
-
-function registerNumber(app: FastifyInstance, deps: ConsoleDeps): void {
-  app.get<{ Querystring: { phone?: string } }>('/number', async (request, reply) => {
-    const csrf = reply.generateCsrf();
-    const typed = typeof request.query.phone === 'string' ? request.query.phone.trim() : '';
-    if (typed === '') return html(reply, numberPage(csrf, '', null, null));
-    const e164 = parseE164(typed);
-    if (e164 === null)
-      return html(
-        reply,
-        numberPage(
-          csrf,
-          typed,
-          null,
-          'That is not a phone number in international form (+ and country code).',
-        ),
-        400,
-      );
-    const store = new StateStore(deps.redis, deps.server.history, deps.server.stateSecret);
-    const state = (await store.read([e164], Date.now())).get(e164) ?? null;
-    const changes = await recentChanges(deps, e164);
-    return html(reply, numberPage(csrf, typed, { e164, state, changes }, null));
-  });
-}
-
-/** The number's changes in the changes.csv of the most recent batches, newest first (up to 10). */
-async function recentChanges(deps: ConsoleDeps, e164: string): Promise<NumberChange[]> {
-  const { batches } = await deps.batches.list(CHANGE_BATCHES, null);
-  const found: NumberChange[] = [];
-  for (const batch of batches) {
-    if (batch.state !== 'done') continue;
-    const text = await readFile(deps.dataDir.outputPath(batch.id, 'changes.csv'), 'utf8').catch(() => '');
-    if (!text.includes(e164)) continue;
-    const rows = parse<Record<string, string>>(text, { columns: true, bom: true, relax_column_count: true });
-    for (const row of rows) {
-      if (row.phone_e164 !== e164) continue;
-      found.push({
-        change: row.change ?? '',
-        before: row.before ?? '',
-        after: row.after ?? '',
-        checkedAt: row.checked_at ?? '',
-        batchId: batch.id,
-        file: batch.input_file,
-      });
-    }
-  }
-  return found.sort((a, b) => (a.checkedAt < b.checkedAt ? 1 : -1)).slice(0, 10);
 }

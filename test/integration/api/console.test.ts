@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../../src/simulator/index.js';
 import { chromiumPath } from '../../support/chromium.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 import { call, startServe, type ServeProcess } from './serve-process.js';
+import { SHOTS, shoot, signIn, watchOrigins } from './console-browser.js';
 
-/** Where the screenshots of each page go, at 1280 px and at phone width. */
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(tmpdir(), 'console-shots');
 const SAMPLE = resolve('fixtures/crm-export.csv');
 
 let t: TestSimulator;
@@ -34,44 +33,6 @@ afterEach(async () => {
   await serve?.stop();
   serve = null;
 });
-
-/** Every request the context's pages make to another origin than the server's (none allowed). */
-function watchOrigins(context: BrowserContext, origin: string): string[] {
-  const outside: string[] = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.protocol === 'data:' || url.protocol === 'about:' || url.protocol === 'blob:') return;
-    if (url.origin !== origin) outside.push(request.url());
-  });
-  return outside;
-}
-
-/**
- * Screenshots at 1280 px and at phone width. A page that a GET shows again is opened afresh at 390 px (a frame
- * resized in place is not always painted again in headless Chromium); a form's answer is resized in place.
- */
-async function shoot(page: Page, name: string, reopen = true): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}-1280.png`), fullPage: true });
-  if (!reopen) {
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(SHOTS, `${name}-390.png`), fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 900 });
-    return;
-  }
-  const phone = await page.context().newPage();
-  await phone.setViewportSize({ width: 390, height: 844 });
-  await phone.goto(page.url());
-  for (const frame of phone.frames()) await frame.waitForLoadState('load');
-  // A frame out of view is not painted until it is scrolled to (Chromium throttles it).
-  for (const frame of await phone.locator('iframe').all()) await frame.scrollIntoViewIfNeeded();
-  await phone.screenshot({ path: join(SHOTS, `${name}-390.png`), fullPage: true });
-  await phone.close();
-}
-
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 describe('the console in Chromium', () => {
   it(
@@ -209,6 +170,8 @@ describe('the console in Chromium', () => {
       await signIn(page, serve.token);
       await page.goto(`${serve.url}/scan`);
       await page.getByLabel('CSV or Excel file').setInputFiles(big);
+      await page.getByLabel(/^Budget/).fill('2000');
+      await page.getByLabel(/^Purpose/).fill('Audit');
       await page.getByRole('button', { name: 'Scan' }).click();
       await page.getByRole('heading', { name: /Confirm the scan/ }).waitFor();
       const figures = await page.locator('dl.figures').textContent();
@@ -219,6 +182,13 @@ describe('the console in Chromium', () => {
       await page.getByRole('button', { name: 'Scan' }).click();
       await page.waitForURL(/\/batch\/[0-9a-f]{24}$/);
       await page.getByRole('heading', { name: /^big-/ }).waitFor();
+      // The budget and purpose chosen before the plan reach the batch.
+      expect(await page.locator('[data-field="purpose"]').textContent()).toBe('Audit');
+      const id = new URL(page.url()).pathname.split('/').at(-1) as string;
+      const record = JSON.parse(readFileSync(join(serve.dataDir, 'batches', id, 'batch.json'), 'utf8')) as {
+        job: { budget?: unknown; purpose?: unknown };
+      };
+      expect(record.job).toMatchObject({ budget: { unit: 'requests', limit: 2000 }, purpose: 'Audit' });
       expect(outside).toEqual([]);
       await page.close();
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBatchOptions } from '../../../src/api/options.js';
+import { parseBatchOptions, parseResumeBudget } from '../../../src/api/options.js';
 import { HttpProblem } from '../../../src/api/problem.js';
 
 const server = {
@@ -35,6 +35,7 @@ describe('parseBatchOptions', () => {
       breaker: { threshold: 0.5, window: 200 },
       xlsx: false,
       webhook: null,
+      prices: null,
     });
   });
 
@@ -81,6 +82,9 @@ describe('parseBatchOptions', () => {
       [{ bom: 'perhaps' }, 'bom', /true or false/],
       [{ verbose: '1' }, 'verbose', /^unknown option "verbose"/],
       [{ rate: ['1', '2'] }, 'rate', /more than once/],
+      [{ budget: 'lots' }, 'budget', /^option "budget" must be a number of requests \(500\) or an amount/],
+      [{ budget: '25EUR' }, 'budget', /^option "budget" in money needs REACHSCAN_PRICES/],
+      [{ purpose: 'two words' }, 'purpose', /^option "purpose" must be a purpose name/],
     ];
     for (const [given, option, message] of cases) {
       const error = problem(given);
@@ -88,6 +92,32 @@ describe('parseBatchOptions', () => {
       expect(error.extra).toEqual({ option });
       expect(error.detail).toMatch(message);
       expect(error.detail).not.toContain('--');
+    }
+  });
+});
+
+describe('parseResumeBudget', () => {
+  it('reads a new budget as resume --budget does; none when empty', () => {
+    expect(parseResumeBudget(undefined)).toBeUndefined();
+    expect(parseResumeBudget('  ')).toBeUndefined();
+    expect(parseResumeBudget('800')).toEqual({ unit: 'requests', limit: 800 });
+    expect(parseResumeBudget('30 eur')).toEqual({ unit: 'money', limit: 30_000_000, currency: 'EUR' });
+  });
+
+  it('refuses anything else with a 400 naming the option', () => {
+    for (const text of ['0', 'more', '-5', '12 euros']) {
+      const error = (() => {
+        try {
+          parseResumeBudget(text);
+        } catch (caught) {
+          return caught;
+        }
+        return null;
+      })();
+      expect(error).toBeInstanceOf(HttpProblem);
+      expect((error as HttpProblem).status).toBe(400);
+      expect((error as HttpProblem).extra).toEqual({ option: 'budget' });
+      expect((error as HttpProblem).detail).toMatch(/^option "budget" must be/);
     }
   });
 });
