@@ -26,7 +26,9 @@ import {
 } from './error-breaker.js';
 import { ABANDONED_TTL_S } from './submit.js';
 import { BudgetReached, budgetReason } from './budget.js';
-import { abortBatch, pauseBatch, readControl } from './state.js';
+import { QuotaReached, type DailyQuota } from './quota.js';
+import { resumeDuePause } from './resume.js';
+import { abortBatch, pauseBatch, readControl, type BatchControl } from './state.js';
 import { sendPauseEvent } from './webhooks.js';
 
 export interface ChunkLookupDeps {
@@ -45,6 +47,8 @@ export interface ChunkLookupDeps {
   readonly pace: ProcessPace;
   /** This process's REACHSCAN_STATE_SECRET: names the history's entries. */
   readonly stateSecret: StateSecret;
+  /** This process's daily quota (REACHSCAN_DAILY_QUOTA, REACHSCAN_QUOTA_TZ): every request is counted in it. */
+  readonly quota: DailyQuota;
 }
 
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
@@ -56,6 +60,16 @@ const IN_PLACE_429_RETRIES = 3;
 export const PAUSED_RECHECK_MS = 60_000;
 /** How long a process trusts what it last read of a batch's pause before reading it again. */
 const PAUSE_READ_EVERY_MS = 1_000;
+/** A pause that lifts itself is looked at again no sooner than this (workers' clocks may differ a little). */
+const DUE_RECHECK_MIN_MS = 200;
+
+/**
+ * When a paused batch's chunk should look again: at the end of a pause that lifts itself (the daily quota's
+ * reset: no chunk wakes for nothing in between), else after PAUSED_RECHECK_MS.
+ */
+export function pausedRecheckMs(until: number | null, now: number): number {
+  return until === null ? PAUSED_RECHECK_MS : Math.max(DUE_RECHECK_MIN_MS, until - now);
+}
 
 /** What a call came to in the breaker's window: null when answered, else what failed (and why, for setup). */
 function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowEntry {
@@ -75,11 +89,27 @@ function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowE
 export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
   return async (data, attempt) => {
     const keys = batchKeys(deps.prefix, data.batchId);
-    const control = await readControl(deps.redis, keys);
+    const control = await controlAfterDuePause(deps, data.batchId, await readControl(deps.redis, keys));
     if (control.aborted) return { kind: 'done', answered: 0 };
-    if (control.paused) return { kind: 'hand-back', delayMs: PAUSED_RECHECK_MS };
+    if (control.paused) return { kind: 'hand-back', delayMs: pausedRecheckMs(control.until, deps.clock()) };
     return new ChunkRun(deps, data, keys, control.resumes, attempt).run();
   };
+}
+
+/**
+ * A pause whose end has come (the daily quota was reset) is lifted by the first chunk that finds it, and the
+ * batch's other chunks are brought back: the batch goes on by itself, whichever worker is running then.
+ */
+async function controlAfterDuePause(
+  deps: ChunkLookupDeps,
+  batchId: string,
+  control: BatchControl,
+): Promise<BatchControl> {
+  if (!control.paused || control.until === null || deps.clock() < control.until) return control;
+  const chunks = await resumeDuePause(deps.redis, deps.prefix, batchId, deps.clock());
+  if (chunks !== null)
+    deps.logger.child({ batch: batchId }).info({ chunks }, 'batch resumed: the daily quota was reset');
+  return readControl(deps.redis, batchKeys(deps.prefix, batchId));
 }
 
 /** One run of one chunk: its open numbers, what each call came to, and the verdict they add up to. */
@@ -90,6 +120,8 @@ class ChunkRun {
   private previous: ReadonlyMap<string, NumberState> = new Map();
   // Another process may pause the batch while this chunk runs: looked at again now and then.
   private pausedHere = false;
+  // When the pause this chunk saw lifts itself (the daily quota's reset); null: at `reachscan resume`.
+  private pausedUntil: number | null = null;
   private pauseReadAt: number;
   private saved = 0;
   private retryLater = 0;
@@ -184,8 +216,9 @@ class ChunkRun {
     try {
       result = await this.provider.lookup(asE164(number), { beforeRequest: (kind) => this.before(kind) });
     } catch (error) {
-      if (!(error instanceof BudgetReached)) throw error;
-      await this.pauseForBudget(error.reason);
+      if (error instanceof QuotaReached) await this.pauseForQuota(error);
+      else if (error instanceof BudgetReached) await this.pauseForBudget(error.reason);
+      else throw error;
       return null;
     }
     const call = classifyCall(result);
@@ -196,9 +229,16 @@ class ChunkRun {
     return result;
   }
 
-  /** Before each upstream request: room in the batch's budget (reserved for everyone at once), then its slot. */
+  /**
+   * Before each upstream request: room in the batch's budget and in the provider's daily quota (reserved for
+   * everyone at once), then its slot.
+   */
   private async before(kind: string): Promise<void> {
-    const reservation = await reserveRequest(this.deps.redis, this.keys.spend, kind);
+    const { provider } = this.data;
+    const { counter, day } = this.deps.quota.counter(this.deps.prefix, provider);
+    const reservation = await reserveRequest(this.deps.redis, this.keys.spend, counter, kind);
+    if (!reservation.ok && reservation.by === 'quota')
+      throw this.deps.quota.reached(provider, reservation.spent, reservation.limit, day);
     if (!reservation.ok) {
       const [unit, currency] = await this.deps.redis.hmget(this.keys.spend, 'unit', 'currency');
       const money = unit === 'money';
@@ -218,6 +258,31 @@ class ChunkRun {
     const reason = reasonText;
     if (await pauseBatch(this.deps.redis, this.keys, { reason, cause: 'budget', resumes: this.resumes, at }))
       this.log.warn({ reason: reasonText }, 'batch paused: budget reached');
+  }
+
+  /**
+   * The provider's daily quota is used up: the batch pauses for everyone until the quota's reset, when the first
+   * of its chunks to run again lifts the pause.
+   */
+  private async pauseForQuota(reached: QuotaReached): Promise<void> {
+    if (this.pausedHere) return;
+    this.pausedHere = true;
+    const at = new Date(this.deps.clock()).toISOString();
+    const { reason, resetsAt } = reached;
+    const pause = { reason, cause: 'quota', resumes: this.resumes, at, until: resetsAt } as const;
+    if (await pauseBatch(this.deps.redis, this.keys, pause)) {
+      this.pausedUntil = resetsAt;
+      this.log.warn(
+        { reason, resetsAt: new Date(resetsAt).toISOString() },
+        'batch paused: daily quota reached',
+      );
+      await this.sayPaused(reason);
+    } else {
+      // Paused already, by another chunk or for another reason: that pause's end is the one to wait for. Not
+      // paused (resumed since this chunk started): the quota is still used up, so its reset all the same.
+      const control = await readControl(this.deps.redis, this.keys);
+      this.pausedUntil = control.paused ? control.until : resetsAt;
+    }
   }
 
   /** The breaker tripped: the batch pauses for everyone, until `reachscan resume`. */
@@ -271,7 +336,9 @@ class ChunkRun {
     if (this.pausedHere) return true;
     if (Date.now() - this.pauseReadAt >= PAUSE_READ_EVERY_MS) {
       this.pauseReadAt = Date.now();
-      this.pausedHere = (await readControl(this.deps.redis, this.keys)).paused;
+      const control = await readControl(this.deps.redis, this.keys);
+      this.pausedHere = control.paused;
+      this.pausedUntil = control.until;
     }
     return this.pausedHere;
   }
@@ -347,8 +414,9 @@ class ChunkRun {
       return { kind: 'pause', ms: this.pauseMs };
     }
     if (this.pausedHere && this.retryLater > 0) {
-      this.log.info({ open: this.retryLater }, 'batch paused: chunk handed back');
-      return { kind: 'hand-back', delayMs: PAUSED_RECHECK_MS };
+      const delayMs = pausedRecheckMs(this.pausedUntil, this.deps.clock());
+      this.log.info({ open: this.retryLater, delayMs }, 'batch paused: chunk handed back');
+      return { kind: 'hand-back', delayMs };
     }
     // Shutting down: the rest goes back without using an attempt; another worker takes it.
     if (this.deps.stopping.aborted && this.retryLater > 0) return { kind: 'hand-back', delayMs: 0 };

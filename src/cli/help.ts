@@ -8,6 +8,7 @@ Commands:
   report <results.csv> rebuild the reports (stale list, changes, report.json/md/html) from a results file
   worker               process batches queued in Redis (scale out: run as many as you like)
   resume <batch-id>    go on with a paused batch (too many carrier calls failed, refused setup, quota used up)
+  quota                today's upstream requests per provider against REACHSCAN_DAILY_QUOTA: used, left, reset
   lookup <number>...   look numbers up now and print one line each
   simulate             run the carrier simulator (Vonage's APIs and a CAMARA v1 operator) on this machine
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
@@ -35,7 +36,7 @@ Configuration comes from the environment; every variable, with its default, is i
            CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
   Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS,
            REACHSCAN_STATE_SECRET (docs/privacy.md)
-  jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
+  jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS, REACHSCAN_DAILY_QUOTA, REACHSCAN_QUOTA_TZ
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
   webhooks REACHSCAN_WEBHOOK_URL, REACHSCAN_WEBHOOK_SECRET, REACHSCAN_WEBHOOK_TIMEOUT_MS,
@@ -216,6 +217,22 @@ again. A waiting scan, watch or the HTTP API simply sees the batch running again
 REACHSCAN_QUEUE_PREFIX like the worker. --budget sets the batch's budget first: a batch paused with
 "budget reached: …" goes on until the new one is spent.
 Exit 0 when resumed; 2 when the batch is unknown or not paused.
+`;
+
+export const QUOTA_HELP = `Usage: reachscan quota [--json]
+
+Shows today's daily quota for each provider (identity-insights, device-status, camara): the upstream requests
+sent since midnight by every batch and worker on this Redis and queue prefix (auth requests and retries
+included), what is left and the limit of REACHSCAN_DAILY_QUOTA ("-" without one), and when the day resets:
+midnight in REACHSCAN_QUOTA_TZ (default UTC). When a provider's quota is used up, its batches pause and go on
+by themselves after the reset (docs/costs.md#daily-quota).
+
+Options:
+  --json     one JSON object: time_zone, day, resets_at (ISO 8601), resets_at_local, and providers with
+             used, left and limit (null without a quota)
+
+Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker. /metrics has the same figures
+(reachscan_quota_used, reachscan_quota_left, reachscan_quota_limit).
 `;
 
 export const PLAN_HELP = `Usage: reachscan plan <file> [options]

@@ -14,6 +14,9 @@ export interface QuotaSettings {
   readonly timeZone: string;
 }
 
+/** No limit for any provider, days in UTC: what a process without the variables counts with. */
+export const NO_QUOTA: QuotaSettings = { limits: {}, timeZone: DEFAULTS.quotaTimeZone };
+
 const QUOTA = 'REACHSCAN_DAILY_QUOTA';
 const ZONE = 'REACHSCAN_QUOTA_TZ';
 const COUNT = /^\d+$/;

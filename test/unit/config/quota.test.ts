@@ -62,7 +62,9 @@ describe('REACHSCAN_DAILY_QUOTA and REACHSCAN_QUOTA_TZ', () => {
     expect(problems({ REACHSCAN_DAILY_QUOTA: 'camara=10,camara=20' })).toEqual([
       'REACHSCAN_DAILY_QUOTA: camara is given twice',
     ]);
-    expect(problems({ REACHSCAN_DAILY_QUOTA: '10,20' })[0]).toMatch(/more than one number for every provider/);
+    expect(problems({ REACHSCAN_DAILY_QUOTA: '10,20' })[0]).toMatch(
+      /more than one number for every provider/,
+    );
     expect(problems({ REACHSCAN_DAILY_QUOTA: 'camara=' })[0]).toMatch(/"camara=" is not a number/);
     expect(problems({ REACHSCAN_DAILY_QUOTA: '5000,' })[0]).toMatch(/an empty entry in "5000,"/);
     expect(problems({ REACHSCAN_DAILY_QUOTA: '99999999999999999999' })[0]).toMatch(/is not a number/);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalTimeZone,
-  dateIn,
-  localDateTime,
-  quotaDay,
-  timeLeft,
-} from '../../../src/core/quota-day.js';
+import { canonicalTimeZone, dateIn, localDateTime, quotaDay, timeLeft } from '../../../src/core/quota-day.js';
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR = 3_600_000;
