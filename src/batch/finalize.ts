@@ -20,9 +20,8 @@ import { batchExitCode } from './exit-code.js';
 import { labelTrend } from './run-trend.js';
 import { ingest } from './ingest.js';
 import { assertCopyUnchanged, InputCopyError, removeInputCopy, verifyInputCopy } from './input-copy.js';
-import { PAUSED_RECHECK_MS, pausedRecheckMs } from './lookup-chunk.js';
-import { resumeDuePause } from './resume.js';
-import { closeBatch, readControl, readStatus, setState } from './state.js';
+import { controlAfterDuePause, PAUSED_RECHECK_MS, pausedRecheckMs } from './paused.js';
+import { closeBatch, readStatus, setState } from './state.js';
 import { rememberWebhook, sendBatchEvent, sendChangeEvents } from './webhooks.js';
 import { outputFiles } from '../output/report-files.js';
 
@@ -69,11 +68,7 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
     // Checked before the chunks are waited for, so chunks a resume queues are always waited for. A pause due
     // to end (the daily quota's reset) is lifted here too, in case no chunk of the batch is left to do it.
     async held(data) {
-      let control = await readControl(redis, keysOf(data));
-      if (control.paused && control.until !== null && deps.clock() >= control.until) {
-        await resumeDuePause(redis, deps.prefix, data.batchId, deps.clock());
-        control = await readControl(redis, keysOf(data));
-      }
+      const control = await controlAfterDuePause(deps, data.batchId);
       if (!control.paused) return 0;
       return Math.min(PAUSED_RECHECK_MS, pausedRecheckMs(control.until, deps.clock()));
     },

@@ -27,8 +27,8 @@ import {
 import { ABANDONED_TTL_S } from './submit.js';
 import { BudgetReached, budgetReason } from './budget.js';
 import { QuotaReached, type DailyQuota } from './quota.js';
-import { resumeDuePause } from './resume.js';
-import { abortBatch, pauseBatch, readControl, type BatchControl } from './state.js';
+import { controlAfterDuePause, pausedRecheckMs } from './paused.js';
+import { abortBatch, pauseBatch, readControl } from './state.js';
 import { sendPauseEvent } from './webhooks.js';
 
 export interface ChunkLookupDeps {
@@ -56,20 +56,8 @@ const MAX_RATE_LIMIT_ROUNDS = 50;
 const DEFAULT_PAUSE_MS = 1_000;
 /** 429s one number waits out in place before its chunk goes back to the queue (a storm, not a cap). */
 const IN_PLACE_429_RETRIES = 3;
-/** A paused batch's chunks look again this often; `reachscan resume` brings them back at once. */
-export const PAUSED_RECHECK_MS = 60_000;
 /** How long a process trusts what it last read of a batch's pause before reading it again. */
 const PAUSE_READ_EVERY_MS = 1_000;
-/** A pause that lifts itself is looked at again no sooner than this (workers' clocks may differ a little). */
-const DUE_RECHECK_MIN_MS = 200;
-
-/**
- * When a paused batch's chunk should look again: at the end of a pause that lifts itself (the daily quota's
- * reset: no chunk wakes for nothing in between), else after PAUSED_RECHECK_MS.
- */
-export function pausedRecheckMs(until: number | null, now: number): number {
-  return until === null ? PAUSED_RECHECK_MS : Math.max(DUE_RECHECK_MIN_MS, until - now);
-}
 
 /** What a call came to in the breaker's window: null when answered, else what failed (and why, for setup). */
 function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowEntry {
@@ -89,27 +77,11 @@ function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowE
 export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
   return async (data, attempt) => {
     const keys = batchKeys(deps.prefix, data.batchId);
-    const control = await controlAfterDuePause(deps, data.batchId, await readControl(deps.redis, keys));
+    const control = await controlAfterDuePause(deps, data.batchId);
     if (control.aborted) return { kind: 'done', answered: 0 };
     if (control.paused) return { kind: 'hand-back', delayMs: pausedRecheckMs(control.until, deps.clock()) };
     return new ChunkRun(deps, data, keys, control.resumes, attempt).run();
   };
-}
-
-/**
- * A pause whose end has come (the daily quota was reset) is lifted by the first chunk that finds it, and the
- * batch's other chunks are brought back: the batch goes on by itself, whichever worker is running then.
- */
-async function controlAfterDuePause(
-  deps: ChunkLookupDeps,
-  batchId: string,
-  control: BatchControl,
-): Promise<BatchControl> {
-  if (!control.paused || control.until === null || deps.clock() < control.until) return control;
-  const chunks = await resumeDuePause(deps.redis, deps.prefix, batchId, deps.clock());
-  if (chunks !== null)
-    deps.logger.child({ batch: batchId }).info({ chunks }, 'batch resumed: the daily quota was reset');
-  return readControl(deps.redis, batchKeys(deps.prefix, batchId));
 }
 
 /** One run of one chunk: its open numbers, what each call came to, and the verdict they add up to. */
