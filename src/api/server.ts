@@ -6,6 +6,8 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { QuotaSettings } from '../config/quota.js';
+import type { Clock } from '../core/clock.js';
 import { InputError } from '../input/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { readMetricsSnapshot, renderMetrics } from '../metrics/exporter.js';
@@ -42,6 +44,10 @@ export interface ApiServerDeps {
   readonly localMetrics?: Registry;
   /** `/events/camara` (push monitoring); absent: the route answers 503. */
   readonly events?: EventRouteDeps;
+  /** REACHSCAN_DAILY_QUOTA and REACHSCAN_QUOTA_TZ, for `/metrics`' quota gauges (none without). */
+  readonly quota?: QuotaSettings;
+  /** The clock the quota's day is read on; the system's by default. */
+  readonly clock?: Clock;
 }
 
 /** How long `/healthz` waits for Redis's PONG before it says Redis is not answering, in ms. */
@@ -227,7 +233,8 @@ function registerHealthAndMetrics(app: FastifyInstance, deps: ApiServerDeps): vo
   });
 
   app.get('/metrics', async (_request, reply) => {
-    const snapshot = await readMetricsSnapshot(deps.redis, deps.prefix, deps.queues);
+    const now = (deps.clock ?? Date.now)();
+    const snapshot = await readMetricsSnapshot(deps.redis, deps.prefix, deps.queues, now, deps.quota);
     const { contentType, body } = await renderMetrics(snapshot, deps.localMetrics);
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });

@@ -20,8 +20,8 @@ import { batchExitCode } from './exit-code.js';
 import { labelTrend } from './run-trend.js';
 import { ingest } from './ingest.js';
 import { assertCopyUnchanged, InputCopyError, removeInputCopy, verifyInputCopy } from './input-copy.js';
-import { PAUSED_RECHECK_MS } from './lookup-chunk.js';
-import { closeBatch, readControl, readStatus, setState } from './state.js';
+import { controlAfterDuePause, PAUSED_RECHECK_MS, pausedRecheckMs } from './paused.js';
+import { closeBatch, readStatus, setState } from './state.js';
 import { rememberWebhook, sendBatchEvent, sendChangeEvents } from './webhooks.js';
 import { outputFiles } from '../output/report-files.js';
 
@@ -65,8 +65,13 @@ export function createBatchSteps(deps: BatchStepDeps): BatchSteps {
     // now rather than at the end, they do not add to Redis's peak while answers and history grow.
     ingested: async (data) => void (await redis.del(keysOf(data).owners)),
     waiting: (data) => setState(redis, keysOf(data), 'running'),
-    // Checked before the chunks are waited for, so chunks a resume queues are always waited for.
-    held: async (data) => ((await readControl(redis, keysOf(data))).paused ? PAUSED_RECHECK_MS : 0),
+    // Checked before the chunks are waited for, so chunks a resume queues are always waited for. A pause due
+    // to end (the daily quota's reset) is lifted here too, in case no chunk of the batch is left to do it.
+    async held(data) {
+      const control = await controlAfterDuePause(deps, data.batchId);
+      if (!control.paused) return 0;
+      return Math.min(PAUSED_RECHECK_MS, pausedRecheckMs(control.until, deps.clock()));
+    },
     finalize: (data) => finalize(data, deps),
     async failed(data, error, lastAttempt) {
       // A file that cannot be read, or a copy that no longer holds it, will not get better with retries.

@@ -26,6 +26,8 @@ import {
 } from './error-breaker.js';
 import { ABANDONED_TTL_S } from './submit.js';
 import { BudgetReached, budgetReason } from './budget.js';
+import { QuotaReached, type DailyQuota } from './quota.js';
+import { controlAfterDuePause, pausedRecheckMs } from './paused.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
 import { sendPauseEvent } from './webhooks.js';
 
@@ -45,6 +47,8 @@ export interface ChunkLookupDeps {
   readonly pace: ProcessPace;
   /** This process's REACHSCAN_STATE_SECRET: names the history's entries. */
   readonly stateSecret: StateSecret;
+  /** This process's daily quota (REACHSCAN_DAILY_QUOTA, REACHSCAN_QUOTA_TZ): every request is counted in it. */
+  readonly quota: DailyQuota;
 }
 
 /** After this many 429 pauses one chunk's 429s start to use up attempts, so a storm cannot last forever. */
@@ -52,8 +56,6 @@ const MAX_RATE_LIMIT_ROUNDS = 50;
 const DEFAULT_PAUSE_MS = 1_000;
 /** 429s one number waits out in place before its chunk goes back to the queue (a storm, not a cap). */
 const IN_PLACE_429_RETRIES = 3;
-/** A paused batch's chunks look again this often; `reachscan resume` brings them back at once. */
-export const PAUSED_RECHECK_MS = 60_000;
 /** How long a process trusts what it last read of a batch's pause before reading it again. */
 const PAUSE_READ_EVERY_MS = 1_000;
 
@@ -75,9 +77,9 @@ function windowEntry(call: Exclude<CallOutcome, { kind: 'uncounted' }>): WindowE
 export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
   return async (data, attempt) => {
     const keys = batchKeys(deps.prefix, data.batchId);
-    const control = await readControl(deps.redis, keys);
+    const control = await controlAfterDuePause(deps, data.batchId);
     if (control.aborted) return { kind: 'done', answered: 0 };
-    if (control.paused) return { kind: 'hand-back', delayMs: PAUSED_RECHECK_MS };
+    if (control.paused) return { kind: 'hand-back', delayMs: pausedRecheckMs(control.until, deps.clock()) };
     return new ChunkRun(deps, data, keys, control.resumes, attempt).run();
   };
 }
@@ -90,6 +92,8 @@ class ChunkRun {
   private previous: ReadonlyMap<string, NumberState> = new Map();
   // Another process may pause the batch while this chunk runs: looked at again now and then.
   private pausedHere = false;
+  // When the pause this chunk saw lifts itself (the daily quota's reset); null: at `reachscan resume`.
+  private pausedUntil: number | null = null;
   private pauseReadAt: number;
   private saved = 0;
   private retryLater = 0;
@@ -184,8 +188,9 @@ class ChunkRun {
     try {
       result = await this.provider.lookup(asE164(number), { beforeRequest: (kind) => this.before(kind) });
     } catch (error) {
-      if (!(error instanceof BudgetReached)) throw error;
-      await this.pauseForBudget(error.reason);
+      if (error instanceof QuotaReached) await this.pauseForQuota(error);
+      else if (error instanceof BudgetReached) await this.pauseForBudget(error.reason);
+      else throw error;
       return null;
     }
     const call = classifyCall(result);
@@ -196,9 +201,16 @@ class ChunkRun {
     return result;
   }
 
-  /** Before each upstream request: room in the batch's budget (reserved for everyone at once), then its slot. */
+  /**
+   * Before each upstream request: room in the batch's budget and in the provider's daily quota (reserved for
+   * everyone at once), then its slot.
+   */
   private async before(kind: string): Promise<void> {
-    const reservation = await reserveRequest(this.deps.redis, this.keys.spend, kind);
+    const { provider } = this.data;
+    const { counter, day } = this.deps.quota.counter(this.deps.prefix, provider);
+    const reservation = await reserveRequest(this.deps.redis, this.keys.spend, counter, kind);
+    if (!reservation.ok && reservation.by === 'quota')
+      throw this.deps.quota.reached(provider, reservation.spent, reservation.limit, day);
     if (!reservation.ok) {
       const [unit, currency] = await this.deps.redis.hmget(this.keys.spend, 'unit', 'currency');
       const money = unit === 'money';
@@ -218,6 +230,31 @@ class ChunkRun {
     const reason = reasonText;
     if (await pauseBatch(this.deps.redis, this.keys, { reason, cause: 'budget', resumes: this.resumes, at }))
       this.log.warn({ reason: reasonText }, 'batch paused: budget reached');
+  }
+
+  /**
+   * The provider's daily quota is used up: the batch pauses for everyone until the quota's reset, when the first
+   * of its chunks to run again lifts the pause.
+   */
+  private async pauseForQuota(reached: QuotaReached): Promise<void> {
+    if (this.pausedHere) return;
+    this.pausedHere = true;
+    const at = new Date(this.deps.clock()).toISOString();
+    const { reason, resetsAt } = reached;
+    const pause = { reason, cause: 'quota', resumes: this.resumes, at, until: resetsAt } as const;
+    if (await pauseBatch(this.deps.redis, this.keys, pause)) {
+      this.pausedUntil = resetsAt;
+      this.log.warn(
+        { reason, resetsAt: new Date(resetsAt).toISOString() },
+        'batch paused: daily quota reached',
+      );
+      await this.sayPaused(reason);
+    } else {
+      // Paused already, by another chunk or for another reason: that pause's end is the one to wait for. Not
+      // paused (resumed since this chunk started): the quota is still used up, so its reset all the same.
+      const control = await readControl(this.deps.redis, this.keys);
+      this.pausedUntil = control.paused ? control.until : resetsAt;
+    }
   }
 
   /** The breaker tripped: the batch pauses for everyone, until `reachscan resume`. */
@@ -271,7 +308,9 @@ class ChunkRun {
     if (this.pausedHere) return true;
     if (Date.now() - this.pauseReadAt >= PAUSE_READ_EVERY_MS) {
       this.pauseReadAt = Date.now();
-      this.pausedHere = (await readControl(this.deps.redis, this.keys)).paused;
+      const control = await readControl(this.deps.redis, this.keys);
+      this.pausedHere = control.paused;
+      this.pausedUntil = control.until;
     }
     return this.pausedHere;
   }
@@ -347,8 +386,9 @@ class ChunkRun {
       return { kind: 'pause', ms: this.pauseMs };
     }
     if (this.pausedHere && this.retryLater > 0) {
-      this.log.info({ open: this.retryLater }, 'batch paused: chunk handed back');
-      return { kind: 'hand-back', delayMs: PAUSED_RECHECK_MS };
+      const delayMs = pausedRecheckMs(this.pausedUntil, this.deps.clock());
+      this.log.info({ open: this.retryLater, delayMs }, 'batch paused: chunk handed back');
+      return { kind: 'hand-back', delayMs };
     }
     // Shutting down: the rest goes back without using an attempt; another worker takes it.
     if (this.deps.stopping.aborted && this.retryLater > 0) return { kind: 'hand-back', delayMs: 0 };

@@ -6,7 +6,7 @@ import { BATCH_QUEUE, batchKeys, CHUNK_QUEUE, queueOptions, type BatchKeys } fro
 import { chunkJob } from './ingest.js';
 import type { Budget } from '../config/budget.js';
 import { setBudget } from './budget.js';
-import { pauseCause, readStatus, resumeBatch } from './state.js';
+import { liftDuePause, pauseCause, readStatus, resumeBatch } from './state.js';
 
 export type ResumeResult =
   | {
@@ -57,6 +57,32 @@ export async function resumePausedBatch(
     if (batchJob !== undefined && (await batchJob.getState()) === 'delayed')
       await batchJob.promote().catch(() => undefined);
     return { kind: 'resumed', chunks, reason: status.paused, reasked };
+  } finally {
+    await Promise.all([chunkQueue.close(), batchQueue.close()]);
+  }
+}
+
+/**
+ * Lifts a pause that ends by itself (the daily quota's reset) once `now` has reached its end, and brings the
+ * batch's waiting chunks (and a held batch job) back at once. Any worker may call it, any number of times: one
+ * lifts the pause, the others find nothing to do. The number of chunk jobs brought back, or null when there
+ * was no due pause.
+ */
+export async function resumeDuePause(
+  redis: RedisClient,
+  prefix: string,
+  batchId: string,
+  now: number,
+): Promise<number | null> {
+  if (!(await liftDuePause(redis, batchKeys(prefix, batchId), now))) return null;
+  const chunkQueue = new Queue(CHUNK_QUEUE, queueOptions(redis, prefix));
+  const batchQueue = new Queue(BATCH_QUEUE, queueOptions(redis, prefix));
+  try {
+    const chunks = await promoteChunks(chunkQueue, batchId);
+    const batchJob = await batchQueue.getJob(batchId);
+    if (batchJob !== undefined && (await batchJob.getState()) === 'delayed')
+      await batchJob.promote().catch(() => undefined);
+    return chunks;
   } finally {
     await Promise.all([chunkQueue.close(), batchQueue.close()]);
   }

@@ -21,8 +21,10 @@ export interface BatchStatus {
   readonly startedAt: string | null;
   /** Set when the batch stopped for a reason that is not any one row's (bad credentials, unreadable file). */
   readonly failure: string | null;
-  /** Set while the error-ratio breaker holds the batch: why, and what to run. */
+  /** Set while the batch is paused (the error-ratio breaker, a refusal, its budget, the daily quota): why. */
   readonly paused: string | null;
+  /** Set while a pause lifts itself (the daily quota's reset), epoch ms by the batch's clock. */
+  readonly pausedUntil: number | null;
   /**
    * Set when done: the exit code the batch deserves (0 every valid number answered, 1 lookups failed). Never
    * strict: `scan --strict` applies its rule to report.json's counts.
@@ -54,6 +56,7 @@ export async function readStatus(redis: RedisClient, keys: BatchKeys): Promise<B
     startedAt: m.startedAt ?? null,
     failure: m.failure ?? null,
     paused: m.paused ?? null,
+    pausedUntil: m.paused === undefined || m.pausedUntil === undefined ? null : Number(m.pausedUntil),
     exitCode: m.exitCode === undefined ? null : Number(m.exitCode),
     outDir: m.outDir ?? null,
   };
@@ -73,25 +76,43 @@ export async function abortBatch(redis: RedisClient, keys: BatchKeys, reason: st
   await redis.hsetnx(keys.meta, 'failure', reason);
 }
 
-/** What a chunk needs to know before it calls anyone: stopped, paused, and how many times resumed. */
-export async function readControl(
-  redis: RedisClient,
-  keys: BatchKeys,
-): Promise<{ aborted: boolean; paused: boolean; resumes: number }> {
-  const [failure, paused, resumes] = await redis.hmget(keys.meta, 'failure', 'paused', 'resumes');
-  return { aborted: failure !== null, paused: paused !== null, resumes: Number(resumes ?? 0) };
+/** What a chunk needs to know before it calls anyone. */
+export interface BatchControl {
+  readonly aborted: boolean;
+  readonly paused: boolean;
+  /** When a pause lifts itself (epoch ms, the batch's clock); null for a pause that waits for `resume`. */
+  readonly until: number | null;
+  /** How many times the batch was resumed. */
+  readonly resumes: number;
+}
+
+export async function readControl(redis: RedisClient, keys: BatchKeys): Promise<BatchControl> {
+  const [failure, paused, until, resumes] = await redis.hmget(
+    keys.meta,
+    'failure',
+    'paused',
+    'pausedUntil',
+    'resumes',
+  );
+  return {
+    aborted: failure !== null,
+    paused: paused !== null,
+    until: paused === null || until === null ? null : Number(until),
+    resumes: Number(resumes ?? 0),
+  };
 }
 
 /**
- * Why the breaker paused a batch: too many carrier failures, or a setup failure (the application, its
- * purpose, its credentials, the request's shape), whose refusals saved before the pause are asked again on
- * resume.
+ * Why a batch is paused: too many carrier failures, or a setup failure (the application, its purpose, its
+ * credentials, the request's shape), whose refusals saved before the pause are asked again on resume; its
+ * budget spent; the provider's daily quota used up (the pause lifts itself at the quota's reset).
  */
 export type PauseCause = 'errors' | 'setup' | 'budget' | 'quota';
 
 /**
- * Pauses a batch (the error-ratio breaker): its chunks stop calling and wait. Only the first trip since the
- * last resume counts; true when this call paused it.
+ * Pauses a batch: its chunks stop calling and wait. Only the first pause since the last resume counts; true
+ * when this call paused it. With `until` (epoch ms, the batch's clock) the pause lifts itself then
+ * ({@link liftDuePause}); without, it waits for `reachscan resume`.
  */
 export async function pauseBatch(
   redis: RedisClient,
@@ -101,10 +122,20 @@ export async function pauseBatch(
     readonly cause: PauseCause;
     readonly resumes: number;
     readonly at: string;
+    readonly until?: number;
   },
 ): Promise<boolean> {
-  const args = [pause.reason, pause.resumes, pause.at, pause.cause];
+  const args = [pause.reason, pause.resumes, pause.at, pause.cause, pause.until ?? ''];
   return (await pauseScript(redis, [keys.meta], args)) === 1;
+}
+
+/**
+ * Lifts a pause whose time has come (`now` at or past its `until`), as `resumeBatch` does; false when the batch
+ * is not paused, or paused without an end, or not yet due. Atomic: a pause made meanwhile for another reason
+ * is never lifted by mistake.
+ */
+export async function liftDuePause(redis: RedisClient, keys: BatchKeys, now: number): Promise<boolean> {
+  return (await liftDueScript(redis, [keys.meta], [now])) === 1;
 }
 
 /** Why the batch is paused, or null when it is not. */
@@ -135,7 +166,7 @@ export async function closeBatch(
     .exec();
 }
 
-/** KEYS: meta. ARGV: reason, resumes seen, at, cause. 1 when this call paused the batch. */
+/** KEYS: meta. ARGV: reason, resumes seen, at, cause, until ('' for none). 1 when this call paused the batch. */
 const pauseScript = defineScript<number>({
   name: 'reachscanPauseBatch',
   lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 1 then return 0 end
@@ -143,7 +174,19 @@ const pauseScript = defineScript<number>({
      local state = redis.call('HGET', KEYS[1], 'state')
      if state == 'done' or state == 'failed' then return 0 end
      redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'pausedAt', ARGV[3], 'pausedFor', ARGV[4])
+     if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'pausedUntil', ARGV[5]) end
      redis.call('HINCRBY', KEYS[1], 'breakerTrips', 1)
+     return 1`,
+});
+
+/** KEYS: meta. ARGV: now (ms). 1 when the batch was paused until now or earlier and is now resumed. */
+const liftDueScript = defineScript<number>({
+  name: 'reachscanLiftDuePause',
+  lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
+     local untilMs = redis.call('HGET', KEYS[1], 'pausedUntil')
+     if not untilMs or tonumber(untilMs) > tonumber(ARGV[1]) then return 0 end
+     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt', 'pausedFor', 'pausedUntil')
+     redis.call('HINCRBY', KEYS[1], 'resumes', 1)
      return 1`,
 });
 
@@ -151,7 +194,7 @@ const pauseScript = defineScript<number>({
 const resumeScript = defineScript<number>({
   name: 'reachscanResumeBatch',
   lua: `if redis.call('HEXISTS', KEYS[1], 'paused') == 0 then return 0 end
-     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt', 'pausedFor')
+     redis.call('HDEL', KEYS[1], 'paused', 'pausedAt', 'pausedFor', 'pausedUntil')
      redis.call('HINCRBY', KEYS[1], 'resumes', 1)
      return 1`,
 });

@@ -9,6 +9,7 @@ import type { UpstreamObserver } from '../providers/http/transport.js';
 import type { ReachabilityProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { WebhookSettings } from '../config/webhooks.js';
+import { NO_QUOTA, type QuotaSettings } from '../config/quota.js';
 import { startWebhookDeliveries } from '../notify/delivery-worker.js';
 import { closeWebhookQueues } from '../notify/events.js';
 import { ProcessPace } from '../queue/rate-gate.js';
@@ -16,6 +17,7 @@ import { startQueueWorkers } from '../queue/workers.js';
 import { BreakerBoard } from './error-breaker.js';
 import { createBatchSteps } from './finalize.js';
 import { createChunkLookup } from './lookup-chunk.js';
+import { DailyQuota } from './quota.js';
 
 export interface WorkerOptions {
   readonly redisUrl: string;
@@ -39,6 +41,11 @@ export interface WorkerOptions {
   readonly defaultPurpose: (provider: ProviderName) => string;
   /** REACHSCAN_WEBHOOK_*: this process also delivers queued webhook events when a secret is set. */
   readonly webhooks?: WebhookSettings;
+  /**
+   * REACHSCAN_DAILY_QUOTA and REACHSCAN_QUOTA_TZ of this process (every process must share them): requests a
+   * day per provider, days on `clock` in the zone. Default: no limit, days in UTC (requests still counted).
+   */
+  readonly quota?: QuotaSettings;
 }
 
 export interface Workers {
@@ -55,6 +62,7 @@ export interface Workers {
 export function startWorkers(options: WorkerOptions): Workers {
   const { prefix, logger, clock } = options;
   const limit = pLimit(options.concurrency);
+  const quota = new DailyQuota(options.quota ?? NO_QUOTA, clock);
   let upstreamMetrics: UpstreamMetricsRecorder | null = null;
   const queueWorkers = startQueueWorkers({
     redisUrl: options.redisUrl,
@@ -93,6 +101,7 @@ export function startWorkers(options: WorkerOptions): Workers {
         breaker: new BreakerBoard(),
         pace: new ProcessPace(),
         stateSecret: options.stateSecret,
+        quota,
       });
     },
   });

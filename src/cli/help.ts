@@ -8,6 +8,7 @@ Commands:
   report <results.csv> rebuild the reports (stale list, changes, report.json/md/html) from a results file
   worker               process batches queued in Redis (scale out: run as many as you like)
   resume <batch-id>    go on with a paused batch (too many carrier calls failed, refused setup, quota used up)
+  quota                today's upstream requests per provider against REACHSCAN_DAILY_QUOTA: used, left, reset
   lookup <number>...   look numbers up now and print one line each
   simulate             run the carrier simulator (Vonage's APIs and a CAMARA v1 operator) on this machine
   watch <inbox> --out DIR  scan every CSV file dropped in a folder; files end in done/ or failed/
@@ -35,7 +36,7 @@ Configuration comes from the environment; every variable, with its default, is i
            CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
   Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS,
            REACHSCAN_STATE_SECRET (docs/privacy.md)
-  jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
+  jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS, REACHSCAN_DAILY_QUOTA, REACHSCAN_QUOTA_TZ
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
   webhooks REACHSCAN_WEBHOOK_URL, REACHSCAN_WEBHOOK_SECRET, REACHSCAN_WEBHOOK_TIMEOUT_MS,
@@ -187,6 +188,10 @@ Options:
   --budget N|25EUR         what the batch may spend: N upstream requests (auth and retries count), or money at
                            REACHSCAN_PRICES; it pauses before going over (docs/costs.md)
 
+REACHSCAN_DAILY_QUOTA (requests a day per provider, every batch and worker together) pauses the batch when
+it is used up, with the reason and the reset time; it goes on by itself after midnight in REACHSCAN_QUOTA_TZ
+(default UTC). reachscan quota shows what is used and left (docs/costs.md#daily-quota-reachscan_daily_quota).
+
 Redis: REDIS_URL (default redis://127.0.0.1:6379). When nothing answers there and redis-server is installed,
 scan starts a private one for the run (it keeps no history between runs). The same command run again
 resumes an interrupted batch. The history (each number's last answer, last seen reachable, unreachable
@@ -203,6 +208,8 @@ export const WORKER_HELP = `Usage: reachscan worker [--concurrency N]
 Processes batches queued in Redis (REDIS_URL) by reachscan scan --no-worker and other producers. Run as many
 as you like, on as many machines as share the Redis and the file system; they share one rate cap.
 Credentials come from this process's environment (VONAGE_*, and CAMARA_* when set), never from the queue.
+REACHSCAN_DAILY_QUOTA caps each provider's requests a day for every worker together (set the same on each);
+at the quota, batches pause and go on by themselves after midnight in REACHSCAN_QUOTA_TZ (docs/costs.md).
 SIGTERM or Ctrl-C: stops taking jobs, finishes those in hand, exits 0.
 `;
 
@@ -212,10 +219,27 @@ Goes on with a paused batch: the error-ratio breaker paused it (more than --erro
 carrier calls failed, or were refused: UNAUTHORIZED, INVALID_PURPOSE, 403 PERMISSION_DENIED, a malformed
 request), or the operator refused how it asks or its quota ran out (--provider camara). Its chunks go back
 to the queue at once and start a fresh error window; numbers refused before a pause for refusals are asked
-again. A waiting scan, watch or the HTTP API simply sees the batch running again. Uses REDIS_URL and
-REACHSCAN_QUEUE_PREFIX like the worker. --budget sets the batch's budget first: a batch paused with
+again. A batch paused by the daily quota (REACHSCAN_DAILY_QUOTA) goes on by itself after the reset; resume
+makes it go on now (it pauses again while the quota is used up). A waiting scan, watch or the HTTP API
+simply sees the batch running again. Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker. --budget sets the batch's budget first: a batch paused with
 "budget reached: …" goes on until the new one is spent.
 Exit 0 when resumed; 2 when the batch is unknown or not paused.
+`;
+
+export const QUOTA_HELP = `Usage: reachscan quota [--json]
+
+Shows today's daily quota for each provider (identity-insights, device-status, camara): the upstream requests
+sent since midnight by every batch and worker on this Redis and queue prefix (auth requests and retries
+included), what is left and the limit of REACHSCAN_DAILY_QUOTA ("-" without one), and when the day resets:
+midnight in REACHSCAN_QUOTA_TZ (default UTC). When a provider's quota is used up, its batches pause and go on
+by themselves after the reset (docs/costs.md#daily-quota).
+
+Options:
+  --json     one JSON object: time_zone, day, resets_at (ISO 8601), resets_at_local, and providers with
+             used, left and limit (null without a quota)
+
+Uses REDIS_URL and REACHSCAN_QUEUE_PREFIX like the worker. /metrics has the same figures
+(reachscan_quota_used, reachscan_quota_left, reachscan_quota_limit).
 `;
 
 export const PLAN_HELP = `Usage: reachscan plan <file> [options]

@@ -7,6 +7,7 @@ import { runReport } from './commands/report.js';
 import { runScan } from './commands/scan.js';
 import { runWorker } from './commands/worker.js';
 import { runResume } from './commands/resume.js';
+import { runQuota } from './commands/quota.js';
 import { runSimulate } from './simulate/command.js';
 import { runWatch, WATCH_HELP } from './commands/watch.js';
 import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
@@ -24,6 +25,7 @@ import {
   SCAN_HELP,
   SIMULATE_HELP,
   WORKER_HELP,
+  QUOTA_HELP,
   HISTORY_HELP,
   FORGET_HELP,
 } from './help.js';
@@ -37,6 +39,7 @@ const COMMANDS: Readonly<
   report: { run: runReport, help: REPORT_HELP },
   worker: { run: runWorker, help: WORKER_HELP },
   resume: { run: runResume, help: RESUME_HELP },
+  quota: { run: runQuota, help: QUOTA_HELP },
   lookup: { run: runLookup, help: LOOKUP_HELP },
   simulate: { run: runSimulate, help: SIMULATE_HELP },
   watch: { run: runWatch, help: WATCH_HELP },

@@ -55,7 +55,8 @@ export function createProgress(
         (status.retries > 0 ? ` · ${n(status.retries)} retried` : '') +
         (status.pauses > 0 ? ` · ${n(status.pauses)} paused for 429` : '') +
         (status.state === 'finalizing' ? ' · writing outputs' : '') +
-        (status.state === 'paused' ? ' · PAUSED (too many carrier calls fail)' : '');
+        // Why is said on its own line when the pause starts (the breaker, a refusal, the budget, the quota).
+        (status.state === 'paused' ? ' · PAUSED' : '');
       if (stream.isTTY) {
         stream.write(
           `\r\x1b[2K${stream.columns && stream.columns > 20 ? text.slice(0, stream.columns - 1) : text}`,

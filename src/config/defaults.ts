@@ -14,6 +14,8 @@ export const DEFAULTS = {
   retryBaseMs: 1_000,
   /** Days a number's history is kept after its last check (REACHSCAN_STATE_RETENTION_DAYS). */
   historyRetentionDays: 400,
+  /** The time zone whose midnight resets the daily quota (REACHSCAN_QUOTA_TZ). */
+  quotaTimeZone: 'UTC',
   /** A scan's settings when no flag says otherwise. */
   scan: { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0, maxAgeMs: 0 },
   /** The error-ratio breaker: pause a batch when over `threshold` of its last `window` calls fail. */

@@ -1,6 +1,8 @@
 import type { Queue } from 'bullmq';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { QuotaSettings } from '../config/quota.js';
 import type { RedisClient } from '../queue/connection.js';
+import { readQuotaUsage, type QuotaUsage } from '../queue/quota.js';
 import { DURATION_BUCKETS_S, FIELD, metricsKey, RATE_WINDOW_S, upstreamSecondKey } from './keys.js';
 
 /** What the workers counted, as read from Redis. */
@@ -11,6 +13,8 @@ export interface MetricsSnapshot {
   readonly lastSeconds: readonly number[];
   /** BullMQ job counts per queue and state. */
   readonly queues: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Today's daily quota per provider, when the server was given its settings. */
+  readonly quota?: QuotaUsage;
 }
 
 type Labels = Readonly<Record<string, string | number>>;
@@ -35,27 +39,37 @@ export const METRIC_NAMES = {
   queueJobs: 'reachscan_queue_jobs',
   rateLimited: 'reachscan_rate_limited_total',
   upstreamRate: 'reachscan_upstream_rate',
+  quotaUsed: 'reachscan_quota_used',
+  quotaLeft: 'reachscan_quota_left',
+  quotaLimit: 'reachscan_quota_limit',
+  quotaReset: 'reachscan_quota_reset_timestamp_seconds',
 } as const;
 
-/** Reads every worker's counters and the queues' job counts: a handful of Redis commands per scrape. */
+/**
+ * Reads every worker's counters, the queues' job counts and, given REACHSCAN_DAILY_QUOTA's settings, today's
+ * quota counters: a handful of Redis commands per scrape.
+ */
 export async function readMetricsSnapshot(
   redis: RedisClient,
   prefix: string,
   queues: readonly Queue[],
   now: number = Date.now(),
+  quota?: QuotaSettings,
 ): Promise<MetricsSnapshot> {
   // Whole seconds that are over, one more back: a worker sends its counts about a second late.
   const last = Math.floor(now / 1_000) - 2;
   const secondKeys = Array.from({ length: RATE_WINDOW_S }, (_, i) => upstreamSecondKey(prefix, last - i));
-  const [hash, seconds, counts] = await Promise.all([
+  const [hash, seconds, counts, usage] = await Promise.all([
     redis.hgetall(metricsKey(prefix)),
     redis.mget(...secondKeys),
     Promise.all(queues.map(async (q) => [q.name, await q.getJobCounts()] as const)),
+    quota === undefined ? undefined : readQuotaUsage(redis, prefix, quota, now),
   ]);
   return {
     hash,
     lastSeconds: seconds.map((v) => Number(v ?? 0)),
     queues: Object.fromEntries(counts),
+    ...(usage !== undefined ? { quota: usage } : {}),
   };
 }
 
@@ -134,6 +148,41 @@ export function metricsFromSnapshot(snapshot: MetricsSnapshot): MetricJson[] {
       aggregator: 'sum',
       values: [{ labels: {}, value: windowTotal / RATE_WINDOW_S }],
     },
+    ...(snapshot.quota === undefined ? [] : quotaMetrics(snapshot.quota)),
+  ];
+}
+
+/** The daily quota's gauges: today's requests per provider; what is left and the limit where there is one. */
+function quotaMetrics(usage: QuotaUsage): MetricJson[] {
+  const limited = usage.providers.filter((p) => p.limit !== null);
+  const gauge = (name: string, help: string, values: readonly Sample[]): MetricJson => ({
+    name,
+    help,
+    type: 'gauge',
+    aggregator: 'sum',
+    values,
+  });
+  return [
+    gauge(
+      METRIC_NAMES.quotaUsed,
+      `Upstream requests sent today (${usage.timeZone}) per provider, every worker together, auth requests included`,
+      usage.providers.map((p) => ({ labels: { provider: p.provider }, value: p.used })),
+    ),
+    gauge(
+      METRIC_NAMES.quotaLeft,
+      "Requests left in today's quota per provider (REACHSCAN_DAILY_QUOTA); providers with a quota only",
+      limited.map((p) => ({ labels: { provider: p.provider }, value: p.left ?? 0 })),
+    ),
+    gauge(
+      METRIC_NAMES.quotaLimit,
+      'Requests a day per provider (REACHSCAN_DAILY_QUOTA); providers with a quota only',
+      limited.map((p) => ({ labels: { provider: p.provider }, value: p.limit ?? 0 })),
+    ),
+    gauge(
+      METRIC_NAMES.quotaReset,
+      `When the daily quota resets: the next midnight in ${usage.timeZone}, in seconds since the epoch`,
+      [{ labels: {}, value: usage.resetsAt / 1_000 }],
+    ),
   ];
 }
 

@@ -44,6 +44,14 @@ export function batchKeys(prefix: string, batchId: string): BatchKeys {
   };
 }
 
+/**
+ * A provider's count of upstream requests on one quota day (`YYYY-MM-DD` in REACHSCAN_QUOTA_TZ), shared by every
+ * batch and worker of the prefix; under the prefix's hash tag, so one script can touch it with a batch's keys.
+ */
+export function quotaKey(prefix: string, provider: string, day: string): string {
+  return `${prefix}:quota:${provider}:${day}`;
+}
+
 /** The shared pacing key: one per prefix, so every worker and batch on this Redis shares one rate cap. */
 export function rateKey(prefix: string): string {
   return `${prefix}:rate`;

@@ -72,10 +72,13 @@ function statusReporter(wait: ScanWait, progress: Progress): (status: BatchStatu
     if (status.paused !== null && status.paused !== pausedSaid) {
       progress.finish();
       say(`batch ${batchId} paused: ${status.paused}`);
+      const resume = `${[...wait.resumeEnv, 'reachscan resume'].join(' ')} ${batchId}`;
       say(
-        wait.resumeEnv.length > 0
-          ? `waiting; from another terminal: ${wait.resumeEnv.join(' ')} reachscan resume ${batchId}`
-          : `waiting; Ctrl-C stops waiting (the batch stays paused; run this command again to follow it)`,
+        status.pausedUntil !== null
+          ? `waiting; the batch goes on by itself at the reset (to go on sooner, with more quota: ${resume})`
+          : wait.resumeEnv.length > 0
+            ? `waiting; from another terminal: ${resume}`
+            : `waiting; Ctrl-C stops waiting (the batch stays paused; run this command again to follow it)`,
       );
       pausedSaid = status.paused;
     } else if (status.paused === null && pausedSaid !== null) {

@@ -27,6 +27,7 @@ import { lineWriter, type CliIo } from '../io.js';
 import { inProcessConcurrency, SCAN_FLAGS, scanSettingsFromFlags } from '../scan-flags.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { historyPrivacy } from '../../config/privacy.js';
+import { readQuota, type QuotaSettings } from '../../config/quota.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
@@ -57,6 +58,8 @@ interface ScanRequest {
   /** REACHSCAN_WEBHOOK_*, and how long the scan waits for its deliveries before it exits (`--webhook-wait`). */
   readonly webhooks: WebhookSettings;
   readonly webhookWaitMs: number;
+  /** REACHSCAN_DAILY_QUOTA and REACHSCAN_QUOTA_TZ, for the in-process worker. */
+  readonly quota: QuotaSettings;
 }
 
 /** What a scan started and must stop again, recorded as each part starts so that cleanUp stops only those. */
@@ -133,6 +136,7 @@ async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Prom
   const outDir = resolve(values.out);
   const webhooks = webhookSettings(io.env);
   const webhookWaitMs = durationFlag(values['webhook-wait'], 'webhook-wait') ?? DEFAULT_WEBHOOK_WAIT_MS;
+  const quota = readQuota(io.env);
   await assertWritableFolder(outDir, values.out);
   return {
     file,
@@ -145,6 +149,7 @@ async function checkScanRequest(values: ScanArgs, file: string, io: CliIo): Prom
     strict: values.strict,
     webhooks,
     webhookWaitMs,
+    quota,
   };
 }
 
@@ -252,6 +257,7 @@ async function startCarrierAndRedis(
       lockMs: request.lockMs,
       ...historyPrivacy(io.env),
       webhooks: request.webhooks,
+      quota: request.quota,
     });
   }
   return { redis, prefix, redisChoice };

@@ -32,6 +32,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { historyPrivacy } from '../../config/privacy.js';
+import { readQuota, type QuotaSettings } from '../../config/quota.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
 import { deviceChangedWebhook, renewDue } from '../../batch/monitor.js';
 import { MONITOR_RENEW_CHECK_MS } from '../../config/monitor.js';
@@ -90,6 +91,8 @@ interface ServeSetup {
   readonly privacy: ReturnType<typeof historyPrivacy>;
   /** REACHSCAN_WEBHOOK_*: serve delivers queued webhook events itself when a secret is set. */
   readonly webhooks: WebhookSettings;
+  /** REACHSCAN_DAILY_QUOTA and REACHSCAN_QUOTA_TZ: for `/metrics`, and the in-process worker. */
+  readonly quota: QuotaSettings;
 }
 
 /** What has started, filled in as it starts, so a failure part-way stops only that. */
@@ -173,6 +176,7 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
   const providers = flags.worker ? providersFromEnv(io.env, logger, flags.concurrency, io.clock) : null;
   providers?.check();
   const webhooks = webhookSettings(io.env);
+  const quota = readQuota(io.env);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const webhook = {
     defaultUrl: webhooks.defaultUrl,
@@ -190,6 +194,7 @@ function readServeSetup(flags: ServeFlags, io: CliIo): ServeSetup {
     providers,
     webhooks,
     privacy,
+    quota,
     env: io.env,
   };
 }
@@ -240,6 +245,7 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
       lockMs: setup.lockMs,
       ...setup.privacy,
       webhooks: setup.webhooks,
+      quota: setup.quota,
     });
   } else {
     const redisUrl = running.redisChoice.url;
@@ -258,6 +264,8 @@ async function startServe(setup: ServeSetup, running: ServeRunning): Promise<Fas
     logger,
     localMetrics,
     events: startMonitorEvents(setup, running),
+    quota: setup.quota,
+    clock,
   });
   try {
     await app.listen({ host: config.host, port: config.port });

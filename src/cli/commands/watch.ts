@@ -22,6 +22,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lineWriter, type CliIo } from '../io.js';
 import { startProcessWorkers } from '../../batch/worker.js';
 import { historyPrivacy } from '../../config/privacy.js';
+import { readQuota, type QuotaSettings } from '../../config/quota.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, warnIfHistoryInClear } from '../../queue/redis-choice.js';
@@ -94,6 +95,8 @@ interface WatchPlan {
   readonly concurrency: number;
   readonly settings: ScanSettings;
   readonly lockMs: number;
+  /** REACHSCAN_DAILY_QUOTA and REACHSCAN_QUOTA_TZ, for the in-process worker. */
+  readonly quota: QuotaSettings;
 }
 
 /** What one watch run shares between its parts. */
@@ -193,6 +196,7 @@ function checkWatchFlags(values: WatchValues, positionals: string[], env: Env): 
     concurrency,
     settings,
     lockMs,
+    quota: readQuota(env),
   };
 }
 
@@ -236,6 +240,7 @@ async function startWatchServices(
       lockMs: plan.lockMs,
       ...historyPrivacy(io.env),
       webhooks: webhookSettings(io.env),
+      quota: plan.quota,
     });
   }
   return { redis, batchPrefix };

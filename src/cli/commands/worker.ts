@@ -1,5 +1,6 @@
 import { webhookSettings } from '../../config/webhooks.js';
 import { readPrices } from '../../config/prices.js';
+import { readQuota } from '../../config/quota.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../logging/logger.js';
 import { startScheduleWorker } from '../../schedule/worker.js';
@@ -44,6 +45,8 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   };
   const lockMs = jobLockFromEnv(io.env);
   const webhooks = webhookSettings(io.env);
+  const quota = readQuota(io.env);
+  const clock = io.clock ?? systemClock;
   const say = lineWriter(io.stderr, 'reachscan worker: ');
   const redis = await chooseRedis(io.env, false, say);
   warnIfHistoryInClear(io.env, redis, say);
@@ -52,10 +55,11 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     prefix: queuePrefix(io.env),
     concurrency,
     logger,
-    clock: systemClock,
+    clock,
     lockMs,
     ...historyPrivacy(io.env),
     webhooks,
+    quota,
   });
   // Ticks of `reachscan schedule sync`'s schedulers: each starts a batch that the workers above then run.
   const schedules = startScheduleWorker({
@@ -67,7 +71,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
     copyRoot: inputCopyRoot(io.env),
     defaultWebhook: webhooks.defaultUrl,
     logger,
-    clock: systemClock,
+    clock,
   });
   logger.info({ concurrency }, 'worker started');
   io.stderr.write(

@@ -54,4 +54,34 @@ describe('metrics from what the workers left in Redis', () => {
     expect(byName.reachscan_upstream_rate).toEqual([{ labels: {}, value: 0 }]);
     expect(byName.reachscan_upstream_request_duration_seconds?.at(-1)).toMatchObject({ value: 0 });
   });
+
+  it('has the daily quota: used for every provider, left and limit for those with a quota, and the reset', async () => {
+    const { body } = await renderMetrics({
+      ...snapshot,
+      quota: {
+        timeZone: 'Europe/Paris',
+        day: '2025-06-10',
+        resetsAt: Date.parse('2025-06-10T22:00:00Z'),
+        providers: [
+          { provider: 'identity-insights', used: 5000, left: 0, limit: 5000 },
+          { provider: 'device-status', used: 12, left: null, limit: null },
+          { provider: 'camara', used: 0, left: 20000, limit: 20000 },
+        ],
+      },
+    });
+    const lines = body.split('\n');
+    expect(lines).toContain('reachscan_quota_used{provider="identity-insights"} 5000');
+    expect(lines).toContain('reachscan_quota_used{provider="device-status"} 12');
+    expect(lines).toContain('reachscan_quota_left{provider="identity-insights"} 0');
+    expect(lines).toContain('reachscan_quota_left{provider="camara"} 20000');
+    expect(lines).toContain('reachscan_quota_limit{provider="identity-insights"} 5000');
+    expect(lines.some((l) => l.startsWith('reachscan_quota_limit{provider="device-status"}'))).toBe(false);
+    expect(lines).toContain('reachscan_quota_reset_timestamp_seconds 1749592800');
+    expect(lines).toContain('# TYPE reachscan_quota_left gauge');
+  });
+
+  it('has no quota gauges when the server was given no quota settings', async () => {
+    const { body } = await renderMetrics(snapshot);
+    expect(body).not.toContain('reachscan_quota_');
+  });
 });
