@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultCase, type FaultCase } from './harness.js';
+import { reasonLines } from '../support/stderr-lines.js';
 
 const ROWS = 200;
 
@@ -30,12 +31,7 @@ function smallDisk(dir: string): string | null {
   return dir;
 }
 
-const said = (stderr: string) =>
-  stderr
-    .split('\n')
-    .filter(
-      (l) => l.startsWith('reachscan: ') && !/using |started batch|waiting for reachscan worker/.test(l),
-    );
+const said = reasonLines;
 
 describe('the disk fills up while the outputs are written', () => {
   it('ENOSPC: exit 3 with one line naming the folder, no process dies, finalize tried 3 times, no file left', async (ctx) => {

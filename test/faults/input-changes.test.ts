@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, readdirSync, renameSync, truncateSync, writ
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultCase, type FaultCase } from './harness.js';
+import { reasonLines } from '../support/stderr-lines.js';
 
 const ROWS = 200;
 
@@ -79,9 +80,7 @@ describe('the user changes the input file while its scan runs', () => {
 
     const end = await scan.done;
     expect(end.code, end.stderr).toBe(3);
-    const said = end.stderr
-      .split('\n')
-      .filter((l) => l.startsWith('reachscan: ') && !/using|started batch/.test(l));
+    const said = reasonLines(end.stderr);
     expect(said).toEqual([
       `reachscan: input.csv: the batch's copy of its input is ${
         // The appended line: 22 bytes.

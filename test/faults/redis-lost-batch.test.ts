@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultCase, type FaultCase } from './harness.js';
+import { reasonLines } from '../support/stderr-lines.js';
 
 const ROWS = 400;
 
@@ -15,8 +16,7 @@ afterEach(async () => {
   c = undefined;
 });
 
-const said = (stderr: string) =>
-  stderr.split('\n').filter((l) => l.startsWith('reachscan: ') && !/using |started batch/.test(l));
+const said = reasonLines;
 
 /** Starts a slow scan and waits until it has answers saved; returns it with its batch id. */
 async function scanUnderWay(fc: FaultCase) {

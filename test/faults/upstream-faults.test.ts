@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createThrowawayApplication } from '../../src/simulator/index.js';
 import { startFaultCase, type FaultCase } from './harness.js';
+import { reasonLines } from '../support/stderr-lines.js';
 
 /** What the carrier does wrong in each case, and what every row must come to anyway. */
 let fc: FaultCase | null = null;
@@ -114,12 +115,7 @@ describe('upstream faults: every row ends answered or with a clear error status 
     }).done;
     const ms = Date.now() - started;
     expect(scan.code).toBe(3);
-    const lines = scan.stderr
-      .trim()
-      .split('\n')
-      .filter(
-        (l) => l.startsWith('reachscan:') && !l.includes('started batch') && !l.includes('using Redis at'),
-      );
+    const lines = reasonLines(scan.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/stopped: the carrier refused our credentials \(HTTP 401/);
     // It stops at the first refusals, not after asking the 2,000 numbers.
