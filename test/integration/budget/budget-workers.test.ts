@@ -35,9 +35,9 @@ afterEach(async () => {
   cleanup = [];
 });
 
-/** A simulator whose carrier caps requests per second (429s under load), three workers, and their environment. */
+/** A simulator whose carrier caps requests per second (429s in bursts), three workers, and their environment. */
 async function setUp(extraEnv: Record<string, string>) {
-  const sim = await startSimulatorProcess(['--rate-cap', '120']);
+  const sim = await startSimulatorProcess(['--rate-cap', '400']);
   const env = {
     ...simulatorEnv(sim.stdout()),
     REDIS_URL: inject('redisUrl'),
