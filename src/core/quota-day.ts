@@ -13,21 +13,26 @@ export interface QuotaDay {
   readonly resetsAt: number;
 }
 
-const DATE_FORMATS = new Map<string, Intl.DateTimeFormat>();
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
 
-function dateFormat(timeZone: string): Intl.DateTimeFormat {
-  let format = DATE_FORMATS.get(timeZone);
+/** One formatter per zone and shape: building one costs far more than using it, and quota checks are per request. */
+function formatIn(timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${timeZone} ${JSON.stringify(options)}`;
+  let format = FORMATS.get(key);
   if (format === undefined) {
-    format = new Intl.DateTimeFormat('en', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    DATE_FORMATS.set(timeZone, format);
+    format = new Intl.DateTimeFormat('en', { ...options, timeZone });
+    FORMATS.set(key, format);
   }
   return format;
 }
+
+const DATE: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit' };
+const DATE_TIME: Intl.DateTimeFormatOptions = {
+  ...DATE,
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+};
 
 /**
  * A time-zone name as Intl spells it (`europe/paris` → `Europe/Paris`), or null when Intl does not know it.
@@ -44,7 +49,7 @@ export function canonicalTimeZone(name: string): string | null {
 /** The date (`YYYY-MM-DD`, which sorts as strings do) in `timeZone` at `at` (epoch ms). */
 export function dateIn(at: number, timeZone: string): string {
   // From the parts, not the formatted text: a locale's date pattern may change between ICU versions.
-  const part = parts(dateFormat(timeZone), at);
+  const part = parts(formatIn(timeZone, DATE), at);
   return `${part.year}-${part.month}-${part.day}`;
 }
 
@@ -72,23 +77,9 @@ export function quotaDay(now: number, timeZone: string): QuotaDay {
   return { day, resetsAt: after };
 }
 
-const TIME_FORMATS = new Map<string, Intl.DateTimeFormat>();
-
 /** "2026-03-30 00:00" in the zone: the local date and time of an instant, to the minute. */
 export function localDateTime(at: number, timeZone: string): string {
-  let format = TIME_FORMATS.get(timeZone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    TIME_FORMATS.set(timeZone, format);
-  }
+  const format = formatIn(timeZone, DATE_TIME);
   const part = parts(format, at);
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
 }
