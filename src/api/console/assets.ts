@@ -76,7 +76,7 @@ tbody tr:last-child td { border-bottom: 0; }
 dl.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: .75rem; margin: 0; }
 dl.figures div { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; }
 dl.figures dt { color: var(--muted); font-size: .875rem; }
-dl.figures dd { margin: 0; font-size: 1.1rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+dl.figures dd { margin: 0; font-size: 1.1rem; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 progress { width: 100%; height: 1rem; accent-color: var(--brand); margin-bottom: .75rem; }
 section > .actions, section > .notice { margin-top: 1rem; }
 .meta { color: var(--muted); margin: -.5rem 0 1rem; }
