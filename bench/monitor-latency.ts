@@ -69,8 +69,9 @@ const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 function positiveInteger(name: string, value: string, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be a whole number 1–${max}`);
-  return n;
+  if (Number.isInteger(n) && n >= 1 && n <= max) return n;
+  console.error(`bench:monitor: --${name} must be a whole number from 1 to ${max}, not ${value}`);
+  process.exit(2);
 }
 
 /** Wall-clock ms with sub-ms precision, comparable with the simulator's Date.now(). */
@@ -137,19 +138,22 @@ async function startServe(env: Record<string, string>, port: number): Promise<Re
 }
 
 /**
- * Drives the changes at a steady pace (scheduled from the start, so a slow request does not shift the rest):
- * change i flips device i mod N, offline on even rounds and online on odd ones. Gives each change's send time.
+ * Drives the changes at a steady pace, scheduled from the start and not waiting for the previous answer, so a
+ * slow request does not hold back the rest (a device's own changes are N / rate seconds apart): change i flips
+ * device i mod N, offline on even rounds and online on odd ones. Gives each change's send time.
  */
 async function drive(simUrl: string): Promise<number[]> {
   const sentAt: number[] = [];
+  const requests: Promise<void>[] = [];
   const start = now();
   for (let i = 0; i < EVENTS; i++) {
     const due = start + (i * 1000) / RATE;
     if (due > now()) await sleep(due - now());
     sentAt.push(now());
     const round = Math.floor(i / DEVICES);
-    await setDevice(simUrl, fleet[i % DEVICES] as string, round % 2 === 0 ? offline : online);
+    requests.push(setDevice(simUrl, fleet[i % DEVICES] as string, round % 2 === 0 ? offline : online));
   }
+  await Promise.all(requests);
   return sentAt;
 }
 
@@ -276,7 +280,8 @@ try {
   });
   const cpuBefore = { ...cpu(), redis: await redisCpuSeconds(redis) };
   const sentAt = await drive(sim.url);
-  const driveSeconds = (now() - (sentAt[0] ?? 0)) / 1000;
+  // The span of the sends plus one interval: exactly --rate when every change went out on time.
+  const driveSeconds = ((sentAt.at(-1) ?? 0) - (sentAt[0] ?? 0)) / 1000 + 1 / RATE;
   const drained = now() + DRAIN_MS;
   const webhooksIn = () => receiver.arrivals.length;
   while ((historyAt.length < EVENTS || webhooksIn() < EVENTS) && now() < drained) await sleep(20);
