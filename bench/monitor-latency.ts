@@ -65,6 +65,8 @@ const RATE = positiveInteger('rate', values.rate, 2_000);
 /** How long to wait for the last deliveries, and then for late duplicates. */
 const DRAIN_MS = 60_000;
 const SETTLE_MS = 1_000;
+/** Longer than the first webhook retries (REACHSCAN_WEBHOOK_RETRY_BASE_MS, 1 s, doubling). */
+const QUIET_MS = 10_000;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 function positiveInteger(name: string, value: string, max: number): number {
@@ -117,13 +119,27 @@ async function setDevice(simUrl: string, phoneNumber: string, state: object): Pr
 
 /** What an earlier scan found: every device online at home, so each event is a change from a known state. */
 async function seedHistory(redis: RedisClient, env: Record<string, string>): Promise<void> {
-  const states = new StateStore(redis, historyOptions(env, false), stateSecretFromEnv(env));
+  const states = historyStore(redis, env);
   const checkedAt = Date.now() - 60_000;
   const answer = carrierAnswer({ connectivity: 'DATA' });
   await states.write(
     fleet.map((n) => [n, encodeState(nextState(null, answer, 'camara', checkedAt, true))] as const),
     { purpose: 'FraudPreventionAndDetection', writtenAtMs: Date.now() },
   );
+}
+
+function historyStore(redis: RedisClient, env: Record<string, string>): StateStore {
+  return new StateStore(redis, historyOptions(env, false), stateSecretFromEnv(env));
+}
+
+/** Devices whose state in the history is not the last one driven (offline after an even round). */
+async function wrongFinalStates(states: StateStore): Promise<number> {
+  const held = await states.read(fleet, Date.now());
+  return fleet.filter((n, d) => {
+    const changes = Math.ceil((EVENTS - d) / DEVICES);
+    const reachable = changes <= 0 || changes % 2 === 0;
+    return held.get(n)?.reachable !== reachable;
+  }).length;
 }
 
 async function startServe(env: Record<string, string>, port: number): Promise<ReachscanProcess> {
@@ -138,23 +154,45 @@ async function startServe(env: Record<string, string>, port: number): Promise<Re
 }
 
 /**
- * Drives the changes at a steady pace, scheduled from the start and not waiting for the previous answer, so a
- * slow request does not hold back the rest (a device's own changes are N / rate seconds apart): change i flips
- * device i mod N, offline on even rounds and online on odd ones. Gives each change's send time.
+ * Drives the changes at a steady pace, scheduled from the start and not waiting for other devices' answers, so
+ * a slow request does not hold back the rest: change i flips device i mod N, offline on even rounds and online
+ * on odd ones. A device's next change waits for the answer to its previous one: sent out of order, a change to
+ * the state the simulator already holds would make no event. Gives each change's send time.
  */
 async function drive(simUrl: string): Promise<number[]> {
-  const sentAt: number[] = [];
-  const requests: Promise<void>[] = [];
+  const sentAt = new Array<number>(EVENTS).fill(NaN);
+  const previous = new Map<string, Promise<void>>();
   const start = now();
   for (let i = 0; i < EVENTS; i++) {
     const due = start + (i * 1000) / RATE;
     if (due > now()) await sleep(due - now());
-    sentAt.push(now());
-    const round = Math.floor(i / DEVICES);
-    requests.push(setDevice(simUrl, fleet[i % DEVICES] as string, round % 2 === 0 ? offline : online));
+    const number = fleet[i % DEVICES] as string;
+    const state = Math.floor(i / DEVICES) % 2 === 0 ? offline : online;
+    const sent = (previous.get(number) ?? Promise.resolve()).then(() => {
+      sentAt[i] = now();
+      return setDevice(simUrl, number, state);
+    });
+    previous.set(number, sent);
   }
-  await Promise.all(requests);
+  await Promise.all(previous.values());
   return sentAt;
+}
+
+/**
+ * Waits until every change is in the history and at the receiver, or until nothing new has come for
+ * QUIET_MS (a lost event never comes: no use waiting out the whole DRAIN_MS), then SETTLE_MS for duplicates.
+ */
+async function drain(arrived: () => { history: number; webhooks: number }): Promise<void> {
+  const deadline = now() + DRAIN_MS;
+  let seen = -1;
+  let quietSince = now();
+  for (;;) {
+    const { history, webhooks } = arrived();
+    if ((history >= EVENTS && webhooks >= EVENTS) || now() > deadline) break;
+    if (history + webhooks !== seen) [seen, quietSince] = [history + webhooks, now()];
+    else if (now() - quietSince > QUIET_MS) break;
+    await sleep(20);
+  }
 }
 
 /** p50/p95/p99/max of a list of ms (nearest rank); an event with no time (lost) is left out of the count. */
@@ -281,16 +319,15 @@ try {
   const cpuBefore = { ...cpu(), redis: await redisCpuSeconds(redis) };
   const sentAt = await drive(sim.url);
   // The span of the sends plus one interval: exactly --rate when every change went out on time.
-  const driveSeconds = ((sentAt.at(-1) ?? 0) - (sentAt[0] ?? 0)) / 1000 + 1 / RATE;
-  const drained = now() + DRAIN_MS;
-  const webhooksIn = () => receiver.arrivals.length;
-  while ((historyAt.length < EVENTS || webhooksIn() < EVENTS) && now() < drained) await sleep(20);
+  const driveSeconds = (Math.max(...sentAt) - Math.min(...sentAt)) / 1000 + 1 / RATE;
+  await drain(() => ({ history: historyAt.length, webhooks: receiver.arrivals.length }));
   const cpuAfter = { ...cpu(), redis: await redisCpuSeconds(redis) };
   await sleep(SETTLE_MS);
 
   const changes = (await redis.lrange(changesKey, 0, -1)).map((c) => JSON.parse(c) as EventChange);
   const { deliveries, badSignatures } = verifiedDeliveries(receiver.arrivals);
   const simulator = (await (await fetch(`${sim.url}/_sim/subscriptions`)).json()) as { delivered: number };
+  const taken = await countKeys(redis, `${historyOptions(env, false).prefix}monitor:seen:*`);
 
   const toHistory = changes.map((c, i) => (historyAt[i] ?? NaN) - Date.parse(c.at));
   const toWebhook = deliveries.map((d) => d.at - d.eventTime);
@@ -303,7 +340,10 @@ try {
     const times = (eventTimes.get(fleet[i % DEVICES] as string) ?? []).sort((a, b) => a - b);
     return (times[Math.floor(i / DEVICES)] ?? NaN) - sent;
   });
-  const history = tally(changes.map((c) => ({ ...c, time: Date.parse(c.at) })));
+  const history = {
+    ...tally(changes.map((c) => ({ ...c, time: Date.parse(c.at) }))),
+    final_state_wrong: await wrongFinalStates(historyStore(redis, env)),
+  };
   const webhooks = {
     ...tally(deliveries.map((d) => ({ ...d, time: d.eventTime }))),
     redelivered: deliveries.length - new Set(deliveries.map((d) => d.webhookId)).size,
@@ -321,6 +361,7 @@ try {
     subscribe_seconds: round(subscribeSeconds, 1),
     driven_per_s: round(EVENTS / driveSeconds, 1),
     cloudevents_posted: simulator.delivered,
+    cloudevents_taken: taken,
     end_to_end_per_s: round(deliveries.length / ((lastArrival - firstEvent) / 1000), 1),
     latency_ms: {
       'change sent → CloudEvent time': quantiles(toStamp),
@@ -343,9 +384,12 @@ try {
     simulator.delivered === EVENTS &&
     [history, webhooks].every((t) => t.lost === 0 && t.duplicated === 0 && t.outOfSequence === 0) &&
     webhooks.bad_signatures === 0 &&
+    history.final_state_wrong === 0 &&
     webhooks.redelivered === 0;
   if (!clean) {
     console.log('MISSED: events were lost, duplicated or out of sequence');
+    const said = serve.stderr().trim().split('\n').slice(-5).join('\n');
+    if (said !== '') console.log(`serve's last warnings:\n${said}`);
     process.exitCode = 1;
   }
 } finally {
@@ -364,16 +408,26 @@ function report(r: { latency_ms: Record<string, ReturnType<typeof quantiles>>; [
     const cells = [q.p50, q.p95, q.p99, q.max].map((v) => v.toFixed(1).padStart(8));
     console.log(`${name.padEnd(30)} ${String(q.count).padStart(6)} ${cells.join(' ')}`);
   }
-  const h = r.history as ReturnType<typeof tally>;
+  const h = r.history as ReturnType<typeof tally> & { final_state_wrong: number };
   const w = r.webhooks as ReturnType<typeof tally> & { redelivered: number; bad_signatures: number };
   console.log(
-    `\nCloudEvents posted by the simulator: ${String(r.cloudevents_posted)} of ${String(r.events)}` +
-      `\nhistory:  lost ${h.lost}, duplicated ${h.duplicated}, out of sequence ${h.outOfSequence}` +
+    `\nCloudEvents posted by the simulator: ${String(r.cloudevents_posted)} of ${String(r.events)}, ` +
+      `taken by serve (each id once, in order or not): ${String(r.cloudevents_taken)}` +
+      `\nhistory:  lost ${h.lost}, duplicated ${h.duplicated}, out of sequence ${h.outOfSequence}, ` +
+      `devices left in a state not the last one ${h.final_state_wrong}` +
       `\nwebhooks: lost ${w.lost}, duplicated ${w.duplicated}, out of sequence ${w.outOfSequence}, ` +
       `sent twice ${w.redelivered}, bad signatures ${w.bad_signatures}` +
       `\nthroughput: driven ${String(r.driven_per_s)}/s, event → webhook ${String(r.end_to_end_per_s)}/s` +
       `\nCPU ms per event: ${JSON.stringify(r.cpu_ms_per_event)}`,
   );
+}
+
+/** How many keys match a pattern (serve marks each CloudEvent id it took as seen). */
+async function countKeys(redis: Redis, match: string): Promise<number> {
+  let count = 0;
+  for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>)
+    count += keys.length;
+  return count;
 }
 
 /** Appends the run to bench/results/monitor-<date>.json (runs of a day side by side: the machine is noisy). */
