@@ -357,7 +357,8 @@ try {
     subscriptions: DEVICES * 3,
     events: EVENTS,
     rate_per_s: RATE,
-    load_average_at_start: load,
+    // An object, not a list: the file stays as prettier writes it.
+    load_average_at_start: { '1m': load[0], '5m': load[1], '15m': load[2] },
     subscribe_seconds: round(subscribeSeconds, 1),
     driven_per_s: round(EVENTS / driveSeconds, 1),
     cloudevents_posted: simulator.delivered,
