@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { maskPhone, type E164 } from '../core/e164.js';
+import { OneAtATimePerKey } from '../core/one-at-a-time.js';
 import type { HistoryOptions } from '../core/settings.js';
 import { isSubscriptionEnd, foldEvent, type ReceivedEvent } from '../history/camara-events.js';
 import {
@@ -217,6 +218,21 @@ export async function receiveEvent(
   const subscription = await monitor.get(event.subscriptionId);
   if (subscription === null || bearer === null || !MonitorStore.credentialMatches(subscription, bearer))
     return { status: 401 };
+  return EVENTS_PER_NUMBER.run(subscription.number, () => admitAndFold(deps, monitor, subscription, event));
+}
+
+/**
+ * A number's events are folded one at a time in this process: each reads the number's state and writes the
+ * next, so two at once would both start from the same state and one change would be lost or said twice.
+ */
+const EVENTS_PER_NUMBER = new OneAtATimePerKey();
+
+async function admitAndFold(
+  deps: MonitorDeps & { readonly states: StateStore; readonly purpose: string },
+  monitor: MonitorStore,
+  subscription: MonitorSubscription,
+  event: ReceivedEvent,
+): Promise<EventVerdict> {
   const seen = await monitor.admit(
     event.source,
     event.id,
