@@ -163,15 +163,15 @@ class ChunkRun {
     }
     let outcome = await this.ask(number);
     if (outcome === null) return void this.retryLater++;
-    // A 429: everyone waits out Retry-After at the shared gate, then this number is asked again in place;
-    // handing the chunk back to the queue would cost far more than the pause itself.
+    // A 429: everyone waits out Retry-After at the shared gate (under --rate, only once 429s keep coming: a lone
+    // one costs just this number its next slot), then this number is asked again in place; handing the chunk
+    // back to the queue would cost far more than the pause itself.
     for (
       let round = 0;
       round < IN_PLACE_429_RETRIES && isRateLimited(outcome) && !this.deps.stopping.aborted;
       round++
     ) {
-      await this.gate.pause(retryAfter(outcome));
-      this.pausedInPlace++;
+      if (await this.gate.pause(retryAfter(outcome))) this.pausedInPlace++;
       outcome = await this.ask(number);
       if (outcome === null) return void this.retryLater++;
     }

@@ -1,16 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { RedisClient } from './connection.js';
 import { defineScript } from './scripts.js';
 
 /**
- * One pacing schedule in Redis shared by every worker: GCRA ("virtual scheduling") with reservation. Each
- * request atomically takes the next slot, `1000 / rate` ms after the previous one, and waits until it comes;
- * Redis's own clock is used so machines with skewed clocks agree. A 429 sets a pause deadline (KEYS[2]) that
- * every request checks when its slot comes: one that falls inside a pause takes a new slot after it, so no
- * request goes out before the carrier's `Retry-After`. With no rate (0) only pauses apply.
+ * One pacing schedule in Redis shared by every worker, and the one record of what it let through.
  *
- * Returns the milliseconds to wait (0 = go now).
+ * GCRA ("virtual scheduling") with reservation spaces requests evenly: each takes the next slot, `intervalMs`
+ * after the previous one, and waits until it comes (ARGV[4] = '1' when it has). But a request whose timer
+ * fires late (a busy event loop) leaves together with the next ones, so the slots alone do not bound what a
+ * carrier counts in a sliding second. The admissions sorted set (KEYS[3], scored by Redis time) does: a request
+ * is let through only while fewer than `perSecond` were let through in the last `windowMs`; otherwise it takes
+ * a slot after the oldest of them leaves. A 429 sets a pause deadline (KEYS[2]): no slot or admission falls
+ * inside it. Redis's own clock is used so machines with skewed clocks agree. ARGV[6], when not empty, is an
+ * admission given back unused (it came too late to be sent).
+ *
+ * Returns the milliseconds to wait for the slot taken (0 = admitted: go now).
  */
 const reserve = defineScript<number>({
   name: 'reachscanGateReserve',
@@ -18,19 +24,46 @@ const reserve = defineScript<number>({
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
+local perSecond = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+if ARGV[6] ~= '' then redis.call('ZREM', KEYS[3], ARGV[6]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+local admitted = redis.call('ZCARD', KEYS[3])
 local pauseUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
+local function admit()
+  redis.call('ZADD', KEYS[3], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], math.ceil(window) + 1000)
+  return 0
+end
+if ARGV[4] == '1' and pauseUntil <= now and admitted < perSecond then return admit() end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 if tat < pauseUntil then tat = pauseUntil end
+if admitted >= perSecond then
+  local oldest = redis.call('ZRANGE', KEYS[3], admitted - perSecond, admitted - perSecond, 'WITHSCORES')
+  local frees = tonumber(oldest[2]) + window
+  if tat < frees then tat = frees end
+end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 60000)
+if tat <= now then return admit() end
 return math.ceil(tat - now)
 `,
 });
 
-/** Sets the pause deadline to now + ARGV[1] ms, never shortening one already set. */
+/**
+ * Sets the pause deadline (KEYS[1]) to now + ARGV[1] ms, never shortening one already set. With ARGV[2] > 0
+ * (pacing under --rate) a lone 429 sets none: the first in ARGV[2] ms is only remembered (KEYS[2]), the next
+ * one within that time pauses. Returns 1 when a pause was set, 0 when not.
+ */
 const setPause = defineScript<number>({
   name: 'reachscanGatePause',
   lua: `
+local lone = tonumber(ARGV[2])
+if lone > 0 then
+  local seen = redis.call('EXISTS', KEYS[2])
+  redis.call('SET', KEYS[2], '1', 'PX', lone)
+  if seen == 0 then return 0 end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local untilMs = now + tonumber(ARGV[1])
@@ -38,7 +71,7 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if untilMs > current then
   redis.call('SET', KEYS[1], tostring(untilMs), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
 end
-return 0
+return 1
 `,
 });
 
@@ -58,10 +91,40 @@ return math.ceil(pauseUntil - now)
 const PAUSE_LOOK_MS = 100;
 
 /**
- * `--rate R` paces at 98% of R: requests leave a little later than their slot now and then, and at exactly R a
- * carrier counting any 1-second window would see R + 1 and answer 429 (a whole second's pause).
+ * The longest a process may take from asking Redis for an admission to acting on it. Longer (the event loop
+ * stalled meanwhile), and the admission is given back and asked for again: an admission only bounds what the
+ * carrier sees if the request leaves right after it.
  */
-export const RATE_HEADROOM = 0.98;
+export const STALE_ADMISSION_MS = 20;
+
+/**
+ * The admissions window: a second, plus the admission-to-send gap allowed above, plus as much again for the
+ * wire and the carrier's own event loop. Any second the carrier counts then holds requests admitted within one
+ * such window, so never more than `--rate` of them.
+ */
+export const ADMISSION_WINDOW_MS = 1000 + 2 * STALE_ADMISSION_MS;
+
+/** Under --rate, a 429 with no other in this long only costs its request a retry; a second one pauses everyone. */
+export const LONE_429_MS = 5_000;
+
+export interface GatePace {
+  /** GCRA spacing of the slots (0: no --rate). */
+  readonly intervalMs: number;
+  /** Most admissions in any `windowMs`. */
+  readonly perSecond: number;
+  readonly windowMs: number;
+}
+
+/**
+ * How `--rate R` is paced: at most floor(R) admissions in any ADMISSION_WINDOW_MS, the slots spaced so that even
+ * timing fills that window and no more (and never closer than 1000 / R, for rates below one a second).
+ */
+export function gatePace(ratePerSecond: number): GatePace {
+  if (!(ratePerSecond > 0)) return { intervalMs: 0, perSecond: 0, windowMs: ADMISSION_WINDOW_MS };
+  const perSecond = Math.max(1, Math.floor(ratePerSecond));
+  const intervalMs = Math.max(1000 / ratePerSecond, ADMISSION_WINDOW_MS / perSecond);
+  return { intervalMs, perSecond, windowMs: ADMISSION_WINDOW_MS };
+}
 
 /**
  * Without --rate, each process learns the carrier's cap from its 429s, as TCP does with congestion (AIMD): on a
@@ -97,12 +160,9 @@ export class ProcessPace {
   /** Per pause key: the pause deadline last seen (or set here), and when it was looked up. */
   readonly pauseSeen = new Map<string, { untilMs: number; lookedAtMs: number }>();
   private readonly learnedByKey = new Map<string, Learned>();
-  /**
-   * Send times of this process's paced requests in the last second, per gate key. GCRA hands out evenly spaced
-   * slots, but a request whose timer fires late (a busy event loop) leaves together with the next ones; a
-   * carrier counting any 1-second window then sees more than the rate. This trailing window is the last check.
-   */
-  private readonly sentByKey = new Map<string, number[]>();
+  /** Names this process's admissions in the shared set apart from every other process's. */
+  private readonly token = randomBytes(6).toString('base64url');
+  private admissions = 0;
 
   learned(key: string): Learned {
     let learned = this.learnedByKey.get(key);
@@ -120,13 +180,10 @@ export class ProcessPace {
     return learned;
   }
 
-  sent(key: string): number[] {
-    let sent = this.sentByKey.get(key);
-    if (sent === undefined) {
-      sent = [];
-      this.sentByKey.set(key, sent);
-    }
-    return sent;
+  /** A name for one admission, unique across processes. */
+  admissionId(): string {
+    this.admissions++;
+    return `${this.token}:${this.admissions}`;
   }
 
   /** The pace this process has learned for a gate key (null: none yet), for logs and tests. */
@@ -136,10 +193,10 @@ export class ProcessPace {
 }
 
 export class RateGate {
-  private readonly intervalMs: number;
-  /** Most requests this process sends in any trailing second at this rate. */
-  private readonly perSecond: number;
+  private readonly pacing: GatePace;
   private readonly pauseKey: string;
+  private readonly admittedKey: string;
+  private readonly lone429Key: string;
 
   constructor(
     private readonly redis: RedisClient,
@@ -148,38 +205,35 @@ export class RateGate {
     private readonly pace: ProcessPace,
     private readonly clock: Clock = systemClock,
   ) {
-    this.intervalMs = ratePerSecond > 0 ? 1000 / (ratePerSecond * RATE_HEADROOM) : 0;
-    this.perSecond = Math.max(1, Math.floor(ratePerSecond * RATE_HEADROOM));
+    this.pacing = gatePace(ratePerSecond);
+    // Suffixes keep the gate key's hash tag: one slot on a Redis Cluster, as the scripts need.
     this.pauseKey = `${key}:pause`;
+    this.admittedKey = `${key}:admitted`;
+    this.lone429Key = `${key}:429`;
   }
 
-  /** Waits for this request's slot, and past any pause a 429 set meanwhile. */
+  /** Waits for this request's slot and admission, and past any pause a 429 set meanwhile. */
   async acquire(signal?: AbortSignal): Promise<void> {
     const options = signal ? { signal } : {};
-    if (this.intervalMs === 0) return this.waitOutPause(options);
+    const { intervalMs, perSecond, windowMs } = this.pacing;
+    if (intervalMs === 0) return this.waitOutPause(options);
+    const keys = [this.key, this.pauseKey, this.admittedKey];
+    let slotCame = '0';
+    let givenBack = '';
     for (;;) {
-      const wait = await reserve(this.redis, [this.key, this.pauseKey], [this.intervalMs]);
-      // A slot due now was checked against the pause just now; only a later slot needs a second look.
-      if (wait <= 0) break;
-      await sleep(wait, undefined, options);
-      if ((await pauseLeft(this.redis, [this.pauseKey])) === 0) break;
-    }
-    await this.withinTrailingSecond(options);
-  }
-
-  /** Holds a request while this process already sent `perSecond` in the last 1000 ms. */
-  private async withinTrailingSecond(options: { signal?: AbortSignal }): Promise<void> {
-    const sent = this.pace.sent(this.key);
-    for (;;) {
-      const now = this.clock();
-      let expired = 0;
-      while (expired < sent.length && (sent[expired] as number) <= now - 1000) expired++;
-      if (expired > 0) sent.splice(0, expired);
-      if (sent.length < this.perSecond) {
-        sent.push(now);
-        return;
+      const id = this.pace.admissionId();
+      const askedAt = this.clock();
+      const args = [intervalMs, perSecond, windowMs, slotCame, id, givenBack];
+      const wait = await reserve(this.redis, keys, args);
+      givenBack = '';
+      if (wait <= 0) {
+        if (this.clock() - askedAt <= STALE_ADMISSION_MS) return;
+        // Admitted, but this process stalled since: sent now, it could land in a second already full.
+        givenBack = id;
+      } else {
+        await sleep(wait, undefined, options);
       }
-      await sleep((sent[0] as number) + 1001 - now, undefined, options);
+      slotCame = '1';
     }
   }
 
@@ -215,37 +269,48 @@ export class RateGate {
     while ((learned.sent[0] ?? now) <= now - 1000) learned.sent.shift();
   }
 
-  /** Nobody sends before `ms` from now (a 429's Retry-After); without --rate, this process also slows down. */
-  async pause(ms: number): Promise<void> {
-    if (this.intervalMs === 0) {
-      const learned = this.pace.learned(this.key);
-      const now = this.clock();
-      // One decrease per burst: the other requests in flight hit the same cap, not a lower one.
-      if (now - learned.lastDecreaseAtMs >= LEARN.quietAfterDecreaseMs) {
-        // The pace measured since the last pause ended (at most a second back): seconds spent paused are not
-        // a slow pace, or random 429s (a storm, not a cap) would drive the rate down to nothing.
-        const since = Math.max(now - 1000, learned.pausedUntilMs);
-        const span = now - since;
-        if (span >= MIN_MEASURE_MS) {
-          const measured = (learned.sent.filter((t) => t > since).length * 1000) / span;
-          const target = Math.max(1, measured * LEARN.decrease);
-          learned.rate =
-            learned.rate === null
-              ? target
-              : Math.min(learned.rate * LEARN.decrease, Math.max(target, learned.rate * LEARN.floor));
-        } else if (learned.rate !== null) {
-          learned.rate *= LEARN.decrease;
-        }
-        learned.updatedAtMs = now;
-        learned.lastDecreaseAtMs = now;
-      }
-      learned.pausedUntilMs = Math.max(learned.pausedUntilMs, now + Math.max(1, Math.round(ms)));
-    }
+  /**
+   * A 429 with `Retry-After: ms`. Without --rate: nobody sends before `ms` from now, and this process slows
+   * down. Under --rate the gate already keeps to the rate, so a lone 429 (none other in LONE_429_MS, from any
+   * worker) pauses nobody: its request is asked again at the next free slot; the next 429 pauses everyone.
+   * Returns whether everyone now waits.
+   */
+  async pause(ms: number): Promise<boolean> {
     const wait = Math.max(1, Math.round(ms));
+    const keys = [this.pauseKey, this.lone429Key];
+    if (this.pacing.intervalMs > 0) return (await setPause(this.redis, keys, [wait, LONE_429_MS])) === 1;
+    this.slowDown(wait);
     const seen = this.pace.pauseSeen.get(this.pauseKey);
     const untilMs = this.clock() + wait;
     if (seen === undefined || seen.untilMs < untilMs)
       this.pace.pauseSeen.set(this.pauseKey, { untilMs, lookedAtMs: seen?.lookedAtMs ?? 0 });
-    await setPause(this.redis, [this.pauseKey], [wait]);
+    await setPause(this.redis, keys, [wait, 0]);
+    return true;
+  }
+
+  /** Without --rate, a 429 lowers the pace this process learned (AIMD's decrease), once per burst. */
+  private slowDown(waitMs: number): void {
+    const learned = this.pace.learned(this.key);
+    const now = this.clock();
+    // One decrease per burst: the other requests in flight hit the same cap, not a lower one.
+    if (now - learned.lastDecreaseAtMs >= LEARN.quietAfterDecreaseMs) {
+      // The pace measured since the last pause ended (at most a second back): seconds spent paused are not
+      // a slow pace, or random 429s (a storm, not a cap) would drive the rate down to nothing.
+      const since = Math.max(now - 1000, learned.pausedUntilMs);
+      const span = now - since;
+      if (span >= MIN_MEASURE_MS) {
+        const measured = (learned.sent.filter((t) => t > since).length * 1000) / span;
+        const target = Math.max(1, measured * LEARN.decrease);
+        learned.rate =
+          learned.rate === null
+            ? target
+            : Math.min(learned.rate * LEARN.decrease, Math.max(target, learned.rate * LEARN.floor));
+      } else if (learned.rate !== null) {
+        learned.rate *= LEARN.decrease;
+      }
+      learned.updatedAtMs = now;
+      learned.lastDecreaseAtMs = now;
+    }
+    learned.pausedUntilMs = Math.max(learned.pausedUntilMs, now + waitMs);
   }
 }

@@ -23,7 +23,7 @@ describe('RateGate with a rate', () => {
 
   it('never lets more than the paced rate leave in any second, even when the event loop stalls', async () => {
     const key = `{gate-test-${randomUUID()}}:rate`;
-    const gate = new RateGate(redis, key, 10, new ProcessPace()); // 9.8/s: at most 9 in any second
+    const gate = new RateGate(redis, key, 10, new ProcessPace());
     const sent: number[] = [];
     const requests = Array.from({ length: 30 }, () => gate.acquire().then(() => sent.push(Date.now())));
     // Half a second in, the event loop is blocked for 1.2 s: the slots due meanwhile all come due at once.
@@ -34,7 +34,61 @@ describe('RateGate with a rate', () => {
     }
     await Promise.all(requests);
     expect(sent).toHaveLength(30);
-    expect(busiestSecond(sent)).toBeLessThanOrEqual(9);
+    expect(busiestSecond(sent)).toBeLessThanOrEqual(10);
+    await redis.del(key, `${key}:pause`, `${key}:admitted`);
+  });
+
+  it('three workers sharing a key never send more than the rate in any second, on an event loop that keeps stalling', async () => {
+    const key = `{gate-test-${randomUUID()}}:rate`;
+    // Three workers as three processes see it: each its own connection and its own memory of the gate.
+    const connections = [0, 1, 2].map(() => new Redis(inject('redisUrl')));
+    const gates = connections.map((c) => new RateGate(c, key, 20, new ProcessPace()));
+    const sent: number[] = [];
+    // Stalls of up to 150 ms, 0 to 250 ms apart: timers fire late and together, replies are read late.
+    let stalling = true;
+    const stalls = (async () => {
+      while (stalling) {
+        await new Promise((r) => setTimeout(r, Math.random() * 250));
+        const until = Date.now() + Math.random() * 150;
+        while (Date.now() < until) {
+          // busy
+        }
+      }
+    })();
+    // Each worker runs 4 requests at a time, as many as it can get through the gate.
+    const worker = async (gate: RateGate) => {
+      for (let i = 0; i < 15; i++) {
+        await gate.acquire();
+        sent.push(Date.now());
+      }
+    };
+    await Promise.all(gates.flatMap((gate) => Array.from({ length: 4 }, () => worker(gate))));
+    stalling = false;
+    await stalls;
+    expect(sent).toHaveLength(3 * 4 * 15);
+    expect(busiestSecond(sent)).toBeLessThanOrEqual(20);
+    await redis.del(key, `${key}:pause`, `${key}:admitted`);
+    await Promise.all(connections.map((c) => c.quit()));
+  }, 60_000);
+
+  it('a lone 429 pauses nobody under --rate; a second one within seconds pauses everyone', async () => {
+    const key = `{gate-test-${randomUUID()}}:rate`;
+    const [a, b] = [
+      new RateGate(redis, key, 20, new ProcessPace()),
+      new RateGate(redis, key, 20, new ProcessPace()),
+    ];
+    expect(await a.pause(5_000)).toBe(false);
+    expect(await redis.exists(`${key}:pause`)).toBe(0);
+    // Another worker's 429 right after: 429s keep coming, so everyone waits out Retry-After.
+    expect(await b.pause(5_000)).toBe(true);
+    expect(await redis.pttl(`${key}:pause`)).toBeGreaterThan(5_000);
+    await redis.del(key, `${key}:pause`, `${key}:admitted`, `${key}:429`);
+  });
+
+  it('without --rate every 429 pauses everyone', async () => {
+    const key = `{gate-test-${randomUUID()}}:rate`;
+    expect(await new RateGate(redis, key, 0, new ProcessPace()).pause(3_000)).toBe(true);
+    expect(await redis.exists(`${key}:pause`)).toBe(1);
     await redis.del(key, `${key}:pause`);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -82,6 +83,37 @@ describe('scale-out: several worker processes on one Redis', () => {
       await sim.stop();
     }
   });
+  it('three workers whose event loops keep stalling never send the carrier more than --rate in any second', async () => {
+    // The carrier's cap is exactly --rate: one request too many in any sliding second shows, as a 429 too.
+    const sim = await startSimulatorProcess(['--rate-cap', '30', '--latency-ms', '15', '--jitter-ms', '5']);
+    const stall = pathToFileURL(join(import.meta.dirname, '../../support/stall-event-loop.mjs')).href;
+    const env = {
+      ...simulatorEnv(sim.stdout()),
+      REDIS_URL: inject('redisUrl'),
+      REACHSCAN_QUEUE_PREFIX: `scale-${randomUUID()}`,
+      REACHSCAN_LOG_LEVEL: 'info',
+    };
+    const workerEnv = { ...env, NODE_OPTIONS: `--import=${stall}` };
+    const workers = [0, 1, 2].map(() => spawnReachscan(['worker', '--concurrency', '6'], workerEnv));
+    try {
+      const { path, ids } = fleetFile(240, 3);
+      const out = tempDir();
+      const scan = await spawnReachscan(
+        ['scan', path, '--out', out, '--no-worker', '--rate', '30', '--chunk-size', '15'],
+        env,
+      ).done;
+      expect(scan.code, scan.stderr).toBe(0);
+      expect(resultRows(out).map((r) => r.sim_id)).toEqual(ids);
+      const stats = await simStats(sim);
+      expect(stats.peakPerSecond).toBeLessThanOrEqual(30);
+      expect(stats.rateLimited).toBe(0);
+      expect(stats.distinctJwtIds).toBe(3);
+      expect(await stopAll(workers)).toEqual([0, 0, 0]);
+    } finally {
+      await stopAll(workers);
+      await sim.stop();
+    }
+  }, 60_000);
 });
 
 describe('Redis Cluster', () => {
