@@ -14,6 +14,11 @@ export const DEFAULTS = {
   retryBaseMs: 1_000,
   /** Days a number's history is kept after its last check (REACHSCAN_STATE_RETENTION_DAYS). */
   historyRetentionDays: 400,
+  /**
+   * Hash-tag buckets of the history (REACHSCAN_STATE_BUCKETS): enough for every master of a cluster to hold a
+   * share (64 over 3 masters: about 21 each), few enough that a group of numbers costs few script calls.
+   */
+  historyBuckets: 64,
   /** A scan's settings when no flag says otherwise. */
   scan: { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0, maxAgeMs: 0 },
   /** The error-ratio breaker: pause a batch when over `threshold` of its last `window` calls fail. */
