@@ -16,7 +16,10 @@ import {
 
 /** What `reachscan history migrate` did. */
 export interface MigrationCounts {
-  /** Entries moved to their key in the configured layout. */
+  /**
+   * Entries moved to their key in the configured layout (a number found under both its clear and its hashed
+   * name has two entries: whichever is moved second is kept out, or replaces the first, by which is newer).
+   */
   readonly moved: number;
   /** Of those, entries named by the number that now have their HMAC name. */
   readonly hashed: number;
