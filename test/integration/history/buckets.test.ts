@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { HistoryOptions } from '../../../src/core/settings.js';
 import { HistoryLayoutError, layoutKey } from '../../../src/history/layout.js';
 import { parseHistoryKey } from '../../../src/history/number-key.js';
 import { nextState } from '../../../src/history/number-state.js';
 import { encodeState, StateStore } from '../../../src/history/state-store.js';
+import { NO_FAULTS } from '../../../src/simulator/index.js';
 import { carrierAnswer } from '../../support/rows.js';
+import { readReport, runScan } from '../../support/scan.js';
+import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 
 /*
  * The history spread over hash-tag buckets, on a real Redis: reads and writes across buckets, the layout
@@ -183,4 +189,47 @@ describe('history buckets (real Redis)', () => {
     expect((await many.read(numbers, T0)).size).toBe(60);
     await expect(four.read(numbers, T0)).rejects.toThrow(HistoryLayoutError);
   });
+});
+
+describe('upgrading a single-slot history (CLI)', () => {
+  let t: TestSimulator;
+  beforeAll(async () => {
+    t = await startTestSimulator();
+    t.sim.setDials({ faults: NO_FAULTS, rateCapPerSecond: 0, latencyMs: 0, authPendingShare: 0 });
+  });
+  afterAll(() => t?.close());
+
+  it('scan refuses before queueing, history migrate moves it, and the next scan answers from it', async () => {
+    const numbers = fleet(30, 700);
+    const file = join(mkdtempSync(join(tmpdir(), 'reachscan-buckets-')), 'fleet.csv');
+    writeFileSync(file, ['id,phone', ...numbers.map((n, i) => `D${i},${n}`)].join('\n'));
+    const prefix = freshPrefix();
+    const state = { REACHSCAN_STATE_PREFIX: prefix, REACHSCAN_STATE_SECRET: SECRET };
+    // What an earlier version left: every entry in the prefix's one slot.
+    const first = await runScan(t, [file], { ...state, REACHSCAN_STATE_BUCKETS: '1' });
+    expect(first.code, first.stderr).toBe(0);
+    expect((await keysOf(prefix)).states.every((s) => s.what?.bucket === prefix)).toBe(true);
+
+    const asked = t.sim.stats().requests;
+    const refused = await runScan(t, [file, '--max-age', '24h'], state);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(
+      `reachscan: REACHSCAN_STATE_BUCKETS is 64 but the history at ${prefix} is kept in 1 bucket (one slot, the layout from before buckets): run "reachscan history migrate"`,
+    );
+    expect(t.sim.stats().requests).toBe(asked);
+
+    const migrated = await runScan(t, ['migrate'], state, { command: 'history' });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toBe(
+      "moved 30 numbers (0 to hashed keys) into the history's 64 buckets; 0 already had a newer entry (old key removed)\n",
+    );
+    const { states } = await keysOf(prefix);
+    expect(states).toHaveLength(30);
+    expect(states.some((s) => s.what?.bucket === prefix)).toBe(false);
+
+    const cached = await runScan(t, [file, '--max-age', '24h'], state);
+    expect(cached.code, cached.stderr).toBe(0);
+    expect(readReport(cached.outDir).source).toMatchObject({ cache: 30, live: 0 });
+    expect(t.sim.stats().requests).toBe(asked);
+  }, 60_000);
 });
