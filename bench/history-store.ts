@@ -4,6 +4,7 @@
  *
  *   npm run bench:history -- [--numbers 20000]
  *   REACHSCAN_STATE_SECRET=… npm run bench:history   (entries named by an HMAC of the number)
+ *   REACHSCAN_STATE_BUCKETS=1 npm run bench:history  (the single-slot layout; default 64 buckets)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { main } from '../src/cli/main.js';
+import { historyKeyPattern, parseHistoryKey } from '../src/history/number-key.js';
 import { startRedisServer } from '../src/queue/private-redis.js';
 
 const { values } = parseArgs({ options: { numbers: { type: 'string', default: '20000' } } });
@@ -42,6 +44,9 @@ async function scanOnce(): Promise<number> {
       PATH: process.env.PATH,
       REDIS_URL: redisServer.url,
       REACHSCAN_STATE_PREFIX: prefix,
+      ...(process.env.REACHSCAN_STATE_BUCKETS !== undefined
+        ? { REACHSCAN_STATE_BUCKETS: process.env.REACHSCAN_STATE_BUCKETS }
+        : {}),
       ...(secret !== undefined ? { REACHSCAN_STATE_SECRET: secret } : {}),
     },
     stopSignal: new Promise(() => {}),
@@ -56,22 +61,35 @@ try {
   const first = await scanOnce();
   offset = 86_400_000;
   const second = await scanOnce();
-  const keys: string[] = [];
-  for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>)
-    keys.push(...batch);
-  const sample = keys.slice(0, 2000);
+  // Every key of the history: in every bucket (`{reachscan-state:7}:…`) and the prefix's own slot (SCAN may
+  // return a key twice).
+  const found = new Set<string>();
+  const match = historyKeyPattern(prefix);
+  for await (const batch of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>)
+    for (const key of batch) found.add(key);
+  const keys = [...found];
+  const states = keys.filter((k) => parseHistoryKey(prefix, k)?.kind === 'state');
+  const sample = states.slice(0, 2000);
   const sizes = await Promise.all(sample.map((k) => redis.memory('USAGE', k, 'SAMPLES', 0)));
   const perKey = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0) / sample.length;
   const fields = await Promise.all(sample.slice(0, 200).map((k) => redis.hlen(k)));
+  const others = keys.filter((k) => parseHistoryKey(prefix, k)?.kind !== 'state');
+  const otherSizes = await Promise.all(others.map((k) => redis.memory('USAGE', k, 'SAMPLES', 0)));
+  const otherBytes = otherSizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
   // What the history alone holds: used_memory with it, then without it.
   const withHistory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
   for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
   const withoutHistory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
   console.log(`numbers:                    ${count}`);
-  console.log(`state hashes:               ${keys.length}`);
+  console.log(
+    `state hashes:               ${states.length} (+ ${keys.length - states.length} other keys: dictionaries, layout, run log)`,
+  );
   console.log(`MEMORY USAGE per hash:      ${perKey.toFixed(0)} B (mean of ${sample.length}, key included)`);
   console.log(
-    `used_memory per number:     ${((withHistory - withoutHistory) / keys.length).toFixed(0)} B (allocator overhead included)`,
+    `used_memory per number:     ${((withHistory - withoutHistory) / states.length).toFixed(1)} B (allocator overhead and the other keys included)`,
+  );
+  console.log(
+    `other keys per number:      ${(otherBytes / states.length).toFixed(1)} B by MEMORY USAGE (${others.length} keys, ${otherBytes} B)`,
   );
   console.log(`used_memory:                ${baseline} B empty, ${withHistory} B after both scans`);
   console.log(

@@ -35,8 +35,13 @@ Configuration comes from the environment; every variable, with its default, is i
            CAMARA_AUTHORIZE_URL, CAMARA_CLIENT_ID, CAMARA_CLIENT_SECRET or CAMARA_CLIENT_KEY_PATH,
            CAMARA_API_KEY, CAMARA_PURPOSE, CAMARA_SCOPE_STYLE, … (docs/camara.md)
   Redis    REDIS_URL, REACHSCAN_QUEUE_PREFIX, REACHSCAN_STATE_PREFIX, REACHSCAN_STATE_RETENTION_DAYS,
+<<<<<<< HEAD
            REACHSCAN_STATE_SECRET (docs/privacy.md)
   jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS, REACHSCAN_DAILY_QUOTA, REACHSCAN_QUOTA_TZ
+=======
+           REACHSCAN_STATE_BUCKETS, REACHSCAN_STATE_SECRET (docs/privacy.md)
+  jobs     REACHSCAN_RETRY_BASE_MS, REACHSCAN_JOB_LOCK_MS
+>>>>>>> buckets
   serve    REACHSCAN_API_TOKEN, REACHSCAN_API_HOST, REACHSCAN_API_PORT, REACHSCAN_API_MAX_UPLOAD_MB,
            REACHSCAN_DATA_DIR, REACHSCAN_BATCH_RETENTION_DAYS
   webhooks REACHSCAN_WEBHOOK_URL, REACHSCAN_WEBHOOK_SECRET, REACHSCAN_WEBHOOK_TIMEOUT_MS,
@@ -281,8 +286,10 @@ export const HISTORY_HELP = `Usage: reachscan history <number> [--default-countr
 Shows what the history (REDIS_URL) holds about one number: its last answer, when it was last seen connected,
 since when it has had no connectivity, what was last known, the purpose of the run that wrote it, when it was
 written and when it will be forgotten. --simulate: the simulated runs' history.
-history migrate renames every history entry still named by its number to its HMAC name
-(REACHSCAN_STATE_SECRET must be set); run it again and it moves nothing. See docs/privacy.md.
+history migrate moves every history entry to its key in the configured layout: into its bucket of
+REACHSCAN_STATE_BUCKETS (from the single-slot history of earlier versions, or from another count) and, when
+REACHSCAN_STATE_SECRET is set, from its number to its HMAC name. Stop workers first; a move cut short is
+finished by running it again, and a second run moves nothing. See docs/history.md and docs/privacy.md.
 `;
 
 export const FORGET_HELP = `Usage: reachscan forget <number>... [--file F] [--default-country CC] [--simulate]

@@ -16,6 +16,11 @@ export const DEFAULTS = {
   historyRetentionDays: 400,
   /** The time zone whose midnight resets the daily quota (REACHSCAN_QUOTA_TZ). */
   quotaTimeZone: 'UTC',
+  /**
+   * Hash-tag buckets of the history (REACHSCAN_STATE_BUCKETS): enough for every master of a cluster to hold a
+   * share (64 over 3 masters: about 21 each), few enough that a group of numbers costs few script calls.
+   */
+  historyBuckets: 64,
   /** A scan's settings when no flag says otherwise. */
   scan: { concurrency: 32, chunkSize: 250, staleDays: 60, rate: 0, maxAgeMs: 0 },
   /** The error-ratio breaker: pause a batch when over `threshold` of its last `window` calls fail. */

@@ -35,7 +35,8 @@ export function queuePrefix(env: Env): string {
 
 /**
  * Where the history lives: REACHSCAN_STATE_PREFIX, else a prefix named after the queues' with a hash tag of
- * its own (`{reachscan-state}:`), so it works on Redis Cluster and may sit on another node than the queues.
+ * its own (`{reachscan-state}:`), so it works on Redis Cluster; the numbers' keys are spread over
+ * REACHSCAN_STATE_BUCKETS buckets of that tag, so a cluster spreads them over its masters.
  * Simulated runs keep a history of their own, so simulated answers never mix with real ones (unless
  * REACHSCAN_STATE_PREFIX says otherwise: an explicit prefix is used as given).
  */
@@ -46,13 +47,17 @@ export function historyOptions(env: Env, simulate: boolean): HistoryOptions {
       max: 36_500,
     }),
   );
+  // Up to one bucket per Cluster slot: more could not spread further.
+  const buckets = checked((problems) =>
+    readInteger(env, 'REACHSCAN_STATE_BUCKETS', DEFAULTS.historyBuckets, problems, { min: 1, max: 16_384 }),
+  );
   const given = env.REACHSCAN_STATE_PREFIX;
   if (given !== undefined && !/^\S*\{[^{}\s]+\}\S*$/.test(given))
     throw new ConfigError([
       'REACHSCAN_STATE_PREFIX must hold one {hash tag} and no spaces, e.g. {reachscan-state}: (Redis Cluster keeps tagged keys in one slot)',
     ]);
   const name = `${queuePrefixName(env)}${simulate ? '-simulate' : ''}-state`;
-  return { prefix: given ?? `${hashTagged(name)}:`, retentionDays };
+  return { prefix: given ?? `${hashTagged(name)}:`, buckets, retentionDays };
 }
 
 /** REACHSCAN_JOB_LOCK_MS: how long a worker's job lock lasts unrenewed, so how soon a dead worker's jobs move on. */

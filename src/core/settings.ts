@@ -1,12 +1,17 @@
 /** Plain setting types every layer passes around (values and checks live in config/). */
 
-/** How the history is kept: where (key prefix) and for how long. Chosen by whoever submits the batch. */
+/** How the history is kept: where (key prefix and buckets) and for how long. Chosen by whoever submits the batch. */
 export interface HistoryOptions {
   /**
-   * Key prefix of the per-number hashes, with a hash tag, e.g. `{reachscan-state}:`: every state key lands in
-   * one Redis Cluster slot, so a pipeline of them is valid on a cluster.
+   * Key prefix of the per-number hashes, with a hash tag, e.g. `{reachscan-state}:`. The numbers' keys carry the
+   * bucket in that tag (`{reachscan-state:7}:…`); the prefix's own keys (layout, run logs, monitor) keep it as is.
    */
   readonly prefix: string;
+  /**
+   * Hash-tag buckets the numbers' keys are spread over (REACHSCAN_STATE_BUCKETS, 1..16384), so a Redis Cluster
+   * spreads the history over its masters. Absent (jobs queued before buckets existed): 1, the single-slot layout.
+   */
+  readonly buckets?: number;
   /** A number not checked for this long is forgotten (Redis expires its hash; reads ignore it already). */
   readonly retentionDays: number;
 }

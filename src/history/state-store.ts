@@ -1,9 +1,11 @@
-import { masters, type RedisClient } from '../queue/connection.js';
+import type { RedisClient } from '../queue/connection.js';
 import { defineScript } from '../queue/scripts.js';
 import type { ProviderName } from '../core/lookup-result.js';
 import type { HistoryOptions } from '../core/settings.js';
+import { checkLayout } from './layout.js';
+import { migrateHistory, type MigrationCounts } from './migrate.js';
 import type { NumberState } from './number-state.js';
-import { clearKeyPattern, clearNumberKey, numberKey, purposesKey, type StateSecret } from './number-key.js';
+import { clearNumberKey, numberKeyOf, purposesKey, type NumberKey, type StateSecret } from './number-key.js';
 
 const DAY_MS = 86_400_000;
 
@@ -90,7 +92,7 @@ function ms(value: string | undefined): number | null {
 
 /** What one history write records beside the states: why the run asked, and when it wrote. */
 export interface WriteStamp {
-  /** The run's purpose (`--purpose`), kept in the entry as a short id into the purposes dictionary. */
+  /** The run's purpose (`--purpose`), kept in the entry as a short id into its bucket's purposes dictionary. */
   readonly purpose: string;
   readonly writtenAtMs: number;
 }
@@ -107,7 +109,10 @@ export interface HeldAbout {
 /**
  * The history: one Redis hash per number, shared by every worker on the Redis. Reads happen while a batch
  * asks (previous state, cache); writes only when a batch's results are final. Key names come from
- * {@link numberKey} alone: with a secret, an HMAC of the number, so Redis never holds the number itself.
+ * {@link numberKeyOf} alone: with a secret, an HMAC of the number, so Redis never holds the number itself.
+ * The keys are spread over hash-tag buckets (one slot each); every call here works bucket by bucket, one
+ * script call per bucket a group touches, sent together (a cluster routes each to its master). Each call
+ * first checks that Redis holds the history in the layout the options say ({@link checkLayout}).
  */
 export class StateStore {
   constructor(
@@ -117,18 +122,25 @@ export class StateStore {
   ) {}
 
   key(number: string): string {
-    return numberKey(this.options, this.secret, number);
+    return this.keyOf(number).key;
+  }
+
+  private keyOf(number: string): NumberKey {
+    return numberKeyOf(this.options, this.secret, number);
   }
 
   /** States of the given numbers as of `nowMs`; numbers without one (or past retention) are left out. */
   async read(numbers: readonly string[], nowMs: number): Promise<Map<string, NumberState>> {
     const states = new Map<string, NumberState>();
     if (numbers.length === 0) return states;
-    // One script call for the whole group instead of one HGETALL per number: same keys, one round trip.
-    const replies = await readStates(
-      this.redis,
-      numbers.map((n) => this.key(n)),
-    );
+    // The layout is checked alongside the reads (no round trip added); their replies count only if it holds.
+    const [, replies] = await Promise.all([
+      checkLayout(this.redis, this.options, false),
+      perBucket(
+        numbers.map((n) => this.keyOf(n)),
+        (keys) => readStates(this.redis, keys),
+      ),
+    ]);
     const oldest = nowMs - this.options.retentionDays * DAY_MS;
     numbers.forEach((n, i) => {
       const state = decodeState(pairsToFields(replies[i] ?? []));
@@ -138,38 +150,46 @@ export class StateStore {
   }
 
   /**
-   * Replaces the numbers' states (encoded by encodeState) and sets their expiry, atomically per call and never
+   * Replaces the numbers' states (encoded by encodeState) and sets their expiry, atomically per bucket and never
    * back in time: a state checked earlier than the one stored (a late finalize of an older batch) is dropped.
-   * Idempotent: writing the same entries again, as a resumed finalize does, leaves the same store. One script
-   * call per group (the keys share one hash tag, so this holds on Redis Cluster too). Each entry records the
-   * run's purpose (an id into the purposes dictionary) and when it was written (seconds after its check).
+   * Idempotent: writing the same entries again, as a resumed finalize does, leaves the same store. Each entry
+   * records the run's purpose (an id into its bucket's purposes dictionary) and when it was written (seconds
+   * after its check).
    */
   async write(
     entries: Iterable<readonly [string, Readonly<Record<string, string>>]>,
     stamp: WriteStamp,
   ): Promise<number> {
-    const keys: string[] = [purposesKey(this.options)];
-    const args: string[] = [String(Math.round(this.options.retentionDays * 86_400)), stamp.purpose];
+    const ttl = String(Math.round(this.options.retentionDays * 86_400));
     const written = Math.floor(stamp.writtenAtMs / 1000);
+    const items: { key: string; bucket: string; args: string[] }[] = [];
     for (const [number, fields] of entries) {
       const pairs = Object.entries(fields).flat();
       const after = Math.max(0, written - Number(fields.c ?? written));
       if (after > 0) pairs.push('w', String(after));
-      keys.push(this.key(number));
-      args.push(fields.c ?? '0', String(pairs.length), ...pairs);
+      items.push({ ...this.keyOf(number), args: [fields.c ?? '0', String(pairs.length), ...pairs] });
     }
-    if (keys.length === 1) return 0;
-    return rememberStates(this.redis, keys, args);
+    if (items.length === 0) return 0;
+    await checkLayout(this.redis, this.options, true);
+    const counts = await perBucketCall(items, (bucket, group) =>
+      rememberStates(
+        this.redis,
+        [purposesKey(bucket), ...group.map((item) => item.key)],
+        [ttl, stamp.purpose, ...group.flatMap((item) => item.args)],
+      ),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** What is held about one number, or null when nothing is. */
   async heldAbout(number: string): Promise<HeldAbout | null> {
-    const key = this.key(number);
+    await checkLayout(this.redis, this.options, false);
+    const { key, bucket } = this.keyOf(number);
     const [fields, ttl] = await Promise.all([this.redis.hgetall(key), this.redis.pttl(key)]);
     const state = decodeState(fields);
     if (state === null) return null;
     const purpose =
-      fields.u === undefined ? null : await this.redis.hget(purposesKey(this.options), `i:${fields.u}`);
+      fields.u === undefined ? null : await this.redis.hget(purposesKey(bucket), `i:${fields.u}`);
     const after = fields.w === undefined ? 0 : Number(fields.w);
     return {
       state,
@@ -181,37 +201,55 @@ export class StateStore {
 
   /**
    * Erases the numbers' histories (under their hashed name and, left from before a secret was set, their clear
-   * one). Returns how many of them the history held.
+   * one: each in its own bucket). Returns how many of them the history held.
    */
   async forget(numbers: readonly string[]): Promise<number> {
+    await checkLayout(this.redis, this.options, false);
     let held = 0;
     for (let i = 0; i < numbers.length; i += 500) {
       const group = numbers.slice(i, i + 500);
-      const keys = group.flatMap((n) => [this.key(n), clearNumberKey(this.options, n)]);
-      held += await forgetStates(this.redis, keys);
+      const names = group.flatMap((n) => [this.keyOf(n), clearNumberKey(this.options, n)]);
+      const gone = await perBucket(names, (keys) => forgetStates(this.redis, keys));
+      for (let j = 0; j < gone.length; j += 2) if (gone[j] === 1 || gone[j + 1] === 1) held += 1;
     }
     return held;
   }
 
-  /**
-   * Renames every history key still named by its number to its HMAC name (expiry kept). Where both exist the
-   * newer state stays. Idempotent: a second run finds nothing to move. Needs the secret.
-   */
-  async migrate(): Promise<{ moved: number; keptNewer: number }> {
-    if (this.secret === null) throw new TypeError('migrating the history needs REACHSCAN_STATE_SECRET');
-    const totals = { moved: 0, keptNewer: 0 };
-    for (const node of masters(this.redis)) {
-      const stream = node.scanStream({ match: clearKeyPattern(this.options), count: 500 });
-      for await (const batch of stream as AsyncIterable<string[]>) {
-        if (batch.length === 0) continue;
-        const keys = batch.flatMap((clear) => [clear, this.key(clear.slice(this.options.prefix.length))]);
-        const [moved, keptNewer] = await migrateStates(this.redis, keys);
-        totals.moved += moved;
-        totals.keptNewer += keptNewer;
-      }
-    }
-    return totals;
+  /** Moves the history into this store's layout and names (see {@link migrateHistory}). */
+  migrate(): Promise<MigrationCounts> {
+    return migrateHistory(this.redis, this.options, this.secret);
   }
+}
+
+/**
+ * Calls `call` once per bucket with that bucket's keys (in one slot), all at once, and returns the replies in
+ * the order of `names`. `call` answers one reply per key, in the order given.
+ */
+async function perBucket<R>(
+  names: readonly NumberKey[],
+  call: (keys: string[]) => Promise<R[]>,
+): Promise<R[]> {
+  const indexed = names.map((name, at) => ({ ...name, at }));
+  const replies: R[] = new Array<R>(names.length);
+  await perBucketCall(indexed, async (_bucket, group) => {
+    const answers = await call(group.map((item) => item.key));
+    group.forEach((item, j) => (replies[item.at] = answers[j] as R));
+  });
+  return replies;
+}
+
+/** Groups items by bucket and calls `call` for each group, all at once; the replies in bucket order. */
+function perBucketCall<T extends { readonly bucket: string }, R>(
+  items: readonly T[],
+  call: (bucket: string, group: T[]) => Promise<R>,
+): Promise<R[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.bucket);
+    if (group === undefined) groups.set(item.bucket, [item]);
+    else group.push(item);
+  }
+  return Promise.all([...groups].map(([bucket, group]) => call(bucket, group)));
 }
 
 function pairsToFields(flat: readonly string[]): Record<string, string> {
@@ -220,7 +258,7 @@ function pairsToFields(flat: readonly string[]): Record<string, string> {
   return fields;
 }
 
-/** KEYS: the states. Returns each one's HGETALL (empty when absent), in order. */
+/** KEYS: the states (of one bucket). Returns each one's HGETALL (empty when absent), in order. */
 const readStates = defineScript<string[][]>({
   name: 'reachscanReadStates',
   lua: `
@@ -231,9 +269,9 @@ return out
 });
 
 /**
- * KEYS: the purposes dictionary, then the states. ARGV: ttl seconds, the purpose, then per state key its
- * checked-at seconds, its count of field/value items, and those items. Returns how many were written (a state
- * older than the stored one is not). The purpose is stored once in the dictionary (`n:<name>` → id,
+ * KEYS: the bucket's purposes dictionary, then its states. ARGV: ttl seconds, the purpose, then per state key
+ * its checked-at seconds, its count of field/value items, and those items. Returns how many were written (a
+ * state older than the stored one is not). The purpose is stored once in the dictionary (`n:<name>` → id,
  * `i:<id>` → name) and each entry holds its id (`u`).
  */
 const rememberStates = defineScript<number>({
@@ -266,42 +304,12 @@ return written
 `,
 });
 
-/** KEYS: pairs of names one number's history may have. Deletes them; returns how many numbers had one. */
-const forgetStates = defineScript<number>({
+/** KEYS: names a number's history may have (of one bucket). Deletes them; returns 1 per name that existed. */
+const forgetStates = defineScript<number[]>({
   name: 'reachscanForgetStates',
   lua: `
-local held = 0
-for i = 1, #KEYS, 2 do
-  local gone = redis.call('DEL', KEYS[i])
-  if KEYS[i + 1] ~= KEYS[i] then gone = gone + redis.call('DEL', KEYS[i + 1]) end
-  if gone > 0 then held = held + 1 end
-end
-return held
-`,
-});
-
-/**
- * KEYS: pairs (clear name, hashed name). Moves each clear state to its hashed name, expiry kept, unless the
- * hashed one is newer (then the clear one is dropped). Returns {moved, kept newer}.
- */
-const migrateStates = defineScript<[number, number]>({
-  name: 'reachscanMigrateStates',
-  lua: `
-local moved, kept = 0, 0
-for i = 1, #KEYS, 2 do
-  local clear, hashed = KEYS[i], KEYS[i + 1]
-  if redis.call('EXISTS', clear) == 1 then
-    local old = tonumber(redis.call('HGET', clear, 'c') or '0')
-    local new = tonumber(redis.call('HGET', hashed, 'c') or '-1')
-    if new >= old then
-      redis.call('DEL', clear)
-      kept = kept + 1
-    else
-      redis.call('RENAME', clear, hashed)
-      moved = moved + 1
-    end
-  end
-end
-return {moved, kept}
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('DEL', key) end
+return out
 `,
 });

@@ -120,5 +120,11 @@ export function assertChunkJobData(data: unknown): asserts data is ChunkJobData 
 
 function isHistoryOptions(value: unknown): value is HistoryOptions {
   const h = value as Partial<HistoryOptions> | null | undefined;
-  return typeof h?.prefix === 'string' && typeof h.retentionDays === 'number';
+  // Jobs queued before buckets existed have none: they read the single-slot layout (1).
+  const buckets = h?.buckets;
+  return (
+    typeof h?.prefix === 'string' &&
+    typeof h.retentionDays === 'number' &&
+    (buckets === undefined || (Number.isInteger(buckets) && buckets >= 1 && buckets <= 16_384))
+  );
 }

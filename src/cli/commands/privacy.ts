@@ -13,7 +13,10 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { FORGET_HELP, HISTORY_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 
-/** `reachscan history <number>` / `reachscan history migrate`: what is held about a number; hashing old keys. */
+/**
+ * `reachscan history <number>` / `reachscan history migrate`: what is held about a number; moving old entries
+ * into the configured buckets and names.
+ */
 export async function runHistory(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(argv, {
     'default-country': { type: 'string' },
@@ -28,7 +31,7 @@ export async function runHistory(argv: readonly string[], io: CliIo): Promise<Ex
     throw new UsageError('history needs one phone number (reachscan history <number>) or "migrate"');
   const store = await openStore(io.env, values.simulate);
   try {
-    if (positionals[0] === 'migrate') return await migrate(store.store, store.hashed, io);
+    if (positionals[0] === 'migrate') return await migrate(store.store, io);
     const number = parseNumber(positionals[0] as string, countryFlag(values['default-country']), 'argument');
     const view = heldView(number, await store.store.heldAbout(number));
     io.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatHeld(view));
@@ -66,19 +69,17 @@ export async function runForget(argv: readonly string[], io: CliIo): Promise<Exi
   }
 }
 
-async function migrate(store: StateStore, hashed: boolean, io: CliIo): Promise<ExitCode> {
-  if (!hashed) throw new UsageError('history migrate needs REACHSCAN_STATE_SECRET: it names the hashed keys');
-  const { moved, keptNewer } = await store.migrate();
+async function migrate(store: StateStore, io: CliIo): Promise<ExitCode> {
+  const { moved, hashed, keptNewer, buckets } = await store.migrate();
+  const plural = (n: number) => (n === 1 ? '' : 's');
   io.stdout.write(
-    `moved ${moved} number${moved === 1 ? '' : 's'} to hashed keys; ${keptNewer} already had a newer hashed entry (clear key removed)\n`,
+    `moved ${moved} number${plural(moved)} (${hashed} to hashed keys) into the history's ${buckets} bucket${plural(buckets)}; ` +
+      `${keptNewer} already had a newer entry (old key removed)\n`,
   );
   return EXIT.ok;
 }
 
-async function openStore(
-  env: Env,
-  simulate: boolean,
-): Promise<{ store: StateStore; redis: RedisClient; hashed: boolean }> {
+async function openStore(env: Env, simulate: boolean): Promise<{ store: StateStore; redis: RedisClient }> {
   const secret = stateSecretFromEnv(env);
   const history = historyOptions(env, simulate);
   const { url } = redisUrlFromEnv(env);
@@ -89,7 +90,7 @@ async function openStore(
     );
   const redis = createRedis(url, 'client');
   redis.on('error', () => {});
-  return { store: new StateStore(redis, history, secret), redis, hashed: secret !== null };
+  return { store: new StateStore(redis, history, secret), redis };
 }
 
 /** A number as E.164; a bad one is one usage line that shows only its last digits. */

@@ -31,6 +31,7 @@ import { readQuota, type QuotaSettings } from '../../config/quota.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
+import { checkLayout } from '../../history/layout.js';
 import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
 import { webhookSettings, type WebhookSettings } from '../../config/webhooks.js';
@@ -180,6 +181,8 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
   };
   try {
     const queues = await startCarrierAndRedis(started, request, io, logger, say);
+    // Before anything is queued: a history laid out in another bucket count would fail every chunk.
+    await checkLayout(queues.redis, request.settings.history, false);
     await submitOrJoin(queues, request, prepared, say);
     started.submitted = true;
     const outcome = await waitWithProgress(

@@ -36,6 +36,7 @@ import { readQuota, type QuotaSettings } from '../../config/quota.js';
 import { providersFromEnv, type ProviderRegistry } from '../../providers/registry.js';
 import { deviceChangedWebhook, renewDue } from '../../batch/monitor.js';
 import { MONITOR_RENEW_CHECK_MS } from '../../config/monitor.js';
+import { checkLayout } from '../../history/layout.js';
 import { StateStore } from '../../history/state-store.js';
 import { announceDeviceChange } from '../../api/events-route.js';
 import type { EventRouteDeps } from '../../api/events-route.js';
@@ -121,6 +122,8 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<Exit
   const say = lineWriter(io.stderr, 'reachscan serve: ');
   const running = await connectServe(setup, io.env, say);
   try {
+    // A history laid out in another bucket count ends the command here, not in every request after.
+    await checkLayout(running.redis, setup.server.history, false);
     const app = await startServe(setup, running);
     running.merger.start();
     io.stdout.write(`reachscan serve: listening on ${listeningUrl(app, setup.config)}\n`);

@@ -23,6 +23,9 @@ import { historyPrivacy } from '../../config/privacy.js';
 import { providersFromEnv } from '../../providers/registry.js';
 import { chooseRedis, warnIfHistoryInClear } from '../../queue/redis-choice.js';
 import { SCAN_DEFAULTS } from '../../config/defaults.js';
+import { checkLayout } from '../../history/layout.js';
+import { createRedis } from '../../queue/connection.js';
+import type { HistoryOptions } from '../../core/settings.js';
 
 /** `reachscan worker`: processes batches from Redis until SIGTERM/SIGINT, then finishes what it holds. */
 export async function runWorker(argv: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -50,6 +53,7 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   const say = lineWriter(io.stderr, 'reachscan worker: ');
   const redis = await chooseRedis(io.env, false, say);
   warnIfHistoryInClear(io.env, redis, say);
+  await checkLayoutAt(redis.url, scheduled.history);
   const workers = startProcessWorkers(providers, {
     redisUrl: redis.url,
     prefix: queuePrefix(io.env),
@@ -84,4 +88,15 @@ export async function runWorker(argv: readonly string[], io: CliIo): Promise<Exi
   logger.info('worker stopped');
   logger.flush();
   return EXIT.ok;
+}
+
+/** Ends the command before any worker starts when the history is laid out in another bucket count. */
+async function checkLayoutAt(url: string, history: HistoryOptions): Promise<void> {
+  const redis = createRedis(url, 'client');
+  redis.on('error', () => {});
+  try {
+    await checkLayout(redis, history, false);
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { historyKeyPattern, numberKey, parseHistoryKey } from '../../../src/history/number-key.js';
 import { startRedisServer, type RedisServerHandle } from '../../../src/queue/private-redis.js';
 import { NO_FAULTS } from '../../../src/simulator/index.js';
 import { readReport, runScan } from '../../support/scan.js';
@@ -112,8 +113,10 @@ describe('privacy of the history (REACHSCAN_STATE_SECRET)', () => {
     expect(readReport(run.outDir).purpose).toBe('NetworkReachabilityCheck');
     const { names, values } = await dumpRedis();
     expect(names.length).toBeGreaterThan(0);
-    // One entry per number, and the purposes dictionary.
-    expect(names.filter((n) => /-state\}:/.test(n)).length).toBe(FLEET.length + 1);
+    // One entry per number, each in its bucket, and no other name for it.
+    const entries = names.filter((n) => parseHistoryKey(STATE.REACHSCAN_STATE_PREFIX, n)?.kind === 'state');
+    expect(entries).toHaveLength(FLEET.length);
+    expect(entries.every((n) => /^\{privacy-state:\d+\}:[\w-]{22}$/.test(n))).toBe(true);
     const text = [...names, ...values].join('\n');
     for (const form of formsOf(FLEET)) expect(text, `${form} in Redis`).not.toContain(form);
 
@@ -164,20 +167,26 @@ describe('privacy of the history (REACHSCAN_STATE_SECRET)', () => {
     // Without the secret, where the history is kept: said once, after the Redis line.
     expect(first.stderr).toMatch(/using Redis at .*\n.*warning: REACHSCAN_STATE_SECRET is not set/);
     expect(readReport(first.outDir).purpose).toBe('FraudPreventionAndDetection');
-    expect((await redis.keys(`${prefix}+*`)).sort()).toEqual(numbers.map((n) => `${prefix}${n}`).sort());
+    const clearKeys = () => redis.keys(`${historyKeyPattern(prefix)}+*`);
+    const layout = { prefix, buckets: 64 };
+    expect((await clearKeys()).sort()).toEqual(numbers.map((n) => numberKey(layout, null, n)).sort());
 
+    // Without the secret there is nothing to hash: the history is already in its buckets.
     const withSecret = { REACHSCAN_STATE_PREFIX: prefix, REACHSCAN_STATE_SECRET: SECRET };
-    const refused = await cli(['history', 'migrate'], { REACHSCAN_STATE_PREFIX: prefix });
-    expect(refused.code).toBe(2);
+    const unhashed = await cli(['history', 'migrate'], { REACHSCAN_STATE_PREFIX: prefix });
+    expect(unhashed.code, unhashed.stderr).toBe(0);
+    expect(unhashed.stdout).toBe(
+      "moved 0 numbers (0 to hashed keys) into the history's 64 buckets; 0 already had a newer entry (old key removed)\n",
+    );
     const migrated = await cli(['history', 'migrate'], withSecret);
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(migrated.stdout).toBe(
-      'moved 3 numbers to hashed keys; 0 already had a newer hashed entry (clear key removed)\n',
+      "moved 3 numbers (3 to hashed keys) into the history's 64 buckets; 0 already had a newer entry (old key removed)\n",
     );
-    expect(await redis.keys(`${prefix}+*`)).toEqual([]);
+    expect(await clearKeys()).toEqual([]);
     const again = await cli(['history', 'migrate'], withSecret);
     expect(again.stdout).toMatch(/^moved 0 numbers/);
-    const text = [...(await redis.keys(`${prefix}*`))].join('\n');
+    const text = [...(await redis.keys(`${historyKeyPattern(prefix)}`))].join('\n');
     for (const form of formsOf(numbers)) expect(text).not.toContain(form);
 
     // The answers survived the move: a scan with --max-age answers every number from the history.

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { nextState } from '../../../src/history/number-state.js';
 import { decodeState, encodeState, StateStore } from '../../../src/history/state-store.js';
-import { numberDigest } from '../../../src/history/number-key.js';
+import { bucketOf, numberDigest } from '../../../src/history/number-key.js';
 import { carrierAnswer } from '../../support/rows.js';
 
 const redis = new Redis(inject('redisUrl'));
@@ -17,7 +17,7 @@ const answer = (reachable: string) =>
 
 describe('state store (real Redis)', () => {
   const store = () =>
-    new StateStore(redis, { prefix: `{test-state-${randomUUID()}}:`, retentionDays: 400 }, null);
+    new StateStore(redis, { prefix: `{test-state-${randomUUID()}}:`, buckets: 64, retentionDays: 400 }, null);
 
   it('writes atomically, never back in time, and again when the same state is written twice', async () => {
     const s = store();
@@ -53,19 +53,22 @@ describe('state store (real Redis)', () => {
   });
 
   it('with a secret, names entries by an HMAC of the number, records purpose and write time, and forgets', async () => {
-    const prefix = `{test-state-${randomUUID()}}:`;
+    const name = `test-state-${randomUUID()}`;
+    const prefix = `{${name}}:`;
     const secret = 'a-secret-of-at-least-16-chars';
-    const s = new StateStore(redis, { prefix, retentionDays: 400 }, secret);
+    const options = { prefix, buckets: 64, retentionDays: 400 };
+    const s = new StateStore(redis, options, secret);
     const number = '+447400123458';
     await s.write([[number, encodeState(nextState(null, answer('false'), 'identity-insights', T0))]], STAMP);
-    const names = await redis.keys(`${prefix}*`);
-    expect(names.sort()).toEqual([`${prefix}purposes`, s.key(number)].sort());
-    expect(s.key(number)).toBe(`${prefix}${numberDigest(secret, number)}`);
+    const digest = numberDigest(secret, number);
+    const bucket = `{${name}:${bucketOf(digest, 64)}}:`;
+    expect(s.key(number)).toBe(`${bucket}${digest}`);
+    const names = await redis.keys(`{${name}*`);
+    // The entry, its bucket's purposes dictionary, and the layout record.
+    expect(names.sort()).toEqual([`${bucket}purposes`, s.key(number), `${prefix}layout`].sort());
     expect(s.key(number)).not.toContain('7400123458');
     // Another secret names it otherwise: a key alone cannot be matched with a list of numbers.
-    expect(
-      new StateStore(redis, { prefix, retentionDays: 400 }, 'another-secret-16-chars').key(number),
-    ).not.toBe(s.key(number));
+    expect(new StateStore(redis, options, 'another-secret-16-chars').key(number)).not.toBe(s.key(number));
     const held = await s.heldAbout(number);
     expect(held?.purpose).toBe('FraudPreventionAndDetection');
     expect(held?.writtenAt).toBe(STAMP.writtenAtMs);
@@ -77,7 +80,7 @@ describe('state store (real Redis)', () => {
   });
 
   it('migrate moves clear entries to hashed names (expiry kept), keeps a newer hashed one, and is idempotent', async () => {
-    const options = { prefix: `{test-state-${randomUUID()}}:`, retentionDays: 400 };
+    const options = { prefix: `{test-state-${randomUUID()}}:`, buckets: 64, retentionDays: 400 };
     const clear = new StateStore(redis, options, null);
     const hashed = new StateStore(redis, options, 'a-secret-of-at-least-16-chars');
     const state = (day: number) =>
@@ -90,11 +93,11 @@ describe('state store (real Redis)', () => {
       STAMP,
     );
     await hashed.write([['+447400123461', state(1)]], STAMP);
-    expect(await hashed.migrate()).toEqual({ moved: 1, keptNewer: 1 });
+    expect(await hashed.migrate()).toEqual({ moved: 1, hashed: 1, keptNewer: 1, buckets: 64 });
     expect(await redis.exists(clear.key('+447400123460'), clear.key('+447400123461'))).toBe(0);
     expect((await hashed.read(['+447400123460'], T0)).get('+447400123460')?.checkedAt).toBe(T0);
     expect((await hashed.read(['+447400123461'], T0)).get('+447400123461')?.checkedAt).toBe(T0 + DAY);
     expect(await redis.ttl(hashed.key('+447400123460'))).toBeGreaterThan(399 * 86_400);
-    expect(await hashed.migrate()).toEqual({ moved: 0, keptNewer: 0 });
+    expect(await hashed.migrate()).toEqual({ moved: 0, hashed: 0, keptNewer: 0, buckets: 64 });
   });
 });

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseHistoryKey } from '../../../src/history/number-key.js';
 import type { SimulatorStats } from '../../../src/simulator/stats.js';
 import { startLocalCluster, type LocalCluster } from '../../support/redis-cluster.js';
 import { spawnReachscan, simulatorEnv, type ReachscanProcess } from '../../support/reachscan-process.js';
@@ -126,12 +127,13 @@ describe('Redis Cluster', () => {
     await Promise.all([cluster?.stop(), sim?.stop()]);
   });
 
-  it('a batch runs through a 3-master cluster with two workers, and the history works across runs', async () => {
+  it('a batch runs through a 3-master cluster with two workers, the history spread over every master and working across runs', async () => {
     const client = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
     // The slot map (and so the list of masters) is known once the client is ready.
     await new Promise((resolve) => client.once('ready', resolve));
     expect(client.nodes('master')).toHaveLength(3);
-    // Queues and history on different masters, so commands for both from one process must be routed apart.
+    // Queues and the history's own slot (its layout record) on different masters, so commands for both from one
+    // process must be routed apart.
     const nodeOf = async (key: string) => client.slots[Number(await client.cluster('KEYSLOT', key))]?.[0];
     let name = `cluster-${randomUUID()}`;
     while ((await nodeOf(`{${name}}`)) === (await nodeOf(`{${name}-state}`)))
@@ -162,7 +164,8 @@ describe('Redis Cluster', () => {
       const stats = await simStats(sim);
       expect(Object.values(stats.byNumber).filter((n) => n === 2)).toHaveLength(120);
 
-      // Queues and history are spread by their hash tags; each prefix stays within one slot.
+      // The queues keep one slot; the history's numbers are spread over its 64 buckets, and so over every
+      // master: each holds a share of them.
       {
         const keysByNode = await Promise.all(
           client.nodes('master').map(async (node) => {
@@ -174,8 +177,13 @@ describe('Redis Cluster', () => {
             return found;
           }),
         );
-        const history = keysByNode.flat().filter((k) => k.startsWith(`{${name}-state}:`));
-        expect(history).toHaveLength(120);
+        const statesByNode = keysByNode.map((keys) =>
+          keys.filter((k) => parseHistoryKey(`{${name}-state}:`, k)?.kind === 'state'),
+        );
+        expect(statesByNode.flat()).toHaveLength(120);
+        expect(statesByNode.flat().every((k) => /^\{[^}]+-state:\d+\}:\+\d+$/.test(k))).toBe(true);
+        // 120 numbers over 3 masters: about 40 each; a master with under 12 would not be holding its share.
+        for (const states of statesByNode) expect(states.length).toBeGreaterThanOrEqual(12);
         expect(keysByNode.flat().some((k) => k.startsWith(`{${name}}:`))).toBe(true);
       }
       expect(await stopAll(workers)).toEqual([0, 0]);
