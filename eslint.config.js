@@ -17,7 +17,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/lib/*.mjs', 'test/support/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.js', 'bin/*.js', 'bench/lib/*.mjs', 'test/support/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
