@@ -619,7 +619,7 @@ describe('no secret and no full phone number leaves the program where it must no
     }
     for (const data of chunks) expect(Object.keys(data).sort()).toEqual(chunkFields);
     for (const data of [...batches, ...chunks]) {
-      expect(Object.keys(data.history as object).sort()).toEqual(['prefix', 'retentionDays']);
+      expect(Object.keys(data.history as object).sort()).toEqual(['buckets', 'prefix', 'retentionDays']);
       expect(Object.keys(data.breaker as object).sort()).toEqual(['threshold', 'window']);
     }
   }, 30_000);
