@@ -31,7 +31,8 @@ import { readQuota, type QuotaSettings } from '../../config/quota.js';
 import { startScanCarrier } from '../scan-carrier.js';
 import { type ProviderRegistry } from '../../providers/registry.js';
 import { chooseRedis, warnIfHistoryInClear, type RedisChoice } from '../../queue/redis-choice.js';
-import { checkLayout } from '../../history/layout.js';
+import { checkLayout, HistoryLayoutError } from '../../history/layout.js';
+import { migrateHistory } from '../../history/migrate.js';
 import { inputCopyRoot, jobLockFromEnv, logLevel, queuePrefix } from '../../config/settings.js';
 import { waitWithProgress, type WaitOutcome } from './scan-wait.js';
 import { webhookSettings, type WebhookSettings } from '../../config/webhooks.js';
@@ -182,7 +183,7 @@ async function scan(request: ScanRequest, io: CliIo): Promise<ExitCode> {
   try {
     const queues = await startCarrierAndRedis(started, request, io, logger, say);
     // Before anything is queued: a history laid out in another bucket count would fail every chunk.
-    await checkLayout(queues.redis, request.settings.history, false);
+    await historyReady(queues.redis, request, say);
     await submitOrJoin(queues, request, prepared, say);
     started.submitted = true;
     const outcome = await waitWithProgress(
@@ -284,6 +285,27 @@ async function submitOrJoin(
 }
 
 /** `reachscan resume` must reach this run's queues: what to set when they are not the usual ones. */
+/**
+ * Before anything is queued, the history must be laid out in the configured bucket count (else every chunk
+ * would fail). A real history is the operator's to migrate; the simulator's own history (`--simulate`) holds
+ * only simulated answers, so it is moved here rather than stopping a demo run.
+ */
+async function historyReady(
+  redis: RedisClient,
+  request: ScanRequest,
+  say: (line: string) => void,
+): Promise<void> {
+  try {
+    await checkLayout(redis, request.settings.history, false);
+  } catch (error) {
+    if (!request.simulate || !(error instanceof HistoryLayoutError)) throw error;
+    const moved = await migrateHistory(redis, request.settings.history, null);
+    say(
+      `moved the simulator's history (${plural(moved.moved, 'entry', 'entries')}) into ${moved.buckets} buckets`,
+    );
+  }
+}
+
 function resumeEnv(queues: RunQueues, simulate: boolean): string[] {
   return [
     ...(queues.redisChoice.stopPrivate !== null ? [`REDIS_URL=${queues.redisChoice.url}`] : []),

@@ -232,4 +232,24 @@ describe('upgrading a single-slot history (CLI)', () => {
     expect(readReport(cached.outDir).source).toMatchObject({ cache: 30, live: 0 });
     expect(t.sim.stats().requests).toBe(asked);
   }, 60_000);
+
+  it("a --simulate run moves the simulator's own single-slot history instead of stopping", async () => {
+    const numbers = fleet(12, 800);
+    const file = join(mkdtempSync(join(tmpdir(), 'reachscan-buckets-')), 'fleet.csv');
+    writeFileSync(file, ['id,phone', ...numbers.map((n, i) => `D${i},${n}`)].join('\n'));
+    const prefix = freshPrefix();
+    const old = await runScan(t, [file, '--simulate'], {
+      REACHSCAN_STATE_PREFIX: prefix,
+      REACHSCAN_STATE_BUCKETS: '1',
+    });
+    expect(old.code, old.stderr).toBe(0);
+    const now = await runScan(t, [file, '--simulate', '--max-age', '24h'], {
+      REACHSCAN_STATE_PREFIX: prefix,
+    });
+    expect(now.code, now.stderr).toBe(0);
+    expect(now.stderr).toContain("reachscan: moved the simulator's history (12 entries) into 64 buckets");
+    expect(readReport(now.outDir).source).toMatchObject({ cache: 12, live: 0 });
+    const { states } = await keysOf(prefix);
+    expect(states.some((s) => s.what?.bucket === prefix)).toBe(false);
+  }, 60_000);
 });
