@@ -24,7 +24,7 @@ import {
   type Trip,
   type WindowEntry,
 } from './error-breaker.js';
-import { ABANDONED_TTL_S } from './submit.js';
+import { ChunkWrites, spendRule } from './chunk-writes.js';
 import { BudgetReached, budgetReason } from './budget.js';
 import { QuotaReached, type DailyQuota } from './quota.js';
 import { controlAfterDuePause, pausedRecheckMs } from './paused.js';
@@ -101,6 +101,7 @@ class ChunkRun {
   private pauseMs: number | null = null;
   private fatal: LookupFailure | null = null;
   private mayPause = true;
+  private writes: ChunkWrites | null = null;
 
   constructor(
     private readonly deps: ChunkLookupDeps,
@@ -117,10 +118,22 @@ class ChunkRun {
   }
 
   async run(): Promise<ChunkVerdict> {
-    const { open, cached } = await this.openNumbers();
-    const rounds = await this.deps.redis.hget(this.keys.meta, `rateLimited:${this.data.chunk}`);
+    const { redis, quota } = this.deps;
+    const [{ open, cached }, rounds, spend] = await Promise.all([
+      this.openNumbers(),
+      redis.hget(this.keys.meta, `rateLimited:${this.data.chunk}`),
+      redis.hgetall(this.keys.spend),
+    ]);
     this.mayPause = Number(rounds ?? 0) < MAX_RATE_LIMIT_ROUNDS;
-    await Promise.all(open.map((number) => this.deps.limit(() => this.lookUp(number))));
+    const { counter } = quota.counter(this.deps.prefix, this.data.provider);
+    const writes = new ChunkWrites(redis, this.keys, spendRule(spend, counter.limit));
+    this.writes = writes;
+    try {
+      await Promise.all(open.map((number) => this.deps.limit(() => this.lookUp(number))));
+    } finally {
+      // Requests counted but not answered (retries, pauses) are spent all the same.
+      await writes.flush();
+    }
     return this.verdict(open.length, cached);
   }
 
@@ -208,6 +221,7 @@ class ChunkRun {
   private async before(kind: string): Promise<void> {
     const { provider } = this.data;
     const { counter, day } = this.deps.quota.counter(this.deps.prefix, provider);
+    if (this.writes?.counts(kind, counter) === true) return this.gate.acquire();
     const reservation = await reserveRequest(this.deps.redis, this.keys.spend, counter, kind);
     if (!reservation.ok && reservation.by === 'quota')
       throw this.deps.quota.reached(provider, reservation.spent, reservation.limit, day);
@@ -343,7 +357,7 @@ class ChunkRun {
   }
 
   /**
-   * Saves a number's final answer at once: a worker that dies mid-chunk loses no answer it has paid for. A
+   * Saves a number's final answer, written with the others of a few milliseconds (see {@link ChunkWrites}). A
    * refusal is also listed: it stays this row's answer unless the batch pauses for such refusals, and is then
    * asked again on resume.
    */
@@ -353,18 +367,7 @@ class ChunkRun {
     const simulated = this.provider.servedBySimulator?.() === true;
     const previous = this.previous.get(number) ?? null;
     const answer = encodeAnswer(liveAnswer(carrier, previous, this.data.provider, checkedAt, simulated));
-    const { redis } = this.deps;
-    const { answers, refused } = this.keys;
-    if (refusal) {
-      await redis
-        .multi()
-        .hset(answers, number, answer)
-        .hset(refused, number, this.data.chunk)
-        .expire(refused, ABANDONED_TTL_S)
-        .exec();
-    } else {
-      await redis.hset(answers, number, answer);
-    }
+    await (this.writes as ChunkWrites).save(number, answer, refusal ? this.data.chunk : null);
     this.saved++;
   }
 

@@ -73,26 +73,43 @@ export function batchEventsKey(prefix: string, batchId: string): string {
   return `${prefix}:webhooks:batch:${batchId}`;
 }
 
-const queues = new WeakMap<RedisClient, Map<string, Queue>>();
-
-/** One Queue per connection and prefix (closed with the connection's owner via {@link closeWebhookQueues}). */
-export function webhookQueue(context: WebhookQueueContext): Queue {
-  let byPrefix = queues.get(context.redis);
-  if (byPrefix === undefined) queues.set(context.redis, (byPrefix = new Map<string, Queue>()));
-  let queue = byPrefix.get(context.prefix);
-  if (queue === undefined) {
-    queue = new Queue(WEBHOOK_QUEUE, queueOptions(context.redis, context.prefix));
-    queue.on('error', () => {});
-    byPrefix.set(context.prefix, queue);
-  }
-  return queue;
+/** A webhook queue and the connection it was opened on. */
+interface OpenedQueue {
+  readonly queue: Queue;
+  readonly connection: RedisClient;
 }
 
-/** Closes the queues opened on a connection (before the connection is quit). */
+const queues = new WeakMap<RedisClient, Map<string, OpenedQueue>>();
+
+/**
+ * One Queue per connection and prefix (closed with the connection's owner via {@link closeWebhookQueues}), on a
+ * duplicate of the connection: BullMQ defines its scripts on the connection it is given, and an auto-pipelined
+ * connection carrying them pays for copying them at every pipeline (the lookups' shared one, say).
+ */
+export function webhookQueue(context: WebhookQueueContext): Queue {
+  let byPrefix = queues.get(context.redis);
+  if (byPrefix === undefined) queues.set(context.redis, (byPrefix = new Map<string, OpenedQueue>()));
+  let opened = byPrefix.get(context.prefix);
+  if (opened === undefined) {
+    const connection = context.redis.duplicate();
+    connection.on('error', () => {});
+    const queue = new Queue(WEBHOOK_QUEUE, queueOptions(connection, context.prefix));
+    queue.on('error', () => {});
+    byPrefix.set(context.prefix, (opened = { queue, connection }));
+  }
+  return opened.queue;
+}
+
+/** Closes the queues opened on a connection, and their own connections (before the connection is quit). */
 export async function closeWebhookQueues(redis: RedisClient): Promise<void> {
   const byPrefix = queues.get(redis);
   queues.delete(redis);
-  await Promise.all([...(byPrefix?.values() ?? [])].map((queue) => queue.close()));
+  await Promise.all(
+    [...(byPrefix?.values() ?? [])].map(async ({ queue, connection }) => {
+      await queue.close();
+      await connection.quit().catch(() => connection.disconnect());
+    }),
+  );
 }
 
 /**

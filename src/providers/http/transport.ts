@@ -63,10 +63,19 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   });
 
   let simulator = false;
+  // A provider posts to a few URLs: each one's path is worked out once, not per request.
+  const paths = new Map<string, string>();
+  const pathOf = (url: string) => {
+    let path = paths.get(url);
+    if (path !== undefined) return path;
+    path = new URL(url).pathname;
+    if (paths.size < 32) paths.set(url, path);
+    return path;
+  };
   const observe = (url: string, started: number, status: number | string) => {
     if (options.observer === undefined) return;
     try {
-      options.observer({ path: new URL(url).pathname, status, durationMs: performance.now() - started });
+      options.observer({ path: pathOf(url), status, durationMs: performance.now() - started });
     } catch {
       // Metrics never break a lookup.
     }
