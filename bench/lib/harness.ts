@@ -149,6 +149,10 @@ export function simulatorEnv(stdout: string): Record<string, string> {
 interface SimStats {
   requests: number;
   byStatus: Record<string, number>;
+  /** The most requests the simulator saw in any sliding second. */
+  peakPerSecond: number;
+  /** Requests refused with a 429 by the simulator's cap. */
+  rateLimited: number;
 }
 
 /** Samples the simulator's counters once a second until stopped: answers accepted (200) per second. */

@@ -57,6 +57,7 @@ export const b2RateCap: Scenario = {
         const profile = await sampler.stop();
         if (scan.code !== 0 && scan.code !== 1) throw new Error(`scan exited ${scan.code}: ${scan.stderr}`);
         const stats = await simulatorStats(sim.url);
+        const peak = stats.peakPerSecond;
         const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as BatchReport;
         const accepted = stats.byStatus['200'] ?? 0;
         const limited = stats.byStatus['429'] ?? 0;
@@ -66,7 +67,7 @@ export const b2RateCap: Scenario = {
         const lost = report.rows_in_error - report.rows.invalid;
         const key = mode.startsWith('with ') ? 'rated' : 'unrated';
         log(
-          `${mode}: ${accepted} answers, ${limited} 429s, ${round(achieved, 0)}/s steady, ${round(scan.seconds, 1)} s`,
+          `${mode}: ${accepted} answers, ${limited} 429s, ${round(achieved, 0)}/s steady, peak ${peak} in a second, ${round(scan.seconds, 1)} s`,
         );
         figures[key] = {
           seconds: round(scan.seconds, 1),
@@ -76,17 +77,20 @@ export const b2RateCap: Scenario = {
           share_429: round(limited / Math.max(1, stats.requests), 4),
           achieved_per_s: round(achieved, 1),
           utilisation: round(achieved / CAP, 3),
+          // The simulator's own count: the most requests it saw in any sliding second.
+          peak_in_any_second: peak,
           profile_per_s: spread(profile),
           rows_lost: lost,
         };
         if (key === 'rated') {
           checks.push({ name: 'rated: utilisation ≥ 0.97', pass: achieved / CAP >= 0.97 });
+          checks.push({ name: 'rated: no second over the cap', pass: peak <= CAP });
           checks.push({
             name: 'rated: 429s ≤ 0.5% of requests',
             pass: limited / Math.max(1, stats.requests) <= 0.005,
           });
         } else {
-          checks.push({ name: 'unrated: utilisation ≥ 0.9', pass: achieved / CAP >= 0.9 });
+          checks.push({ name: 'unrated: utilisation ≥ 0.93', pass: achieved / CAP >= 0.93 });
         }
         checks.push({ name: `${key}: nothing lost`, pass: lost === 0 });
       }

@@ -57,10 +57,7 @@ export const b5ScaleOut: Scenario = {
         for (const w of workers) w.child.kill('SIGTERM');
         await Promise.all(workers.map((w) => w.done));
         if (scan.code !== 0 && scan.code !== 1) throw new Error(`scan exited ${scan.code}: ${scan.stderr}`);
-        const stats = (await simulatorStats(sim.url)) as Awaited<ReturnType<typeof simulatorStats>> & {
-          peakPerSecond: number;
-          rateLimited: number;
-        };
+        const stats = await simulatorStats(sim.url);
         const steady =
           profile.length > 2 ? profile.slice(1, -1).reduce((a, b) => a + b, 0) / (profile.length - 2) : 0;
         achieved[count] = steady;
