@@ -2,6 +2,11 @@
 export interface Scenario {
   readonly id: string;
   readonly title: string;
+  /**
+   * False for a scenario too long for every run (B6's 8 million rows): it runs only when `--scenario` names
+   * it. Default true.
+   */
+  readonly defaultRun?: boolean;
   run(context: ScenarioContext): Promise<ScenarioResult>;
 }
 

@@ -25,16 +25,16 @@ const MODES = [
 ] as const;
 
 /**
- * B6: `scan --provider camara` of a 20,000-row file against a simulator capped at 300 requests/s with 40 ms
+ * B7: `scan --provider camara` of a 20,000-row file against a simulator capped at 300 requests/s with 40 ms
  * latency, `--rate 300`: rows per second end to end, and the upstream requests each unique number cost, by
  * auth mode (counted by the simulator). The rate cap counts every request (tokens too), so rows/s is about
  * 300 × 0.98 / requests per number.
  */
-export const b6Camara: Scenario = {
-  id: 'B6',
+export const b7Camara: Scenario = {
+  id: 'B7',
   title: 'scan --provider camara, 20,000 rows, cap 300/s, 40 ms latency, by auth mode',
   async run({ scale, redisUrl, log }) {
-    const dir = scratch('b6');
+    const dir = scratch('b7');
     const sim = await startSimulatorProcess(['--rate-cap', String(CAP), '--latency-ms', String(LATENCY_MS)]);
     const figures: Record<string, unknown> = { cap_per_s: CAP, latency_ms: LATENCY_MS };
     const checks: { name: string; pass: boolean }[] = [];
@@ -52,8 +52,8 @@ export const b6Camara: Scenario = {
             ...simulatorEnv(sim.stdout()),
             CAMARA_AUTH: mode.auth,
             REDIS_URL: redisUrl,
-            REACHSCAN_QUEUE_PREFIX: `bench-b6-${mode.auth}`,
-            REACHSCAN_STATE_PREFIX: '{bench-b6-state}:',
+            REACHSCAN_QUEUE_PREFIX: `bench-b7-${mode.auth}`,
+            REACHSCAN_STATE_PREFIX: '{bench-b7-state}:',
           },
         ).done;
         const profile = await sampler.stop();
