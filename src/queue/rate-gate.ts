@@ -270,8 +270,8 @@ export class RateGate {
   }
 
   /**
-   * A 429 with `Retry-After: ms`. Without --rate: nobody sends before `ms` from now, and this process slows
-   * down. Under --rate the gate already keeps to the rate, so a lone 429 (none other in LONE_429_MS, from any
+   * A 429 with `Retry-After: ms`. Without --rate: this process slows down, and nobody sends before `ms` from
+   * now unless the pace was learned already and the 429 is a lone one (as below). Under --rate the gate already keeps to the rate, so a lone 429 (none other in LONE_429_MS, from any
    * worker) pauses nobody: its request is asked again at the next free slot; the next 429 pauses everyone.
    * Returns whether everyone now waits.
    */
@@ -279,12 +279,17 @@ export class RateGate {
     const wait = Math.max(1, Math.round(ms));
     const keys = [this.pauseKey, this.lone429Key];
     if (this.pacing.intervalMs > 0) return (await setPause(this.redis, keys, [wait, LONE_429_MS])) === 1;
+    // Without --rate, the first 429 teaches this process the carrier's pace, and everyone waits it out. Once
+    // the pace is learned, a lone 429 only lowers it (a whole-second Retry-After for a window that frees in
+    // milliseconds cost a third of the time at the cap); 429s that keep coming pause everyone again.
+    const learned = this.pace.learned(this.key).rate !== null;
     this.slowDown(wait);
+    if (learned && (await setPause(this.redis, keys, [wait, LONE_429_MS])) === 0) return false;
     const seen = this.pace.pauseSeen.get(this.pauseKey);
     const untilMs = this.clock() + wait;
     if (seen === undefined || seen.untilMs < untilMs)
       this.pace.pauseSeen.set(this.pauseKey, { untilMs, lookedAtMs: seen?.lookedAtMs ?? 0 });
-    await setPause(this.redis, keys, [wait, 0]);
+    if (!learned) await setPause(this.redis, keys, [wait, 0]);
     return true;
   }
 

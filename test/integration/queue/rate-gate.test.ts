@@ -78,7 +78,8 @@ describe('RateGate with a rate', () => {
       new RateGate(redis, key, 20, new ProcessPace()),
     ];
     expect(await a.pause(5_000)).toBe(false);
-    expect(await redis.exists(`${key}:pause`)).toBe(0);
+    // (the key outlives its deadline by a second: the deadline, not the key, is the pause)
+    expect(Number((await redis.get(`${key}:pause`)) ?? 0)).toBeLessThanOrEqual(Date.now());
     // Another worker's 429 right after: 429s keep coming, so everyone waits out Retry-After.
     expect(await b.pause(5_000)).toBe(true);
     expect(await redis.pttl(`${key}:pause`)).toBeGreaterThan(5_000);
@@ -120,5 +121,31 @@ describe('RateGate without a rate', () => {
     // Another process (another ProcessPace) has learned nothing.
     expect(new ProcessPace().learnedRate(key)).toBeNull();
     await redis.del(key, `${key}:pause`);
+  });
+
+  it('once the pace is learned, a lone 429 only slows it down; the next one within 5 s pauses everyone', async () => {
+    const key = `{gate-test-${randomUUID()}}:rate`;
+    const pace = new ProcessPace();
+    const gate = new RateGate(redis, key, 0, pace);
+    const other = new RateGate(redis, key, 0, new ProcessPace());
+    // The first 429 teaches the pace: everyone waits out its Retry-After.
+    expect(await gate.pause(300)).toBe(true);
+    expect(await redis.pttl(`${key}:pause`)).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 400));
+    // A lone 429 later: no pause in Redis, so another worker goes on at once.
+    expect(await gate.pause(1_000)).toBe(false);
+    // (the key outlives its deadline by a second: the deadline, not the key, is the pause)
+    expect(Number((await redis.get(`${key}:pause`)) ?? 0)).toBeLessThanOrEqual(Date.now());
+    const started = Date.now();
+    await other.acquire();
+    expect(Date.now() - started).toBeLessThan(200);
+    // The next 429 within LONE_429_MS: a storm, not a cap. Everyone waits again.
+    expect(await gate.pause(1_000)).toBe(true);
+    const waited = Date.now();
+    // (another process trusts its last look at the pause for 100 ms)
+    await new Promise((r) => setTimeout(r, 150));
+    await other.acquire();
+    expect(Date.now() - waited).toBeGreaterThan(900);
+    await redis.del(key, `${key}:pause`, `${key}:429`);
   });
 });
