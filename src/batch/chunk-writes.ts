@@ -94,7 +94,7 @@ function writeLater(writes: ChunkWrites): void {
 export class ChunkWrites {
   private readonly answers = new Map<string, string>();
   private readonly refused = new Map<string, string>();
-  private readonly tally: RequestTally | null;
+  private tally: RequestTally | null;
   private readonly writing = new Set<Promise<void>>();
   private failure: Error | null = null;
   /** Settles the `save` calls of the answers pending now, once they are written. */
@@ -113,6 +113,21 @@ export class ChunkWrites {
     if (this.tally === null) return false;
     this.tally.add(kind, counter);
     return true;
+  }
+
+  /** True while requests are only counted (the `tally` rule). */
+  counting(): boolean {
+    return this.tally !== null;
+  }
+
+  /**
+   * From now on each request is reserved (a budget was set meanwhile): what was counted goes to Redis first,
+   * on the same connection, so the reservations that follow see it spent.
+   */
+  reserveFromNow(): void {
+    if (this.tally === null) return;
+    this.writeNow();
+    this.tally = null;
   }
 
   /** Saves a number's final answer (and lists a refusal by its chunk) with the others of its interval. */

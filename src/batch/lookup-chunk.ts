@@ -322,9 +322,14 @@ class ChunkRun {
     if (this.pausedHere) return true;
     if (Date.now() - this.pauseReadAt >= PAUSE_READ_EVERY_MS) {
       this.pauseReadAt = Date.now();
-      const control = await readControl(this.deps.redis, this.keys);
+      const [control, budgeted] = await Promise.all([
+        readControl(this.deps.redis, this.keys),
+        this.writes?.counting() === true ? this.deps.redis.hexists(this.keys.spend, 'limit') : 0,
+      ]);
       this.pausedHere = control.paused;
       this.pausedUntil = control.until;
+      // A budget given to the running batch (`resume --budget`) binds this chunk's next requests too.
+      if (budgeted === 1) this.writes?.reserveFromNow();
     }
     return this.pausedHere;
   }

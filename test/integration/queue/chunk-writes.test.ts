@@ -77,6 +77,28 @@ describe('ChunkWrites', () => {
     expect(await redis.ttl(`${prefix}:quota:a`)).toBeGreaterThan(172_000);
   });
 
+  it('a budget set meanwhile: what was counted goes to Redis, and the next requests are reserved', async () => {
+    const prefix = `{cw-${randomUUID()}}`;
+    const keys = batchKeys(prefix, 'b1');
+    const counter: QuotaCounter = { key: `${prefix}:quota:a`, limit: null, ttlS: 60 };
+    await redis.hset(keys.spend, { spent: '0', micros: '0' });
+    const writes = new ChunkWrites(redis, keys, spendRule(await redis.hgetall(keys.spend), null));
+    expect(writes.counting()).toBe(true);
+    writes.counts('lookup', counter);
+    writes.counts('lookup', counter);
+    writes.reserveFromNow();
+    expect(writes.counting()).toBe(false);
+    expect(writes.counts('lookup', counter)).toBe(false);
+    await redis.hset(keys.spend, { unit: 'requests', limit: '3' });
+    // The reservation runs after the counted two on the same connection: one more fits, then none.
+    expect(await reserveRequest(redis, keys.spend, counter, 'lookup')).toEqual({ ok: true });
+    expect(await reserveRequest(redis, keys.spend, counter, 'lookup')).toMatchObject({
+      ok: false,
+      by: 'budget',
+    });
+    await writes.flush();
+  });
+
   it('a failed write fails the saves waiting on it and the flush', async () => {
     const keys = batchKeys(`{cw-${randomUUID()}}`, 'b1');
     // The answers key holds a string: HSET on it fails (WRONGTYPE), as a write to a broken Redis would.
