@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { resultFields } from '../core/answer.js';
 import type { CountryCode } from '../core/e164.js';
-import { readNumberedRecords, recordGroups, validNumbers } from '../input/batch-records.js';
+import { readNumberedBatches, recordGroups, validNumbers } from '../input/batch-records.js';
 import { resultsHeader, resultsRow } from '../output/write-outputs.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData } from '../queue/job-data.js';
@@ -44,7 +44,7 @@ async function* partialRows(
     phoneColumn: job.phoneColumn,
     defaultCountry: (job.defaultCountry ?? undefined) as CountryCode | undefined,
   };
-  for await (const group of recordGroups(readNumberedRecords(source), GROUP)) {
+  for await (const group of recordGroups(readNumberedBatches(source), GROUP)) {
     const answers = await fetchAnswers(redis, answersKey, validNumbers(group));
     for (const record of group) {
       const answer = record.phone.kind === 'valid' ? answers.get(record.phone.e164) : undefined;

@@ -1,6 +1,6 @@
 import type { CountryCode, E164, PhoneCell } from '../core/e164.js';
 import { normalisePhone } from './phone.js';
-import { readInput, type InputRecord, type InputReject } from './reader.js';
+import { readInputBatches, type InputRecord, type InputReject } from './reader.js';
 import type { InputShape } from './sniff.js';
 
 /** A data record with its phone cell already normalised. */
@@ -32,41 +32,55 @@ export async function* readNumberedRecords(
   source: RecordSource,
   fromIndex = 0,
 ): AsyncGenerator<NumberedItem> {
-  for await (const item of readInput(source.path, source.shape, source.displayName)) {
-    if (item.kind === 'reject') {
-      yield item;
-      continue;
+  for await (const batch of readNumberedBatches(source, fromIndex)) yield* batch;
+}
+
+/** {@link readNumberedRecords}'s items several at a time, as the reader hands them over. */
+export async function* readNumberedBatches(
+  source: RecordSource,
+  fromIndex = 0,
+): AsyncGenerator<readonly NumberedItem[]> {
+  for await (const batch of readInputBatches(source.path, source.shape, source.displayName)) {
+    const numbered: NumberedItem[] = [];
+    for (const item of batch) {
+      if (item.kind === 'reject') numbered.push(item);
+      else if (item.index >= fromIndex) numbered.push(withPhone(item, source));
     }
-    if (item.index < fromIndex) continue;
-    // The number joins the record the reader made rather than a copy of it: a copy per record doubled what
-    // the garbage collector has to do on a 10-million-row file.
-    const record = item as InputRecord & { phone?: PhoneCell };
-    record.phone = normalisePhone(item.fields[source.phoneColumn] ?? '', source.defaultCountry);
-    yield record as NumberedRecord;
+    if (numbered.length > 0) yield numbered;
   }
+}
+
+function withPhone(item: InputRecord, source: RecordSource): NumberedRecord {
+  // The number joins the record the reader made rather than a copy of it: a copy per record doubled what
+  // the garbage collector has to do on a 10-million-row file.
+  const record = item as InputRecord & { phone?: PhoneCell };
+  record.phone = normalisePhone(item.fields[source.phoneColumn] ?? '', source.defaultCountry);
+  return record as NumberedRecord;
 }
 
 /**
  * Groups records `size` at a time (the last group may be smaller), handing each reject to `onReject` as it
  * comes. A turn of the event loop is taken every few records: records parsed from one file read are all handed
- * over in microtasks, so without it the Redis replies a caller waits for would be read only once per file read.
+ * over at once, so without it the Redis replies a caller waits for would be read only once per file read.
  */
 export async function* recordGroups(
-  items: AsyncIterable<NumberedItem>,
+  batches: AsyncIterable<readonly NumberedItem[]>,
   size: number,
   onReject: (reject: InputReject) => void | Promise<void> = () => undefined,
 ): AsyncGenerator<NumberedRecord[]> {
   let group: NumberedRecord[] = [];
-  for await (const item of items) {
-    if (item.kind === 'reject') {
-      await onReject(item);
-      continue;
+  for await (const batch of batches) {
+    for (const item of batch) {
+      if (item.kind === 'reject') {
+        await onReject(item);
+        continue;
+      }
+      group.push(item);
+      if (group.length >= size) {
+        yield group;
+        group = [];
+      } else if (group.length % YIELD_EVERY === 0) await new Promise(setImmediate);
     }
-    group.push(item);
-    if (group.length >= size) {
-      yield group;
-      group = [];
-    } else if (group.length % YIELD_EVERY === 0) await new Promise(setImmediate);
   }
   if (group.length > 0) yield group;
 }

@@ -3,7 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { E164 } from '../core/e164.js';
 import {
-  readNumberedRecords,
+  readNumberedBatches,
   recordGroups,
   validNumbers,
   type NumberedRecord,
@@ -139,7 +139,7 @@ async function writeAll(job: OutputJob, { results, rejects, reports }: OpenFiles
     reports.addReject();
     await rejects.write([String(reject.line), guard(reject.raw), reject.reason]);
   };
-  for await (const group of recordGroups(readNumberedRecords(job.source), GROUP, onReject)) {
+  for await (const group of recordGroups(readNumberedBatches(job.source), GROUP, onReject)) {
     const numbers = validNumbers(group);
     const next: Asked = {
       group,

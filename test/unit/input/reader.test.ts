@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLineCounter, readInput, type InputItem } from '../../../src/input/reader.js';
+import { createLineCounter, readInput, readInputBatches, type InputItem } from '../../../src/input/reader.js';
 import { sniffInput } from '../../../src/input/sniff.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reachscan-reader-'));
@@ -54,6 +54,18 @@ describe('readInput: an unclosed quote costs one line, not the rest of the file'
     ]);
   });
 
+  it('a line of another field count right after it is a reject, not the length every record must have', async () => {
+    const items = await read(
+      'id,phone,note\n1,+990123400,ok\n2,+990123411,"never closed\n3,too,many,fields\n4,+990123422,ok\n',
+    );
+    expect(items).toEqual([
+      { line: 2, fields: ['1', '+990123400', 'ok'] },
+      expect.objectContaining({ kind: 'reject', line: 3 }),
+      { kind: 'reject', line: 4, raw: '3,too,many,fields', reason: 'wrong field count: expected 3, got 4' },
+      { line: 5, fields: ['4', '+990123422', 'ok'] },
+    ]);
+  });
+
   it('a record over the size limit: its first line is rejected (raw cut short), the rest is read', async () => {
     const items = await read(
       `id,phone,note\n1,+990123400,ok\n2,+990123411,${'x'.repeat(50_000)}\n3,+990123422,ok`,
@@ -102,6 +114,60 @@ describe('readInput: line numbers and reasons', () => {
     );
     expect(items).toHaveLength(40_001);
     expect(items[40_000]).toEqual({ line: 40_002, fields: ['40000', '+990123411', 'José – €'] });
+  });
+});
+
+describe('readInputBatches: a file over many reads', () => {
+  it('hands over the items readInput gives, every line once and in order, rejects in their place', async () => {
+    const rows = Array.from({ length: 8_000 }, (_, i) => {
+      if (i === 1_234) return `${i},+990123400,an extra,field`;
+      if (i === 6_000) return `${i},+990123400,"a quote never closed`;
+      // No quote after the one never closed: the rest of the file is read in a second pass.
+      if (i > 6_000) return `${i},+990123400,text ${'x'.repeat(i % 40)}`;
+      return `${i},+990123400,"text, quoted ${'x'.repeat(i % 40)}"`;
+    });
+    const path = join(dir, `f${n++}.csv`);
+    writeFileSync(path, `id,phone,note\n${rows.join('\n')}\n`);
+    const { delimiter, headers } = await sniffInput(path);
+    const shape = { delimiter, headers, sizeBytes: 0 };
+    const batches: (readonly InputItem[])[] = [];
+    for await (const batch of readInputBatches(path, shape, path)) batches.push(batch);
+    expect(batches.length).toBeGreaterThan(5);
+    const items = batches.flat();
+    const single: InputItem[] = [];
+    for await (const item of readInput(path, shape, path)) single.push(item);
+    expect(items).toEqual(single);
+    expect(items.map((item) => item.line)).toEqual(rows.map((_, i) => i + 2));
+    expect(items.filter((item) => item.kind === 'reject').map((item) => item.line)).toEqual([1_236, 6_002]);
+    expect(items.filter((item) => item.kind === 'record').map((item) => item.index)).toEqual(
+      Array.from({ length: 7_998 }, (_, i) => i),
+    );
+  });
+});
+
+describe('readInputBatches from a record boundary', () => {
+  it('reads on as the whole read did: the same records, lines and indexes, and the rejects after it', async () => {
+    const rows = Array.from({ length: 3_000 }, (_, i) => {
+      if (i === 2_500) return `${i},+990123400,"a quote never closed`;
+      if (i > 2_500) return `${i},+990123400,plain`;
+      // Right after record 1999: the boundary there starts on a malformed line.
+      if (i % 7 === 0) return `${i},+990123400,"two\nlines"`;
+      return i === 2_000 ? `${i},too,many,fields` : `${i},+990123400,one line`;
+    });
+    const path = join(dir, `f${n++}.csv`);
+    writeFileSync(path, `id,phone,note\n${rows.join('\n')}\n`);
+    const { delimiter, headers } = await sniffInput(path);
+    const shape = { delimiter, headers, sizeBytes: 0 };
+    const whole: InputItem[] = [];
+    for await (const item of readInput(path, shape, path)) whole.push(item);
+    for (const at of [0, 699, 1_500, 1_999]) {
+      const record = whole.find((item) => item.kind === 'record' && item.index === at);
+      if (record?.kind !== 'record') throw new Error(`no record ${at}`);
+      const from = { offset: record.bytes, line: record.endLine + 1, index: at + 1 };
+      const rest: InputItem[] = [];
+      for await (const item of readInput(path, shape, path, { from })) rest.push(item);
+      expect(rest).toEqual(whole.slice(whole.indexOf(record) + 1));
+    }
   });
 });
 
