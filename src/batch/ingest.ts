@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CountryCode } from '../core/e164.js';
-import { readNumberedRecords, recordGroups, validNumbers } from '../input/batch-records.js';
+import { readNumberedBatches, recordGroups, validNumbers } from '../input/batch-records.js';
 import type { BatchJobHandle } from '../queue/batch-job.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData, ChunkJobData } from '../queue/job-data.js';
@@ -56,7 +56,7 @@ export async function ingest(data: BatchJobData, deps: IngestDeps): Promise<Batc
   let emitting: Promise<void> = Promise.resolve();
   try {
     for await (const group of recordGroups(
-      readNumberedRecords(source, data.cursor.records),
+      readNumberedBatches(source, data.cursor.records),
       data.chunkSize,
     )) {
       await emitting;
