@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { asE164 } from '../core/e164.js';
 import type { LookupFailure, PauseRequest } from '../core/errors.js';
 import type { LookupOutcome } from '../core/lookup-result.js';
+import type { SendWindow } from '../core/send-window.js';
 import { cachedAnswer, liveAnswer } from '../history/annotate.js';
 import { isFresh, type NumberState } from '../history/number-state.js';
 import { StateStore } from '../history/state-store.js';
@@ -218,7 +219,7 @@ class ChunkRun {
    * Before each upstream request: room in the batch's budget and in the provider's daily quota (reserved for
    * everyone at once), then its slot.
    */
-  private async before(kind: string): Promise<void> {
+  private async before(kind: string): Promise<SendWindow | undefined> {
     const { provider } = this.data;
     const { counter, day } = this.deps.quota.counter(this.deps.prefix, provider);
     if (this.writes?.counts(kind, counter) === true) return this.gate.acquire();
@@ -232,7 +233,7 @@ class ChunkRun {
         budgetReason(money ? 'money' : 'requests', reservation.spent, reservation.limit, currency ?? ''),
       );
     }
-    await this.gate.acquire();
+    return this.gate.acquire();
   }
 
   /** The budget has no room for another request: the batch pauses for everyone until resumed with more. */

@@ -19,6 +19,7 @@ import {
   type MonitorFamily,
   type SubscriptionClient,
 } from '../providers/camara/subscriptions.js';
+import { unpaced, type BeforeRequest } from '../providers/provider.js';
 import type { RedisClient } from '../queue/connection.js';
 import { rateKey } from '../queue/keys.js';
 import { ProcessPace, RateGate } from '../queue/rate-gate.js';
@@ -116,7 +117,7 @@ async function subscribe(
   deps: MonitorDeps,
   store: MonitorStore,
   wanted: Wanted,
-  before: () => Promise<void>,
+  before: BeforeRequest,
 ): Promise<'created' | { detail: string; rateLimited: boolean }> {
   const accessToken = randomBytes(32).toString('base64url');
   const expiresAtMs = deps.clock() + wanted.expireMs;
@@ -172,7 +173,7 @@ export async function renewSubscription(deps: MonitorDeps, old: MonitorSubscript
   const store = new MonitorStore(deps.redis, deps.history);
   const expireMs = Math.max(old.durationMs, 60_000);
   const wanted = { number: old.number, family: old.family, type: old.type, expireMs };
-  const result = await subscribe(deps, store, wanted, () => Promise.resolve());
+  const result = await subscribe(deps, store, wanted, unpaced);
   if (result !== 'created') {
     deps.logger.warn({ phone: maskPhone(old.number), detail: result.detail }, 'subscription renewal failed');
     return false;

@@ -1,5 +1,6 @@
 import type { E164 } from '../core/e164.js';
 import type { LookupOutcome, ProviderName } from '../core/lookup-result.js';
+import type { SendWindow } from '../core/send-window.js';
 
 /**
  * What an upstream request is for, as price tables and budgets name it: `lookup` (Identity Insights),
@@ -7,8 +8,14 @@ import type { LookupOutcome, ProviderName } from '../core/lookup-result.js';
  */
 export type RequestKind = string;
 
-/** Awaited before every upstream request with its kind; rejects when the request must not be sent (a budget). */
-export type BeforeRequest = (kind: RequestKind) => Promise<void>;
+/**
+ * Awaited before every upstream request with its kind; rejects when the request must not be sent (a budget).
+ * Under a shared rate it gives the request's send window, which the transport must be given with the request.
+ */
+export type BeforeRequest = (kind: RequestKind) => Promise<SendWindow | undefined>;
+
+/** No shared rate: nothing to wait for. */
+export const unpaced: BeforeRequest = () => Promise.resolve(undefined);
 
 export interface LookupOptions {
   /** Cancels an in-flight call (shutdown); a cancelled lookup rejects. */

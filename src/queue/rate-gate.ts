@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { SendWindow } from '../core/send-window.js';
 import type { RedisClient } from './connection.js';
 import { defineScript } from './scripts.js';
 
@@ -91,9 +92,10 @@ return math.ceil(pauseUntil - now)
 const PAUSE_LOOK_MS = 100;
 
 /**
- * The longest a process may take from asking Redis for an admission to acting on it. Longer (the event loop
- * stalled meanwhile), and the admission is given back and asked for again: an admission only bounds what the
- * carrier sees if the request leaves right after it.
+ * The longest a process may take from asking Redis for an admission to writing the request on its connection.
+ * Longer (the event loop stalled, or a new connection was being opened), and the admission is given back and
+ * asked for again, the request unsent: an admission only bounds what the carrier sees if the request leaves
+ * right after it.
  */
 export const STALE_ADMISSION_MS = 20;
 
@@ -212,14 +214,23 @@ export class RateGate {
     this.lone429Key = `${key}:429`;
   }
 
-  /** Waits for this request's slot and admission, and past any pause a 429 set meanwhile. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for this request's slot and admission, and past any pause a 429 set meanwhile. Under --rate, returns
+   * the admission as a send window: the request must leave before it is late, or retake a place.
+   */
+  async acquire(signal?: AbortSignal): Promise<SendWindow | undefined> {
+    if (this.pacing.intervalMs === 0) return this.waitOutPause(signal ? { signal } : {});
+    return this.admit('', signal);
+  }
+
+  /** Loops until Redis admits a request and this process can still act on the admission at once. */
+  private async admit(givenBackFirst: string, signal?: AbortSignal): Promise<SendWindow> {
     const options = signal ? { signal } : {};
     const { intervalMs, perSecond, windowMs } = this.pacing;
-    if (intervalMs === 0) return this.waitOutPause(options);
     const keys = [this.key, this.pauseKey, this.admittedKey];
-    let slotCame = '0';
-    let givenBack = '';
+    // A place given back (it came too late to be used) is no reason to wait for a new slot.
+    let slotCame = givenBackFirst === '' ? '0' : '1';
+    let givenBack = givenBackFirst;
     for (;;) {
       const id = this.pace.admissionId();
       const askedAt = this.clock();
@@ -227,7 +238,8 @@ export class RateGate {
       const wait = await reserve(this.redis, keys, args);
       givenBack = '';
       if (wait <= 0) {
-        if (this.clock() - askedAt <= STALE_ADMISSION_MS) return;
+        const window = this.sendWindow(id, askedAt);
+        if (!window.late()) return window;
         // Admitted, but this process stalled since: sent now, it could land in a second already full.
         givenBack = id;
       } else {
@@ -237,12 +249,19 @@ export class RateGate {
     }
   }
 
+  private sendWindow(id: string, askedAt: number): SendWindow {
+    return {
+      late: () => this.clock() - askedAt > STALE_ADMISSION_MS,
+      retake: (signal) => this.admit(id, signal),
+    };
+  }
+
   /**
    * No rate of ours: no shared slot to take, only the carriers' pauses to respect (every worker sets them in
    * Redis; this process looks at most every PAUSE_LOOK_MS and sees its own at once), and the pace this process
    * has learned from 429s, kept here without a Redis call.
    */
-  private async waitOutPause(options: { signal?: AbortSignal }): Promise<void> {
+  private async waitOutPause(options: { signal?: AbortSignal }): Promise<undefined> {
     for (;;) {
       const now = this.clock();
       let seen = this.pace.pauseSeen.get(this.pauseKey);
@@ -267,6 +286,7 @@ export class RateGate {
     }
     learned.sent.push(now);
     while ((learned.sent[0] ?? now) <= now - 1000) learned.sent.shift();
+    return undefined;
   }
 
   /**

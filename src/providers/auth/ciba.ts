@@ -78,9 +78,12 @@ export async function cibaToken(
 
 function formPoster(deps: CibaDeps, beforeRequest: BeforeRequest): FormPost {
   return async (url, fields) => {
-    await beforeRequest(url === deps.authorizeUrl ? 'bc-authorize' : 'token');
+    // Signed after the place in the rate is taken, so a long wait cannot outlive the assertion (see
+    // client-credentials.ts).
+    const window = await beforeRequest(url === deps.authorizeUrl ? 'bc-authorize' : 'token');
     const client = await deps.authenticate();
     return deps.transport.post(url, {
+      window,
       headers: {
         ...client.headers,
         'content-type': 'application/x-www-form-urlencoded',

@@ -88,9 +88,12 @@ export class ClientCredentialsToken {
 
   private async fetch(beforeRequest: BeforeRequest): Promise<TokenOutcome> {
     const { deps } = this;
-    await beforeRequest('token');
+    // Signed after the place in the rate is taken, so a long wait cannot outlive the assertion; the transport
+    // takes a new place should signing make the request late for this one.
+    const window = await beforeRequest('token');
     const client = await deps.authenticate();
     const result = await deps.transport.post(deps.tokenUrl, {
+      window,
       headers: {
         ...client.headers,
         'content-type': 'application/x-www-form-urlencoded',

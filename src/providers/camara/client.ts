@@ -1,4 +1,4 @@
-import type { BeforeRequest } from '../provider.js';
+import { unpaced, type BeforeRequest } from '../provider.js';
 import { randomUUID } from 'node:crypto';
 import type { CamaraConfig } from '../../config/camara.js';
 import type { Clock } from '../../core/clock.js';
@@ -52,7 +52,7 @@ export function createCamaraProvider(
     name: PROVIDER,
     access,
     async lookup(phoneNumber: E164, options = {}) {
-      const before = options.beforeRequest ?? (() => Promise.resolve());
+      const before = options.beforeRequest ?? unpaced;
       // One correlator for both calls of a lookup: what the operator needs to find them again (request_id).
       const correlator = randomUUID();
       const target = { number: phoneNumber, correlator, signal: options.signal };
@@ -88,8 +88,9 @@ async function call(
         ? { kind: 'answer', code: grant.answer.code, message: grant.answer.message }
         : { kind: 'failed', failure: grant.failure };
     }
-    await before(target.api);
+    const window = await before(target.api);
     const result = await deps.transport.post(url(deps.config, target.api), {
+      window,
       headers: headers(deps.config, grant, target.correlator),
       body: JSON.stringify(access.deviceInBody ? { device: { phoneNumber: target.number } } : {}),
       ...(target.signal !== undefined ? { signal: target.signal } : {}),

@@ -5,6 +5,7 @@ import { SIMULATOR_HEADER } from '../../core/lookup-result.js';
 import type { Logger } from '../../logging/logger.js';
 import type { HttpTransport } from '../http/transport.js';
 import { createCamaraAccess, type CamaraAccess, type CamaraApi } from './access.js';
+import { unpaced, type BeforeRequest } from '../provider.js';
 
 /** The event names reachscan subscribes to, per `--events` family. */
 export const MONITOR_EVENTS = {
@@ -39,7 +40,7 @@ export type SubscriptionResult =
   | { readonly ok: false; readonly status: number; readonly detail: string; readonly rateLimited: boolean };
 
 export interface SubscriptionClient {
-  create(request: SubscriptionRequest, before: () => Promise<void>): Promise<SubscriptionResult>;
+  create(request: SubscriptionRequest, before: BeforeRequest): Promise<SubscriptionResult>;
   /** Deletes one; a subscription the operator no longer knows (404) counts as deleted. */
   remove(id: string, number: E164, family: MonitorFamily): Promise<boolean>;
 }
@@ -67,11 +68,13 @@ export function createSubscriptionClient(deps: SubscriptionDeps): SubscriptionCl
     async create(request, before) {
       const grant = await authorized(access, request.number, request.family, before);
       if ('refused' in grant) return grant.refused;
+      // The create is an upstream request like any other: it takes its place in the rate too.
+      await before('subscription');
       const response = await send(base(request.family), 'POST', grant.headers, createBody(request, access));
       return createdFrom(response);
     },
     async remove(id, number, family) {
-      const grant = await authorized(access, number, family, () => Promise.resolve());
+      const grant = await authorized(access, number, family, unpaced);
       if ('refused' in grant) return false;
       const response = await send(`${base(family)}/${encodeURIComponent(id)}`, 'DELETE', grant.headers);
       return response.status === 204 || response.status === 202 || response.status === 404;
@@ -83,7 +86,7 @@ async function authorized(
   access: CamaraAccess,
   number: E164,
   family: MonitorFamily,
-  before: () => Promise<void>,
+  before: BeforeRequest,
 ): Promise<{ headers: Record<string, string> } | { refused: SubscriptionResult }> {
   const grant = await access.authorize(number, family, before);
   if ('ok' in grant) {

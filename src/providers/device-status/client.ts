@@ -1,4 +1,4 @@
-import type { BeforeRequest } from '../provider.js';
+import { unpaced, type BeforeRequest } from '../provider.js';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { maskPhone, type E164 } from '../../core/e164.js';
@@ -59,7 +59,7 @@ export function createDeviceStatusProvider(
     name: PROVIDER,
     tokens: tokens.cache,
     async lookup(phoneNumber: E164, options = {}) {
-      const before = options.beforeRequest ?? (() => Promise.resolve());
+      const before = options.beforeRequest ?? unpaced;
       // One correlator for both calls of a lookup: what the carrier needs to find them again (request_id).
       const correlator = randomUUID();
       const [connectivity, roaming] = await Promise.all([
@@ -88,8 +88,9 @@ async function call(
         ? { kind: 'answer', code: token.answer.code, message: token.answer.message }
         : { kind: 'failed', failure: token.failure };
     }
-    await beforeRequest(scope);
+    const window = await beforeRequest(scope);
     const result = await deps.transport.post(`${deps.apiBaseUrl}${deps.path}/${scope}`, {
+      window,
       headers: {
         authorization: `Bearer ${token.token}`,
         'content-type': 'application/json',

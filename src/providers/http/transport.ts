@@ -1,6 +1,7 @@
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { FAILURE_CODE, RETRY_CLASS, type LookupFailure } from '../../core/errors.js';
 import { isSimulatorResponse } from '../../core/lookup-result.js';
+import type { SendWindow } from '../../core/send-window.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -18,6 +19,8 @@ export interface HttpRequest {
   readonly body: string;
   /** Cancels the call (shutdown); a cancelled call rejects instead of returning a failure. */
   readonly signal?: AbortSignal;
+  /** The request's place in a shared rate (--rate): it is written only while the place holds. */
+  readonly window?: SendWindow | undefined;
 }
 
 export interface HttpTransport {
@@ -81,19 +84,36 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     }
   };
 
+  const dispatcher = agent.compose(lateGuard);
+
+  /** One attempt to send; a request whose place in the rate went by is not written, and takes a new place. */
+  const send = async (url: string, init: HttpRequest, signal: AbortSignal) => {
+    for (let window = init.window; ;) {
+      const options: RequestOptions = {
+        method: 'POST',
+        headers: init.headers,
+        body: init.body,
+        dispatcher,
+        signal,
+      };
+      const held = window;
+      if (held !== undefined) options[LATE] = () => held.late();
+      try {
+        return await request(url, options);
+      } catch (error) {
+        if (!(error instanceof NotSentLate) || window === undefined) throw error;
+        window = await window.retake(signal);
+      }
+    }
+  };
+
   return {
     async post(url, init) {
       const timeout = AbortSignal.timeout(options.timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
       const started = performance.now();
       try {
-        const res = await request(url, {
-          method: 'POST',
-          headers: init.headers,
-          body: init.body,
-          dispatcher: agent,
-          signal,
-        });
+        const res = await send(url, init, signal);
         const body = await res.body.text();
         observe(url, started, res.statusCode);
         const headers = flattenHeaders(res.headers);
@@ -110,6 +130,42 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     close: () => agent.close(),
   };
 }
+
+/** Carries a send window's check from `post` to the guard, through undici's request options. */
+const LATE = Symbol('reachscan.sendWindow.late');
+
+type RequestOptions = NonNullable<Parameters<typeof request>[1]> & { [LATE]?: () => boolean };
+
+/** A request refused unwritten because its place in the rate went by before its connection was ready. */
+class NotSentLate extends Error {
+  constructor() {
+    super('not sent: its place in the rate went by before it could be written');
+    this.name = 'NotSentLate';
+  }
+}
+
+/**
+ * Asks the send window at the last moment before undici writes the request: the time a new connection takes, or
+ * a stall of the event loop, falls between the admission and here. Throwing from onRequestStart makes undici fail
+ * the request before writing a byte, and keeps the connection.
+ */
+const lateGuard: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const late = (opts as { [LATE]?: () => boolean })[LATE];
+  if (late === undefined) return dispatch(opts, handler);
+  return dispatch(opts, {
+    onRequestStart(controller, context) {
+      if (late()) throw new NotSentLate();
+      handler.onRequestStart?.(controller, context);
+    },
+    onRequestUpgrade: (controller, statusCode, headers, socket) =>
+      handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+    onResponseStart: (controller, statusCode, headers, statusMessage) =>
+      handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
+    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+  });
+};
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};

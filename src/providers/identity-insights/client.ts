@@ -32,7 +32,7 @@ export function createIdentityInsightsProvider(deps: IdentityInsightsDeps): Reac
         purpose: deps.purpose,
         insights: { reachability: {}, roaming: {} },
       });
-      await options.beforeRequest?.('lookup');
+      const window = await options.beforeRequest?.('lookup');
       const started = deps.clock();
       const result = await deps.transport.post(url, {
         headers: {
@@ -41,6 +41,7 @@ export function createIdentityInsightsProvider(deps: IdentityInsightsDeps): Reac
           accept: 'application/json',
         },
         body,
+        window,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const elapsedMs = deps.clock() - started;
