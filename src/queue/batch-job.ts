@@ -17,6 +17,8 @@ export interface BatchJobHandle {
   save(data: BatchJobData): Promise<void>;
   /** Queues a chunk job as a child of this batch job (its id is `<batch>-c<chunk>`). */
   addChunk(data: ChunkJobData, retryBaseMs: number): Promise<void>;
+  /** Queues several chunk jobs as {@link addChunk} does, in one round trip. */
+  addChunks(data: readonly ChunkJobData[], retryBaseMs: number): Promise<void>;
   /** Chunk jobs waiting for a worker, all batches together. */
   waitingChunks(): Promise<number>;
   /** Puts the job back in the queue, due now, without using an attempt; never returns. */
@@ -89,15 +91,22 @@ export function createBatchJobProcessor(steps: BatchSteps, deps: { chunkQueue: Q
 
 /** The ingest step's view of a BullMQ batch job. */
 export function batchJobHandle(job: Job, token: string, chunkQueue: Queue): BatchJobHandle {
+  const chunkOptions = (data: ChunkJobData, retryBaseMs: number) => ({
+    ...CHUNK_JOB_OPTIONS,
+    backoff: { type: 'exponential', delay: retryBaseMs, jitter: 0.5 },
+    jobId: `${data.batchId}-c${data.chunk}`,
+    parent: { id: job.id as string, queue: job.queueQualifiedName },
+  });
   return {
     save: (data) => job.updateData(data),
     async addChunk(data, retryBaseMs) {
-      await chunkQueue.add('chunk', data, {
-        ...CHUNK_JOB_OPTIONS,
-        backoff: { type: 'exponential', delay: retryBaseMs, jitter: 0.5 },
-        jobId: `${data.batchId}-c${data.chunk}`,
-        parent: { id: job.id as string, queue: job.queueQualifiedName },
-      });
+      await chunkQueue.add('chunk', data, chunkOptions(data, retryBaseMs));
+    },
+    async addChunks(chunks, retryBaseMs) {
+      if (chunks.length === 0) return;
+      await chunkQueue.addBulk(
+        chunks.map((data) => ({ name: 'chunk', data, opts: chunkOptions(data, retryBaseMs) })),
+      );
     },
     waitingChunks: () => chunkQueue.getWaitingCount(),
     async handBack() {
