@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CountryCode } from '../core/e164.js';
-import { readNumberedBatches, recordGroups, validNumbers } from '../input/batch-records.js';
+import { readChunks, type ReadChunk } from '../input/read-chunks.js';
 import type { BatchJobHandle } from '../queue/batch-job.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { BatchJobData, ChunkJobData } from '../queue/job-data.js';
@@ -19,13 +19,6 @@ export interface IngestDeps {
   readonly job: BatchJobHandle;
   /** Set when the worker is shutting down: ingest saves its cursor and hands the job back. */
   readonly stopping: AbortSignal;
-}
-
-/** One chunk as read: its distinct valid numbers, the records it spans and the file offset after it. */
-interface ReadChunk {
-  readonly numbers: readonly string[];
-  readonly records: number;
-  readonly bytes: number;
 }
 
 /**
@@ -78,14 +71,13 @@ export async function ingest(data: BatchJobData, deps: IngestDeps): Promise<Batc
     flushing.catch(() => undefined);
   };
   try {
-    for await (const group of recordGroups(
-      readNumberedBatches(source, data.cursor.records),
-      data.chunkSize,
-    )) {
-      pending.push({ numbers: validNumbers(group), records: group.length, bytes: group.at(-1)?.bytes ?? 0 });
-      if (!flushed && pending.length < FLUSH_CHUNKS) continue;
-      await flushing;
-      startFlush();
+    for await (const chunks of readChunks(source, data.cursor.records, data.chunkSize)) {
+      for (const chunk of chunks) {
+        pending.push(chunk);
+        if (!flushed && pending.length < FLUSH_CHUNKS) continue;
+        await flushing;
+        startFlush();
+      }
     }
     await flushing;
     if (pending.length > 0) startFlush();
