@@ -161,7 +161,7 @@ export function sampleRate(url: string) {
   let last: number | null = null;
   let stopped = false;
   const read = async () =>
-    ((await (await fetch(`${url}/_sim/stats`)).json()) as SimStats).byStatus['200'] ?? 0;
+    ((await (await fetch(`${url}/_sim/stats/counters`)).json()) as SimStats).byStatus['200'] ?? 0;
   const loop = (async () => {
     let next = performance.now();
     while (!stopped) {
@@ -185,5 +185,5 @@ export function sampleRate(url: string) {
 }
 
 export async function simulatorStats(url: string): Promise<SimStats> {
-  return (await (await fetch(`${url}/_sim/stats`)).json()) as SimStats;
+  return (await (await fetch(`${url}/_sim/stats/counters`)).json()) as SimStats;
 }

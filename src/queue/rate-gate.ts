@@ -228,8 +228,9 @@ export class RateGate {
     const options = signal ? { signal } : {};
     const { intervalMs, perSecond, windowMs } = this.pacing;
     const keys = [this.key, this.pauseKey, this.admittedKey];
-    // A place given back (it came too late to be used) is no reason to wait for a new slot.
-    let slotCame = givenBackFirst === '' ? '0' : '1';
+    // A place given back (it came too late to be used) is taken again at the next free slot, as any request's:
+    // places taken again at once, after a stall made several late together, would reach the carrier as a burst.
+    let slotCame = '0';
     let givenBack = givenBackFirst;
     for (;;) {
       const id = this.pace.admissionId();
@@ -242,10 +243,11 @@ export class RateGate {
         if (!window.late()) return window;
         // Admitted, but this process stalled since: sent now, it could land in a second already full.
         givenBack = id;
+        slotCame = '0';
       } else {
         await sleep(wait, undefined, options);
+        slotCame = '1';
       }
-      slotCame = '1';
     }
   }
 

@@ -20,6 +20,7 @@ export async function handleControl(
 ): Promise<void> {
   const route = `${req.method ?? ''} ${path}`;
   if (route === 'GET /_sim/stats') return sendJson(res, 200, state.stats.snapshot());
+  if (route === 'GET /_sim/stats/counters') return sendJson(res, 200, state.stats.counters());
   if (route === 'POST /_sim/reset') {
     state.reset();
     return sendJson(res, 200, { reset: true });

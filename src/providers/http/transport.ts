@@ -86,7 +86,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
 
   const dispatcher = agent.compose(lateGuard);
 
-  /** One attempt to send; a request whose place in the rate went by is not written, and takes a new place. */
+  /** Sends the request; one whose place in the rate went by is not written, and is sent again in a new place. */
   const send = async (url: string, init: HttpRequest, signal: AbortSignal) => {
     for (let window = init.window; ;) {
       const options: RequestOptions = {

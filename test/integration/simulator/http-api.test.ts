@@ -213,6 +213,14 @@ describe('answers', () => {
       byPath: { [IDENTITY_INSIGHTS_PATHS[0]]: 3 },
       distinctJwtIds: 2,
     });
+    // The counters alone, without what is kept per number, for readers that look every second.
+    const counters = (await (await fetch(`${t.sim.url}/_sim/stats/counters`)).json()) as Record<
+      string,
+      unknown
+    >;
+    const { byNumber: _n, requestIds: _r, answeredByNumber: _a, ...expected } = stats;
+    expect(counters).toEqual(expected);
+    expect(counters).toMatchObject({ requests: 3, byStatus: { '200': 2, '401': 1 } });
     await fetch(`${t.sim.url}/_sim/reset`, { method: 'POST' });
     expect(t.sim.stats().requests).toBe(0);
   });
