@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../src/queue/private-redis.js';
-import { machineInfo } from './lib/harness.js';
+import { machineInfo, stopDescendantsOnSignal } from './lib/harness.js';
 import type { Scenario, ScenarioResult } from './lib/scenario.js';
 import { b1Overhead } from './scenarios/b1-overhead.js';
 import { b2RateCap } from './scenarios/b2-rate-cap.js';
@@ -61,6 +61,7 @@ const wanted = (values.scenario ?? byDefault.map((s) => s.id).join(','))
 const chosen = SCENARIOS.filter((s) => wanted.includes(s.id));
 if (chosen.length !== wanted.length) throw new Error(`unknown scenario in ${wanted.join(',')}`);
 
+stopDescendantsOnSignal();
 const redisVersion =
   /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
 const results: Record<string, ScenarioResult & { title: string; seconds: number }> = {};

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -86,6 +86,47 @@ export function processCpuSeconds(pid: number | undefined): number | null {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
+  }
+}
+
+/** Every process started below `root`, children's children too, from /proc (empty where there is none). */
+export function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (let frontier = new Set([root]); frontier.size > 0;) {
+    const next = new Set<number>();
+    for (const [pid, ppid] of parentOf) if (frontier.has(ppid)) next.add(pid);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
+/**
+ * A benchmark stopped by a signal stops what it started too: the simulator, reachscan processes and private
+ * redis-servers would otherwise go on running (and holding ports and memory) after it.
+ */
+export function stopDescendantsOnSignal(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      for (const pid of descendants(process.pid)) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // ended meanwhile
+        }
+      }
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
   }
 }
 
