@@ -1,6 +1,9 @@
 import { batchDeliveries, type WebhookQueueContext } from '../notify/events.js';
 import { plural } from '../output/format.js';
 
+/** The events that close a batch's run of events. */
+const BATCH_EVENT_TYPES: ReadonlySet<string> = new Set(['batch.completed', 'batch.failed', 'batch.paused']);
+
 /** How often a finished scan looks at its batch's deliveries. */
 const POLL_MS = 200;
 
@@ -14,7 +17,7 @@ export interface DeliveryWait {
 }
 
 /**
- * Waits until the batch's webhook events are delivered (or have failed for good), up to `waitMs`, then says
+ * Waits until the batch's webhook events are all queued and delivered (or have failed for good), up to `waitMs`, then says
  * which are still pending and what becomes of them. Returns the ids still pending.
  */
 export async function waitForDeliveries(wait: DeliveryWait): Promise<string[]> {
@@ -23,7 +26,10 @@ export async function waitForDeliveries(wait: DeliveryWait): Promise<string[]> {
     const deliveries = await batchDeliveries(wait.context, wait.batchId);
     const pending = deliveries.filter((d) => d.state === 'pending');
     const failed = deliveries.filter((d) => d.state === 'failed');
-    if (pending.length === 0 || Date.now() >= deadline) {
+    // The worker queues the batch's own event last, after its device.changed events, and after the batch shows
+    // as ended: until that event is in, more may come.
+    const allQueued = deliveries.some((d) => BATCH_EVENT_TYPES.has(d.type));
+    if ((pending.length === 0 && allQueued) || Date.now() >= deadline) {
       if (failed.length > 0)
         wait.say(
           `${plural(failed.length, 'webhook delivery', 'webhook deliveries')} failed: ${failed.map((d) => `${d.id} (${d.type})`).join(', ')}; see reachscan webhooks list --failed`,
