@@ -14,7 +14,15 @@ export type ChunkVerdict =
   | { readonly kind: 'done'; readonly answered: number }
   | { readonly kind: 'retry'; readonly reason: string }
   | { readonly kind: 'pause'; readonly ms: number }
-  | { readonly kind: 'hand-back'; readonly delayMs: number }
+  | {
+      readonly kind: 'hand-back';
+      readonly delayMs: number;
+      /**
+       * For a paused batch: asked once the job is back in the queue. False (resumed meanwhile, after the resume
+       * brought the batch's waiting chunks back) and the job is due at once instead of in `delayMs`.
+       */
+      readonly stillPaused?: () => Promise<boolean>;
+    }
   | { readonly kind: 'fatal'; readonly reason: string };
 
 /** What a lookup needs to know of the job it runs in. */
@@ -45,6 +53,8 @@ export function createChunkJobProcessor(lookup: ChunkLookup, deps: { chunkQueue:
       case 'hand-back':
         // BullMQ schedules on the wall clock, whatever clock the batch itself is given.
         await job.moveToDelayed(Date.now() + verdict.delayMs, token ?? '');
+        if (verdict.stillPaused !== undefined && !(await verdict.stillPaused()))
+          await job.promote().catch(() => undefined); // promoted already, or taken again: nothing to do
         throw new DelayedError();
       case 'fatal':
         throw new UnrecoverableError(verdict.reason);
