@@ -87,9 +87,9 @@ function writeLater(writes: ChunkWrites): void {
  * A chunk's writes to Redis: its final answers, and, under a `tally` rule, its requests. Answers go out
  * together, every {@link SAVE_EVERY_MS} or {@link SAVE_AT_MOST} answers, with those of the process's other
  * chunks: each write is a system call on both sides, and one per answer cost more CPU than the answer itself.
- * `save` resolves once its answer is in Redis, and the lookup holds its slot until then, so a worker that dies
- * mid-chunk still costs at most the lookups in flight (asked again, as they are open). `flush` writes what is
- * pending (the requests counted too) and waits for every write so far.
+ * `save` resolves once its answer is in Redis; the number holds its place among the process's unsaved ones until
+ * then (not its lookup slot), so a worker that dies mid-chunk costs at most those numbers, asked again as they
+ * are open. `flush` writes what is pending (the requests counted too) and waits for every write so far.
  */
 export class ChunkWrites {
   private readonly answers = new Map<string, string>();

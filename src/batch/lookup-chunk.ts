@@ -36,8 +36,14 @@ export interface ChunkLookupDeps {
   readonly redis: RedisClient;
   readonly prefix: string;
   readonly provider: (name: string) => ReachabilityProvider;
-  /** Lookups in flight in this process, across all chunks. */
+  /** Lookups in flight in this process, across all chunks: upstream, from the first request to the answer. */
   readonly limit: LimitFunction;
+  /**
+   * Numbers of this process between their first request and their answer's write to Redis. Wider than `limit`:
+   * a lookup's slot is free for the next number while its answer waits for the next write (see ChunkWrites),
+   * yet a worker that dies costs at most this many numbers asked again.
+   */
+  readonly unsaved: LimitFunction;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Set when the worker is shutting down: no new calls, unfinished work goes back to the queue. */
@@ -80,9 +86,31 @@ export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
     const keys = batchKeys(deps.prefix, data.batchId);
     const control = await controlAfterDuePause(deps, data.batchId);
     if (control.aborted) return { kind: 'done', answered: 0 };
-    if (control.paused) return { kind: 'hand-back', delayMs: pausedRecheckMs(control.until, deps.clock()) };
+    if (control.paused) return handBackPaused(deps, keys, control.until);
     return new ChunkRun(deps, data, keys, control.resumes, attempt).run();
   };
+}
+
+/**
+ * A paused batch's chunk goes back to the queue until the pause's end, or a recheck. A `reachscan resume` that
+ * came between this chunk's read of the pause and its return to the queue found nothing to bring back: the
+ * chunk then looks again once it is back, rather than waiting out the recheck.
+ */
+function handBackPaused(
+  deps: ChunkLookupDeps,
+  keys: BatchKeys,
+  until: number | null,
+): ChunkVerdict & { kind: 'hand-back' } {
+  return {
+    kind: 'hand-back',
+    delayMs: pausedRecheckMs(until, deps.clock()),
+    stillPaused: async () => (await readControl(deps.redis, keys)).paused,
+  };
+}
+
+/** A final answer on its way to Redis: `written` settles once it is there (wrapped, so no await adopts it). */
+interface AnswerWrite {
+  readonly written: Promise<void>;
 }
 
 /** One run of one chunk: its open numbers, what each call came to, and the verdict they add up to. */
@@ -130,7 +158,7 @@ class ChunkRun {
     const writes = new ChunkWrites(redis, this.keys, spendRule(spend, counter.limit));
     this.writes = writes;
     try {
-      await Promise.all(open.map((number) => this.deps.limit(() => this.lookUp(number))));
+      await Promise.all(open.map((number) => this.deps.unsaved(() => this.lookUp(number))));
     } finally {
       // Requests counted but not answered (retries, pauses) are spent all the same.
       await writes.flush();
@@ -164,19 +192,24 @@ class ChunkRun {
     return { open: unanswered.filter((n) => !fresh.has(n)), cached: fresh.size };
   }
 
-  /** One number: asked (429s waited out in place a few times), then its outcome settled. */
+  /** One number: asked and settled in one of the process's lookup slots, its answer then written outside it. */
   private async lookUp(number: string): Promise<void> {
-    if (
-      this.fatal !== null ||
-      this.pauseMs !== null ||
-      this.deps.stopping.aborted ||
-      (await this.isPaused())
-    ) {
-      this.retryLater++;
-      return;
-    }
+    const write = await this.deps.limit(async () => {
+      const outcome = await this.askInPlace(number);
+      if (outcome === null) return void this.retryLater++;
+      // Settled in the slot, so the next number sees a pause or a refused credential this outcome brings.
+      return this.settle(number, outcome);
+    });
+    // The slot is free for the next number while this answer waits for its write.
+    await write?.written;
+  }
+
+  /** One number asked, 429s waited out in place a few times; null: not asked now, left for later. */
+  private async askInPlace(number: string): Promise<LookupOutcome | null> {
+    if (this.fatal !== null || this.pauseMs !== null || this.deps.stopping.aborted || (await this.isPaused()))
+      return null;
     let outcome = await this.ask(number);
-    if (outcome === null) return void this.retryLater++;
+    if (outcome === null) return null;
     // A 429: everyone waits out Retry-After at the shared gate (under --rate, only once 429s keep coming: a lone
     // one costs just this number its next slot), then this number is asked again in place; handing the chunk
     // back to the queue would cost far more than the pause itself.
@@ -187,9 +220,9 @@ class ChunkRun {
     ) {
       if (await this.gate.pause(retryAfter(outcome))) this.pausedInPlace++;
       outcome = await this.ask(number);
-      if (outcome === null) return void this.retryLater++;
+      if (outcome === null) return null;
     }
-    await this.settle(number, outcome);
+    return outcome;
   }
 
   /**
@@ -336,7 +369,7 @@ class ChunkRun {
   }
 
   /** Decides what a number's outcome means: its final answer (saved), a retry later, a pause, or the end. */
-  private async settle(number: string, outcome: LookupOutcome): Promise<void> {
+  private async settle(number: string, outcome: LookupOutcome): Promise<AnswerWrite | undefined> {
     // Paused: a failure (a refusal too) is kept open for after the resume, not written down as the row's answer.
     const call = classifyCall(outcome);
     if (this.pausedHere && countsAsFailure(call)) return void this.retryLater++;
@@ -359,7 +392,7 @@ class ChunkRun {
     } else if (outcome.transient && !lastAttempt) {
       return void this.retryLater++;
     }
-    await this.save(number, outcome, call.kind === 'setup');
+    return this.save(number, outcome, call.kind === 'setup');
   }
 
   /**
@@ -367,14 +400,15 @@ class ChunkRun {
    * refusal is also listed: it stays this row's answer unless the batch pauses for such refusals, and is then
    * asked again on resume.
    */
-  private async save(number: string, outcome: LookupOutcome, refusal: boolean): Promise<void> {
+  private save(number: string, outcome: LookupOutcome, refusal: boolean): AnswerWrite {
     const checkedAt = this.deps.clock();
     const carrier = answerFromOutcome(outcome, new Date(checkedAt).toISOString());
     const simulated = this.provider.servedBySimulator?.() === true;
     const previous = this.previous.get(number) ?? null;
     const answer = encodeAnswer(liveAnswer(carrier, previous, this.data.provider, checkedAt, simulated));
-    await (this.writes as ChunkWrites).save(number, answer, refusal ? this.data.chunk : null);
+    const written = (this.writes as ChunkWrites).save(number, answer, refusal ? this.data.chunk : null);
     this.saved++;
+    return { written };
   }
 
   /** What the chunk's numbers add up to, with the batch's counters kept. */
@@ -395,9 +429,9 @@ class ChunkRun {
       return { kind: 'pause', ms: this.pauseMs };
     }
     if (this.pausedHere && this.retryLater > 0) {
-      const delayMs = pausedRecheckMs(this.pausedUntil, this.deps.clock());
-      this.log.info({ open: this.retryLater, delayMs }, 'batch paused: chunk handed back');
-      return { kind: 'hand-back', delayMs };
+      const handBack = handBackPaused(this.deps, this.keys, this.pausedUntil);
+      this.log.info({ open: this.retryLater, delayMs: handBack.delayMs }, 'batch paused: chunk handed back');
+      return handBack;
     }
     // Shutting down: the rest goes back without using an attempt; another worker takes it.
     if (this.deps.stopping.aborted && this.retryLater > 0) return { kind: 'hand-back', delayMs: 0 };

@@ -62,6 +62,8 @@ export interface Workers {
 export function startWorkers(options: WorkerOptions): Workers {
   const { prefix, logger, clock } = options;
   const limit = pLimit(options.concurrency);
+  // As many answers waiting for their write as lookups in flight: a slot's next number needs not wait for it.
+  const unsaved = pLimit(options.concurrency * 2);
   const quota = new DailyQuota(options.quota ?? NO_QUOTA, clock);
   let upstreamMetrics: UpstreamMetricsRecorder | null = null;
   const queueWorkers = startQueueWorkers({
@@ -95,6 +97,7 @@ export function startWorkers(options: WorkerOptions): Workers {
         prefix,
         provider: options.provider,
         limit,
+        unsaved,
         logger,
         clock,
         stopping,
