@@ -66,17 +66,29 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): Ca
   };
 }
 
-/** Compact form for Redis: a JSON array in column order. */
+/** Between an answer's values in Redis: a control character that no value holds in practice. */
+const SEPARATOR = '\x1f';
+
+/**
+ * Compact form for Redis: the values in column order, joined by {@link SEPARATOR}: two bytes a column fewer
+ * than a JSON array (a million answers wait in Redis for a large batch's outputs), and cheaper to read. A value holding the
+ * separator, or a first value that starts like JSON, keeps the JSON array form of earlier releases.
+ */
 export function encodeAnswer(answer: StoredAnswer): string {
-  return JSON.stringify(STORED.map((c) => answer[c]));
+  const values = STORED.map((c) => answer[c]);
+  const plain = !values[0]?.startsWith('[') && !values.some((v) => v.includes(SEPARATOR));
+  return plain ? values.join(SEPARATOR) : JSON.stringify(values);
 }
 
 /** Columns an answer stored by the previous release has: later columns were added at the end. */
 const OLDEST_STORED_LENGTH = STORED.length - 2;
 
-/** Decodes a stored answer; one stored before the last columns were added gets them empty. */
+/**
+ * Decodes a stored answer, in either form (a batch stored by an earlier release finishes after an upgrade); one
+ * stored before the last columns were added gets them empty.
+ */
 export function decodeAnswer(text: string): StoredAnswer {
-  const values = JSON.parse(text) as unknown;
+  const values = text.startsWith('[') ? (JSON.parse(text) as unknown) : text.split(SEPARATOR);
   if (
     !Array.isArray(values) ||
     values.length < OLDEST_STORED_LENGTH ||

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAnswer, encodeAnswer } from '../../../src/core/answer.js';
-import { resultHeader } from '../../../src/core/columns.js';
+import { RESULT_COLUMNS, resultHeader } from '../../../src/core/columns.js';
 import { ReportAccumulator } from '../../../src/output/report.js';
 import { resultRow } from '../../support/rows.js';
 
@@ -29,8 +29,27 @@ describe('result header', () => {
 describe('stored answers', () => {
   it('round-trip through their compact form', () => {
     const { phone_e164: _, ...answer } = row({ roaming: 'true', roaming_countries: 'BL;GF' });
-    expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
+    const stored = encodeAnswer(answer);
+    expect(decodeAnswer(stored)).toEqual(answer);
+    expect(stored.length).toBeLessThanOrEqual(JSON.stringify(Object.values(answer)).length - 36);
     expect(() => decodeAnswer('[1,2]')).toThrow(/unexpected shape/);
+    expect(() => decodeAnswer('a\x1fb')).toThrow(/unexpected shape/);
+  });
+
+  it('keep values that hold the separator, or start like JSON, whole', () => {
+    const { phone_e164: _, ...base } = row({});
+    for (const answer of [
+      { ...base, error: 'upstream said a\x1fb' },
+      { ...base, reachable: '[odd' },
+      { ...base, reachable: '' },
+    ])
+      expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
+  });
+
+  it('read the JSON arrays an earlier release stored', () => {
+    const { phone_e164: _, ...answer } = row({ roaming: 'true', roaming_countries: 'BL;GF' });
+    const earlier = JSON.stringify(RESULT_COLUMNS.slice(1).map((c) => answer[c as keyof typeof answer]));
+    expect(decodeAnswer(earlier)).toEqual(answer);
   });
 });
 
