@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecordSource } from '../../../src/input/batch-records.js';
@@ -44,8 +44,18 @@ describe('readChunks', () => {
     const { path, numbers } = bigFile();
     const { size } = await import('node:fs/promises').then((fs) => fs.stat(path));
     expect(size).toBeGreaterThanOrEqual(THREAD_FROM_BYTES);
+    // Node says so on `process` when a worker thread starts: the one way here runs none, the other one.
+    const threads = { started: 0 };
+    const counted = () => threads.started++;
+    process.on('worker', counted);
     const here = await all(readChunks(source(path), 0, 250, { thread: 'never' }));
+    expect(threads.started).toBe(0);
     const there = await all(readChunks(source(path), 0, 250, { thread: 'always' }));
+    expect(threads.started).toBe(1);
+    await all(readChunks(source(path), 0, 250));
+    // By size: this file is large enough, when the machine has a core to spare.
+    expect(threads.started).toBe(availableParallelism() > 1 ? 2 : 1);
+    process.off('worker', counted);
     expect(there).toEqual(here);
     expect(here.length).toBeGreaterThan(400);
     expect(new Set(here.flatMap((c) => c.numbers))).toEqual(numbers);
