@@ -1,20 +1,6 @@
 import { quoted } from '../core/one-line.js';
 import { ConfigError, ReachscanError, UsageError } from '../core/errors.js';
 import { InputError } from '../input/errors.js';
-import { runLookup } from './commands/lookup.js';
-import { runPlan } from './commands/plan.js';
-import { runReport } from './commands/report.js';
-import { runScan } from './commands/scan.js';
-import { runWorker } from './commands/worker.js';
-import { runResume } from './commands/resume.js';
-import { runQuota } from './commands/quota.js';
-import { runSimulate } from './simulate/command.js';
-import { runWatch, WATCH_HELP } from './commands/watch.js';
-import { runSchedule, SCHEDULE_HELP } from './commands/schedule.js';
-import { runServe, SERVE_HELP } from './commands/serve.js';
-import { MONITOR_HELP, runMonitor } from './commands/monitor.js';
-import { runForget, runHistory } from './commands/privacy.js';
-import { runWebhooks, WEBHOOKS_HELP } from './commands/webhooks.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   LOOKUP_HELP,
@@ -31,24 +17,54 @@ import {
 } from './help.js';
 import { lineWriter, type CliIo } from './io.js';
 
-const COMMANDS: Readonly<
-  Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<ExitCode>; help: string }>
-> = {
-  scan: { run: runScan, help: SCAN_HELP },
-  plan: { run: runPlan, help: PLAN_HELP },
-  report: { run: runReport, help: REPORT_HELP },
-  worker: { run: runWorker, help: WORKER_HELP },
-  resume: { run: runResume, help: RESUME_HELP },
-  quota: { run: runQuota, help: QUOTA_HELP },
-  lookup: { run: runLookup, help: LOOKUP_HELP },
-  simulate: { run: runSimulate, help: SIMULATE_HELP },
-  watch: { run: runWatch, help: WATCH_HELP },
-  schedule: { run: runSchedule, help: SCHEDULE_HELP },
-  serve: { run: runServe, help: SERVE_HELP },
-  monitor: { run: runMonitor, help: MONITOR_HELP },
-  history: { run: runHistory, help: HISTORY_HELP },
-  forget: { run: runForget, help: FORGET_HELP },
-  webhooks: { run: runWebhooks, help: WEBHOOKS_HELP },
+type RunCommand = (argv: readonly string[], io: CliIo) => Promise<ExitCode>;
+
+/**
+ * A command's code is loaded when it runs, not with the program: each brings its own packages (the API server,
+ * the browser console's, schedules'), and a worker or a scan loaded them all for nothing (about 20 MB each and a
+ * slower start).
+ */
+interface Command {
+  load(): Promise<RunCommand>;
+  help(): Promise<string>;
+}
+
+const text = (help: string) => () => Promise.resolve(help);
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  scan: { load: async () => (await import('./commands/scan.js')).runScan, help: text(SCAN_HELP) },
+  plan: { load: async () => (await import('./commands/plan.js')).runPlan, help: text(PLAN_HELP) },
+  report: { load: async () => (await import('./commands/report.js')).runReport, help: text(REPORT_HELP) },
+  worker: { load: async () => (await import('./commands/worker.js')).runWorker, help: text(WORKER_HELP) },
+  resume: { load: async () => (await import('./commands/resume.js')).runResume, help: text(RESUME_HELP) },
+  quota: { load: async () => (await import('./commands/quota.js')).runQuota, help: text(QUOTA_HELP) },
+  lookup: { load: async () => (await import('./commands/lookup.js')).runLookup, help: text(LOOKUP_HELP) },
+  simulate: {
+    load: async () => (await import('./simulate/command.js')).runSimulate,
+    help: text(SIMULATE_HELP),
+  },
+  watch: {
+    load: async () => (await import('./commands/watch.js')).runWatch,
+    help: async () => (await import('./commands/watch.js')).WATCH_HELP,
+  },
+  schedule: {
+    load: async () => (await import('./commands/schedule.js')).runSchedule,
+    help: async () => (await import('./commands/schedule.js')).SCHEDULE_HELP,
+  },
+  serve: {
+    load: async () => (await import('./commands/serve.js')).runServe,
+    help: async () => (await import('./commands/serve.js')).SERVE_HELP,
+  },
+  monitor: {
+    load: async () => (await import('./commands/monitor.js')).runMonitor,
+    help: async () => (await import('./commands/monitor.js')).MONITOR_HELP,
+  },
+  history: { load: async () => (await import('./commands/privacy.js')).runHistory, help: text(HISTORY_HELP) },
+  forget: { load: async () => (await import('./commands/privacy.js')).runForget, help: text(FORGET_HELP) },
+  webhooks: {
+    load: async () => (await import('./commands/webhooks.js')).runWebhooks,
+    help: async () => (await import('./commands/webhooks.js')).WEBHOOKS_HELP,
+  },
 };
 
 /** The `reachscan` program. Returns the exit code; user mistakes become one clear line, never a stack trace. */
@@ -56,7 +72,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
-    io.stdout.write(topic?.help ?? MAIN_HELP);
+    io.stdout.write(topic === undefined ? MAIN_HELP : await topic.help());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === 'version') {
@@ -69,7 +85,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return EXIT.usage;
   }
   try {
-    return await command.run(rest, io);
+    const run = await command.load();
+    return await run(rest, io);
   } catch (error) {
     return report(error, io);
   }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcel } from './load-excel.js';
 import { errorMessage } from '../core/errors.js';
 import { InputError } from './errors.js';
 import { choosePhoneColumn } from './phone-column.js';
@@ -87,7 +88,8 @@ export function xlsxToCsv(path: string, label: string, options: XlsxReadOptions)
 }
 
 async function* csvLines(path: string, label: string, options: XlsxReadOptions): AsyncGenerator<string> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {
+  const excel = await loadExcel();
+  const reader = new excel.stream.xlsx.WorkbookReader(createReadStream(path), {
     sharedStrings: 'cache',
     styles: 'cache',
     hyperlinks: 'ignore',

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcel } from '../input/load-excel.js';
 import type { BatchReport } from './report.js';
 import { OUTPUT_FILE_MODE } from './csv-file.js';
 import { chmod } from 'node:fs/promises';
@@ -35,7 +36,8 @@ export async function writeResultsXlsx(
   target: string,
   report: BatchReport,
 ): Promise<void> {
-  const book = new ExcelJS.stream.xlsx.WorkbookWriter({
+  const excel = await loadExcel();
+  const book = new excel.stream.xlsx.WorkbookWriter({
     filename: target,
     useSharedStrings: false,
     useStyles: true,
