@@ -2,6 +2,7 @@ import type { LookupOutcome } from './lookup-result.js';
 import type { PhoneCell } from './e164.js';
 import type { CARRIER_COLUMNS, TRACE_COLUMNS } from './columns.js';
 import { LOCAL_STATUS, RESULT_COLUMNS, type ResultFields } from './columns.js';
+import { packValue, unpackValue, type PackedKind } from './packed-value.js';
 
 /** The columns one carrier answer fills. */
 export type CarrierAnswer = Readonly<
@@ -69,15 +70,35 @@ export function answerFromOutcome(outcome: LookupOutcome, checkedAt: string): Ca
 /** Between an answer's values in Redis: a control character that no value holds in practice. */
 const SEPARATOR = '\x1f';
 
+/** How each stored column's values may be packed (see packed-value.ts). */
+const KIND_OF: ReadonlyMap<string, PackedKind> = new Map([
+  ['last_status_at', 'time'],
+  ['checked_at', 'time'],
+  ['previous_checked_at', 'time'],
+  ['last_seen_connected_at', 'time'],
+  ['no_connectivity_since', 'time'],
+  ['request_id', 'id'],
+]);
+const STORED_KINDS: readonly PackedKind[] = STORED.map((c) => KIND_OF.get(c) ?? 'text');
+
 /**
- * Compact form for Redis: the values in column order, joined by {@link SEPARATOR}: two bytes a column fewer
- * than a JSON array (a million answers wait in Redis for a large batch's outputs), and cheaper to read. A value holding the
- * separator, or a first value that starts like JSON, keeps the JSON array form of earlier releases.
+ * Compact form for Redis, where a large batch's answers wait for its outputs (a million of them for a million
+ * numbers): the values in column order, times and request ids packed, joined by {@link SEPARATOR}. About 110
+ * bytes where the JSON array of earlier releases took 190, which Redis's allocator keeps in a 128-byte block
+ * instead of a 224-byte one. An answer with a value that cannot be kept plain (it holds the separator or starts
+ * with the packing mark), or whose first value starts like JSON, is stored as that JSON array.
  */
 export function encodeAnswer(answer: StoredAnswer): string {
   const values = STORED.map((c) => answer[c]);
-  const plain = !values[0]?.startsWith('[') && !values.some((v) => v.includes(SEPARATOR));
-  return plain ? values.join(SEPARATOR) : JSON.stringify(values);
+  if (values[0]?.startsWith('[')) return JSON.stringify(values);
+  const plain: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string;
+    const packed = value.includes(SEPARATOR) ? null : packValue(STORED_KINDS[i] as PackedKind, value);
+    if (packed === null) return JSON.stringify(values);
+    plain.push(packed);
+  }
+  return plain.join(SEPARATOR);
 }
 
 /** Columns an answer stored by the previous release has: later columns were added at the end. */
@@ -88,7 +109,7 @@ const OLDEST_STORED_LENGTH = STORED.length - 2;
  * stored before the last columns were added gets them empty.
  */
 export function decodeAnswer(text: string): StoredAnswer {
-  const values = text.startsWith('[') ? (JSON.parse(text) as unknown) : text.split(SEPARATOR);
+  const values = text.startsWith('[') ? (JSON.parse(text) as unknown) : unpacked(text.split(SEPARATOR));
   if (
     !Array.isArray(values) ||
     values.length < OLDEST_STORED_LENGTH ||
@@ -98,6 +119,10 @@ export function decodeAnswer(text: string): StoredAnswer {
     throw new TypeError('stored answer has an unexpected shape');
   }
   return Object.fromEntries(STORED.map((c, i) => [c, values[i] ?? ''])) as StoredAnswer;
+}
+
+function unpacked(values: string[]): string[] {
+  return values.map((value, i) => unpackValue(STORED_KINDS[i] ?? 'text', value));
 }
 
 /**

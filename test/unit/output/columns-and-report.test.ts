@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAnswer, encodeAnswer } from '../../../src/core/answer.js';
-import { RESULT_COLUMNS, resultHeader } from '../../../src/core/columns.js';
+import { RESULT_COLUMNS, resultHeader, type ResultFields } from '../../../src/core/columns.js';
 import { ReportAccumulator } from '../../../src/output/report.js';
 import { resultRow } from '../../support/rows.js';
 
@@ -27,27 +27,52 @@ describe('result header', () => {
 });
 
 describe('stored answers', () => {
-  it('round-trip through their compact form', () => {
-    const { phone_e164: _, ...answer } = row({ roaming: 'true', roaming_countries: 'BL;GF' });
+  const live = (over: Partial<ResultFields> = {}) => {
+    const { phone_e164: _, ...answer } = row({
+      source: 'simulated',
+      request_id: '0f8e9a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+      last_seen_connected_at: '2026-03-01T00:00:00.000Z',
+      ...over,
+    });
+    return answer;
+  };
+
+  it('round-trip through their compact form, times and request ids packed', () => {
+    const answer = live({ roaming: 'true', roaming_countries: 'BL;GF' });
     const stored = encodeAnswer(answer);
     expect(decodeAnswer(stored)).toEqual(answer);
-    expect(stored.length).toBeLessThanOrEqual(JSON.stringify(Object.values(answer)).length - 36);
+    // Redis keeps a value of up to 124 characters in a 128-byte block.
+    expect(stored.length).toBeLessThanOrEqual(124);
+    expect(stored).not.toContain('2026-03-01');
+    expect(stored).not.toContain('0f8e9a2b');
     expect(() => decodeAnswer('[1,2]')).toThrow(/unexpected shape/);
     expect(() => decodeAnswer('a\x1fb')).toThrow(/unexpected shape/);
   });
 
-  it('keep values that hold the separator, or start like JSON, whole', () => {
-    const { phone_e164: _, ...base } = row({});
+  it('keep values that are not in the exact packed forms as they are', () => {
     for (const answer of [
-      { ...base, error: 'upstream said a\x1fb' },
-      { ...base, reachable: '[odd' },
-      { ...base, reachable: '' },
+      live({ checked_at: '2026-03-01T00:00:00Z' }), // no milliseconds
+      live({ last_status_at: '2026-02-30T00:00:00.000Z' }), // no such day
+      live({ request_id: '0F8E9A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B' }), // upper case
+      live({ request_id: 'req-42' }),
+      live({ previous_checked_at: '1969-12-31T23:59:59.999Z' }),
+    ])
+      expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
+  });
+
+  it('keep values that hold the separator or the packing mark, or start like JSON, whole', () => {
+    for (const answer of [
+      live({ error: 'upstream said a\x1fb' }),
+      live({ error: '~not packed' }),
+      live({ request_id: '~abc' }),
+      live({ reachable: '[odd' }),
+      live({ reachable: '' }),
     ])
       expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
   });
 
   it('read the JSON arrays an earlier release stored', () => {
-    const { phone_e164: _, ...answer } = row({ roaming: 'true', roaming_countries: 'BL;GF' });
+    const answer = live({ roaming: 'true', roaming_countries: 'BL;GF' });
     const earlier = JSON.stringify(RESULT_COLUMNS.slice(1).map((c) => answer[c as keyof typeof answer]));
     expect(decodeAnswer(earlier)).toEqual(answer);
   });
