@@ -83,8 +83,8 @@ const STORED_KINDS: readonly PackedKind[] = STORED.map((c) => KIND_OF.get(c) ?? 
 
 /**
  * Compact form for Redis, where a large batch's answers wait for its outputs (a million of them for a million
- * numbers): the values in column order, times and request ids packed, joined by {@link SEPARATOR}. About 110
- * bytes where the JSON array of earlier releases took 190, which Redis's allocator keeps in a 128-byte block
+ * numbers): the values in column order, times and request ids packed, joined by {@link SEPARATOR}. About 100
+ * bytes where the JSON array of earlier releases took 190, which Redis's allocator keeps in a 112-byte block
  * instead of a 224-byte one. An answer with a value that cannot be kept plain (it holds the separator or starts
  * with the packing mark), or whose first value starts like JSON, is stored as that JSON array.
  */
