@@ -37,6 +37,11 @@ export interface BatchMemory {
     /** Redis 7's Lua engine and script cache, grown by the scripts run (not by the batch's size). */
     readonly scriptingGrowth: number;
     /**
+     * Redis 7's statistics of the commands run (`latency-tracking`: a histogram per command used, about 25 KB
+     * each, whatever the batch's size), freed by `CONFIG RESETSTAT`.
+     */
+    readonly commandStats: number;
+    /**
      * The most the batch's own keys (queue, chunk jobs, the owners, answers and refused hashes: one hash
      * tag) held at once, with the Lua engine: Redis's memory over its baseline less the history at that
      * moment.
@@ -76,6 +81,7 @@ export async function measureBatchMemory(options: BatchMemoryOptions): Promise<B
     // Redis shrinks its key table in the background once most keys are gone; give it a moment.
     await sleep(2_000);
     const withoutHistory = await redisInfo(redis, 'used_memory');
+    const commandStats = withoutHistory - (await usedAfterStatsReset(redis));
     const historyBytes = after - withoutHistory;
     const historyShare = { bytesPerKey: history.keys > 0 ? historyBytes / history.keys : 0, baseline };
     return {
@@ -90,6 +96,7 @@ export async function measureBatchMemory(options: BatchMemoryOptions): Promise<B
         after,
         withoutHistory,
         scriptingGrowth: (await scriptingMemory(redis)) - scriptingBefore,
+        commandStats,
         batchPeak: Math.max(batchShareAtPeak(during, historyShare), peak - baseline - historyBytes),
       },
       history: { bytes: historyBytes, ...history },
@@ -185,6 +192,12 @@ async function keysLeft(redis: Redis): Promise<{ count: number; bytes: number }>
   return { count, bytes };
 }
 
+/** `used_memory` once Redis has dropped its statistics (per-command counts and latency histograms). */
+async function usedAfterStatsReset(redis: Redis): Promise<number> {
+  await redis.config('RESETSTAT');
+  return redisInfo(redis, 'used_memory');
+}
+
 /** Memory of Redis's Lua engine and its script cache (Redis 7 fields, with the Redis 6 one as a fallback). */
 async function scriptingMemory(redis: Redis): Promise<number> {
   const info = await redisInfoFields(redis, [
@@ -214,6 +227,7 @@ export function batchMemoryFigures(m: BatchMemory): Record<string, number> {
     history_bytes_per_number: m.history.numbers > 0 ? round(m.history.bytes / m.history.numbers, 0) : 0,
     redis_after_without_history_mb: mb(m.redis.withoutHistory),
     redis_scripting_growth_mb: mb(m.redis.scriptingGrowth),
+    redis_command_stats_mb: mb(m.redis.commandStats),
     keys_left: m.keysLeft.count,
     keys_left_kb: round(m.keysLeft.bytes / 1024, 1),
   };
@@ -225,6 +239,6 @@ export function logBatchMemory(m: BatchMemory, log: (line: string) => void): voi
     `${m.rows} rows: scan ${round(m.seconds, 1)} s, scan RSS ${round(m.scanPeakRssMb, 0)} MB, worker RSS ${round(m.workerPeakRssMb, 0)} MB, Redis peak ${mb(m.redis.peak)} MB (the batch's own keys ${mb(m.redis.batchPeak)} MB at most), history ${mb(m.history.bytes)} MB for ${m.history.numbers} numbers`,
   );
   log(
-    `  after: ${mb(m.redis.withoutHistory)} MB without the history = baseline ${mb(m.redis.baseline)} + Lua engine and script cache ${mb(m.redis.scriptingGrowth)} + ${m.keysLeft.count} keys (${round(m.keysLeft.bytes / 1024, 1)} KB) + Redis's own tables`,
+    `  after: ${mb(m.redis.withoutHistory)} MB without the history = baseline ${mb(m.redis.baseline)} + Lua engine and script cache ${mb(m.redis.scriptingGrowth)} + command statistics ${mb(m.redis.commandStats)} + ${m.keysLeft.count} keys (${round(m.keysLeft.bytes / 1024, 1)} KB) + Redis's own tables`,
   );
 }
