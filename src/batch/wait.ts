@@ -49,7 +49,11 @@ export async function waitForBatch(
     try {
       const status = await readStatus(redis, keys);
       lastSeen = Date.now();
-      if (status.state === 'done' || status.state === 'failed') return { kind: 'finished', status };
+      if (status.state === 'done' || status.state === 'failed') {
+        // Seen too: a paused batch that resumed and finished between two reads has resumed all the same.
+        options.onStatus?.(status);
+        return { kind: 'finished', status };
+      }
       trouble.gone = status.state === null ? trouble.gone + 1 : 0;
       if (trouble.gone >= TROUBLE_READS) return { kind: 'lost', message: lostBatchMessage(batchId) };
       // Every 8th read (about 2 s): BullMQ can fail a batch job outside reachscan's code, and Redis may have
