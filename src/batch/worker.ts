@@ -62,7 +62,7 @@ export interface Workers {
 export function startWorkers(options: WorkerOptions): Workers {
   const { prefix, logger, clock } = options;
   const limit = pLimit(options.concurrency);
-  // As many answers waiting for their write as lookups in flight: a slot's next number needs not wait for it.
+  // As many answers waiting for their write as lookups in flight: a slot's next number need not wait for them.
   const unsaved = pLimit(options.concurrency * 2);
   const quota = new DailyQuota(options.quota ?? NO_QUOTA, clock);
   let upstreamMetrics: UpstreamMetricsRecorder | null = null;
