@@ -28,7 +28,7 @@ import {
 import { ChunkWrites, spendRule } from './chunk-writes.js';
 import { BudgetReached, budgetReason } from './budget.js';
 import { QuotaReached, type DailyQuota } from './quota.js';
-import { controlAfterDuePause, pausedRecheckMs } from './paused.js';
+import { controlAfterDuePause, handBackPaused } from './paused.js';
 import { abortBatch, pauseBatch, readControl } from './state.js';
 import { sendPauseEvent } from './webhooks.js';
 
@@ -88,23 +88,6 @@ export function createChunkLookup(deps: ChunkLookupDeps): ChunkLookup {
     if (control.aborted) return { kind: 'done', answered: 0 };
     if (control.paused) return handBackPaused(deps, keys, control.until);
     return new ChunkRun(deps, data, keys, control.resumes, attempt).run();
-  };
-}
-
-/**
- * A paused batch's chunk goes back to the queue until the pause's end, or a recheck. A `reachscan resume` that
- * came between this chunk's read of the pause and its return to the queue found nothing to bring back: the
- * chunk then looks again once it is back, rather than waiting out the recheck.
- */
-function handBackPaused(
-  deps: ChunkLookupDeps,
-  keys: BatchKeys,
-  until: number | null,
-): ChunkVerdict & { kind: 'hand-back' } {
-  return {
-    kind: 'hand-back',
-    delayMs: pausedRecheckMs(until, deps.clock()),
-    stillPaused: async () => (await readControl(deps.redis, keys)).paused,
   };
 }
 

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisClient } from '../queue/connection.js';
-import { batchKeys } from '../queue/keys.js';
+import type { ChunkVerdict } from '../queue/chunk-job.js';
+import { batchKeys, type BatchKeys } from '../queue/keys.js';
 import { resumeDuePause } from './resume.js';
 import { readControl, type BatchControl } from './state.js';
 
@@ -16,6 +17,23 @@ const DUE_RECHECK_MIN_MS = 200;
  */
 export function pausedRecheckMs(until: number | null, now: number): number {
   return until === null ? PAUSED_RECHECK_MS : Math.max(DUE_RECHECK_MIN_MS, until - now);
+}
+
+/**
+ * A paused batch's chunk goes back to the queue until the pause's end, or a recheck. A `reachscan resume` that
+ * came between this chunk's read of the pause and its return to the queue found nothing to bring back: the
+ * chunk then looks again once it is back, rather than waiting out the recheck.
+ */
+export function handBackPaused(
+  deps: { readonly redis: RedisClient; readonly clock: Clock },
+  keys: BatchKeys,
+  until: number | null,
+): ChunkVerdict & { kind: 'hand-back' } {
+  return {
+    kind: 'hand-back',
+    delayMs: pausedRecheckMs(until, deps.clock()),
+    stillPaused: async () => (await readControl(deps.redis, keys)).paused,
+  };
 }
 
 /**

@@ -228,8 +228,9 @@ export class RateGate {
     const options = signal ? { signal } : {};
     const { intervalMs, perSecond, windowMs } = this.pacing;
     const keys = [this.key, this.pauseKey, this.admittedKey];
-    // A place given back (it came too late to be used) is taken again at the next free slot, as any request's:
-    // places taken again at once, after a stall made several late together, would reach the carrier as a burst.
+    // A place given back (it came too late to be used) is taken again at the next free slot, like every other
+    // request's: places taken again at once, after a stall made several late together, would reach the carrier as
+    // a burst.
     let slotCame = '0';
     let givenBack = givenBackFirst;
     for (;;) {
