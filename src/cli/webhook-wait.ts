@@ -17,8 +17,8 @@ export interface DeliveryWait {
 }
 
 /**
- * Waits until the batch's webhook events are all queued and delivered (or have failed for good), up to `waitMs`, then says
- * which are still pending and what becomes of them. Returns the ids still pending.
+ * Waits until the batch's webhook events are all queued and delivered (or have failed for good), up to
+ * `waitMs`, then says which are still pending and what becomes of them. Returns the ids still pending.
  */
 export async function waitForDeliveries(wait: DeliveryWait): Promise<string[]> {
   const deadline = Date.now() + wait.waitMs;
